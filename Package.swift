@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "SharedBrowser",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "WebSockets", targets: ["WebSockets"]),
+        .library(name: "CDPTransport", targets: ["CDPTransport"]),
+        .library(name: "EventBuffer", targets: ["EventBuffer"]),
+        .library(name: "Coordination", targets: ["Coordination"]),
+        .library(name: "ContentExtraction", targets: ["ContentExtraction"]),
+        .library(name: "SharedSession", targets: ["SharedSession"]),
+        .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
+        .executable(name: "QuickStart", targets: ["QuickStart"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+    ],
+    targets: [
+        // System libraries: each is imported by exactly one Swift file, privately.
+        .systemLibrary(
+            name: "CLibWebSockets",
+            pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
+        .target(
+            name: "WebSockets",
+            dependencies: ["CLibWebSockets", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CDPTransport",
+            dependencies: ["WebSockets", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "EventBuffer", swiftSettings: swiftSettings),
+        .target(name: "Coordination", swiftSettings: swiftSettings),
+        .target(name: "ContentExtraction", dependencies: ["CLibXML2"], swiftSettings: swiftSettings),
+        .target(
+            name: "SharedSession",
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction"],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["SharedSession"],
+            path: "Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "shared-browser-bench",
+            dependencies: ["CDPTransport"],
+            path: "Benchmarks/shared-browser-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets"], swiftSettings: swiftSettings),
+        .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"], swiftSettings: swiftSettings),
+        .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
+    ]
+)
