@@ -1,0 +1,275 @@
+public import Foundation
+
+/// One WebSocket message as it arrived: the whole message, reassembled from its frames.
+public struct WebSocketMessage: Sendable {
+    /// The payload bytes (UTF-8 text for text messages).
+    public var data: Data
+    /// True for binary messages, false for text.
+    public var isBinary: Bool
+
+    public init(data: Data, isBinary: Bool) {
+        self.data = data
+        self.isBinary = isBinary
+    }
+
+    /// The payload as a string, for text messages.
+    public var text: String? { isBinary ? nil : String(decoding: data, as: UTF8.self) }
+}
+
+/// Receives what happens on a connection.
+///
+/// Calls come **on the WebSocket service thread**, one at a time, in the order things happened. Keep
+/// them short: hand the bytes to another task (an `AsyncStream` continuation, a resumed continuation)
+/// and return. Never block or wait here; decoding JSON belongs elsewhere.
+public protocol WebSocketHandler: Sendable {
+    /// The connection is open (server side: after the upgrade; client side this is not called, because
+    /// `connect` returning is that signal).
+    func webSocketDidOpen(_ connection: WebSocketConnection)
+    /// A whole message arrived.
+    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage)
+    /// The connection closed; no further calls follow.
+    func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo)
+}
+
+extension WebSocketHandler {
+    public func webSocketDidOpen(_ connection: WebSocketConnection) {}
+}
+
+/// A WebSocket connection served by the process-wide lws service thread.
+///
+/// Create a client connection with ``connect(to:options:handler:)``; server-side connections are handed
+/// to your ``WebSocketHandler`` by a ``WebSocketServer``. `send` may be called from any thread or task:
+/// messages are queued and written in order by the service thread.
+public final class WebSocketConnection: Sendable, CustomStringConvertible {
+    /// Settings for a client connection.
+    public struct Options: Sendable {
+        /// The largest message accepted; a larger one closes the connection with code 1009 and
+        /// ``WebSocketError/Code/messageTooLarge``. Default 256 MiB.
+        public var maxMessageSize: Int = 256 << 20
+        /// How long the TCP connect plus handshake may take.
+        public var connectTimeout: Duration = .seconds(10)
+        /// The `Origin` header to send; `nil` (the default) sends none, which is what Chromium accepts
+        /// without `--remote-allow-origins`.
+        public var origin: String? = nil
+        public init() {}
+    }
+
+    struct Outgoing {
+        var data: Data
+        var binary: Bool
+    }
+
+    struct Shared {
+        var machine = WebSocketConnectionStateMachine()
+        var outbox: [Outgoing] = []
+        var outboxHead = 0
+        var queuedForWrite = false
+        var closeFrame: (code: UInt16, reason: String)?
+        var abortRequested = false
+        var connectContinuation: CheckedContinuation<Void, any Error>?
+    }
+
+    /// State only the service thread touches.
+    final class IO: @unchecked Sendable {
+        var wsi: OpaquePointer?
+        var rx = Data()
+        var rxBinary = false
+        var peerClose: WebSocketCloseInfo?
+        var cStrings: [UnsafeMutablePointer<CChar>] = []
+        deinit { cStrings.forEach { free($0) } }
+    }
+
+    /// A description of the peer (`ws://host:port/path` for clients, `server:port` for server sides).
+    public let description: String
+    let url: WebSocketURL?
+    let options: Options
+    let handler: any WebSocketHandler
+    let shared: LockedValue<Shared>
+    let io = IO()
+    let loop: WebSocketEventLoop
+
+    init(url: WebSocketURL?, description: String, options: Options, handler: any WebSocketHandler,
+         loop: WebSocketEventLoop, open: Bool) {
+        self.url = url
+        self.description = description
+        self.options = options
+        self.handler = handler
+        self.loop = loop
+        var s = Shared()
+        if open { _ = s.machine.established() }
+        self.shared = LockedValue(s)
+    }
+
+    /// Opens a client connection and returns once the handshake is complete.
+    ///
+    /// - Throws: ``WebSocketError`` with `.connectFailed` (refused, unreachable, handshake rejected —
+    ///   the message says which), `.timeout`, or `.invalidURL`.
+    public static func connect(
+        to url: WebSocketURL, options: Options = Options(), handler: any WebSocketHandler
+    ) async throws -> WebSocketConnection {
+        let loop = try WebSocketEventLoop.shared.started()
+        let connection = WebSocketConnection(
+            url: url, description: url.description, options: options, handler: handler, loop: loop, open: false)
+        let timeout = options.connectTimeout
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            connection.closeNow(code: 1006, reason: "connect timed out",
+                                error: WebSocketError(.timeout, "connecting to \(url) took longer than \(timeout)"))
+        }
+        defer { timer.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                connection.shared.withLock { $0.connectContinuation = continuation }
+                loop.requestConnect(connection)
+            }
+        } onCancel: {
+            connection.closeNow(code: 1006, reason: "connect cancelled",
+                                error: WebSocketError(.connectFailed, "connect to \(url) was cancelled"))
+        }
+        return connection
+    }
+
+    /// True while messages can be sent.
+    public var isOpen: Bool { shared.withLock { $0.machine.isOpen } }
+
+    /// Why the connection closed, once it has.
+    public var closeInfo: WebSocketCloseInfo? {
+        shared.withLock {
+            if case .closed(let info) = $0.machine.state { return info }
+            return nil
+        }
+    }
+
+    /// Queues a text message.
+    /// - Throws: ``WebSocketError/Code/connectionClosed`` once the connection is closing or closed.
+    public func send(text: String) throws {
+        try send(Data(text.utf8), binary: false)
+    }
+
+    /// Queues a message. Text messages must be valid UTF-8.
+    /// - Throws: ``WebSocketError/Code/connectionClosed`` once the connection is closing or closed.
+    public func send(_ data: Data, binary: Bool = false) throws {
+        let wake: Bool = try shared.withLock { s in
+            switch s.machine.sendRequested() {
+            case .reject(let error): throw error
+            case .enqueue:
+                s.outbox.append(Outgoing(data: data, binary: binary))
+                defer { s.queuedForWrite = true }
+                return !s.queuedForWrite
+            }
+        }
+        if wake { loop.requestWrite(self) }
+    }
+
+    /// Starts the closing handshake after the queued messages are written. Returns at once; the
+    /// handler's `didCloseWith` reports the end.
+    public func close(code: UInt16 = 1000, reason: String = "") {
+        closeNow(code: code, reason: reason, error: nil)
+    }
+
+    /// Drops the TCP connection without a closing handshake (what a crashed peer looks like to the
+    /// other side). Meant for fault-injection tests and for giving up on an unresponsive peer.
+    public func abort() {
+        let wake = shared.withLock { s -> Bool in
+            if case .closed = s.machine.state { return false }
+            s.abortRequested = true
+            return true
+        }
+        if wake { loop.requestWrite(self) }
+    }
+
+    func closeNow(code: UInt16, reason: String, error: WebSocketError?) {
+        let (action, continuation) = shared.withLock { s -> (WebSocketConnectionStateMachine.CloseAction, CheckedContinuation<Void, any Error>?) in
+            let action = s.machine.closeRequested(code: code, reason: reason, error: error)
+            switch action {
+            case .sendCloseFrame(let code, let reason):
+                s.closeFrame = (code, reason)
+                return (action, nil)
+            case .abortConnect:
+                s.abortRequested = true
+                defer { s.connectContinuation = nil }
+                return (action, s.connectContinuation)
+            case .none:
+                return (action, nil)
+            }
+        }
+        switch action {
+        case .sendCloseFrame: loop.requestWrite(self)
+        case .abortConnect(let error):
+            continuation?.resume(throwing: error)
+            loop.requestWrite(self)
+        case .none: break
+        }
+    }
+
+    // MARK: Called on the service thread by the event loop
+
+    /// The next thing to write, or nil when there is nothing left.
+    enum WriteStep {
+        case message(Outgoing, more: Bool)
+        case closeFrame(code: UInt16, reason: String)
+        case abort
+        case nothing
+    }
+
+    func nextWrite() -> WriteStep {
+        shared.withLock { s in
+            if s.abortRequested { return .abort }
+            if s.outboxHead < s.outbox.count {
+                let message = s.outbox[s.outboxHead]
+                s.outbox[s.outboxHead] = Outgoing(data: Data(), binary: false)
+                s.outboxHead += 1
+                if s.outboxHead == s.outbox.count {
+                    s.outbox.removeAll(keepingCapacity: s.outbox.count < 1024)
+                    s.outboxHead = 0
+                }
+                let more = s.outboxHead < s.outbox.count || s.closeFrame != nil
+                if !more { s.queuedForWrite = false }
+                return .message(message, more: more)
+            }
+            s.queuedForWrite = false
+            if let frame = s.closeFrame {
+                s.closeFrame = nil
+                return .closeFrame(code: frame.code, reason: frame.reason)
+            }
+            return .nothing
+        }
+    }
+
+    func didEstablish() {
+        let continuation = shared.withLock { s -> CheckedContinuation<Void, any Error>? in
+            guard s.machine.established() == .resumeConnected else { return nil }
+            defer { s.connectContinuation = nil }
+            return s.connectContinuation
+        }
+        continuation?.resume()
+    }
+
+    func didCloseSocket(failure: String?) {
+        let peer = io.peerClose
+        let (action, continuation) = shared.withLock { s -> (WebSocketConnectionStateMachine.ClosedAction, CheckedContinuation<Void, any Error>?) in
+            let action = s.machine.socketClosed(peer: peer, failure: failure)
+            s.outbox.removeAll()
+            s.outboxHead = 0
+            defer { s.connectContinuation = nil }
+            return (action, s.connectContinuation)
+        }
+        switch action {
+        case .failConnect(let error): continuation?.resume(throwing: error)
+        case .notifyClosed(let info): handler.webSocket(self, didCloseWith: info)
+        case .none: break
+        }
+    }
+
+    /// The message exceeded the cap: returns the close code to send.
+    func messageTooLarge(size: Int) -> UInt16 {
+        let error = WebSocketError(
+            .messageTooLarge, "message of at least \(size) bytes exceeds the cap of \(options.maxMessageSize) bytes",
+            closeCode: 1009)
+        shared.withLock { s in
+            s.closeFrame = nil
+            _ = s.machine.closeRequested(code: 1009, reason: "message too big", error: error)
+        }
+        return 1009
+    }
+}

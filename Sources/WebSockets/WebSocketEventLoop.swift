@@ -1,0 +1,532 @@
+private import CLibWebSockets
+public import Logging
+import Foundation
+
+/// The process-wide libwebsockets context and its service thread.
+///
+/// Every ``WebSocketConnection`` and ``WebSocketServer`` in the process is served by one lws context
+/// and one thread, started lazily by the first connection or server. Only this file touches lws: the
+/// service thread does all lws calls, and other threads reach it by queueing a request under a lock and
+/// waking it with `lws_cancel_service` (the only thread-safe lws call).
+public final class WebSocketEventLoop: @unchecked Sendable {
+    /// The loop every connection and server uses.
+    public static let shared = WebSocketEventLoop()
+
+    struct Shared {
+        var context: OpaquePointer?
+        var running = false
+        var stopRequested = false
+        var connects: [WebSocketConnection] = []
+        var writes: [WebSocketConnection] = []
+        var serverStarts: [WebSocketServer] = []
+        var serverStops: [WebSocketServer] = []
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let shared = LockedValue(Shared())
+    private let loggerBox = LockedValue(Logger(label: "WebSockets", factory: { _ in SwiftLogNoOpLogHandler() }))
+
+    // Service-thread state: touched only on the service thread.
+    private var wsiMap: [OpaquePointer: WebSocketConnection] = [:]
+    private var connecting: WebSocketConnection?
+    private var vhostServers: [OpaquePointer: WebSocketServer] = [:]
+    private var serverVhosts: [ObjectIdentifier: OpaquePointer] = [:]
+    private var pendingUpgrades: [OpaquePointer: any WebSocketHandler] = [:]
+    private var httpOut: [OpaquePointer: (body: Data, offset: Int)] = [:]
+    private var clientVhost: OpaquePointer?
+    private var writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    private var writeCapacity = 64 << 10
+    private var cAllocations: [UnsafeMutableRawPointer] = []
+    private var vhostCount = 0
+
+    private init() {}
+
+    /// Where libwebsockets' own warnings and errors go, and this loop's diagnostics. Default: nowhere.
+    public var logger: Logger {
+        get { loggerBox.withLock { $0 } }
+        set {
+            loggerBox.withLock { $0 = newValue }
+            lwsLoggerBox.withLock { $0 = newValue }
+        }
+    }
+
+    /// Starts the service thread if it is not running.
+    func started() throws -> WebSocketEventLoop {
+        try shared.withLock { s in
+            if s.running { return }
+            lws_set_log_level(Int32(LLL_ERR | LLL_WARN), lwsLogEmit)
+            var info = lws_context_creation_info()
+            info.options = UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS)
+            info.gid = -1
+            info.uid = -1
+            info.fd_limit_per_thread = 1024
+            info.user = Unmanaged.passUnretained(self).toOpaque()
+            guard let context = lws_create_context(&info) else {
+                throw WebSocketError(.listenFailed, "libwebsockets could not create its context")
+            }
+            var vhostInfo = lws_context_creation_info()
+            vhostInfo.port = CONTEXT_PORT_NO_LISTEN
+            vhostInfo.protocols = UnsafePointer(makeProtocols(["sb-client"]))
+            vhostInfo.vhost_name = UnsafePointer(cString("client"))
+            guard let vhost = lws_create_vhost(context, &vhostInfo) else {
+                lws_context_destroy(context)
+                throw WebSocketError(.listenFailed, "libwebsockets could not create the client vhost")
+            }
+            clientVhost = vhost
+            s.context = context
+            s.running = true
+            s.stopRequested = false
+            let thread = Thread { [self] in serviceLoop() }
+            thread.name = "lws-service"
+            thread.start()
+        }
+        return self
+    }
+
+    /// Closes every connection and server, stops the service thread and frees the lws context.
+    /// The next connection or server starts it again.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = shared.withLock { s -> Bool in
+                guard s.running else { return true }
+                s.stopRequested = true
+                s.stopWaiters.append(continuation)
+                if let context = s.context { lws_cancel_service(context) }
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func serviceLoop() {
+        guard let context = shared.withLock({ $0.context }) else { return }
+        while !shared.withLock({ $0.stopRequested }) {
+            if lws_service(context, 0) < 0 { break }
+        }
+        // Set `context = nil` under the lock before destroying, so no other thread can wake a freed
+        // context (a use-after-free found in the spike).
+        shared.withLock { $0.context = nil }
+        lws_context_destroy(context)
+        for connection in wsiMap.values { connection.didCloseSocket(failure: "the WebSocket loop shut down") }
+        wsiMap.removeAll()
+        vhostServers.removeAll()
+        serverVhosts.removeAll()
+        pendingUpgrades.removeAll()
+        httpOut.removeAll()
+        clientVhost = nil
+        cAllocations.forEach { free($0) }
+        cAllocations.removeAll()
+        let (waiters, connects, starts) = shared.withLock { s in
+            defer {
+                s.running = false
+                s.stopWaiters = []
+                s.connects = []
+                s.writes = []
+                s.serverStarts = []
+                s.serverStops = []
+            }
+            return (s.stopWaiters, s.connects, s.serverStarts)
+        }
+        for connection in connects { connection.didCloseSocket(failure: "the WebSocket loop shut down") }
+        for server in starts {
+            server.startContinuation.withLock { $0.take() }?.resume(
+                throwing: WebSocketError(.listenFailed, "the WebSocket loop shut down"))
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    // MARK: Requests from other threads
+
+    private func enqueue(_ body: (inout Shared) -> Void) {
+        shared.withLock { s in
+            body(&s)
+            if let context = s.context { lws_cancel_service(context) }
+        }
+    }
+
+    func requestConnect(_ connection: WebSocketConnection) {
+        let accepted = shared.withLock { s -> Bool in
+            guard s.running, !s.stopRequested, let context = s.context else { return false }
+            s.connects.append(connection)
+            lws_cancel_service(context)
+            return true
+        }
+        if !accepted { connection.didCloseSocket(failure: "the WebSocket loop is shutting down") }
+    }
+
+    func requestWrite(_ connection: WebSocketConnection) { enqueue { $0.writes.append(connection) } }
+    func requestServerStart(_ server: WebSocketServer) { enqueue { $0.serverStarts.append(server) } }
+    func requestServerStop(_ server: WebSocketServer) { enqueue { $0.serverStops.append(server) } }
+
+    // MARK: Service thread
+
+    private func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        let pointer = strdup(string)!
+        cAllocations.append(UnsafeMutableRawPointer(pointer))
+        return pointer
+    }
+
+    /// A zero-terminated protocol array that lives as long as the context.
+    private func makeProtocols(_ names: [String]) -> UnsafeMutablePointer<lws_protocols> {
+        let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: names.count + 1)
+        cAllocations.append(UnsafeMutableRawPointer(protocols))
+        for (index, name) in names.enumerated() {
+            var p = lws_protocols()
+            p.name = UnsafePointer(cString(name))
+            p.callback = webSocketCallback
+            p.rx_buffer_size = 64 << 10
+            p.id = UInt32(index)
+            protocols[index] = p
+        }
+        protocols[names.count] = lws_protocols()
+        return protocols
+    }
+
+    private func drainRequests() {
+        let (connects, writes, starts, stops, context) = shared.withLock { s in
+            defer {
+                s.connects.removeAll(keepingCapacity: true)
+                s.writes.removeAll(keepingCapacity: true)
+                s.serverStarts.removeAll()
+                s.serverStops.removeAll()
+            }
+            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.context)
+        }
+        guard let context else { return }
+        for connection in connects { startConnect(connection, context) }
+        for connection in writes {
+            guard let wsi = connection.io.wsi else { continue }
+            if connection.shared.withLock({ $0.abortRequested }) {
+                lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
+            } else {
+                lws_callback_on_writable(wsi)
+            }
+        }
+        for server in starts { startServer(server, context) }
+        for server in stops { stopServer(server) }
+    }
+
+    private func startConnect(_ connection: WebSocketConnection, _ context: OpaquePointer) {
+        guard let url = connection.url else { return }
+        if connection.shared.withLock({ $0.abortRequested }) {
+            connection.didCloseSocket(failure: "connect to \(url) abandoned")
+            return
+        }
+        let io = connection.io
+        func keep(_ s: String) -> UnsafePointer<CChar> {
+            let p = strdup(s)!
+            io.cStrings.append(p)
+            return UnsafePointer(p)
+        }
+        var info = lws_client_connect_info()
+        info.context = context
+        info.vhost = clientVhost
+        info.address = keep(url.host)
+        info.port = Int32(url.port)
+        info.path = keep(url.path)
+        let hostHeader = url.host.contains(":") ? "[\(url.host)]" : url.host
+        info.host = keep(url.port == 80 ? hostHeader : "\(hostHeader):\(url.port)")
+        info.origin = connection.options.origin.map(keep)
+        info.ietf_version_or_minus_one = -1
+        info.local_protocol_name = keep("sb-client")
+        connecting = connection
+        let wsi = lws_client_connect_via_info(&info)
+        connecting = nil
+        if let wsi {
+            if connection.closeInfo == nil {
+                wsiMap[wsi] = connection
+                io.wsi = wsi
+            }
+        } else {
+            connection.didCloseSocket(failure: "could not start connecting to \(url)")
+        }
+    }
+
+    private func startServer(_ server: WebSocketServer, _ context: OpaquePointer) {
+        let config = server.configuration
+        var info = lws_context_creation_info()
+        info.port = Int32(config.port)
+        info.iface = UnsafePointer(cString(config.host))
+        info.protocols = UnsafePointer(makeProtocols(["default"] + config.subprotocols))
+        vhostCount += 1
+        info.vhost_name = UnsafePointer(cString("server-\(vhostCount)"))
+        if !config.host.contains(":") { info.options = UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
+        let continuation = server.startContinuation.withLock { $0.take() }
+        guard let vhost = lws_create_vhost(context, &info) else {
+            continuation?.resume(throwing: WebSocketError(
+                .listenFailed, "cannot listen on \(config.host):\(config.port)"))
+            return
+        }
+        vhostServers[vhost] = server
+        serverVhosts[ObjectIdentifier(server)] = vhost
+        continuation?.resume(returning: Int(lws_get_vhost_listen_port(vhost)))
+    }
+
+    private func stopServer(_ server: WebSocketServer) {
+        if let vhost = serverVhosts.removeValue(forKey: ObjectIdentifier(server)) {
+            vhostServers.removeValue(forKey: vhost)
+            lws_vhost_destroy(vhost)
+        }
+        server.stopContinuation.withLock { $0.take() }?.resume()
+    }
+
+    private func connection(for wsi: OpaquePointer, allowConnecting: Bool) -> WebSocketConnection? {
+        if let connection = wsiMap[wsi] { return connection }
+        if allowConnecting, let connection = connecting {
+            wsiMap[wsi] = connection
+            connection.io.wsi = wsi
+            return connection
+        }
+        return nil
+    }
+
+    private func closed(_ wsi: OpaquePointer, failure: String?) {
+        guard let connection = wsiMap.removeValue(forKey: wsi) else { return }
+        connection.io.wsi = nil
+        connection.didCloseSocket(failure: failure)
+    }
+
+    fileprivate func handle(
+        _ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+        _ input: UnsafeMutableRawPointer?, _ length: Int
+    ) -> Int32 {
+        switch reason {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            drainRequests()
+            return 0
+
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            let detail = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "unknown error"
+            let connection = connection(for: wsi, allowConnecting: true)
+            let target = connection?.url?.description ?? "peer"
+            closed(wsi, failure: "connecting to \(target) failed: \(detail)")
+            return 0
+
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            connection(for: wsi, allowConnecting: true)?.didEstablish()
+            return 0
+
+        case LWS_CALLBACK_CLIENT_RECEIVE, LWS_CALLBACK_RECEIVE:
+            guard let connection = connection(for: wsi, allowConnecting: false) else { return -1 }
+            return receive(connection, wsi, input, length)
+
+        case LWS_CALLBACK_CLIENT_WRITEABLE, LWS_CALLBACK_SERVER_WRITEABLE:
+            guard let connection = connection(for: wsi, allowConnecting: false) else { return 0 }
+            return write(connection, wsi)
+
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            if let connection = connection(for: wsi, allowConnecting: false) {
+                var code: UInt16 = 1005
+                var text = ""
+                if let input, length >= 2 {
+                    let bytes = input.assumingMemoryBound(to: UInt8.self)
+                    code = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+                    text = String(decoding: UnsafeBufferPointer(start: bytes + 2, count: length - 2), as: UTF8.self)
+                }
+                connection.io.peerClose = WebSocketCloseInfo(code: code, reason: text, initiatedLocally: false)
+            }
+            return 0
+
+        case LWS_CALLBACK_CLIENT_CLOSED, LWS_CALLBACK_CLOSED:
+            closed(wsi, failure: nil)
+            return 0
+
+        case LWS_CALLBACK_WSI_DESTROY:
+            closed(wsi, failure: "connection destroyed")
+            pendingUpgrades.removeValue(forKey: wsi)
+            httpOut.removeValue(forKey: wsi)
+            return lws_callback_http_dummy(wsi, reason, user, input, length)
+
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            guard let server = server(for: wsi) else { return 1 }
+            let request = WebSocketServer.Request(
+                path: header(wsi, WSI_TOKEN_GET_URI).map { $0 + query(wsi) } ?? "/",
+                host: header(wsi, WSI_TOKEN_HOST), origin: header(wsi, WSI_TOKEN_ORIGIN))
+            guard let handler = server.onWebSocket(request) else { return 1 }
+            pendingUpgrades[wsi] = handler
+            return 0
+
+        case LWS_CALLBACK_ESTABLISHED:
+            guard let handler = pendingUpgrades.removeValue(forKey: wsi), let server = server(for: wsi) else { return -1 }
+            var options = WebSocketConnection.Options()
+            options.maxMessageSize = server.configuration.maxMessageSize
+            let connection = WebSocketConnection(
+                url: nil, description: "server:\(server.port) peer", options: options, handler: handler,
+                loop: self, open: true)
+            connection.io.wsi = wsi
+            wsiMap[wsi] = connection
+            handler.webSocketDidOpen(connection)
+            return 0
+
+        case LWS_CALLBACK_HTTP:
+            guard let server = server(for: wsi) else { return -1 }
+            let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            let request = WebSocketServer.Request(
+                path: path + query(wsi), host: header(wsi, WSI_TOKEN_HOST), origin: header(wsi, WSI_TOKEN_ORIGIN))
+            let response = server.onHTTP(request)
+            return respond(wsi, response)
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return writeHTTPBody(wsi)
+
+        default:
+            return lws_callback_http_dummy(wsi, reason, user, input, length)
+        }
+    }
+
+    private func server(for wsi: OpaquePointer) -> WebSocketServer? {
+        guard let vhost = lws_get_vhost(wsi) else { return nil }
+        return vhostServers[vhost]
+    }
+
+    private func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+        let length = lws_hdr_total_length(wsi, token)
+        guard length > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
+        return string(from: buffer)
+    }
+
+    private func string(from buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private func query(_ wsi: OpaquePointer) -> String {
+        var parts: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        var index: Int32 = 0
+        while lws_hdr_copy_fragment(wsi, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index) > 0 {
+            parts.append(string(from: buffer))
+            index += 1
+        }
+        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+    }
+
+    private func respond(_ wsi: OpaquePointer, _ response: WebSocketServer.HTTPResponse) -> Int32 {
+        let pre = cws_pre()
+        var headers = [UInt8](repeating: 0, count: pre + 2048)
+        let failed = headers.withUnsafeMutableBufferPointer { buffer in
+            cws_write_http_headers(
+                wsi, UInt32(response.status), response.contentType, UInt(response.body.count),
+                buffer.baseAddress! + pre, 2048)
+        }
+        if failed != 0 { return -1 }
+        if response.body.isEmpty {
+            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        }
+        httpOut[wsi] = (response.body, 0)
+        lws_callback_on_writable(wsi)
+        return 0
+    }
+
+    private func writeHTTPBody(_ wsi: OpaquePointer) -> Int32 {
+        guard let (body, offset) = httpOut[wsi] else { return 0 }
+        let chunk = min(64 << 10, body.count - offset)
+        let final = offset + chunk == body.count
+        let payload = ensureWriteBuffer(chunk)
+        body.copyBytes(to: payload.assumingMemoryBound(to: UInt8.self), from: offset..<(offset + chunk))
+        let written = lws_write(
+            wsi, payload.assumingMemoryBound(to: UInt8.self), chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP)
+        if written < 0 {
+            httpOut.removeValue(forKey: wsi)
+            return -1
+        }
+        if final {
+            httpOut.removeValue(forKey: wsi)
+            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        }
+        httpOut[wsi] = (body, offset + chunk)
+        lws_callback_on_writable(wsi)
+        return 0
+    }
+
+    /// Returns a pointer `LWS_PRE` bytes into a buffer with room for `count` payload bytes.
+    private func ensureWriteBuffer(_ count: Int) -> UnsafeMutableRawPointer {
+        let needed = cws_pre() + count
+        if needed > writeCapacity {
+            writeBuffer.deallocate()
+            writeCapacity = max(needed, writeCapacity * 2)
+            writeBuffer = .allocate(byteCount: writeCapacity, alignment: 16)
+        }
+        return writeBuffer + cws_pre()
+    }
+
+    private func shrinkWriteBufferIfHuge() {
+        if writeCapacity > 8 << 20 {
+            writeBuffer.deallocate()
+            writeCapacity = 64 << 10
+            writeBuffer = .allocate(byteCount: writeCapacity, alignment: 16)
+        }
+    }
+
+    private func receive(
+        _ connection: WebSocketConnection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int
+    ) -> Int32 {
+        let io = connection.io
+        let first = io.rx.isEmpty
+        if io.rx.count + length > connection.options.maxMessageSize {
+            let code = connection.messageTooLarge(size: io.rx.count + length)
+            io.rx = Data()
+            let reason = Array("message too big".utf8)
+            var bytes = reason
+            lws_close_reason(wsi, lws_close_status(rawValue: UInt32(code)), &bytes, bytes.count)
+            return -1
+        }
+        if first { io.rxBinary = lws_frame_is_binary(wsi) != 0 }
+        let final = lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0
+        let message: Data
+        if final && first {
+            message = length > 0 ? Data(bytes: input!, count: length) : Data()
+        } else {
+            if let input, length > 0 { io.rx.append(input.assumingMemoryBound(to: UInt8.self), count: length) }
+            guard final else { return 0 }
+            message = io.rx
+            io.rx = Data()
+        }
+        connection.handler.webSocket(connection, didReceive: WebSocketMessage(data: message, isBinary: io.rxBinary))
+        return 0
+    }
+
+    private func write(_ connection: WebSocketConnection, _ wsi: OpaquePointer) -> Int32 {
+        switch connection.nextWrite() {
+        case .nothing:
+            return 0
+        case .abort:
+            return -1
+        case .closeFrame(let code, let reason):
+            var bytes = Array(reason.utf8.prefix(123))
+            lws_close_reason(wsi, lws_close_status(rawValue: UInt32(code)), &bytes, bytes.count)
+            return -1
+        case .message(let message, let more):
+            let count = message.data.count
+            let payload = ensureWriteBuffer(count)
+            message.data.copyBytes(to: payload.assumingMemoryBound(to: UInt8.self), count: count)
+            let written = lws_write(
+                wsi, payload.assumingMemoryBound(to: UInt8.self), count,
+                message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT)
+            shrinkWriteBufferIfHuge()
+            if written < 0 { return -1 }
+            if more { lws_callback_on_writable(wsi) }
+            return 0
+        }
+    }
+}
+
+private let lwsLoggerBox = LockedValue<Logger?>(nil)
+
+private func lwsLogEmit(_ level: Int32, _ line: UnsafePointer<CChar>?) {
+    guard let line, let logger = lwsLoggerBox.withLock({ $0 }) else { return }
+    let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+    if level & Int32(LLL_ERR) != 0 { logger.error("lws: \(text)") } else { logger.debug("lws: \(text)") }
+}
+
+private func webSocketCallback(
+    _ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+    _ input: UnsafeMutableRawPointer?, _ length: Int
+) -> Int32 {
+    guard let wsi, let context = lws_get_context(wsi), let raw = lws_context_user(context) else {
+        return lws_callback_http_dummy(wsi, reason, user, input, length)
+    }
+    let loop = Unmanaged<WebSocketEventLoop>.fromOpaque(raw).takeUnretainedValue()
+    return loop.handle(wsi, reason, user, input, length)
+}

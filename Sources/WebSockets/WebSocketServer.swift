@@ -1,0 +1,98 @@
+public import Foundation
+
+/// An HTTP and WebSocket server on the process-wide lws service thread.
+///
+/// It listens on `127.0.0.1` unless told otherwise, on a port the system picks unless told otherwise.
+/// Plain HTTP requests go to `onHTTP`; WebSocket upgrades go to `onWebSocket`, which returns the
+/// handler for the new connection or `nil` to refuse it (the client gets HTTP 403). Both are called on
+/// the service thread: answer quickly.
+public final class WebSocketServer: Sendable {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// The interface address. Default `127.0.0.1`; anything else is an explicit decision.
+        public var host: String = "127.0.0.1"
+        /// The port; 0 lets the system choose (read it back from ``WebSocketServer/port``).
+        public var port: Int = 0
+        /// The largest WebSocket message accepted from a client; larger closes that connection with 1009.
+        public var maxMessageSize: Int = 4 << 20
+        /// WebSocket subprotocols served besides the default (no subprotocol requested).
+        public var subprotocols: [String] = []
+        public init() {}
+    }
+
+    /// An incoming request: an HTTP request, or the HTTP request that asks for a WebSocket upgrade.
+    public struct Request: Sendable {
+        /// The path, with the query string.
+        public var path: String
+        /// The `Host` header, if sent.
+        public var host: String?
+        /// The `Origin` header, if sent.
+        public var origin: String?
+    }
+
+    /// A complete HTTP response.
+    public struct HTTPResponse: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var body: Data
+
+        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: Data) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+
+        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String) {
+            self.init(status: status, contentType: contentType, body: Data(text.utf8))
+        }
+
+        public static func notFound(_ path: String) -> HTTPResponse {
+            HTTPResponse(status: 404, text: "not found: \(path)\n")
+        }
+    }
+
+    let configuration: Configuration
+    let onHTTP: @Sendable (Request) -> HTTPResponse
+    let onWebSocket: @Sendable (Request) -> (any WebSocketHandler)?
+    let loop: WebSocketEventLoop
+    let listenPort: LockedValue<Int> = LockedValue(0)
+    let startContinuation: LockedValue<CheckedContinuation<Int, any Error>?> = LockedValue(nil)
+    let stopContinuation: LockedValue<CheckedContinuation<Void, Never>?> = LockedValue(nil)
+
+    init(configuration: Configuration, loop: WebSocketEventLoop,
+         onHTTP: @escaping @Sendable (Request) -> HTTPResponse,
+         onWebSocket: @escaping @Sendable (Request) -> (any WebSocketHandler)?) {
+        self.configuration = configuration
+        self.loop = loop
+        self.onHTTP = onHTTP
+        self.onWebSocket = onWebSocket
+    }
+
+    /// Starts listening and returns once the socket is bound.
+    /// - Throws: ``WebSocketError/Code/listenFailed`` naming the address.
+    public static func start(
+        _ configuration: Configuration = Configuration(),
+        onHTTP: @escaping @Sendable (Request) -> HTTPResponse = { .notFound($0.path) },
+        onWebSocket: @escaping @Sendable (Request) -> (any WebSocketHandler)?
+    ) async throws -> WebSocketServer {
+        let loop = try WebSocketEventLoop.shared.started()
+        let server = WebSocketServer(configuration: configuration, loop: loop, onHTTP: onHTTP, onWebSocket: onWebSocket)
+        let port = try await withCheckedThrowingContinuation { continuation in
+            server.startContinuation.withLock { $0 = continuation }
+            loop.requestServerStart(server)
+        }
+        server.listenPort.withLock { $0 = port }
+        return server
+    }
+
+    /// The port the server listens on.
+    public var port: Int { listenPort.withLock { $0 } }
+
+    /// Stops listening and closes every connection of this server.
+    public func stop() async {
+        await withCheckedContinuation { continuation in
+            stopContinuation.withLock { $0 = continuation }
+            loop.requestServerStop(self)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import WebSockets
+
+/// Collects what a connection's handler is told, and lets a test wait for it.
+final class Recorder: WebSocketHandler, @unchecked Sendable {
+    let messages: AsyncStream<WebSocketMessage>
+    let closes: AsyncStream<WebSocketCloseInfo>
+    let opens: AsyncStream<WebSocketConnection>
+    private let messageSink: AsyncStream<WebSocketMessage>.Continuation
+    private let closeSink: AsyncStream<WebSocketCloseInfo>.Continuation
+    private let openSink: AsyncStream<WebSocketConnection>.Continuation
+    let echo: Bool
+
+    init(echo: Bool = false) {
+        self.echo = echo
+        (messages, messageSink) = AsyncStream.makeStream()
+        (closes, closeSink) = AsyncStream.makeStream()
+        (opens, openSink) = AsyncStream.makeStream()
+    }
+
+    func webSocketDidOpen(_ connection: WebSocketConnection) { openSink.yield(connection) }
+    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
+        if echo { try? connection.send(message.data, binary: message.isBinary) }
+        messageSink.yield(message)
+    }
+    func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
+        closeSink.yield(info)
+        closeSink.finish()
+        messageSink.finish()
+    }
+}
+
+extension AsyncStream where Element: Sendable {
+    /// The next element, or nil if the stream ends or `timeout` passes first.
+    func next(within timeout: Duration) async -> Element? {
+        await withTaskGroup(of: Element?.self) { group in
+            group.addTask {
+                var iterator = self.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+@Suite struct WebSocketLoopbackTests {
+    @Test func echoesTextAndBinaryOfAllSizesInOrder() async throws {
+        let serverSide = Recorder(echo: true)
+        let server = try await WebSocketServer.start { _ in serverSide }
+        defer { Task { await server.stop() } }
+        let client = Recorder()
+        let connection = try await WebSocketConnection.connect(
+            to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/echo"), handler: client)
+        let sizes = [0, 1, 125, 126, 65_535, 65_536, 3_000_000]
+        for size in sizes {
+            try connection.send(Data(repeating: UInt8(size % 251), count: size), binary: size % 2 == 1)
+        }
+        var iterator = client.messages.makeAsyncIterator()
+        for size in sizes {
+            let message = try #require(await iterator.next())
+            #expect(message.data.count == size)
+            #expect(message.isBinary == (size % 2 == 1))
+            #expect(message.data.allSatisfy { $0 == UInt8(size % 251) })
+        }
+        connection.close(code: 1000, reason: "done")
+        let info = await client.closes.next(within: .seconds(5))
+        #expect(info?.code == 1000)
+        #expect(info?.initiatedLocally == true)
+        #expect(throws: WebSocketError.self) { try connection.send(text: "late") }
+    }
+
+    @Test func aMessageOverTheCapClosesWith1009() async throws {
+        let serverSide = Recorder()
+        var config = WebSocketServer.Configuration()
+        config.maxMessageSize = 1024
+        let server = try await WebSocketServer.start(config) { _ in serverSide }
+        defer { Task { await server.stop() } }
+        let client = Recorder()
+        let connection = try await WebSocketConnection.connect(
+            to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: client)
+        try connection.send(Data(repeating: 1, count: 4096), binary: true)
+        let serverClose = await serverSide.closes.next(within: .seconds(5))
+        #expect(serverClose?.code == 1009)
+        #expect(serverClose?.error?.code == .messageTooLarge)
+        let clientClose = await client.closes.next(within: .seconds(5))
+        #expect(clientClose?.code == 1009)
+    }
+
+    @Test func refusedConnectionFailsWithConnectFailed() async throws {
+        // Bind a server, learn its port, stop it: nothing listens there any more.
+        let server = try await WebSocketServer.start { _ in Recorder() }
+        let port = server.port
+        await server.stop()
+        await #expect(throws: WebSocketError.self) {
+            _ = try await WebSocketConnection.connect(to: WebSocketURL(host: "127.0.0.1", port: port, path: "/"), handler: Recorder())
+        }
+    }
+
+    @Test func serverAnswersHTTPAndCanRefuseUpgrades() async throws {
+        let server = try await WebSocketServer.start(onHTTP: { request in
+            .init(text: "path=\(request.path) host=\(request.host ?? "-")")
+        }, onWebSocket: { _ in nil })
+        defer { Task { await server.stop() } }
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/a/b?x=1")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self) == "path=/a/b?x=1 host=127.0.0.1:\(server.port)")
+        await #expect(throws: WebSocketError.self) {
+            _ = try await WebSocketConnection.connect(to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: Recorder())
+        }
+    }
+
+    @Test func serverListensOnLoopbackByDefault() {
+        #expect(WebSocketServer.Configuration().host == "127.0.0.1")
+    }
+
+    @Test func abortLooksLikeADroppedPeer() async throws {
+        let serverSide = Recorder()
+        let server = try await WebSocketServer.start { _ in serverSide }
+        defer { Task { await server.stop() } }
+        let client = Recorder()
+        _ = try await WebSocketConnection.connect(to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: client)
+        let serverConnection = try #require(await serverSide.opens.next(within: .seconds(5)))
+        serverConnection.abort()
+        let info = await client.closes.next(within: .seconds(5))
+        #expect(info != nil)
+        #expect(info?.initiatedLocally == false)
+    }
+}
