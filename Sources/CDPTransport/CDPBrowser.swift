@@ -1,0 +1,248 @@
+import Foundation
+import Logging
+import WebSockets
+
+/// A Chromium browser spoken to over CDP: launched by this process, or attached to while it runs.
+///
+/// ```swift
+/// let browser = try await CDPBrowser.launch()
+/// let page = try await browser.newPage()
+/// let result = try await page.send(Runtime.Evaluate(expression: "1 + 1"))
+/// try await browser.close()
+/// ```
+public final class CDPBrowser: Sendable {
+    /// How to launch Chromium.
+    public struct LaunchOptions: Sendable {
+        /// The executable; nil searches `CHROME_PATH`, then `chromium`, `chromium-browser`,
+        /// `google-chrome` and `google-chrome-stable` on `PATH`.
+        public var executablePath: String?
+        /// Headless (`--headless=new`, the default) or a visible window.
+        public var headless = true
+        /// The profile directory; nil creates a temporary one that ``CDPBrowser/close()`` removes.
+        public var userDataDirectory: String?
+        /// Adds `--no-sandbox`. nil (the default) adds it only when running as root, where Chromium
+        /// refuses to start without it.
+        public var noSandbox: Bool?
+        /// The window size of new pages.
+        public var windowSize = (width: 1280, height: 720)
+        /// More command-line switches, after the defaults.
+        public var extraArguments: [String] = []
+        /// How long Chromium may take to open its DevTools port.
+        public var launchTimeout: Duration = .seconds(30)
+        /// Settings of the CDP connection.
+        public var connection = CDPConnection.Options()
+        public init() {}
+    }
+
+    /// The CDP connection to the browser.
+    public let connection: CDPConnection
+    /// The browser's WebSocket debugger URL (`ws://127.0.0.1:PORT/devtools/browser/<id>`). Anyone on
+    /// this machine who knows it can drive the browser: do not log it where others can read.
+    public let webSocketDebuggerURL: String
+    private let process: ChildProcess?
+    private let temporaryProfile: String?
+    private let closing = LockedValue(false)
+
+    private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?) {
+        self.connection = connection
+        self.webSocketDebuggerURL = url
+        self.process = process
+        self.temporaryProfile = temporaryProfile
+    }
+
+    /// The browser session.
+    public var session: CDPSession { connection.browserSession }
+
+    /// The process id of a launched browser; nil when attached.
+    public var processID: Int32? { process?.pid }
+
+    /// The switches every launch passes, before ``LaunchOptions/extraArguments``: quiet, deterministic,
+    /// no background traffic, and Chromium's faster screenshot path.
+    public static let defaultArguments = [
+        "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
+        "--disable-breakpad", "--disable-crash-reporter", "--disable-client-side-phishing-detection",
+        "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
+        "--disable-renderer-backgrounding", "--disable-hang-monitor", "--disable-ipc-flooding-protection",
+        "--disable-popup-blocking", "--disable-prompt-on-repost", "--metrics-recording-only",
+        "--password-store=basic", "--use-mock-keychain", "--force-color-profile=srgb", "--mute-audio",
+        "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider",
+        "--enable-features=CDPScreenshotNewSurface",
+    ]
+
+    /// Finds the Chromium executable as ``LaunchOptions/executablePath`` describes.
+    /// - Throws: ``CDPError/Code/launchFailed`` with the install hint when none is found.
+    public static func findExecutable(_ explicit: String? = nil) throws -> String {
+        let fm = FileManager.default
+        if let explicit {
+            guard fm.isExecutableFile(atPath: explicit) else {
+                throw CDPError(.launchFailed, "no executable at \(explicit)")
+            }
+            return explicit
+        }
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["CHROME_PATH"], !path.isEmpty {
+            guard fm.isExecutableFile(atPath: path) else {
+                throw CDPError(.launchFailed, "CHROME_PATH is \(path), which is not an executable")
+            }
+            return path
+        }
+        let dirs = (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
+        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+            for dir in dirs where fm.isExecutableFile(atPath: "\(dir)/\(name)") { return "\(dir)/\(name)" }
+        }
+        throw CDPError(.launchFailed, "Chromium not found: install it (`sudo apt-get install chromium`, or `make deps`) or set CHROME_PATH")
+    }
+
+    /// Starts Chromium with a DevTools port chosen by the system and connects to it.
+    ///
+    /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not open
+    ///   its port within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
+    public static func launch(_ options: LaunchOptions = LaunchOptions()) async throws -> CDPBrowser {
+        let executable = try findExecutable(options.executablePath)
+        let fm = FileManager.default
+        var temporaryProfile: String?
+        let profile: String
+        if let dir = options.userDataDirectory {
+            try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            profile = dir
+        } else {
+            var template = Array((NSTemporaryDirectory() + "/shared-browser-profile-XXXXXX").utf8CString)
+            guard let made = mkdtemp(&template) else {
+                throw CDPError(.launchFailed, "cannot create a temporary profile directory")
+            }
+            profile = String(cString: made)
+            temporaryProfile = profile
+        }
+        let portFile = profile + "/DevToolsActivePort"
+        try? fm.removeItem(atPath: portFile)   // a stale file from an earlier run must not be read
+
+        var arguments = defaultArguments + [
+            "--remote-debugging-port=0", "--user-data-dir=\(profile)",
+            "--window-size=\(options.windowSize.width),\(options.windowSize.height)",
+        ]
+        if options.headless { arguments += ["--headless=new", "--hide-scrollbars"] }
+        if options.noSandbox ?? (geteuid() == 0) { arguments.append("--no-sandbox") }
+        arguments += options.extraArguments
+        arguments.append("about:blank")
+
+        func cleanUp() { if let temporaryProfile { try? fm.removeItem(atPath: temporaryProfile) } }
+        let process: ChildProcess
+        do { process = try ChildProcess(executable: executable, arguments: arguments) } catch {
+            cleanUp()
+            throw error
+        }
+        do {
+            let url = try await waitForPortFile(portFile, process: process, timeout: options.launchTimeout)
+            let connection = try await CDPConnection.connect(to: url, options: options.connection)
+            let browser = CDPBrowser(connection: connection, url: url, process: process, temporaryProfile: temporaryProfile)
+            process.onExit { [weak browser] status in
+                guard let browser, !browser.closing.withLock({ $0 }) else { return }
+                browser.connection.fail(with: CDPError(
+                    .browserCrashed, "the browser process \(process.pid) \(ChildProcess.describe(status: status))"))
+            }
+            return browser
+        } catch {
+            process.signalGroup(SIGKILL)
+            _ = await process.waitForExit(timeout: .seconds(5))
+            cleanUp()
+            var failure = error as? CDPError ?? CDPError(.launchFailed, "\(error)")
+            if failure.code != .launchFailed { failure = CDPError(.launchFailed, "launching \(executable) failed: \(failure.message)") }
+            failure.stderrTail = process.stderrTail
+            throw failure
+        }
+    }
+
+    private static func waitForPortFile(_ path: String, process: ChildProcess, timeout: Duration) async throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                let lines = text.split(separator: "\n")
+                if lines.count >= 2, let port = Int(lines[0]) {
+                    return "ws://127.0.0.1:\(port)\(lines[1])"
+                }
+            }
+            if let status = process.exitStatus {
+                throw CDPError(.launchFailed, "Chromium \(ChildProcess.describe(status: status)) before opening its DevTools port")
+            }
+            if clock.now >= deadline {
+                throw CDPError(.launchFailed, "Chromium did not open its DevTools port within \(timeout)")
+            }
+            // The file appears once, within a few hundred milliseconds; checking every 2 ms costs nothing.
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Attaches to a running browser.
+    ///
+    /// - Parameter endpoint: `http://host:port` (its `/json/version` names the WebSocket URL) or the
+    ///   `ws://host:port/devtools/browser/<id>` URL itself.
+    /// - Throws: ``CDPError/Code/invalidEndpoint`` for anything else, ``CDPError/Code/connectionClosed``
+    ///   when nothing answers.
+    public static func attach(to endpoint: String, options: CDPConnection.Options = CDPConnection.Options()) async throws -> CDPBrowser {
+        var url = endpoint
+        if endpoint.hasPrefix("http://") {
+            guard let parsed = URLComponents(string: endpoint), let host = parsed.host else {
+                throw CDPError(.invalidEndpoint, "cannot read host and port from \(endpoint)")
+            }
+            let body = try await httpGet(host: host, port: parsed.port ?? 80, path: "/json/version", timeout: options.connectTimeout)
+            struct Version: Decodable { var webSocketDebuggerUrl: String }
+            guard let version = try? JSONDecoder().decode(Version.self, from: body) else {
+                throw CDPError(.invalidEndpoint, "\(endpoint)/json/version has no webSocketDebuggerUrl")
+            }
+            url = version.webSocketDebuggerUrl
+        } else if !endpoint.hasPrefix("ws://") {
+            throw CDPError(.invalidEndpoint, "expected http://host:port or ws://host:port/devtools/browser/<id>, got \(endpoint)")
+        }
+        let connection = try await CDPConnection.connect(to: url, options: options)
+        return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil)
+    }
+
+    /// Opens a new tab and attaches to it, returning its session.
+    ///
+    /// - Parameter newWindow: open it in a new window, so it stays foreground (and keeps painting)
+    ///   while other tabs are in use.
+    /// - Throws: ``CDPError`` from `Target.createTarget` or `Target.attachToTarget`.
+    public func newPage(url: String = "about:blank", newWindow: Bool = false) async throws -> CDPSession {
+        let target = try await session.send(Target.CreateTarget(url: url, newWindow: newWindow ? true : nil))
+        let attached = try await session.send(Target.AttachToTarget(targetId: target.targetId, flatten: true))
+        guard let page = connection.session(id: attached.sessionId) else {
+            throw CDPError(.targetClosed, "the new target \(target.targetId) closed before it could be used",
+                           method: Target.AttachToTarget.method)
+        }
+        return page
+    }
+
+    /// Closes a page's target.
+    public func closePage(_ page: CDPSession) async throws {
+        guard let targetId = page.targetId else { return }
+        _ = try await session.send(Target.CloseTarget(targetId: targetId))
+    }
+
+    /// Closes the browser (a launched one) or disconnects (an attached one).
+    ///
+    /// A launched browser is asked with `Browser.close`, then sent SIGTERM, then SIGKILL, each after a
+    /// grace period; then any process left in its group is killed and a temporary profile is removed.
+    public func close() async throws {
+        guard !closing.withLock({ closing in defer { closing = true }; return closing }) else { return }
+        guard let process else {
+            await connection.close()
+            return
+        }
+        if connection.closedError == nil {
+            _ = try? await session.send(Browser.Close(), timeout: .seconds(2))
+        }
+        if !(await process.waitForExit(timeout: .seconds(3))) {
+            process.signalGroup(SIGTERM)
+            if !(await process.waitForExit(timeout: .seconds(3))) {
+                process.signalGroup(SIGKILL)
+                _ = await process.waitForExit(timeout: .seconds(5))
+            }
+        }
+        process.signalGroup(SIGKILL)   // helpers that outlived the browser
+        connection.fail(with: CDPError(.connectionClosed, "the browser was closed"))
+        await connection.close()
+        if let temporaryProfile { try? FileManager.default.removeItem(atPath: temporaryProfile) }
+    }
+}

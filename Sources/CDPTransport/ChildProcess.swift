@@ -1,0 +1,203 @@
+import Foundation
+import WebSockets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process in its own process group, with its stderr tail kept and its exit observed.
+///
+/// Spawned with `posix_spawn` (no fork of a multithreaded Swift process), stdin and stdout on
+/// `/dev/null`, stderr on a pipe read by a thread that keeps the last 4 KiB. Another thread waits for
+/// the exit, so the owner learns of a crash at once.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private struct State {
+        var exitStatus: Int32?
+        var exitWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var nextWaiter = 0
+        var onExit: [@Sendable (Int32) -> Void] = []
+        var stderrTail: [UInt8] = []
+    }
+    private let state = LockedValue(State())
+    private static let tailLimit = 4096
+
+    init(executable: String, arguments: [String], environment: [String: String]? = nil) throws {
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else {
+            throw CDPError(.launchFailed, "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A new process group: closing the browser can signal every process it started.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = environment.map { $0.map { "\($0.key)=\($0.value)" } } ?? ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        defer { envp.forEach { free($0) } }
+
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        close(pipeFDs[1])
+        guard rc == 0 else {
+            close(pipeFDs[0])
+            throw CDPError(.launchFailed, "cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        let readFD = pipeFDs[0]
+        let reader = Thread { [state] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(readFD, &buffer, buffer.count)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { break }
+                state.withLock { s in
+                    s.stderrTail.append(contentsOf: buffer[0..<n])
+                    if s.stderrTail.count > Self.tailLimit { s.stderrTail.removeFirst(s.stderrTail.count - Self.tailLimit) }
+                }
+            }
+            close(readFD)
+        }
+        reader.name = "chromium-stderr"
+        reader.start()
+        let spawned = child
+        let waiter = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) < 0, errno == EINTR {}
+            let (waiters, handlers) = state.withLock { s in
+                s.exitStatus = status
+                defer {
+                    s.exitWaiters.removeAll()
+                    s.onExit.removeAll()
+                }
+                return (Array(s.exitWaiters.values), s.onExit)
+            }
+            handlers.forEach { $0(status) }
+            waiters.forEach { $0.resume(returning: true) }
+        }
+        waiter.name = "chromium-wait"
+        waiter.start()
+    }
+
+    /// The last lines the process wrote to stderr.
+    var stderrTail: String { state.withLock { String(decoding: $0.stderrTail, as: UTF8.self) } }
+
+    /// The raw wait status once the process has exited.
+    var exitStatus: Int32? { state.withLock { $0.exitStatus } }
+
+    /// Calls `handler` (on another thread) when the process exits, or at once if it has.
+    func onExit(_ handler: @escaping @Sendable (Int32) -> Void) {
+        let status = state.withLock { s -> Int32? in
+            if s.exitStatus == nil { s.onExit.append(handler) }
+            return s.exitStatus
+        }
+        if let status { handler(status) }
+    }
+
+    /// Waits for the exit; returns false if the process is still running after `timeout`.
+    func waitForExit(timeout: Duration) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let key = state.withLock { s -> Int? in
+                guard s.exitStatus == nil else { return nil }
+                s.nextWaiter += 1
+                s.exitWaiters[s.nextWaiter] = continuation
+                return s.nextWaiter
+            }
+            guard let key else {
+                continuation.resume(returning: true)
+                return
+            }
+            Task { [state] in
+                try? await Task.sleep(for: timeout)
+                state.withLock { $0.exitWaiters.removeValue(forKey: key) }?.resume(returning: false)
+            }
+        }
+    }
+
+    /// Sends `signal` to the whole process group (the browser and every helper it started).
+    func signalGroup(_ signal: Int32) {
+        _ = kill(-pid, signal)
+    }
+
+    static func describe(status: Int32) -> String {
+        let signal = status & 0x7f
+        if signal == 0 { return "exited with code \((status >> 8) & 0xff)" }
+        return "killed by signal \(signal)"
+    }
+}
+
+/// A minimal HTTP/1.1 GET for the browser's `/json/version` (loopback or a tunnelled remote).
+func httpGet(host: String, port: Int, path: String, timeout: Duration) async throws -> Data {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try blockingHTTPGet(host: host, port: port, path: path, timeout: timeout) })
+        }
+        thread.start()
+    }
+}
+
+private func blockingHTTPGet(host: String, port: Int, path: String, timeout: Duration) throws -> Data {
+    let target = "http://\(host):\(port)\(path)"
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var result: UnsafeMutablePointer<addrinfo>?
+    let rc = getaddrinfo(host, String(port), &hints, &result)
+    guard rc == 0, let first = result else {
+        throw CDPError(.connectionClosed, "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+    }
+    defer { freeaddrinfo(result) }
+    let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+    guard fd >= 0 else { throw CDPError(.connectionClosed, "cannot create a socket for \(target)") }
+    defer { close(fd) }
+    let seconds = max(1, Int(timeout.components.seconds))
+    var tv = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+        throw CDPError(.connectionClosed, "cannot connect to \(target): \(String(cString: strerror(errno)))")
+    }
+    let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nConnection: close\r\n\r\n".utf8)
+    guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
+        throw CDPError(.connectionClosed, "cannot send the request to \(target)")
+    }
+    var response = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n < 0, errno == EINTR { continue }
+        if n < 0 { throw CDPError(.timeout, "no answer from \(target) within \(timeout)") }
+        if n == 0 { break }
+        response.append(contentsOf: buffer[0..<n])
+        if response.count > 1 << 20 { throw CDPError(.invalidResponse, "the answer from \(target) is over 1 MiB") }
+    }
+    let separator: [UInt8] = [13, 10, 13, 10]
+    guard let split = (0..<max(0, response.count - 3)).first(where: { Array(response[$0..<$0 + 4]) == separator }) else {
+        throw CDPError(.invalidResponse, "\(target) did not answer with HTTP")
+    }
+    let head = String(decoding: response[0..<split], as: UTF8.self)
+    guard head.hasPrefix("HTTP/1.1 200") || head.hasPrefix("HTTP/1.0 200") else {
+        throw CDPError(.invalidResponse, "\(target) answered \(head.split(separator: "\r\n").first ?? "")")
+    }
+    return Data(response[(split + 4)...])
+}
