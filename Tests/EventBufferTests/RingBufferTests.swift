@@ -1,0 +1,28 @@
+import EventBuffer
+import Testing
+
+@Suite struct RingBufferTests {
+    @Test func keepsTheNewestAndCountsWhatItOverwrote() {
+        var ring = RingBuffer<Int>(capacity: 3)
+        #expect(ring.isEmpty)
+        for i in 1...5 { ring.append(i) }
+        #expect(ring.elements == [3, 4, 5])
+        #expect(ring.overwrittenCount == 2)
+        #expect(ring.isFull)
+        #expect(ring.suffix(2) == [4, 5])
+        #expect(ring.suffix(10) == [3, 4, 5])
+        #expect(ring.popFirst() == 3)
+        ring.append(6)
+        #expect(ring.elements == [4, 5, 6])
+        ring.removeAll()
+        #expect(ring.elements.isEmpty && ring.overwrittenCount == 2)
+    }
+
+    @Test func memoryStaysBoundedUnderManyAppends() {
+        var ring = RingBuffer<Int>(capacity: 50)
+        for i in 0..<100_000 { ring.append(i) }
+        #expect(ring.count == 50)
+        #expect(ring.elements.first == 99_950)
+        #expect(ring.overwrittenCount == 99_950)
+    }
+}
