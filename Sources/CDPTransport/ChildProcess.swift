@@ -12,6 +12,9 @@ import Glibc
 final class ChildProcess: Sendable {
     let pid: pid_t
     private struct State {
+        /// Set as soon as the process is reaped.
+        var exited: Int32?
+        /// Set once the stderr tail is complete too.
         var exitStatus: Int32?
         var exitWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
         var nextWaiter = 0
@@ -32,8 +35,11 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+        // The child gets stdin, stdout and stderr only: no descriptor of the host process leaks into
+        // the browser (which would also keep files the host writes "busy" for as long as it runs).
+        if let closeFrom = spawnCloseFrom {
+            _ = closeFrom(&actions, 3)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -57,7 +63,15 @@ final class ChildProcess: Sendable {
         defer { envp.forEach { free($0) } }
 
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        var rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: another thread's spawn briefly inherited a write handle to a just-written
+        // executable. It clears within milliseconds.
+        var retries = 0
+        while rc == ETXTBSY, retries < 50 {
+            usleep(2000)
+            retries += 1
+            rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        }
         close(pipeFDs[1])
         guard rc == 0 else {
             close(pipeFDs[0])
@@ -65,6 +79,7 @@ final class ChildProcess: Sendable {
         }
         pid = child
         let readFD = pipeFDs[0]
+        let stderrClosed = DispatchSemaphore(value: 0)
         let reader = Thread { [state] in
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -77,6 +92,7 @@ final class ChildProcess: Sendable {
                 }
             }
             close(readFD)
+            stderrClosed.signal()
         }
         reader.name = "chromium-stderr"
         reader.start()
@@ -84,15 +100,21 @@ final class ChildProcess: Sendable {
         let waiter = Thread { [self] in
             var status: Int32 = 0
             while waitpid(spawned, &status, 0) < 0, errno == EINTR {}
-            let (waiters, handlers) = state.withLock { s in
-                s.exitStatus = status
-                defer {
-                    s.exitWaiters.removeAll()
-                    s.onExit.removeAll()
-                }
-                return (Array(s.exitWaiters.values), s.onExit)
+            // Crash handlers first: pending work must fail at once.
+            let handlers = state.withLock { s in
+                defer { s.onExit.removeAll() }
+                s.exited = status
+                return s.onExit
             }
             handlers.forEach { $0(status) }
+            // Let the reader take in what the process wrote last, so a launch failure can show it.
+            // Helpers that inherited stderr may keep it open; do not wait for them long.
+            _ = stderrClosed.wait(timeout: .now() + .milliseconds(300))
+            let waiters = state.withLock { s in
+                s.exitStatus = status
+                defer { s.exitWaiters.removeAll() }
+                return Array(s.exitWaiters.values)
+            }
             waiters.forEach { $0.resume(returning: true) }
         }
         waiter.name = "chromium-wait"
@@ -108,8 +130,8 @@ final class ChildProcess: Sendable {
     /// Calls `handler` (on another thread) when the process exits, or at once if it has.
     func onExit(_ handler: @escaping @Sendable (Int32) -> Void) {
         let status = state.withLock { s -> Int32? in
-            if s.exitStatus == nil { s.onExit.append(handler) }
-            return s.exitStatus
+            if s.exited == nil { s.onExit.append(handler) }
+            return s.exited
         }
         if let status { handler(status) }
     }
@@ -146,6 +168,13 @@ final class ChildProcess: Sendable {
     }
 }
 
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+), which Swift's Glibc module does not
+/// export; nil on older systems, where descriptors without close-on-exec may leak into the child.
+private let spawnCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
 /// A minimal HTTP/1.1 GET for the browser's `/json/version` (loopback or a tunnelled remote).
 func httpGet(host: String, port: Int, path: String, timeout: Duration) async throws -> Data {
     try await withCheckedThrowingContinuation { continuation in
@@ -181,23 +210,34 @@ private func blockingHTTPGet(host: String, port: Int, path: String, timeout: Dur
     guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
         throw CDPError(.connectionClosed, "cannot send the request to \(target)")
     }
+    // Chrome's DevTools server keeps the connection open despite `Connection: close`, so the body
+    // ends at Content-Length, not at EOF.
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 16384)
+    var bodyStart: Int?
+    var contentLength: Int?
+    let separator: [UInt8] = [13, 10, 13, 10]
     while true {
+        if let start = bodyStart, let length = contentLength, response.count - start >= length {
+            return Data(response[start..<(start + length)])
+        }
         let n = recv(fd, &buffer, buffer.count, 0)
         if n < 0, errno == EINTR { continue }
         if n < 0 { throw CDPError(.timeout, "no answer from \(target) within \(timeout)") }
         if n == 0 { break }
         response.append(contentsOf: buffer[0..<n])
         if response.count > 1 << 20 { throw CDPError(.invalidResponse, "the answer from \(target) is over 1 MiB") }
+        if bodyStart == nil, let split = (0..<max(0, response.count - 3)).first(where: { Array(response[$0..<$0 + 4]) == separator }) {
+            let head = String(decoding: response[0..<split], as: UTF8.self)
+            guard head.hasPrefix("HTTP/1.1 200") || head.hasPrefix("HTTP/1.0 200") else {
+                throw CDPError(.invalidResponse, "\(target) answered \(head.split(separator: "\r\n").first ?? "")")
+            }
+            bodyStart = split + 4
+            for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
+                contentLength = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+            }
+        }
     }
-    let separator: [UInt8] = [13, 10, 13, 10]
-    guard let split = (0..<max(0, response.count - 3)).first(where: { Array(response[$0..<$0 + 4]) == separator }) else {
-        throw CDPError(.invalidResponse, "\(target) did not answer with HTTP")
-    }
-    let head = String(decoding: response[0..<split], as: UTF8.self)
-    guard head.hasPrefix("HTTP/1.1 200") || head.hasPrefix("HTTP/1.0 200") else {
-        throw CDPError(.invalidResponse, "\(target) answered \(head.split(separator: "\r\n").first ?? "")")
-    }
-    return Data(response[(split + 4)...])
+    guard let start = bodyStart else { throw CDPError(.invalidResponse, "\(target) did not answer with HTTP") }
+    return Data(response[start...])
 }

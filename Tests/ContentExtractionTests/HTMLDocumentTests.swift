@@ -25,8 +25,9 @@ import Testing
         #expect(try HTMLDocument(html: "<html><head><title> a \n  b </title>").title == "a b")
         #expect(try HTMLDocument(html: "").title == "")
         #expect(try HTMLDocument(html: "<<<>>><title>x</ti").title == "x")
-        let deep = String(repeating: "<div>", count: 100_000) + "<title>deep</title>"
-        #expect(try HTMLDocument(html: deep).title.isEmpty == false)
+        // Past libxml2's depth limit the rest of the document is dropped, without a crash.
+        let deep = "<title>deep</title>" + String(repeating: "<div>", count: 100_000) + "x"
+        #expect(try HTMLDocument(html: deep).title == "deep")
     }
 
     @Test func inputOverTheCapIsATypedError() {

@@ -1,0 +1,227 @@
+import CDPTransport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every real-browser test, one at a time: on a 2-core machine, parallel browser work starves the
+/// kernel's teardown of a killed browser and makes the time-bounded checks measure the neighbours.
+@Suite(.serialized) enum Chromium {}
+
+extension Chromium {
+@Suite struct LifecycleTests {
+    @Test func launchThenCloseLeavesNoProcessAndNoTemporaryProfile() async throws {
+        let browser = try await CDPBrowser.launch()
+        let pid = try #require(browser.processID)
+        let profile = try #require(processCommandLine(pid).split(separator: "\u{0}")
+            .first { $0.hasPrefix("--user-data-dir=") }.map { String($0.dropFirst("--user-data-dir=".count)) })
+        #expect(FileManager.default.fileExists(atPath: profile))
+        #expect(!processes(mentioning: profile).isEmpty)
+        let version = try await browser.session.send(Browser.GetVersion())
+        #expect(version.product.contains("Chrome"))
+
+        try await browser.close()
+        #expect(await eventually(within: .seconds(5)) { processes(mentioning: profile).isEmpty })
+        #expect(!FileManager.default.fileExists(atPath: profile))
+        #expect(kill(pid, 0) != 0)
+        let error = await cdpErrorOf { try await browser.session.send(Browser.GetVersion()) }
+        #expect(error?.code == .connectionClosed)
+    }
+
+    @Test func launchFailuresAreTypedAndCarryStderr() async throws {
+        var missing = CDPBrowser.LaunchOptions()
+        missing.executablePath = "/nonexistent/chromium"
+        let notFound = await cdpErrorOf { _ = try await CDPBrowser.launch(missing) }
+        #expect(notFound?.code == .launchFailed)
+        #expect(notFound?.message.contains("/nonexistent/chromium") == true)
+
+        // A "browser" that complains and exits at once.
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("fake-chrome-\(getpid()).sh").path
+        try "#!/bin/sh\necho 'cannot open display: nothing here' >&2\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        var failing = CDPBrowser.LaunchOptions()
+        failing.executablePath = script
+        let exited = await cdpErrorOf { _ = try await CDPBrowser.launch(failing) }
+        #expect(exited?.code == .launchFailed, "\(String(describing: exited))")
+        #expect(exited?.message.contains("exited with code 3") == true, "\(String(describing: exited))")
+        #expect(exited?.stderrTail?.contains("cannot open display") == true)
+    }
+
+    @Test func killingTheBrowserFailsPendingCommandsWithinASecond() async throws {
+        let browser = try await CDPBrowser.launch()
+        let pid = try #require(browser.processID)
+        registerForKillAtExit(pid)
+        let page = try await browser.newPage()
+        let pending = Task {
+            try await page.send(Runtime.Evaluate(expression: "new Promise(() => {})", awaitPromise: true))
+        }
+        // The command is on the wire once the connection lists it.
+        #expect(await eventually(within: .seconds(5)) { !browser.connection.outstandingCommands.isEmpty })
+        let clock = ContinuousClock()
+        let killedAt = clock.now
+        kill(pid, SIGKILL)
+        let error = await cdpErrorOf { _ = try await pending.value }
+        let elapsed = clock.now - killedAt
+        #expect(error?.code == .browserCrashed || error?.code == .connectionClosed)
+        #expect(elapsed < .seconds(1), "pending work must fail fast, took \(elapsed)")
+        let later = await cdpErrorOf { _ = try await page.send(Runtime.Evaluate(expression: "1")) }
+        #expect(later?.isConnectionClosed == true)
+        try await browser.close()
+    }
+}
+
+@Suite struct ProtocolTests {
+    @Test func evaluatesAndReportsScriptExceptions() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        #expect(try await evaluate(page, "1 + 1") == 2)
+        let thrown = try await page.send(Runtime.Evaluate(expression: "throw new Error('boom')"))
+        #expect(thrown.exceptionDetails?.exception?.description?.contains("boom") == true)
+    }
+
+    @Test func unknownMethodIsAProtocolErrorNamingIt() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        let error = await cdpErrorOf { try await page.send(method: "Nope.notAMethod") }
+        #expect(error?.code == .protocolError)
+        #expect(error?.method == "Nope.notAMethod")
+        #expect(error?.protocolCode == -32601)
+        // The page still works.
+        #expect(try await evaluate(page, "'still here'") == "still here")
+    }
+
+    @Test func deliversLoadAndConsoleEvents() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        let console = page.events(Runtime.ConsoleAPICalled.self)
+        try await load(page, "<title>t</title><script>console.warn('careful', 7)</script>")
+        var iterator = console.makeAsyncIterator()
+        let message = try #require(await iterator.next())
+        #expect(message.type == .warning)
+        #expect(message.args.first?.value == "careful")
+        #expect(message.args.last?.value == 7)
+    }
+
+    @Test func perCommandDeadlineLeavesTheConnectionHealthy() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        let error = await cdpErrorOf {
+            _ = try await page.send(Runtime.Evaluate(expression: "new Promise(() => {})", awaitPromise: true),
+                                    timeout: .milliseconds(200))
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.method == "Runtime.evaluate")
+        #expect(try await evaluate(page, "3 * 3") == 9)
+    }
+
+    @Test func closingATargetFailsItsPendingCommands() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        let pending = Task {
+            try await page.send(Runtime.Evaluate(expression: "new Promise(() => {})", awaitPromise: true))
+        }
+        #expect(await eventually(within: .seconds(5)) {
+            browser.connection.outstandingCommands.contains { $0.sessionId == page.id }
+        })
+        try await browser.closePage(page)
+        let error = await cdpErrorOf { _ = try await pending.value }
+        #expect(error?.isTargetGone == true)
+        #expect(error?.code != .timeout)
+    }
+
+    @Test func twoTargetsWorkInParallelAndKeepTheirEventsApart() async throws {
+        let (browser, first) = try await TestBrowser.page()
+        let second = try await browser.newPage()
+        _ = try await second.send(Runtime.Enable())
+        defer { Task { try? await browser.closePage(first); try? await browser.closePage(second) } }
+        let firstConsole = first.events(Runtime.ConsoleAPICalled.self)
+        let secondConsole = second.events(Runtime.ConsoleAPICalled.self)
+        async let a = evaluate(first, "window.name = 'first'; console.log('from first'); window.name")
+        async let b = evaluate(second, "window.name = 'second'; console.log('from second'); window.name")
+        #expect(try await a == "first")
+        #expect(try await b == "second")
+        var i1 = firstConsole.makeAsyncIterator()
+        var i2 = secondConsole.makeAsyncIterator()
+        #expect(await i1.next()?.args.first?.value == "from first")
+        #expect(await i2.next()?.args.first?.value == "from second")
+    }
+
+    @Test func aMultiMegabyteScreenshotArrivesWhole() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1920, height: 1080, deviceScaleFactor: 1, mobile: false))
+        try await load(page, """
+            <body style=margin:0><canvas id=c width=1920 height=1080></canvas><script>
+            const c = document.getElementById('c').getContext('2d');
+            const img = c.createImageData(1920, 1080);
+            let x = 12345;
+            for (let i = 0; i < img.data.length; i++) { x = (x * 1103515245 + 12345) >>> 0; img.data[i] = (i % 4 == 3) ? 255 : x >>> 24; }
+            c.putImageData(img, 0, 0);
+            </script>
+            """)
+        let shot = try await page.send(Page.CaptureScreenshot(format: .png))
+        let png = try #require(Data(base64Encoded: shot.data))
+        #expect(png.count > 1_000_000, "noise compresses badly: \(png.count) bytes")
+        // Whole: the PNG signature, a 1920x1080 header, and the IEND chunk as the very last bytes.
+        #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(Array(png[16..<24]) == [0, 0, 0x07, 0x80, 0, 0, 0x04, 0x38])
+        #expect(Array(png.suffix(12)) == [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
+    }
+
+    @Test func eightTasksTimes250ConcurrentCommandsAllAnsweredCorrectly() async throws {
+        let (browser, page) = try await TestBrowser.page()
+        defer { Task { try? await browser.closePage(page) } }
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var correct = 0
+                    for i in 0..<250 {
+                        let value = try await evaluate(page, "\(task) * 1000 + \(i)")
+                        if value?.intValue == task * 1000 + i { correct += 1 }
+                    }
+                    return correct
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(results == 2000)
+    }
+
+    @Test func attachesToARunningBrowserByHTTPAndByWebSocketURL() async throws {
+        let browser = try await TestBrowser.shared.get()
+        let wsURL = browser.webSocketDebuggerURL
+        let port = try #require(wsURL.split(separator: "/")[1].split(separator: ":").last.map { String($0) })
+        for endpoint in ["http://127.0.0.1:\(port)", wsURL] {
+            let attached = try await CDPBrowser.attach(to: endpoint)
+            let page = try await attached.newPage()
+            #expect(try await evaluate(page, "40 + 2") == 42)
+            try await attached.closePage(page)
+            try await attached.close()   // disconnects; the browser keeps running
+        }
+        #expect(try await evaluate(try await browser.newPage(), "1") == 1)
+        let bad = await cdpErrorOf { _ = try await CDPBrowser.attach(to: "ftp://127.0.0.1:1") }
+        #expect(bad?.code == .invalidEndpoint)
+        let nobody = await cdpErrorOf { _ = try await CDPBrowser.attach(to: "http://127.0.0.1:1") }
+        #expect(nobody?.code == .connectionClosed)
+    }
+}
+
+}
+
+func processCommandLine(_ pid: Int32) -> String {
+    FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+}
+
+func cdpErrorOf(_ body: () async throws -> Void) async -> CDPError? {
+    do {
+        try await body()
+        Issue.record("expected a CDPError, but nothing was thrown")
+        return nil
+    } catch let error as CDPError {
+        return error
+    } catch {
+        Issue.record("expected a CDPError, got \(error)")
+        return nil
+    }
+}

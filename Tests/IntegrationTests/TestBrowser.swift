@@ -1,0 +1,92 @@
+import CDPTransport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One Chromium per test process, launched on first use; each test opens its own page.
+///
+/// If Chromium is missing the launch fails loudly with the install hint (`make deps`) — a skipped
+/// browser suite would hide a broken set-up.
+actor TestBrowser {
+    static let shared = TestBrowser()
+    private var browser: CDPBrowser?
+
+    func get() async throws -> CDPBrowser {
+        if let browser { return browser }
+        let launched = try await CDPBrowser.launch()
+        browser = launched
+        if let pid = launched.processID { registerForKillAtExit(pid) }
+        return launched
+    }
+
+    /// A fresh page with Page and Runtime enabled.
+    static func page() async throws -> (CDPBrowser, CDPSession) {
+        let browser = try await shared.get()
+        let page = try await browser.newPage()
+        _ = try await page.send(Page.Enable())
+        _ = try await page.send(Runtime.Enable())
+        return (browser, page)
+    }
+}
+
+private nonisolated(unsafe) var browserGroups: [pid_t] = []
+private let groupsLock = NSLock()
+
+/// Test processes end without a teardown hook: kill every browser group they launched at exit.
+func registerForKillAtExit(_ pid: Int32) {
+    groupsLock.lock()
+    let first = browserGroups.isEmpty
+    browserGroups.append(pid)
+    groupsLock.unlock()
+    if first {
+        atexit {
+            for group in browserGroups { kill(-group, SIGKILL) }
+        }
+    }
+}
+
+/// A `data:` URL for an HTML snippet.
+func dataURL(_ html: String) -> String {
+    "data:text/html;charset=utf-8," + (html.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+}
+
+/// Navigates and waits for the load event.
+func load(_ page: CDPSession, _ html: String) async throws {
+    _ = try await page.waitForEvent(Page.LoadEventFired.self, timeout: .seconds(15), after: {
+        _ = try await page.send(Page.Navigate(url: dataURL(html)))
+    })
+}
+
+/// Evaluates `expression` and returns its JSON value.
+func evaluate(_ page: CDPSession, _ expression: String) async throws -> JSONValue? {
+    let reply = try await page.send(Runtime.Evaluate(expression: expression, returnByValue: true, awaitPromise: true))
+    return reply.result.value
+}
+
+/// The pids of processes whose command line mentions `needle`.
+func processes(mentioning needle: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+        guard let pid = Int32(entry),
+              let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+              String(decoding: data, as: UTF8.self).contains(needle) else { return nil }
+        // Zombies are exiting already; they hold no resources but a table entry.
+        if let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return nil }
+        return pid
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (for state with no event to wait on, such
+/// as processes leaving the process table).
+func eventually(within timeout: Duration, _ condition: () -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
