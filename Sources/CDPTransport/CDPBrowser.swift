@@ -25,6 +25,12 @@ public final class CDPBrowser: Sendable {
         public var noSandbox: Bool?
         /// The window size of new pages.
         public var windowSize = (width: 1280, height: 720)
+        /// Lets the compositor draw as fast as it can instead of at 60 Hz (`--disable-frame-rate-limit`).
+        ///
+        /// Screenshots come back sooner (JPEG 1280x720: about 20 ms instead of 33 ms here), but a page
+        /// with a running animation then keeps every core busy (227% CPU instead of 4% on a 2-core
+        /// machine), so it is off by default. Turn it on for screenshot-heavy, short-lived work.
+        public var unlimitedFrameRate = false
         /// More command-line switches, after the defaults.
         public var extraArguments: [String] = []
         /// How long Chromium may take to open its DevTools port.
@@ -123,6 +129,7 @@ public final class CDPBrowser: Sendable {
         ]
         if options.headless { arguments += ["--headless=new", "--hide-scrollbars"] }
         if options.noSandbox ?? (geteuid() == 0) { arguments.append("--no-sandbox") }
+        if options.unlimitedFrameRate { arguments.append("--disable-frame-rate-limit") }
         arguments += options.extraArguments
         arguments.append("about:blank")
 

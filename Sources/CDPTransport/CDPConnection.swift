@@ -166,9 +166,12 @@ public final class CDPConnection: Sendable, WebSocketHandler {
                 guard s.closed == nil else { return nil }
                 s.nextID += 1
                 let id = s.nextID
-                let earliest = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: continuation))
-                if earliest { s.armedDeadline = deadline }
-                return (id, earliest)
+                _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: continuation))
+                // The timer may fire early (for a command already answered): it then re-arms for the
+                // earliest live deadline. So it needs moving only when this deadline is earlier.
+                let rearm = s.armedDeadline.map { deadline < $0 } ?? true
+                if rearm { s.armedDeadline = deadline }
+                return (id, rearm)
             }
             guard let (id, rearm) = registered else {
                 let error = closedError ?? CDPError(.connectionClosed, "connection closed")
@@ -177,8 +180,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
             }
             if rearm { timer.arm(at: deadline) }
             do {
-                let message = try JSONEncoder().encode(Request(id: id, method: method, params: params,
-                                                               sessionId: sessionId.isEmpty ? nil : sessionId))
+                let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
                 guard let socket = socket.withLock({ $0 }) else {
                     throw CDPError(.connectionClosed, "not connected")
                 }
@@ -200,11 +202,28 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         "Page.navigate", "Page.reload", "Page.close", "Target.closeTarget", "Target.detachFromTarget",
     ]
 
-    private struct Request<P: Encodable>: Encodable {
-        var id: Int
-        var method: String
-        var params: P
-        var sessionId: String?
+    /// Coders are thread-safe and costly to create; one of each serves every connection.
+    nonisolated(unsafe) static let encoder = JSONEncoder()
+    nonisolated(unsafe) static let decoder = JSONDecoder()
+
+    /// `{"id":N,"method":"M","sessionId":"S","params":{...}}`, with only the parameters going through
+    /// the encoder (method names and session ids are plain ASCII tokens; both are escaped anyway).
+    static func encodeRequest(id: Int, method: String, params: some Encodable, sessionId: String) throws -> Data {
+        let encodedParams = try encoder.encode(params)
+        var message = Data()
+        message.reserveCapacity(encodedParams.count + method.utf8.count + sessionId.utf8.count + 64)
+        message.append(contentsOf: #"{"id":"#.utf8)
+        message.append(contentsOf: String(id).utf8)
+        message.append(contentsOf: #","method":"#.utf8)
+        message.append(try encoder.encode(method))
+        if !sessionId.isEmpty {
+            message.append(contentsOf: #","sessionId":"#.utf8)
+            message.append(try encoder.encode(sessionId))
+        }
+        message.append(contentsOf: #","params":"#.utf8)
+        message.append(encodedParams)
+        message.append(UInt8(ascii: "}"))
+        return message
     }
 
     private struct RemoteError: Decodable {
@@ -220,7 +239,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
 
     func decodeReply<R: Decodable>(_ type: R.Type, from reply: Reply, method: String, sessionId: String) throws -> R {
         let envelope: ReplyEnvelope<R>
-        do { envelope = try JSONDecoder().decode(ReplyEnvelope<R>.self, from: reply.data) } catch {
+        do { envelope = try Self.decoder.decode(ReplyEnvelope<R>.self, from: reply.data) } catch {
             throw CDPError(.invalidResponse, "the reply does not decode as \(R.self): \(error)",
                            method: method, sessionId: sessionId)
         }

@@ -1,0 +1,197 @@
+// shared-browser-bench: measures SharedBrowser against the numbers of other tools on the same machine.
+// Each subcommand prints one JSON object per line; `all` runs them all. See Documentation/Performance.md.
+//
+//   shared-browser-bench launch     [--n 10]    start Chromium to the first evaluated `1+1`
+//   shared-browser-bench attach     [--n 50]    connect to a running browser + attach a page + `1+1`
+//   shared-browser-bench roundtrip  [--n 2000]  sequential Runtime.evaluate("1+1")
+//   shared-browser-bench screenshot [--n 50]    1280x720 JPEG q80 of a Wikipedia page
+//   shared-browser-bench all
+// Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
+//          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
+//          --unlimited-frame-rate (LaunchOptions.unlimitedFrameRate).
+import CDPTransport
+import Foundation
+
+struct Options {
+    var command = "all"
+    var n: Int?
+    var page: String?
+    var chromeArguments: [String] = []
+    var endpoint: String?
+    var unlimitedFrameRate = false
+
+    init(_ arguments: [String]) {
+        var rest = arguments.dropFirst()
+        if let first = rest.first, !first.hasPrefix("--") { command = first; rest = rest.dropFirst() }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--n": n = rest.popFirst().flatMap(Int.init)
+            case "--page": page = rest.popFirst()
+            case "--chrome-arg": rest.popFirst().map { chromeArguments.append($0) }
+            case "--endpoint": endpoint = rest.popFirst()
+            case "--unlimited-frame-rate": unlimitedFrameRate = true
+            default:
+                FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+/// Percentiles of durations, in the unit asked.
+struct Stats {
+    var sorted: [Double]
+    init(_ samples: [Duration]) {
+        sorted = samples.map { Double($0.components.seconds) * 1e9 + Double($0.components.attoseconds) / 1e9 }.sorted()
+    }
+    func percentile(_ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let rank = p / 100 * Double(sorted.count - 1)
+        let low = Int(rank.rounded(.down)), high = Int(rank.rounded(.up))
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
+    }
+    func ms(_ p: Double) -> Double { (percentile(p) / 1e6 * 1000).rounded() / 1000 }
+    func us(_ p: Double) -> Double { (percentile(p) / 1e3 * 10).rounded() / 10 }
+}
+
+func emit(_ fields: KeyValuePairs<String, Any>) {
+    let body = fields.map { key, value -> String in
+        let rendered: String
+        switch value {
+        case let s as String: rendered = "\"\(s)\""
+        case let d as Double: rendered = d.isFinite ? "\(d)" : "null"
+        default: rendered = "\(value)"
+        }
+        return "\"\(key)\": \(rendered)"
+    }.joined(separator: ", ")
+    print("{\(body)}")
+    fflush(nil)
+}
+
+func timed(_ body: () async throws -> Void) async rethrows -> Duration {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await body()
+    return clock.now - start
+}
+
+func evaluateOnePlusOne(_ page: CDPSession) async throws {
+    let reply = try await page.send(Runtime.Evaluate(expression: "1+1", returnByValue: true))
+    guard reply.result.value?.intValue == 2 else { fatalError("1+1 gave \(String(describing: reply.result.value))") }
+}
+
+/// Attaches to the page target Chromium opens at start, instead of creating one.
+func firstPage(of browser: CDPBrowser) async throws -> CDPSession {
+    let targets = try await browser.session.send(Target.GetTargets())
+    guard let page = targets.targetInfos.first(where: { $0.type == "page" }) else { return try await browser.newPage() }
+    let attached = try await browser.session.send(Target.AttachToTarget(targetId: page.targetId, flatten: true))
+    return browser.connection.session(id: attached.sessionId)!
+}
+
+func benchLaunch(n: Int) async throws {
+    var samples: [Duration] = []
+    for _ in 0..<n {
+        var browser: CDPBrowser?
+        samples.append(try await timed {
+            let launched = try await CDPBrowser.launch(launchOptions)
+            try await evaluateOnePlusOne(try await firstPage(of: launched))
+            browser = launched
+        })
+        try await browser?.close()
+    }
+    let stats = Stats(samples)
+    emit(["bench": "launch", "n": n, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99)])
+}
+
+func benchAttach(n: Int, browser: CDPBrowser) async throws {
+    var samples: [Duration] = []
+    for _ in 0..<n {
+        var attached: CDPBrowser?
+        samples.append(try await timed {
+            let client = try await CDPBrowser.attach(to: browser.webSocketDebuggerURL)
+            try await evaluateOnePlusOne(try await firstPage(of: client))
+            attached = client
+        })
+        try await attached?.close()
+    }
+    let stats = Stats(samples)
+    emit(["bench": "attach", "n": n, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99)])
+}
+
+func benchRoundtrip(n: Int, browser: CDPBrowser) async throws {
+    let page = try await browser.newPage()
+    for _ in 0..<200 { try await evaluateOnePlusOne(page) }   // warm-up
+    var samples: [Duration] = []
+    samples.reserveCapacity(n)
+    let total = try await timed {
+        for _ in 0..<n { samples.append(try await timed { try await evaluateOnePlusOne(page) }) }
+    }
+    try await browser.closePage(page)
+    let stats = Stats(samples)
+    let perSecond = Double(n) / (Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
+    emit(["bench": "roundtrip", "n": n, "p50_us": stats.us(50), "p95_us": stats.us(95), "p99_us": stats.us(99),
+          "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99),
+          "evals_per_s": perSecond.rounded()])
+}
+
+func benchScreenshot(n: Int, browser: CDPBrowser, pagePath: String) async throws {
+    let page = try await browser.newPage()
+    _ = try await page.send(Page.Enable())
+    _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1280, height: 720, deviceScaleFactor: 1, mobile: false))
+    _ = try await page.waitForEvent(Page.LoadEventFired.self, timeout: .seconds(30), after: {
+        _ = try await page.send(Page.Navigate(url: URL(fileURLWithPath: pagePath).absoluteString))
+    })
+    let shot = Page.CaptureScreenshot(format: .jpeg, quality: 80, optimizeForSpeed: true)
+    for _ in 0..<5 { _ = try await page.send(shot) }   // warm-up
+    var samples: [Duration] = []
+    var bytes = 0
+    for _ in 0..<n {
+        samples.append(try await timed {
+            let reply = try await page.send(shot)
+            bytes = reply.data.utf8.count * 3 / 4
+        })
+    }
+    try await browser.closePage(page)
+    let stats = Stats(samples)
+    emit(["bench": "screenshot", "n": n, "format": "jpeg", "quality": 80, "width": 1280, "height": 720,
+          "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99), "bytes": bytes])
+}
+
+let options = Options(CommandLine.arguments)
+var launchOptions: CDPBrowser.LaunchOptions {
+    var launch = CDPBrowser.LaunchOptions()
+    launch.extraArguments = options.chromeArguments
+    launch.unlimitedFrameRate = options.unlimitedFrameRate
+    return launch
+}
+let corpusPage = options.page ?? URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/corpus/pages/wikipedia-2.html").path
+
+do {
+    switch options.command {
+    case "launch":
+        try await benchLaunch(n: options.n ?? 10)
+    case "attach", "roundtrip", "screenshot", "all":
+        if options.command == "all" { try await benchLaunch(n: options.n ?? 10) }
+        // With --endpoint, measure against a browser that runs already (the one other tools use).
+        let browser: CDPBrowser
+        if let endpoint = options.endpoint {
+            browser = try await CDPBrowser.attach(to: endpoint)
+        } else {
+            browser = try await CDPBrowser.launch(launchOptions)
+        }
+        if options.command == "attach" || options.command == "all" { try await benchAttach(n: options.n ?? 50, browser: browser) }
+        if options.command == "roundtrip" || options.command == "all" { try await benchRoundtrip(n: options.n ?? 2000, browser: browser) }
+        if options.command == "screenshot" || options.command == "all" {
+            try await benchScreenshot(n: options.n ?? 50, browser: browser, pagePath: corpusPage)
+        }
+        try await browser.close()
+    default:
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot or all\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
+    exit(1)
+}
