@@ -102,6 +102,7 @@ public final class CDPBrowser: Sendable {
 
     /// Starts Chromium with a DevTools port chosen by the system and connects to it.
     ///
+    /// - Parameter options: the executable, profile, headless mode, switches and timeouts.
     /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not open
     ///   its port within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
     public static func launch(_ options: LaunchOptions = LaunchOptions()) async throws -> CDPBrowser {
@@ -185,6 +186,7 @@ public final class CDPBrowser: Sendable {
     ///
     /// - Parameter endpoint: `http://host:port` (its `/json/version` names the WebSocket URL) or the
     ///   `ws://host:port/devtools/browser/<id>` URL itself.
+    /// - Parameter options: deadlines, message cap and logger of the connection.
     /// - Throws: ``CDPError/Code/invalidEndpoint`` for anything else, ``CDPError/Code/connectionClosed``
     ///   when nothing answers.
     public static func attach(to endpoint: String, options: CDPConnection.Options = CDPConnection.Options()) async throws -> CDPBrowser {
@@ -208,6 +210,7 @@ public final class CDPBrowser: Sendable {
 
     /// Opens a new tab and attaches to it, returning its session.
     ///
+    /// - Parameter url: the first URL of the tab.
     /// - Parameter newWindow: open it in a new window, so it stays foreground (and keeps painting)
     ///   while other tabs are in use.
     /// - Throws: ``CDPError`` from `Target.createTarget` or `Target.attachToTarget`.

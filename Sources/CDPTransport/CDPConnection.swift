@@ -203,8 +203,8 @@ public final class CDPConnection: Sendable, WebSocketHandler {
     ]
 
     /// Coders are thread-safe and costly to create; one of each serves every connection.
-    nonisolated(unsafe) static let encoder = JSONEncoder()
-    nonisolated(unsafe) static let decoder = JSONDecoder()
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
 
     /// `{"id":N,"method":"M","sessionId":"S","params":{...}}`, with only the parameters going through
     /// the encoder (method names and session ids are plain ASCII tokens; both are escaped anyway).

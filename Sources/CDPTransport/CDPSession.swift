@@ -6,7 +6,7 @@ import WebSockets
 /// `flatten: true`.
 ///
 /// Send typed commands with ``send(_:timeout:)``, untyped ones with ``send(method:params:timeout:)``,
-/// and subscribe to events with ``events(_:bufferingNewest:)``. Every subscriber gets its own bounded
+/// and subscribe to events with ``events(_:bufferingNewest:)->AsyncStream<CDPEvent>``. Every subscriber gets its own bounded
 /// stream: a subscriber that does not keep up loses its oldest events (counted in
 /// ``droppedEventCount``), and never slows the connection or other subscribers.
 public final class CDPSession: Sendable, CustomStringConvertible {
@@ -49,6 +49,7 @@ public final class CDPSession: Sendable, CustomStringConvertible {
 
     /// Sends a typed command and waits for its reply.
     ///
+    /// - Parameter command: the command and its parameters.
     /// - Parameter timeout: the deadline for the reply; `nil` uses the connection's default (30 s).
     /// - Throws: ``CDPError`` — `.protocolError` (the browser refused it), `.timeout`, `.targetClosed`,
     ///   `.targetCrashed`, `.connectionClosed`, `.browserCrashed`, `.invalidResponse`, `.cancelled`.
