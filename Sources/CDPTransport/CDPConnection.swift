@@ -161,40 +161,58 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         let limit = timeout ?? options.defaultTimeout
         let nanos = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds / 1_000_000_000))
         let deadline = DispatchTime.now().uptimeNanoseconds &+ nanos
-        let reply: Reply = try await withCheckedThrowingContinuation { (continuation: Waiter) in
-            let registered = state.withLock { s -> (id: Int, rearm: Bool)? in
-                guard s.closed == nil else { return nil }
-                s.nextID += 1
-                let id = s.nextID
-                _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: continuation))
-                // The timer may fire early (for a command already answered): it then re-arms for the
-                // earliest live deadline. So it needs moving only when this deadline is earlier.
-                let rearm = s.armedDeadline.map { deadline < $0 } ?? true
-                if rearm { s.armedDeadline = deadline }
-                return (id, rearm)
-            }
-            guard let (id, rearm) = registered else {
-                let error = closedError ?? CDPError(.connectionClosed, "connection closed")
-                continuation.resume(throwing: error.about(method: method, sessionId: sessionId))
-                return
-            }
-            if rearm { timer.arm(at: deadline) }
-            do {
-                let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
-                guard let socket = socket.withLock({ $0 }) else {
-                    throw CDPError(.connectionClosed, "not connected")
+        let id = state.withLock { s -> Int in
+            s.nextID += 1
+            return s.nextID
+        }
+        let reply: Reply = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let rearm = state.withLock { s -> Bool? in
+                    guard s.closed == nil else { return nil }
+                    _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: continuation))
+                    // The timer may fire early (for a command already answered): it then re-arms for
+                    // the earliest live deadline. So it needs moving only when this deadline is earlier.
+                    let rearm = s.armedDeadline.map { deadline < $0 } ?? true
+                    if rearm { s.armedDeadline = deadline }
+                    return rearm
                 }
-                try socket.send(message)
-            } catch {
-                if let entry = state.withLock({ $0.pending.complete(id) }) {
-                    let failure = error as? CDPError ?? closedError
-                        ?? CDPError(.connectionClosed, "cannot send: \(error)")
-                    entry.waiter.resume(throwing: failure.about(method: method, sessionId: sessionId))
+                guard let rearm else {
+                    let error = closedError ?? CDPError(.connectionClosed, "connection closed")
+                    continuation.resume(throwing: error.about(method: method, sessionId: sessionId))
+                    return
+                }
+                if rearm { timer.arm(at: deadline) }
+                // Cancelled before the command was registered: the cancellation handler found nothing.
+                if Task.isCancelled {
+                    cancel(id: id, method: method, sessionId: sessionId)
+                    return
+                }
+                do {
+                    let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
+                    guard let socket = socket.withLock({ $0 }) else {
+                        throw CDPError(.connectionClosed, "not connected")
+                    }
+                    try socket.send(message)
+                } catch {
+                    if let entry = state.withLock({ $0.pending.complete(id) }) {
+                        let failure = error as? CDPError ?? closedError
+                            ?? CDPError(.connectionClosed, "cannot send: \(error)")
+                        entry.waiter.resume(throwing: failure.about(method: method, sessionId: sessionId))
+                    }
                 }
             }
+        } onCancel: {
+            cancel(id: id, method: method, sessionId: sessionId)
         }
         await waitUntilRouted(reply.eventsBefore)
         return reply
+    }
+
+    /// Fails a pending command because its task was cancelled; its reply, if one comes, is dropped.
+    private func cancel(id: Int, method: String, sessionId: String) {
+        guard let entry = state.withLock({ $0.pending.complete(id) }) else { return }
+        entry.waiter.resume(throwing: CDPError(.cancelled, "the task awaiting \(method) was cancelled",
+                                               method: method, sessionId: sessionId))
     }
 
     /// Commands a crashed target still accepts (they recover or close it).

@@ -164,4 +164,40 @@ import WebSockets
         #expect(await slowIterator.next()?.params["i"]?.intValue == 16)
         #expect(connection.browserSession.droppedEventCount == 16)
     }
+
+    @Test func cancellingTheAwaitingTaskFailsTheCommandAtOnce() async throws {
+        let (peer, connection) = try await FakePeer.connected()
+        defer { Task { await connection.close(); await peer.stop() } }
+        let pending = Task { try await connection.browserSession.send(method: "Never.answered") }
+        let command = try await peer.nextCommand()
+        pending.cancel()
+        let error = await cdpError { _ = try await pending.value }
+        #expect(error?.code == .cancelled)
+        #expect(error?.method == "Never.answered")
+        #expect(connection.outstandingCommands.isEmpty)
+        // Its late reply is dropped; the connection goes on.
+        try peer.send(#"{"id":\#(command.id),"result":{}}"#)
+        let next = Task { try await connection.browserSession.send(method: "Next.call") }
+        let nextCommand = try await peer.nextCommand()
+        try peer.send(#"{"id":\#(nextCommand.id),"result":{"n":2}}"#)
+        #expect(try await next.value["n"] == 2)
+    }
+
+    @Test func aTaskCancelledBeforeSendingSendsNothing() async throws {
+        let (peer, connection) = try await FakePeer.connected()
+        defer { Task { await connection.close(); await peer.stop() } }
+        let session = connection.browserSession
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await session.send(method: "Never.sent")
+        }
+        let error = await cdpError { _ = try await cancelled.value }
+        #expect(error?.code == .cancelled)
+        // The next command the peer sees is the next one sent, not the cancelled one.
+        let next = Task { try await session.send(method: "Sent.after") }
+        let command = try await peer.nextCommand()
+        #expect(command.method == "Sent.after")
+        try peer.send(#"{"id":\#(command.id),"result":{}}"#)
+        _ = try await next.value
+    }
 }
