@@ -68,9 +68,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets"], swiftSettings: swiftSettings),
-        .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport"], swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CDPTransport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),

@@ -195,19 +195,9 @@ class Generator:
 
     def string_enum(self, name, values, indent, description=None):
         out = doc(description, indent)
-        out += (f"{indent}public struct {name}: RawRepresentable, Hashable, Codable, Sendable, "
-                f"ExpressibleByStringLiteral, CustomStringConvertible {{\n")
+        out += f"{indent}public struct {name}: CDPStringEnum {{\n"
         out += f"{indent}    public var rawValue: String\n"
         out += f"{indent}    public init(rawValue: String) {{ self.rawValue = rawValue }}\n"
-        out += f"{indent}    public init(stringLiteral value: String) {{ self.rawValue = value }}\n"
-        out += f"{indent}    public init(from decoder: any Decoder) throws {{\n"
-        out += f"{indent}        self.rawValue = try decoder.singleValueContainer().decode(String.self)\n"
-        out += f"{indent}    }}\n"
-        out += f"{indent}    public func encode(to encoder: any Encoder) throws {{\n"
-        out += f"{indent}        var container = encoder.singleValueContainer()\n"
-        out += f"{indent}        try container.encode(rawValue)\n"
-        out += f"{indent}    }}\n"
-        out += f"{indent}    public var description: String {{ rawValue }}\n"
         seen = set()
         for v in values:
             case = enum_case_name(v)

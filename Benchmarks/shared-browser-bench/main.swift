@@ -88,34 +88,29 @@ func firstPage(of browser: CDPBrowser) async throws -> CDPSession {
     return browser.connection.session(id: attached.sessionId)!
 }
 
-func benchLaunch(n: Int) async throws {
+/// Times `open` through the first evaluated `1+1` on a page, `n` times; each browser is closed
+/// outside the timing.
+func benchConnect(_ name: String, n: Int, open: () async throws -> CDPBrowser) async throws {
     var samples: [Duration] = []
     for _ in 0..<n {
         var browser: CDPBrowser?
         samples.append(try await timed {
-            let launched = try await CDPBrowser.launch(launchOptions)
-            try await evaluateOnePlusOne(try await firstPage(of: launched))
-            browser = launched
+            let opened = try await open()
+            try await evaluateOnePlusOne(try await firstPage(of: opened))
+            browser = opened
         })
         try await browser?.close()
     }
     let stats = Stats(samples)
-    emit(["bench": "launch", "n": n, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99)])
+    emit(["bench": name, "n": n, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99)])
+}
+
+func benchLaunch(n: Int) async throws {
+    try await benchConnect("launch", n: n) { try await CDPBrowser.launch(launchOptions) }
 }
 
 func benchAttach(n: Int, browser: CDPBrowser) async throws {
-    var samples: [Duration] = []
-    for _ in 0..<n {
-        var attached: CDPBrowser?
-        samples.append(try await timed {
-            let client = try await CDPBrowser.attach(to: browser.webSocketDebuggerURL)
-            try await evaluateOnePlusOne(try await firstPage(of: client))
-            attached = client
-        })
-        try await attached?.close()
-    }
-    let stats = Stats(samples)
-    emit(["bench": "attach", "n": n, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99)])
+    try await benchConnect("attach", n: n) { try await CDPBrowser.attach(to: browser.webSocketDebuggerURL) }
 }
 
 func benchRoundtrip(n: Int, browser: CDPBrowser) async throws {

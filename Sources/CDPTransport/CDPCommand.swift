@@ -18,3 +18,28 @@ public struct EmptyResponse: Decodable, Sendable, Equatable {
     public init() {}
     public init(from decoder: any Decoder) throws {}
 }
+
+/// A CDP string enumeration that accepts values it does not know.
+///
+/// Browsers add enum values over time; a closed Swift `enum` would fail to decode the whole message.
+/// These are structs over their raw string instead, with the known values as static members:
+/// `Page.TransitionType.link`, and `Page.TransitionType(rawValue: "teleport")` for a newer one.
+public protocol CDPStringEnum: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral,
+    CustomStringConvertible where RawValue == String {
+    init(rawValue: String)
+}
+
+extension CDPStringEnum {
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}

@@ -1,6 +1,7 @@
 @testable import CDPTransport
 import Foundation
 import Testing
+import TestSupport
 import WebSockets
 
 /// A scriptable CDP peer for fault injection: a real WebSocket server on loopback that records the
@@ -62,18 +63,4 @@ final class FakePeer: WebSocketHandler, @unchecked Sendable {
     func send(_ data: Data) throws { try #require(peer).send(data) }
 
     func stop() async { await server.stop() }
-}
-
-/// Runs `body` and returns the error it throws as a `CDPError`, failing the test otherwise.
-func cdpError(_ body: () async throws -> Void) async -> CDPError? {
-    do {
-        try await body()
-        Issue.record("expected a CDPError, but nothing was thrown")
-        return nil
-    } catch let error as CDPError {
-        return error
-    } catch {
-        Issue.record("expected a CDPError, got \(error)")
-        return nil
-    }
 }

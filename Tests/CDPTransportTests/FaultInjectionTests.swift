@@ -1,6 +1,7 @@
 @testable import CDPTransport
 import Foundation
 import Testing
+import TestSupport
 import WebSockets
 
 /// Routing and faults, against a scripted peer (the real browser is tested in IntegrationTests).

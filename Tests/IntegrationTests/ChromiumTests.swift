@@ -1,5 +1,6 @@
 import CDPTransport
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -25,14 +26,14 @@ extension Chromium {
         #expect(await eventually(within: .seconds(5)) { processes(mentioning: profile).isEmpty })
         #expect(!FileManager.default.fileExists(atPath: profile))
         #expect(kill(pid, 0) != 0)
-        let error = await cdpErrorOf { try await browser.session.send(Browser.GetVersion()) }
+        let error = await cdpError { try await browser.session.send(Browser.GetVersion()) }
         #expect(error?.code == .connectionClosed)
     }
 
     @Test func launchFailuresAreTypedAndCarryStderr() async throws {
         var missing = CDPBrowser.LaunchOptions()
         missing.executablePath = "/nonexistent/chromium"
-        let notFound = await cdpErrorOf { _ = try await CDPBrowser.launch(missing) }
+        let notFound = await cdpError { _ = try await CDPBrowser.launch(missing) }
         #expect(notFound?.code == .launchFailed)
         #expect(notFound?.message.contains("/nonexistent/chromium") == true)
 
@@ -43,7 +44,7 @@ extension Chromium {
         defer { try? FileManager.default.removeItem(atPath: script) }
         var failing = CDPBrowser.LaunchOptions()
         failing.executablePath = script
-        let exited = await cdpErrorOf { _ = try await CDPBrowser.launch(failing) }
+        let exited = await cdpError { _ = try await CDPBrowser.launch(failing) }
         #expect(exited?.code == .launchFailed, "\(String(describing: exited))")
         #expect(exited?.message.contains("exited with code 3") == true, "\(String(describing: exited))")
         #expect(exited?.stderrTail?.contains("cannot open display") == true)
@@ -62,11 +63,11 @@ extension Chromium {
         let clock = ContinuousClock()
         let killedAt = clock.now
         kill(pid, SIGKILL)
-        let error = await cdpErrorOf { _ = try await pending.value }
+        let error = await cdpError { _ = try await pending.value }
         let elapsed = clock.now - killedAt
         #expect(error?.code == .browserCrashed || error?.code == .connectionClosed)
         #expect(elapsed < .seconds(1), "pending work must fail fast, took \(elapsed)")
-        let later = await cdpErrorOf { _ = try await page.send(Runtime.Evaluate(expression: "1")) }
+        let later = await cdpError { _ = try await page.send(Runtime.Evaluate(expression: "1")) }
         #expect(later?.isConnectionClosed == true)
         try await browser.close()
     }
@@ -84,7 +85,7 @@ extension Chromium {
     @Test func unknownMethodIsAProtocolErrorNamingIt() async throws {
         let (browser, page) = try await TestBrowser.page()
         defer { Task { try? await browser.closePage(page) } }
-        let error = await cdpErrorOf { try await page.send(method: "Nope.notAMethod") }
+        let error = await cdpError { try await page.send(method: "Nope.notAMethod") }
         #expect(error?.code == .protocolError)
         #expect(error?.method == "Nope.notAMethod")
         #expect(error?.protocolCode == -32601)
@@ -107,7 +108,7 @@ extension Chromium {
     @Test func perCommandDeadlineLeavesTheConnectionHealthy() async throws {
         let (browser, page) = try await TestBrowser.page()
         defer { Task { try? await browser.closePage(page) } }
-        let error = await cdpErrorOf {
+        let error = await cdpError {
             _ = try await page.send(Runtime.Evaluate(expression: "new Promise(() => {})", awaitPromise: true),
                                     timeout: .milliseconds(200))
         }
@@ -125,7 +126,7 @@ extension Chromium {
             browser.connection.outstandingCommands.contains { $0.sessionId == page.id }
         })
         try await browser.closePage(page)
-        let error = await cdpErrorOf { _ = try await pending.value }
+        let error = await cdpError { _ = try await pending.value }
         #expect(error?.isTargetGone == true)
         #expect(error?.code != .timeout)
     }
@@ -144,10 +145,10 @@ extension Chromium {
             _ = try? await page.send(Page.Crash())
         })
         _ = crashed
-        let error = await cdpErrorOf { _ = try await pending.value }
+        let error = await cdpError { _ = try await pending.value }
         #expect(error?.code == .targetCrashed)
         #expect(error?.method == "Runtime.evaluate")
-        let refused = await cdpErrorOf { _ = try await page.send(Runtime.Evaluate(expression: "1")) }
+        let refused = await cdpError { _ = try await page.send(Runtime.Evaluate(expression: "1")) }
         #expect(refused?.code == .targetCrashed)
         // Other tabs are unaffected.
         #expect(try await evaluate(other, "'fine'") == "fine")
@@ -226,9 +227,9 @@ extension Chromium {
             try await attached.close()   // disconnects; the browser keeps running
         }
         #expect(try await evaluate(try await browser.newPage(), "1") == 1)
-        let bad = await cdpErrorOf { _ = try await CDPBrowser.attach(to: "ftp://127.0.0.1:1") }
+        let bad = await cdpError { _ = try await CDPBrowser.attach(to: "ftp://127.0.0.1:1") }
         #expect(bad?.code == .invalidEndpoint)
-        let nobody = await cdpErrorOf { _ = try await CDPBrowser.attach(to: "http://127.0.0.1:1") }
+        let nobody = await cdpError { _ = try await CDPBrowser.attach(to: "http://127.0.0.1:1") }
         #expect(nobody?.code == .connectionClosed)
     }
 }
@@ -237,17 +238,4 @@ extension Chromium {
 
 func processCommandLine(_ pid: Int32) -> String {
     FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
-}
-
-func cdpErrorOf(_ body: () async throws -> Void) async -> CDPError? {
-    do {
-        try await body()
-        Issue.record("expected a CDPError, but nothing was thrown")
-        return nil
-    } catch let error as CDPError {
-        return error
-    } catch {
-        Issue.record("expected a CDPError, got \(error)")
-        return nil
-    }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import Testing
 import WebSockets
 
@@ -31,25 +32,6 @@ final class Recorder: WebSocketHandler, @unchecked Sendable {
         closeSink.yield(info)
         closeSink.finish()
         messageSink.finish()
-    }
-}
-
-extension AsyncStream where Element: Sendable {
-    /// The next element, or nil if the stream ends or `timeout` passes first.
-    func next(within timeout: Duration) async -> Element? {
-        await withTaskGroup(of: Element?.self) { group in
-            group.addTask {
-                var iterator = self.makeAsyncIterator()
-                return await iterator.next()
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 }
 

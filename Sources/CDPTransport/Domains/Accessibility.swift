@@ -73,18 +73,9 @@ public enum Accessibility {
     /// - from 'checked' to 'selected': states which apply to widgets
     /// - from 'activedescendant' to 'owns': relationships between elements other than parent/child/sibling
     /// - from 'activeFullscreenElement' to 'uninteresting': reasons why this noode is hidden
-    public struct AXPropertyName: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AXPropertyName: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let actions: Self = "actions"
         public static let busy: Self = "busy"
         public static let disabled: Self = "disabled"
@@ -180,18 +171,9 @@ public enum Accessibility {
     }
 
     /// Enum of possible native property sources (as a subtype of a particular AXValueSourceType).
-    public struct AXValueNativeSourceType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AXValueNativeSourceType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let description: Self = "description"
         public static let figcaption: Self = "figcaption"
         public static let label: Self = "label"
@@ -239,18 +221,9 @@ public enum Accessibility {
     }
 
     /// Enum of possible property sources.
-    public struct AXValueSourceType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AXValueSourceType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let attribute: Self = "attribute"
         public static let implicit: Self = "implicit"
         public static let style: Self = "style"
@@ -260,18 +233,9 @@ public enum Accessibility {
     }
 
     /// Enum of possible property types.
-    public struct AXValueType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AXValueType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let boolean: Self = "boolean"
         public static let tristate: Self = "tristate"
         public static let booleanOrUndefined: Self = "booleanOrUndefined"

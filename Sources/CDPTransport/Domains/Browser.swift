@@ -29,18 +29,9 @@ public enum Browser {
 
     public typealias BrowserContextID = String
 
-    public struct PermissionType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct PermissionType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let ar: Self = "ar"
         public static let audioCapture: Self = "audioCapture"
         public static let automaticFullscreen: Self = "automaticFullscreen"
@@ -85,18 +76,9 @@ public enum Browser {
     public typealias WindowID = Int
 
     /// The state of the browser window.
-    public struct WindowState: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct WindowState: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let normal: Self = "normal"
         public static let minimized: Self = "minimized"
         public static let maximized: Self = "maximized"
@@ -163,18 +145,9 @@ public enum Browser {
         public var downloadPath: String?
         /// Whether to emit download events (defaults to false).
         public var eventsEnabled: Bool?
-        public struct Behavior: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Behavior: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let deny: Self = "deny"
             public static let allow: Self = "allow"
             public static let allowAndName: Self = "allowAndName"
@@ -313,18 +286,9 @@ public enum Browser {
         /// is guaranteed to exist.
         /// Experimental in the protocol.
         public var filePath: String?
-        public struct State: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct State: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let inProgress: Self = "inProgress"
             public static let completed: Self = "completed"
             public static let canceled: Self = "canceled"

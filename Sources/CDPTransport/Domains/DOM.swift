@@ -59,18 +59,9 @@ public enum DOM {
     }
 
     /// Document compatibility mode.
-    public struct CompatibilityMode: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CompatibilityMode: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let quirksMode: Self = "QuirksMode"
         public static let limitedQuirksMode: Self = "LimitedQuirksMode"
         public static let noQuirksMode: Self = "NoQuirksMode"
@@ -197,18 +188,9 @@ public enum DOM {
     public typealias NodeId = Int
 
     /// Pseudo element type.
-    public struct PseudoType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct PseudoType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let firstLine: Self = "first-line"
         public static let firstLetter: Self = "first-letter"
         public static let checkmark: Self = "checkmark"
@@ -278,18 +260,9 @@ public enum DOM {
     }
 
     /// Shadow root type.
-    public struct ShadowRootType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ShadowRootType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let userAgent: Self = "user-agent"
         public static let open: Self = "open"
         public static let closed: Self = "closed"
@@ -322,18 +295,9 @@ public enum DOM {
         /// Whether to include whitespaces in the children array of returned Nodes.
         /// Experimental in the protocol.
         public var includeWhitespace: IncludeWhitespace?
-        public struct IncludeWhitespace: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct IncludeWhitespace: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let none: Self = "none"
             public static let all: Self = "all"
         }

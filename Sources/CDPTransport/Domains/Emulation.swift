@@ -8,18 +8,9 @@ public enum Emulation {
     public struct DevicePosture: Codable, Sendable {
         /// Current posture of the device
         public var type: Kind
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let continuous: Self = "continuous"
             public static let folded: Self = "folded"
         }
@@ -39,18 +30,9 @@ public enum Emulation {
         /// displayed - this length along with the offset describes this area.
         /// A display feature that only splits content will have a 0 mask_length.
         public var maskLength: Int
-        public struct Orientation: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Orientation: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let vertical: Self = "vertical"
             public static let horizontal: Self = "horizontal"
         }
@@ -78,18 +60,9 @@ public enum Emulation {
         public var type: Kind
         /// Orientation angle.
         public var angle: Int
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let portraitPrimary: Self = "portraitPrimary"
             public static let portraitSecondary: Self = "portraitSecondary"
             public static let landscapePrimary: Self = "landscapePrimary"
@@ -218,48 +191,21 @@ public enum Emulation {
         /// mobile text layout mode (text autosizing) is always enabled.
         /// Experimental in the protocol.
         public var textLayoutMode: TextLayoutMode?
-        public struct ScrollbarType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct ScrollbarType: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let overlay: Self = "overlay"
             public static let `default`: Self = "default"
         }
-        public struct ViewportMeta: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct ViewportMeta: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let enable: Self = "enable"
             public static let `default`: Self = "default"
         }
-        public struct TextLayoutMode: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct TextLayoutMode: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let mobile: Self = "mobile"
             public static let `default`: Self = "default"
         }

@@ -5,18 +5,9 @@
 /// Protocol reference: https://chromedevtools.github.io/devtools-protocol/tot/Input/
 public enum Input {
 
-    public struct MouseButton: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct MouseButton: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let none: Self = "none"
         public static let left: Self = "left"
         public static let middle: Self = "middle"
@@ -113,35 +104,17 @@ public enum Input {
         public var deltaY: Double?
         /// Pointer type (default: "mouse").
         public var pointerType: PointerType?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let mousePressed: Self = "mousePressed"
             public static let mouseReleased: Self = "mouseReleased"
             public static let mouseMoved: Self = "mouseMoved"
             public static let mouseWheel: Self = "mouseWheel"
         }
-        public struct PointerType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct PointerType: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let mouse: Self = "mouse"
             public static let pen: Self = "pen"
         }
@@ -211,18 +184,9 @@ public enum Input {
         /// See https://source.chromium.org/chromium/chromium/src/+/main:third_party/blink/renderer/core/editing/commands/editor_command_names.h for valid command names.
         /// Experimental in the protocol.
         public var commands: [String]?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let keyDown: Self = "keyDown"
             public static let keyUp: Self = "keyUp"
             public static let rawKeyDown: Self = "rawKeyDown"
@@ -283,18 +247,9 @@ public enum Input {
         public var modifiers: Int?
         /// Time at which the event occurred.
         public var timestamp: TimeSinceEpoch?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let touchStart: Self = "touchStart"
             public static let touchEnd: Self = "touchEnd"
             public static let touchMove: Self = "touchMove"

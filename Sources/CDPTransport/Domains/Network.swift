@@ -65,18 +65,9 @@ public enum Network {
     }
 
     /// The reason why Chrome uses a specific transport protocol for HTTP semantics.
-    public struct AlternateProtocolUsage: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AlternateProtocolUsage: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let alternativeJobWonWithoutRace: Self = "alternativeJobWonWithoutRace"
         public static let alternativeJobWonRace: Self = "alternativeJobWonRace"
         public static let mainJobWonRace: Self = "mainJobWonRace"
@@ -88,18 +79,9 @@ public enum Network {
     }
 
     /// The reason why request was blocked.
-    public struct BlockedReason: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct BlockedReason: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let other: Self = "other"
         public static let csp: Self = "csp"
         public static let mixedContent: Self = "mixed-content"
@@ -119,18 +101,9 @@ public enum Network {
     }
 
     /// Whether the request complied with Certificate Transparency policy.
-    public struct CertificateTransparencyCompliance: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CertificateTransparencyCompliance: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let unknown: Self = "unknown"
         public static let notCompliant: Self = "not-compliant"
         public static let compliant: Self = "compliant"
@@ -268,18 +241,9 @@ public enum Network {
 
     /// Represents the cookie's 'Priority' status:
     /// https://tools.ietf.org/html/draft-west-cookie-priority-00
-    public struct CookiePriority: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CookiePriority: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let low: Self = "Low"
         public static let medium: Self = "Medium"
         public static let high: Self = "High"
@@ -287,18 +251,9 @@ public enum Network {
 
     /// Represents the cookie's 'SameSite' status:
     /// https://tools.ietf.org/html/draft-west-first-party-cookies
-    public struct CookieSameSite: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CookieSameSite: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let strict: Self = "Strict"
         public static let lax: Self = "Lax"
         public static let none: Self = "None"
@@ -307,36 +262,18 @@ public enum Network {
     /// Represents the source scheme of the origin that originally set the cookie.
     /// A value of "Unset" allows protocol clients to emulate legacy cookie scope for the scheme.
     /// This is a temporary ability and it will be removed in the future.
-    public struct CookieSourceScheme: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CookieSourceScheme: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let unset: Self = "Unset"
         public static let nonSecure: Self = "NonSecure"
         public static let secure: Self = "Secure"
     }
 
     /// The reason why request was blocked.
-    public struct CorsError: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CorsError: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let disallowedByMode: Self = "DisallowedByMode"
         public static let invalidResponse: Self = "InvalidResponse"
         public static let wildcardOriginNotAllowed: Self = "WildcardOriginNotAllowed"
@@ -397,18 +334,9 @@ public enum Network {
         public var columnNumber: Double?
         /// Set if another request triggered this request (e.g. preflight).
         public var requestId: RequestId?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let parser: Self = "parser"
             public static let script: Self = "script"
             public static let preload: Self = "preload"
@@ -444,18 +372,9 @@ public enum Network {
     }
 
     /// The render-blocking behavior of a resource request.
-    public struct RenderBlockingBehavior: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct RenderBlockingBehavior: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let blocking: Self = "Blocking"
         public static let inBodyParserBlocking: Self = "InBodyParserBlocking"
         public static let nonBlocking: Self = "NonBlocking"
@@ -501,18 +420,9 @@ public enum Network {
         /// True when the resource request is ad-related.
         /// Experimental in the protocol.
         public var isAdRelated: Bool?
-        public struct ReferrerPolicy: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct ReferrerPolicy: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let unsafeUrl: Self = "unsafe-url"
             public static let noReferrerWhenDowngrade: Self = "no-referrer-when-downgrade"
             public static let noReferrer: Self = "no-referrer"
@@ -547,18 +457,9 @@ public enum Network {
     public typealias RequestId = String
 
     /// Loading priority of a resource request.
-    public struct ResourcePriority: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ResourcePriority: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let veryLow: Self = "VeryLow"
         public static let low: Self = "Low"
         public static let medium: Self = "Medium"
@@ -647,18 +548,9 @@ public enum Network {
     }
 
     /// Resource type as it was perceived by the rendering engine.
-    public struct ResourceType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ResourceType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let document: Self = "Document"
         public static let stylesheet: Self = "Stylesheet"
         public static let image: Self = "Image"
@@ -830,18 +722,9 @@ public enum Network {
     }
 
     /// Source of serviceworker response.
-    public struct ServiceWorkerResponseSource: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ServiceWorkerResponseSource: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let cacheStorage: Self = "cache-storage"
         public static let httpCache: Self = "http-cache"
         public static let fallbackCode: Self = "fallback-code"
@@ -866,18 +749,9 @@ public enum Network {
     }
 
     /// Source of service worker router.
-    public struct ServiceWorkerRouterSource: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ServiceWorkerRouterSource: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let network: Self = "network"
         public static let cache: Self = "cache"
         public static let fetchEvent: Self = "fetch-event"
@@ -920,18 +794,9 @@ public enum Network {
     /// UTC time in seconds, counted from January 1, 1970.
     public typealias TimeSinceEpoch = Double
 
-    public struct TrustTokenOperationType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct TrustTokenOperationType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let issuance: Self = "Issuance"
         public static let redemption: Self = "Redemption"
         public static let signing: Self = "Signing"
@@ -948,18 +813,9 @@ public enum Network {
         /// Origins of issuers from whom to request tokens or redemption
         /// records.
         public var issuers: [String]?
-        public struct RefreshPolicy: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct RefreshPolicy: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let useCached: Self = "UseCached"
             public static let refresh: Self = "Refresh"
         }

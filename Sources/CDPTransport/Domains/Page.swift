@@ -5,18 +5,9 @@
 /// Protocol reference: https://chromedevtools.github.io/devtools-protocol/tot/Page/
 public enum Page {
 
-    public struct AdFrameExplanation: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AdFrameExplanation: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let parentIsAd: Self = "ParentIsAd"
         public static let createdByAdScript: Self = "CreatedByAdScript"
         public static let matchedBlockingRule: Self = "MatchedBlockingRule"
@@ -34,53 +25,26 @@ public enum Page {
     }
 
     /// Indicates whether a frame has been identified as an ad.
-    public struct AdFrameType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct AdFrameType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let none: Self = "none"
         public static let child: Self = "child"
         public static let root: Self = "root"
     }
 
-    public struct ClientNavigationDisposition: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ClientNavigationDisposition: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let currentTab: Self = "currentTab"
         public static let newTab: Self = "newTab"
         public static let newWindow: Self = "newWindow"
         public static let download: Self = "download"
     }
 
-    public struct ClientNavigationReason: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ClientNavigationReason: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let anchorClick: Self = "anchorClick"
         public static let formSubmissionGet: Self = "formSubmissionGet"
         public static let formSubmissionPost: Self = "formSubmissionPost"
@@ -94,36 +58,18 @@ public enum Page {
     }
 
     /// Indicates whether the frame is cross-origin isolated and why it is the case.
-    public struct CrossOriginIsolatedContextType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct CrossOriginIsolatedContextType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let isolated: Self = "Isolated"
         public static let notIsolated: Self = "NotIsolated"
         public static let notIsolatedFeatureDisabled: Self = "NotIsolatedFeatureDisabled"
     }
 
     /// Javascript dialog type.
-    public struct DialogType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct DialogType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let alert: Self = "alert"
         public static let confirm: Self = "confirm"
         public static let prompt: Self = "prompt"
@@ -209,18 +155,9 @@ public enum Page {
         }
     }
 
-    public struct GatedAPIFeatures: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct GatedAPIFeatures: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let sharedArrayBuffers: Self = "SharedArrayBuffers"
         public static let sharedArrayBuffersTransferAllowed: Self = "SharedArrayBuffersTransferAllowed"
         public static let performanceMeasureMemory: Self = "PerformanceMeasureMemory"
@@ -269,35 +206,17 @@ public enum Page {
     }
 
     /// The type of a frameNavigated event.
-    public struct NavigationType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct NavigationType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let navigation: Self = "Navigation"
         public static let backForwardCacheRestore: Self = "BackForwardCacheRestore"
     }
 
     /// The referring-policy used for the navigation.
-    public struct ReferrerPolicy: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ReferrerPolicy: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let noReferrer: Self = "noReferrer"
         public static let noReferrerWhenDowngrade: Self = "noReferrerWhenDowngrade"
         public static let origin: Self = "origin"
@@ -343,18 +262,9 @@ public enum Page {
     public typealias ScriptIdentifier = String
 
     /// Indicates whether the frame is a secure context and why it is the case.
-    public struct SecureContextType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct SecureContextType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let secure: Self = "Secure"
         public static let secureLocalhost: Self = "SecureLocalhost"
         public static let insecureScheme: Self = "InsecureScheme"
@@ -374,18 +284,9 @@ public enum Page {
     }
 
     /// Transition type.
-    public struct TransitionType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct TransitionType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let link: Self = "link"
         public static let typed: Self = "typed"
         public static let addressBar: Self = "address_bar"
@@ -625,18 +526,9 @@ public enum Page {
         /// Optimize image encoding for speed, not for resulting size (defaults to false)
         /// Experimental in the protocol.
         public var optimizeForSpeed: Bool?
-        public struct Format: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Format: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let jpeg: Self = "jpeg"
             public static let png: Self = "png"
             public static let webp: Self = "webp"
@@ -719,18 +611,9 @@ public enum Page {
         /// immediately sent upon screencastFrameAck. This way, overall performance is
         /// traded for a better latency.
         public var sendLastFrame: Bool?
-        public struct Format: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Format: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let jpeg: Self = "jpeg"
             public static let png: Self = "png"
         }
@@ -994,18 +877,9 @@ public enum Page {
         /// Whether or not to embed the document outline into the PDF.
         /// Experimental in the protocol.
         public var generateDocumentOutline: Bool?
-        public struct TransferMode: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct TransferMode: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let returnAsBase64: Self = "ReturnAsBase64"
             public static let returnAsStream: Self = "ReturnAsStream"
         }
@@ -1135,18 +1009,9 @@ public enum Page {
         public var frameId: FrameId
         /// Experimental in the protocol.
         public var reason: Reason
-        public struct Reason: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Reason: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let remove: Self = "remove"
             public static let swap: Self = "swap"
         }
@@ -1261,18 +1126,9 @@ public enum Page {
         public var url: String
         /// Navigation type
         public var navigationType: NavigationType
-        public struct NavigationType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct NavigationType: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let fragment: Self = "fragment"
             public static let historyApi: Self = "historyApi"
             public static let other: Self = "other"
@@ -1321,18 +1177,9 @@ public enum Page {
         /// Input node id. Only present for file choosers opened via an `<input type="file">` element.
         /// Experimental in the protocol.
         public var backendNodeId: DOM.BackendNodeId?
-        public struct Mode: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Mode: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let selectSingle: Self = "selectSingle"
             public static let selectMultiple: Self = "selectMultiple"
         }

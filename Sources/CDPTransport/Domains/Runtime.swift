@@ -72,18 +72,9 @@ public enum Runtime {
         /// case, value is provided only to one of the serialized values. Unique
         /// per value in the scope of one CDP call.
         public var weakLocalObjectReference: Int?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let undefined: Self = "undefined"
             public static let null: Self = "null"
             public static let string: Self = "string"
@@ -227,18 +218,9 @@ public enum Runtime {
         public var properties: [PropertyPreview]
         /// List of the entries. Specified for `map` and `set` subtype values only.
         public var entries: [EntryPreview]?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let object: Self = "object"
             public static let function: Self = "function"
             public static let undefined: Self = "undefined"
@@ -248,18 +230,9 @@ public enum Runtime {
             public static let symbol: Self = "symbol"
             public static let bigint: Self = "bigint"
         }
-        public struct Subtype: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Subtype: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let array: Self = "array"
             public static let null: Self = "null"
             public static let node: Self = "node"
@@ -366,18 +339,9 @@ public enum Runtime {
         public var valuePreview: ObjectPreview?
         /// Object subtype hint. Specified for `object` type values only.
         public var subtype: Subtype?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let object: Self = "object"
             public static let function: Self = "function"
             public static let undefined: Self = "undefined"
@@ -388,18 +352,9 @@ public enum Runtime {
             public static let accessor: Self = "accessor"
             public static let bigint: Self = "bigint"
         }
-        public struct Subtype: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Subtype: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let array: Self = "array"
             public static let null: Self = "null"
             public static let node: Self = "node"
@@ -459,18 +414,9 @@ public enum Runtime {
         public var preview: ObjectPreview?
         /// Experimental in the protocol.
         public var customPreview: CustomPreview?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let object: Self = "object"
             public static let function: Self = "function"
             public static let undefined: Self = "undefined"
@@ -480,18 +426,9 @@ public enum Runtime {
             public static let symbol: Self = "symbol"
             public static let bigint: Self = "bigint"
         }
-        public struct Subtype: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Subtype: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let array: Self = "array"
             public static let null: Self = "null"
             public static let node: Self = "node"
@@ -544,18 +481,9 @@ public enum Runtime {
         /// serialization via `maxNodeDepth: integer` and `includeShadowTree: "none" | "open" | "all"`.
         /// Values can be only of type string or integer.
         public var additionalParameters: JSONValue?
-        public struct Serialization: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Serialization: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let deep: Self = "deep"
             public static let json: Self = "json"
             public static let idOnly: Self = "idOnly"
@@ -969,18 +897,9 @@ public enum Runtime {
         /// on named context.
         /// Experimental in the protocol.
         public var context: String?
-        public struct Kind: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public struct Kind: CDPStringEnum {
             public var rawValue: String
             public init(rawValue: String) { self.rawValue = rawValue }
-            public init(stringLiteral value: String) { self.rawValue = value }
-            public init(from decoder: any Decoder) throws {
-                self.rawValue = try decoder.singleValueContainer().decode(String.self)
-            }
-            public func encode(to encoder: any Encoder) throws {
-                var container = encoder.singleValueContainer()
-                try container.encode(rawValue)
-            }
-            public var description: String { rawValue }
             public static let log: Self = "log"
             public static let debug: Self = "debug"
             public static let info: Self = "info"

@@ -10,36 +10,18 @@ public enum Security {
 
     /// A description of mixed content (HTTP resources on HTTPS pages), as defined by
     /// https://www.w3.org/TR/mixed-content/#categories
-    public struct MixedContentType: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct MixedContentType: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let blockable: Self = "blockable"
         public static let optionallyBlockable: Self = "optionally-blockable"
         public static let none: Self = "none"
     }
 
     /// The security level of a page or resource.
-    public struct SecurityState: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct SecurityState: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let unknown: Self = "unknown"
         public static let neutral: Self = "neutral"
         public static let insecure: Self = "insecure"

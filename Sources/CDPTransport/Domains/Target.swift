@@ -82,18 +82,9 @@ public enum Target {
     }
 
     /// The state of the target window.
-    public struct WindowState: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct WindowState: CDPStringEnum {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-        public var description: String { rawValue }
         public static let normal: Self = "normal"
         public static let minimized: Self = "minimized"
         public static let maximized: Self = "maximized"
