@@ -48,6 +48,20 @@ extension Chromium {
         #expect(exited?.code == .launchFailed, "\(String(describing: exited))")
         #expect(exited?.message.contains("exited with code 3") == true, "\(String(describing: exited))")
         #expect(exited?.stderrTail?.contains("cannot open display") == true)
+
+        // A "browser" that never opens its port: the launch gives up in time and kills it.
+        let marker = "never-ready-\(getpid())"
+        let hanging = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).sh").path
+        try "#!/bin/sh\nexec sleep 600\n".write(toFile: hanging, atomically: true, encoding: .utf8)
+        chmod(hanging, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: hanging) }
+        var slow = CDPBrowser.LaunchOptions()
+        slow.executablePath = hanging
+        slow.launchTimeout = .milliseconds(300)
+        let timedOut = await cdpError { _ = try await CDPBrowser.launch(slow) }
+        #expect(timedOut?.code == .launchFailed)
+        #expect(timedOut?.message.contains("did not open its DevTools port") == true, "\(String(describing: timedOut))")
+        #expect(await eventually(within: .seconds(5)) { processes(mentioning: "sleep 600").isEmpty })
     }
 
     @Test func killingTheBrowserFailsPendingCommandsWithinASecond() async throws {
