@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
-        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,266 @@
+/// Decides who may act on the shared browser: agents and humans take turns holding control.
+///
+/// - Agents ask with ``requestControl(for:timeout:)`` and wait in first-come, first-served order, or
+///   use ``tryRequestControl(for:)``, which never waits. ``withTurn(for:timeout:isolation:_:)`` holds
+///   control for the length of a closure and releases it on return, throw or cancellation.
+/// - Control is a lease: it ends by itself after ``Configuration/agentLease`` without activity
+///   (``checkControl(_:)`` and ``renewLease(for:)`` renew it), so an agent that vanishes cannot hold
+///   the browser forever.
+/// - A human can ``takeOver(by:)`` at once. The agent that held control may finish what it is doing;
+///   its next ``checkControl(_:)`` fails with ``CoordinationError/Code/notInControl``. ``handBack(by:)``
+///   returns control to that agent first (unless configured otherwise), then to the queue.
+/// - Every change is reported on ``events()``.
+///
+/// The coordinator is an actor over a value-type state machine; its clock is injected, so leases and
+/// timeouts can be tested without waiting.
+public actor AgentCoordinator {
+    /// Lease lengths and the hand-back rule.
+    public struct Configuration: Sendable {
+        /// How long an agent keeps control without activity. Default 60 s.
+        public var agentLease: Duration = .seconds(60)
+        /// How long a human keeps control without activity; nil for no limit. Default 15 minutes.
+        public var humanLease: Duration? = .seconds(15 * 60)
+        /// On hand-back, give control to the agent the human took it from (if it still claims it)
+        /// before the queue. Default true.
+        public var preemptedAgentFirst = true
+        public init() {}
+    }
+
+    private var machine: ControlStateMachine
+    private var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+    private var nextWaiterID = 0
+    private let now: @Sendable () -> Duration
+    private let sleepUntil: @Sendable (Duration) async throws -> Void
+    private var watchdog: Task<Void, Never>?
+    private var watchdogDeadline: Duration?
+    private var subscribers: [Int: AsyncStream<ControlEvent>.Continuation] = [:]
+    private var nextSubscriberID = 0
+    private var registered: [Participant] = []
+
+    /// A coordinator on the continuous clock.
+    public init(configuration: Configuration = Configuration()) {
+        self.init(configuration: configuration, clock: ContinuousClock())
+    }
+
+    /// A coordinator on `clock` (inject a manual clock in tests).
+    public init<C: Clock>(configuration: Configuration = Configuration(), clock: C) where C.Duration == Duration {
+        machine = ControlStateMachine(configuration: .init(
+            agentLease: configuration.agentLease, humanLease: configuration.humanLease,
+            preemptedAgentFirst: configuration.preemptedAgentFirst))
+        let start = clock.now
+        now = { start.duration(to: clock.now) }
+        sleepUntil = { try await clock.sleep(until: start.advanced(by: $0), tolerance: nil) }
+    }
+
+    // MARK: State
+
+    /// Who holds control, if anyone.
+    public var holder: Participant? { machine.holder }
+    /// Who waits, in the order they will get control.
+    public var queue: [Participant] { machine.queue.map(\.participant) }
+    /// The agent a human took control from, while it may still get it back.
+    public var preemptedAgent: Participant? { machine.preempted }
+    /// The participants registered, in order.
+    public var participants: [Participant] { registered }
+
+    /// Makes a participant known (for listings); acting does not require it.
+    public func register(_ participant: Participant) {
+        if !registered.contains(participant) { registered.append(participant) }
+    }
+
+    /// Forgets a participant: it gives up control, any claim and any wait.
+    public func unregister(_ participant: Participant) {
+        registered.removeAll { $0 == participant }
+        releaseControl(for: participant)
+    }
+
+    // MARK: Getting and giving up control
+
+    /// Waits for control, first come, first served.
+    ///
+    /// Returns at once if `participant` holds control already (renewing its lease) or no one does.
+    /// - Parameter timeout: how long to wait; nil waits until granted or the task is cancelled.
+    /// - Throws: ``CoordinationError`` — `.timedOut` naming the holder, `.cancelled` when the task is
+    ///   cancelled or the participant releases while waiting, `.alreadyWaiting`.
+    public func requestControl(for participant: Participant, timeout: Duration? = nil) async throws {
+        nextWaiterID += 1
+        let id = nextWaiterID
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                waiters[id] = continuation
+                if Task.isCancelled {
+                    apply(machine.cancel(waiter: id))
+                    waiters.removeValue(forKey: id)?.resume(throwing: CoordinationError(
+                        .cancelled, heldBy: machine.holder, "\(participant) stopped waiting: its task was cancelled"))
+                    return
+                }
+                apply(machine.request(waiter: id, for: participant, timeout: timeout, now: now()))
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    /// Takes control if it is free (or already held by `participant`); never waits.
+    /// - Returns: whether `participant` now holds control.
+    @discardableResult
+    public func tryRequestControl(for participant: Participant) -> Bool {
+        nextWaiterID += 1
+        let id = nextWaiterID
+        let effects = machine.request(waiter: id, for: participant, timeout: .zero, now: now())
+        apply(effects.filter { if case .resume = $0 { false } else if case .fail = $0 { false } else { true } })
+        return effects.contains(.resume(waiter: id))
+    }
+
+    /// The simple form: takes control if free, never waits. Same as ``tryRequestControl(for:)``.
+    public func requestControl(_ participant: Participant) -> Bool {
+        tryRequestControl(for: participant)
+    }
+
+    /// Gives up control (the next in the queue gets it), a claim to get it back after a take-over, and
+    /// any wait. For a human holding control after a take-over, this is ``handBack(by:)``.
+    /// - Returns: whether there was anything to give up.
+    @discardableResult
+    public func releaseControl(for participant: Participant) -> Bool {
+        let (released, effects) = machine.release(participant, now: now())
+        apply(effects)
+        return released
+    }
+
+    /// Runs `body` while `participant` holds control, then releases it — on return, on throw, and
+    /// when the task is cancelled.
+    ///
+    /// If a human takes over meanwhile, `body` is not interrupted; the session's next action for
+    /// `participant` fails with ``CoordinationError/Code/notInControl``.
+    /// - Throws: what ``requestControl(for:timeout:)`` throws, then what `body` throws.
+    public func withTurn<T>(
+        for participant: Participant, timeout: Duration? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> sending T
+    ) async throws -> sending T {
+        try await requestControl(for: participant, timeout: timeout)
+        do {
+            let result = try await body()
+            await releaseControl(for: participant)
+            return result
+        } catch {
+            await releaseControl(for: participant)
+            throw error
+        }
+    }
+
+    /// The simple form of a turn: takes control only if it is free and runs `body`, else throws.
+    /// - Throws: ``CoordinationError/Code/notInControl`` naming the holder when control is not free.
+    public func agentTurn<T>(
+        _ participant: Participant, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> sending T
+    ) async throws -> sending T {
+        guard await tryRequestControl(for: participant) else {
+            throw CoordinationError.notInControl(participant, heldBy: await holder)
+        }
+        do {
+            let result = try await body()
+            await releaseControl(for: participant)
+            return result
+        } catch {
+            await releaseControl(for: participant)
+            throw error
+        }
+    }
+
+    /// Succeeds (and renews the lease) when `participant` holds control.
+    /// - Throws: ``CoordinationError/Code/notInControl`` naming the holder.
+    public func checkControl(_ participant: Participant) throws {
+        guard machine.renew(participant, now: now()) else {
+            throw CoordinationError.notInControl(participant, heldBy: machine.holder)
+        }
+    }
+
+    /// Extends the holder's lease; false when `participant` does not hold control.
+    @discardableResult
+    public func renewLease(for participant: Participant) -> Bool {
+        machine.renew(participant, now: now())
+    }
+
+    // MARK: Humans
+
+    /// A human takes control at once from whoever holds it (agents keep their place in the queue).
+    /// - Throws: ``CoordinationError/Code/notAllowed`` for a non-human; ``CoordinationError/Code/notInControl``
+    ///   when another human holds control.
+    public func takeOver(by human: Participant) throws {
+        apply(try machine.takeOver(by: human, now: now()).get())
+    }
+
+    /// The human holding control gives it back: to the agent it was taken from when that agent still
+    /// wants it, else to the next in the queue.
+    /// - Throws: ``CoordinationError/Code/notInControl`` when `human` does not hold control.
+    public func handBack(by human: Participant) throws {
+        apply(try machine.handBack(by: human, now: now()).get())
+    }
+
+    /// Hands back control held by whichever human holds it; does nothing when no human does.
+    public func handBack() {
+        guard let human = machine.holder, human.kind == .human else { return }
+        apply((try? machine.handBack(by: human, now: now()).get()) ?? [])
+    }
+
+    // MARK: Events
+
+    /// A stream of every change of control from now on (buffering the newest 1000 undelivered).
+    public func events() -> AsyncStream<ControlEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ControlEvent.self, bufferingPolicy: .bufferingNewest(1000))
+        nextSubscriberID += 1
+        let id = nextSubscriberID
+        subscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.removeSubscriber(id) } }
+        return stream
+    }
+
+    private func removeSubscriber(_ id: Int) { subscribers.removeValue(forKey: id) }
+
+    // MARK: Effects and time
+
+    private func cancelWaiter(_ id: Int) { apply(machine.cancel(waiter: id)) }
+
+    private func apply(_ effects: [ControlStateMachine.Effect]) {
+        let at = now()
+        for effect in effects {
+            switch effect {
+            case .resume(let id):
+                waiters.removeValue(forKey: id)?.resume()
+            case .fail(let id, let error):
+                waiters.removeValue(forKey: id)?.resume(throwing: error)
+            case .event(let change, let participant, let holder, let previous):
+                let event = ControlEvent(change: change, participant: participant, holder: holder,
+                                         previousHolder: previous, at: at)
+                for subscriber in subscribers.values { subscriber.yield(event) }
+            }
+        }
+        scheduleWatchdog()
+    }
+
+    /// One task sleeps until the earliest lease end or wait deadline. It may wake early (the deadline
+    /// moved later); it then just sleeps again.
+    private func scheduleWatchdog() {
+        guard let deadline = machine.nextDeadline else {
+            watchdog?.cancel()
+            watchdog = nil
+            watchdogDeadline = nil
+            return
+        }
+        if let current = watchdogDeadline, current <= deadline, watchdog != nil { return }
+        watchdog?.cancel()
+        watchdogDeadline = deadline
+        let sleepUntil = self.sleepUntil
+        watchdog = Task { [weak self] in
+            do { try await sleepUntil(deadline) } catch { return }
+            await self?.watchdogFired()
+        }
+    }
+
+    private func watchdogFired() {
+        watchdog = nil
+        watchdogDeadline = nil
+        apply(machine.tick(now: now()))
+    }
+}

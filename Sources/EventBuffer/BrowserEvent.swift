@@ -1,0 +1,333 @@
+public import Foundation
+
+/// Who or what caused an event: an agent, a human, the library itself, or the page acting on its own.
+public struct EventCause: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        case agent, human, system, page
+    }
+
+    public var kind: Kind
+    /// The agent's or human's id; empty for `system` and `page`.
+    public var id: String
+
+    public init(kind: Kind, id: String = "") {
+        self.kind = kind
+        self.id = id
+    }
+
+    public static func agent(_ id: String) -> EventCause { EventCause(kind: .agent, id: id) }
+    public static func human(_ id: String) -> EventCause { EventCause(kind: .human, id: id) }
+    public static let system = EventCause(kind: .system)
+    public static let page = EventCause(kind: .page)
+
+    public var description: String { id.isEmpty ? kind.rawValue : "\(kind.rawValue):\(id)" }
+}
+
+/// One thing that happened in the shared browser, as every participant sees it.
+///
+/// Events are numbered by the ``EventHub`` that published them (``sequence`` grows by one per event),
+/// stamped with the time, the tab they came from and the participant that caused them, and carry a
+/// typed ``Payload``. They encode to JSON and can be sent across tasks.
+public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
+    /// What kind of event this is. Callers may define their own kinds:
+    /// `extension BrowserEvent.Kind { static let checkpoint: Self = "app.checkpoint" }`.
+    public struct Kind: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+        CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { self.rawValue = value }
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+        public var description: String { rawValue }
+
+        /// A frame navigated (main frame or iframe; see ``NavigationInfo/isMainFrame``).
+        public static let navigation: Self = "navigation"
+        /// The page's load event fired.
+        public static let pageLoaded: Self = "pageLoaded"
+        public static let titleChanged: Self = "titleChanged"
+        /// A console message (any level; errors count in ``EventBuffer/errors()``).
+        public static let console: Self = "console"
+        /// An uncaught exception or unhandled rejection in the page.
+        public static let pageError: Self = "pageError"
+        public static let dialogOpened: Self = "dialogOpened"
+        public static let dialogClosed: Self = "dialogClosed"
+        public static let downloadStarted: Self = "downloadStarted"
+        public static let downloadProgress: Self = "downloadProgress"
+        public static let downloadFinished: Self = "downloadFinished"
+        public static let request: Self = "request"
+        public static let response: Self = "response"
+        public static let requestFailed: Self = "requestFailed"
+        public static let actionStarted: Self = "actionStarted"
+        public static let actionFinished: Self = "actionFinished"
+        public static let actionFailed: Self = "actionFailed"
+        /// A change of who holds control (from the coordinator).
+        public static let control: Self = "control"
+        /// An error of the library or the browser that fits no other kind.
+        public static let error: Self = "error"
+        public static let browserCrashed: Self = "browserCrashed"
+        public static let browserRestarted: Self = "browserRestarted"
+        public static let targetCreated: Self = "targetCreated"
+        public static let targetClosed: Self = "targetClosed"
+        public static let targetCrashed: Self = "targetCrashed"
+    }
+
+    /// The event's details. `indirect`, so events are cheap to copy to many subscribers.
+    public indirect enum Payload: Hashable, Sendable, Codable {
+        case navigation(NavigationInfo)
+        case page(PageInfo)
+        case console(ConsoleInfo)
+        case pageError(PageErrorInfo)
+        case dialog(DialogInfo)
+        case download(DownloadInfo)
+        case request(RequestInfo)
+        case action(ActionInfo)
+        case control(ControlInfo)
+        case target(TargetInfo)
+        case message(String)
+        /// Caller-defined fields, for caller-defined kinds.
+        case custom([String: String])
+        case none
+    }
+
+    /// The number the hub gave this event: 1 for the first, one more for each next.
+    public var sequence: UInt64
+    public var timestamp: Date
+    public var kind: Kind
+    public var cause: EventCause
+    /// The tab (CDP target id) the event came from; nil for browser-wide events.
+    public var target: String?
+    public var payload: Payload
+
+    public var id: UInt64 { sequence }
+
+    public init(sequence: UInt64 = 0, timestamp: Date = Date(), kind: Kind, cause: EventCause,
+                target: String? = nil, payload: Payload = .none) {
+        self.sequence = sequence
+        self.timestamp = timestamp
+        self.kind = kind
+        self.cause = cause
+        self.target = target
+        self.payload = payload
+    }
+}
+
+/// A frame navigated.
+public struct NavigationInfo: Hashable, Sendable, Codable {
+    public var url: String
+    public var isMainFrame: Bool
+    /// Set when the navigation failed (`net::ERR_NAME_NOT_RESOLVED`, ...).
+    public var errorText: String?
+    public init(url: String, isMainFrame: Bool = true, errorText: String? = nil) {
+        self.url = url
+        self.isMainFrame = isMainFrame
+        self.errorText = errorText
+    }
+}
+
+/// A page-level change: loaded, or a new title.
+public struct PageInfo: Hashable, Sendable, Codable {
+    public var url: String?
+    public var title: String?
+    public init(url: String? = nil, title: String? = nil) {
+        self.url = url
+        self.title = title
+    }
+}
+
+/// A console message.
+public struct ConsoleInfo: Hashable, Sendable, Codable {
+    /// `log`, `info`, `warning`, `error`, `debug`, ...
+    public var level: String
+    public var text: String
+    /// `url:line:column` of the call, when known.
+    public var location: String?
+    public init(level: String, text: String, location: String? = nil) {
+        self.level = level
+        self.text = text
+        self.location = location
+    }
+    public var isError: Bool { level == "error" || level == "assert" }
+}
+
+/// An uncaught exception in the page.
+public struct PageErrorInfo: Hashable, Sendable, Codable {
+    public var message: String
+    public var stack: String?
+    public init(message: String, stack: String? = nil) {
+        self.message = message
+        self.stack = stack
+    }
+}
+
+/// A JavaScript dialog (alert, confirm, prompt, beforeunload).
+public struct DialogInfo: Hashable, Sendable, Codable {
+    public var type: String
+    public var message: String
+    /// For `dialogClosed`: whether it was accepted.
+    public var accepted: Bool?
+    public init(type: String, message: String, accepted: Bool? = nil) {
+        self.type = type
+        self.message = message
+        self.accepted = accepted
+    }
+}
+
+/// A download.
+public struct DownloadInfo: Hashable, Sendable, Codable {
+    public var id: String
+    public var url: String?
+    public var path: String?
+    public var receivedBytes: Int?
+    public var totalBytes: Int?
+    /// `inProgress`, `completed` or `canceled`.
+    public var state: String?
+    public init(id: String, url: String? = nil, path: String? = nil, receivedBytes: Int? = nil,
+                totalBytes: Int? = nil, state: String? = nil) {
+        self.id = id
+        self.url = url
+        self.path = path
+        self.receivedBytes = receivedBytes
+        self.totalBytes = totalBytes
+        self.state = state
+    }
+}
+
+/// A network request, its response, or its failure (no bodies).
+public struct RequestInfo: Hashable, Sendable, Codable {
+    public var id: String
+    public var url: String
+    public var method: String?
+    public var resourceType: String?
+    public var status: Int?
+    public var errorText: String?
+    public init(id: String, url: String, method: String? = nil, resourceType: String? = nil,
+                status: Int? = nil, errorText: String? = nil) {
+        self.id = id
+        self.url = url
+        self.method = method
+        self.resourceType = resourceType
+        self.status = status
+        self.errorText = errorText
+    }
+}
+
+/// An action a participant asked for.
+public struct ActionInfo: Hashable, Sendable, Codable {
+    /// `click`, `navigate`, `fill`, ...
+    public var name: String
+    /// The selector, ref or URL acted on.
+    public var target: String?
+    /// For `actionFailed`: the error.
+    public var error: String?
+    /// For finished and failed actions: how long it took, in milliseconds.
+    public var durationMilliseconds: Double?
+    public init(name: String, target: String? = nil, error: String? = nil, durationMilliseconds: Double? = nil) {
+        self.name = name
+        self.target = target
+        self.error = error
+        self.durationMilliseconds = durationMilliseconds
+    }
+}
+
+/// A change of control, as the coordinator reported it.
+public struct ControlInfo: Hashable, Sendable, Codable {
+    /// `requested`, `granted`, `released`, `expired`, `takenOver`, `handedBack`, `timedOut`, ...
+    public var change: String
+    /// Who holds control after the change (`agent:x`, `human:y`), if anyone.
+    public var holder: String?
+    /// Who held it before, if anyone.
+    public var previousHolder: String?
+    public init(change: String, holder: String? = nil, previousHolder: String? = nil) {
+        self.change = change
+        self.holder = holder
+        self.previousHolder = previousHolder
+    }
+}
+
+/// A tab (target) that was created, closed or crashed.
+public struct TargetInfo: Hashable, Sendable, Codable {
+    public var id: String
+    public var url: String?
+    public var type: String?
+    public init(id: String, url: String? = nil, type: String? = nil) {
+        self.id = id
+        self.url = url
+        self.type = type
+    }
+}
+
+extension BrowserEvent {
+    /// True for what an agent must notice first: console errors, page errors, failed requests, failed
+    /// actions, crashes and library errors.
+    public var isError: Bool {
+        switch kind {
+        case .pageError, .requestFailed, .actionFailed, .error, .browserCrashed, .targetCrashed:
+            return true
+        case .console:
+            if case .console(let info) = payload { return info.isError }
+            return false
+        case .navigation:
+            if case .navigation(let info) = payload { return info.errorText != nil }
+            return false
+        default:
+            return false
+        }
+    }
+
+    /// One line, for logs and prompts: `navigation agent:collector https://example.com/`.
+    public var summary: String {
+        var parts = [kind.rawValue, cause.description]
+        switch payload {
+        case .navigation(let n):
+            parts.append(n.url)
+            if !n.isMainFrame { parts.append("(iframe)") }
+            if let error = n.errorText { parts.append(error) }
+        case .page(let p):
+            if let title = p.title { parts.append("\"\(title)\"") }
+            if let url = p.url { parts.append(url) }
+        case .console(let c):
+            parts[0] = "console.\(c.level)"
+            parts.append(c.text)
+            if let location = c.location { parts.append("(\(location))") }
+        case .pageError(let e):
+            parts.append(e.message)
+        case .dialog(let d):
+            parts.append("\(d.type): \(d.message)")
+            if let accepted = d.accepted { parts.append(accepted ? "accepted" : "dismissed") }
+        case .download(let d):
+            if let url = d.url { parts.append(url) }
+            if let path = d.path { parts.append("-> \(path)") }
+            if let state = d.state { parts.append(state) }
+            if let received = d.receivedBytes {
+                parts.append(d.totalBytes.map { "\(received)/\($0) bytes" } ?? "\(received) bytes")
+            }
+        case .request(let r):
+            if let method = r.method { parts.append(method) }
+            parts.append(r.url)
+            if let status = r.status { parts.append(String(status)) }
+            if let error = r.errorText { parts.append(error) }
+        case .action(let a):
+            parts.append(a.name)
+            if let target = a.target { parts.append(target) }
+            if let error = a.error { parts.append("failed: \(error)") }
+        case .control(let c):
+            parts.append(c.change)
+            if let holder = c.holder { parts.append("holder=\(holder)") }
+        case .target(let t):
+            if let type = t.type { parts.append(type) }
+            parts.append(t.url ?? t.id)
+        case .message(let text):
+            parts.append(text)
+        case .custom(let fields):
+            parts.append(fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        case .none:
+            break
+        }
+        return parts.joined(separator: " ")
+    }
+}
