@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,9 @@
 //   shared-browser-bench attach     [--n 50]    connect to a running browser + attach a page + `1+1`
 //   shared-browser-bench roundtrip  [--n 2000]  sequential Runtime.evaluate("1+1")
 //   shared-browser-bench screenshot [--n 50]    1280x720 JPEG q80 of a Wikipedia page
+//   shared-browser-bench events                 events/s into the hub with 0, 1, 10, 100 subscribers;
+//                                               memory with a stalled subscriber after 10M events
+//   shared-browser-bench coordination           grant/release cycles/s: 1 agent, 50 contending
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -167,6 +170,10 @@ do {
     switch options.command {
     case "launch":
         try await benchLaunch(n: options.n ?? 10)
+    case "events":
+        await benchEvents(n: options.n)
+    case "coordination":
+        try await benchCoordination(n: options.n)
     case "attach", "roundtrip", "screenshot", "all":
         if options.command == "all" { try await benchLaunch(n: options.n ?? 10) }
         // With --endpoint, measure against a browser that runs already (the one other tools use).
@@ -182,8 +189,12 @@ do {
             try await benchScreenshot(n: options.n ?? 50, browser: browser, pagePath: corpusPage)
         }
         try await browser.close()
+        if options.command == "all" {
+            await benchEvents(n: options.n)
+            try await benchCoordination(n: options.n)
+        }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -79,6 +79,7 @@ public actor AgentCoordinator {
     /// Waits for control, first come, first served.
     ///
     /// Returns at once if `participant` holds control already (renewing its lease) or no one does.
+    /// - Parameter participant: who wants control.
     /// - Parameter timeout: how long to wait; nil waits until granted or the task is cancelled.
     /// - Throws: ``CoordinationError`` — `.timedOut` naming the holder, `.cancelled` when the task is
     ///   cancelled or the participant releases while waiting, `.alreadyWaiting`.

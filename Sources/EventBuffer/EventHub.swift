@@ -27,6 +27,7 @@ public final class EventHub: @unchecked Sendable {
     private let now: @Sendable () -> Date
 
     /// Creates a hub that keeps the newest `capacity` events.
+    /// - Parameter capacity: how many recent events the hub's ``buffer`` holds (default 50).
     /// - Parameter now: the clock that stamps events; inject one to make time deterministic in tests.
     public init(capacity: Int = EventBuffer.defaultCapacity, now: @escaping @Sendable () -> Date = { Date() }) {
         ring = EventBuffer(capacity: capacity)
