@@ -20,6 +20,7 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         var writes: [WebSocketConnection] = []
         var serverStarts: [WebSocketServer] = []
         var serverStops: [WebSocketServer] = []
+        var delayedResponses: [DelayedResponse] = []
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -32,7 +33,26 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     private var vhostServers: [OpaquePointer: WebSocketServer] = [:]
     private var serverVhosts: [ObjectIdentifier: OpaquePointer] = [:]
     private var pendingUpgrades: [OpaquePointer: any WebSocketHandler] = [:]
-    private var httpOut: [OpaquePointer: (body: Data, offset: Int)] = [:]
+    private var httpOut: [OpaquePointer: OutgoingHTTP] = [:]
+    private var httpIncoming: [OpaquePointer: (server: WebSocketServer, request: WebSocketServer.Request)] = [:]
+    private var httpDelayed: [OpaquePointer: Int] = [:]
+    private var nextDelayToken = 0
+
+    struct OutgoingHTTP {
+        var response: WebSocketServer.HTTPResponse
+        var headersSent = false
+        var offset = 0
+    }
+
+    /// A response whose delay has passed, on its way back to the service thread.
+    struct DelayedResponse: @unchecked Sendable {
+        // The pointer is only compared and used on the service thread, after checking the token.
+        var wsi: OpaquePointer
+        var token: Int
+        var response: WebSocketServer.HTTPResponse
+    }
+
+    private static let maxRequestBody = 1 << 20
     private var clientVhost: OpaquePointer?
     private var writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
     private var writeCapacity = 64 << 10
@@ -183,16 +203,22 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     }
 
     private func drainRequests() {
-        let (connects, writes, starts, stops, context) = shared.withLock { s in
+        let (connects, writes, starts, stops, delayed, context) = shared.withLock { s in
             defer {
                 s.connects.removeAll(keepingCapacity: true)
                 s.writes.removeAll(keepingCapacity: true)
                 s.serverStarts.removeAll()
                 s.serverStops.removeAll()
+                s.delayedResponses.removeAll()
             }
-            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.context)
+            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.delayedResponses, s.context)
         }
         guard let context else { return }
+        for item in delayed where httpDelayed[item.wsi] == item.token {
+            httpDelayed.removeValue(forKey: item.wsi)
+            httpOut[item.wsi] = OutgoingHTTP(response: item.response)
+            lws_callback_on_writable(item.wsi)
+        }
         for connection in connects { startConnect(connection, context) }
         for connection in writes {
             guard let wsi = connection.io.wsi else { continue }
@@ -335,13 +361,15 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             closed(wsi, failure: "connection destroyed")
             pendingUpgrades.removeValue(forKey: wsi)
             httpOut.removeValue(forKey: wsi)
+            httpIncoming.removeValue(forKey: wsi)
+            httpDelayed.removeValue(forKey: wsi)
             return lws_callback_http_dummy(wsi, reason, user, input, length)
 
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
             guard let server = server(for: wsi) else { return 1 }
             let request = WebSocketServer.Request(
-                path: header(wsi, WSI_TOKEN_GET_URI).map { $0 + query(wsi) } ?? "/",
-                host: header(wsi, WSI_TOKEN_HOST), origin: header(wsi, WSI_TOKEN_ORIGIN))
+                method: "GET", path: header(wsi, WSI_TOKEN_GET_URI).map { $0 + query(wsi) } ?? "/",
+                headers: requestHeaders(wsi))
             guard let handler = server.onWebSocket(request) else { return 1 }
             pendingUpgrades[wsi] = handler
             return 0
@@ -361,13 +389,33 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         case LWS_CALLBACK_HTTP:
             guard let server = server(for: wsi) else { return -1 }
             let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            let isPost = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0
             let request = WebSocketServer.Request(
-                path: path + query(wsi), host: header(wsi, WSI_TOKEN_HOST), origin: header(wsi, WSI_TOKEN_ORIGIN))
-            let response = server.onHTTP(request)
-            return respond(wsi, response)
+                method: isPost ? "POST" : "GET", path: path + query(wsi), headers: requestHeaders(wsi))
+            if isPost {
+                httpIncoming[wsi] = (server, request)   // answered when the body is complete
+                return 0
+            }
+            return dispatchHTTP(wsi, server, request)
+
+        case LWS_CALLBACK_HTTP_BODY:
+            guard var incoming = httpIncoming[wsi] else { return 0 }
+            if let input, length > 0 {
+                if incoming.request.body.count + length > Self.maxRequestBody {
+                    httpIncoming.removeValue(forKey: wsi)
+                    return respond(wsi, .init(status: 413, text: "request body over 1 MiB\n"))
+                }
+                incoming.request.body.append(input.assumingMemoryBound(to: UInt8.self), count: length)
+            }
+            httpIncoming[wsi] = incoming
+            return 0
+
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            guard let incoming = httpIncoming.removeValue(forKey: wsi) else { return 0 }
+            return dispatchHTTP(wsi, incoming.server, incoming.request)
 
         case LWS_CALLBACK_HTTP_WRITEABLE:
-            return writeHTTPBody(wsi)
+            return writeHTTP(wsi)
 
         default:
             return lws_callback_http_dummy(wsi, reason, user, input, length)
@@ -402,29 +450,59 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
     }
 
+    private func dispatchHTTP(_ wsi: OpaquePointer, _ server: WebSocketServer, _ request: WebSocketServer.Request) -> Int32 {
+        let response = server.onHTTP(request)
+        guard let delay = response.delay, delay > .zero else { return respond(wsi, response) }
+        nextDelayToken += 1
+        let item = DelayedResponse(wsi: wsi, token: nextDelayToken, response: response)
+        httpDelayed[wsi] = item.token
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
+            enqueue { $0.delayedResponses.append(item) }
+        }
+        return 0
+    }
+
+    /// Queues `response`; the headers and the body go out from HTTP_WRITEABLE.
     private func respond(_ wsi: OpaquePointer, _ response: WebSocketServer.HTTPResponse) -> Int32 {
-        let pre = cws_pre()
-        var headers = [UInt8](repeating: 0, count: pre + 2048)
-        let failed = headers.withUnsafeMutableBufferPointer { buffer in
-            cws_write_http_headers(
-                wsi, UInt32(response.status), response.contentType, UInt(response.body.count),
-                buffer.baseAddress! + pre, 2048)
-        }
-        if failed != 0 { return -1 }
-        if response.body.isEmpty {
-            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
-        }
-        httpOut[wsi] = (response.body, 0)
+        httpOut[wsi] = OutgoingHTTP(response: response)
         lws_callback_on_writable(wsi)
         return 0
     }
 
-    private func writeHTTPBody(_ wsi: OpaquePointer) -> Int32 {
-        guard let (body, offset) = httpOut[wsi] else { return 0 }
-        let chunk = min(64 << 10, body.count - offset)
-        let final = offset + chunk == body.count
+    private func writeHTTP(_ wsi: OpaquePointer) -> Int32 {
+        guard var out = httpOut[wsi] else { return 0 }
+        let body = out.response.body
+        if !out.headersSent {
+            let pre = cws_pre()
+            var headerBuffer = [UInt8](repeating: 0, count: pre + 4096)
+            let names = out.response.headers.map { strdup($0.name.hasSuffix(":") ? $0.name : $0.name + ":") }
+            let values = out.response.headers.map { strdup($0.value) }
+            defer { (names + values).forEach { free($0) } }
+            var namePointers = names.map { UnsafePointer($0) }
+            var valuePointers = values.map { UnsafePointer($0) }
+            let failed = headerBuffer.withUnsafeMutableBufferPointer { buffer in
+                cws_write_http_headers(
+                    wsi, UInt32(out.response.status), out.response.contentType, UInt(body.count),
+                    &namePointers, &valuePointers, Int32(names.count), buffer.baseAddress! + pre, 4096)
+            }
+            if failed != 0 {
+                httpOut.removeValue(forKey: wsi)
+                return -1
+            }
+            out.headersSent = true
+            if body.isEmpty {
+                httpOut.removeValue(forKey: wsi)
+                return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+            }
+            httpOut[wsi] = out
+            lws_callback_on_writable(wsi)
+            return 0
+        }
+        let chunk = min(64 << 10, body.count - out.offset)
+        let final = out.offset + chunk == body.count
         let payload = ensureWriteBuffer(chunk)
-        body.copyBytes(to: payload.assumingMemoryBound(to: UInt8.self), from: offset..<(offset + chunk))
+        body.copyBytes(to: payload.assumingMemoryBound(to: UInt8.self), from: out.offset..<(out.offset + chunk))
         let written = lws_write(
             wsi, payload.assumingMemoryBound(to: UInt8.self), chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP)
         if written < 0 {
@@ -435,9 +513,23 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             httpOut.removeValue(forKey: wsi)
             return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
         }
-        httpOut[wsi] = (body, offset + chunk)
+        out.offset += chunk
+        httpOut[wsi] = out
         lws_callback_on_writable(wsi)
         return 0
+    }
+
+    private func requestHeaders(_ wsi: OpaquePointer) -> [String: String] {
+        let tokens: [(String, lws_token_indexes)] = [
+            ("host", WSI_TOKEN_HOST), ("origin", WSI_TOKEN_ORIGIN), ("cookie", WSI_TOKEN_HTTP_COOKIE),
+            ("content-type", WSI_TOKEN_HTTP_CONTENT_TYPE), ("user-agent", WSI_TOKEN_HTTP_USER_AGENT),
+            ("referer", WSI_TOKEN_HTTP_REFERER), ("authorization", WSI_TOKEN_HTTP_AUTHORIZATION),
+        ]
+        var headers: [String: String] = [:]
+        for (name, token) in tokens {
+            if let value = header(wsi, token) { headers[name] = value }
+        }
+        return headers
     }
 
     /// Returns a pointer `LWS_PRE` bytes into a buffer with room for `count` payload bytes.

@@ -22,12 +22,60 @@ public final class WebSocketServer: Sendable {
 
     /// An incoming request: an HTTP request, or the HTTP request that asks for a WebSocket upgrade.
     public struct Request: Sendable {
+        /// `GET`, `POST`, ... (`GET` for WebSocket upgrades).
+        public var method: String
         /// The path, with the query string.
         public var path: String
+        /// The request headers this server reads, by lower-case name: `host`, `origin`, `cookie`,
+        /// `content-type`, `user-agent`, `referer`, `authorization`.
+        public var headers: [String: String]
+        /// The body of a `POST` (at most 1 MiB; larger requests get 413).
+        public var body: Data
+
+        public init(method: String = "GET", path: String, headers: [String: String] = [:], body: Data = Data()) {
+            self.method = method
+            self.path = path
+            self.headers = headers
+            self.body = body
+        }
+
         /// The `Host` header, if sent.
-        public var host: String?
+        public var host: String? { headers["host"] }
         /// The `Origin` header, if sent.
-        public var origin: String?
+        public var origin: String? { headers["origin"] }
+        /// The path without the query string.
+        public var pathWithoutQuery: Substring { path.prefix { $0 != "?" } }
+
+        /// The query (or, for a form `POST`, the body) as name/value pairs, percent-decoded.
+        public var formValues: [String: String] {
+            var text = ""
+            if method == "POST", headers["content-type"]?.hasPrefix("application/x-www-form-urlencoded") ?? false {
+                text = String(decoding: body, as: UTF8.self)
+            } else if let question = path.firstIndex(of: "?") {
+                text = String(path[path.index(after: question)...])
+            }
+            var values: [String: String] = [:]
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                func decode(_ s: Substring) -> String {
+                    s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                }
+                values[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            }
+            return values
+        }
+
+        /// The cookies sent, by name.
+        public var cookies: [String: String] {
+            var cookies: [String: String] = [:]
+            for part in (headers["cookie"] ?? "").split(separator: ";") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                if pair.count == 2 {
+                    cookies[pair[0].trimmingCharacters(in: .whitespaces)] = pair[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return cookies
+        }
     }
 
     /// A complete HTTP response.
@@ -35,19 +83,32 @@ public final class WebSocketServer: Sendable {
         public var status: Int
         public var contentType: String
         public var body: Data
+        /// More headers (`Set-Cookie`, `Location`, `Content-Disposition`, ...), in order.
+        public var headers: [(name: String, value: String)]
+        /// Send the response only after this long (for testing slow servers).
+        public var delay: Duration?
 
-        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: Data) {
+        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: Data,
+                    headers: [(name: String, value: String)] = [], delay: Duration? = nil) {
             self.status = status
             self.contentType = contentType
             self.body = body
+            self.headers = headers
+            self.delay = delay
         }
 
-        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String) {
-            self.init(status: status, contentType: contentType, body: Data(text.utf8))
+        public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String,
+                    headers: [(name: String, value: String)] = [], delay: Duration? = nil) {
+            self.init(status: status, contentType: contentType, body: Data(text.utf8), headers: headers, delay: delay)
         }
 
         public static func notFound(_ path: String) -> HTTPResponse {
             HTTPResponse(status: 404, text: "not found: \(path)\n")
+        }
+
+        /// A `303 See Other` to `location`.
+        public static func redirect(to location: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+            HTTPResponse(status: 303, text: "", headers: [("Location", location)] + headers)
         }
     }
 

@@ -101,6 +101,49 @@ final class Recorder: WebSocketHandler, @unchecked Sendable {
         }
     }
 
+    @Test func serverReadsFormPostsAndCookiesAndSendsHeadersLate() async throws {
+        let server = try await WebSocketServer.start(onHTTP: { request in
+            switch (request.method, request.pathWithoutQuery) {
+            case ("POST", "/login"):
+                let form = request.formValues
+                return .redirect(to: "/home", headers: [("Set-Cookie", "sid=\(form["user"] ?? "")-ok; Path=/; HttpOnly")])
+            case ("GET", "/whoami"):
+                return .init(text: "cookie sid=\(request.cookies["sid"] ?? "none") q=\(request.formValues["q"] ?? "")")
+            case ("GET", "/slow"):
+                return .init(text: "finally", delay: .milliseconds(200))
+            default:
+                return .notFound(request.path)
+            }
+        }, onWebSocket: { _ in nil })
+        defer { Task { await server.stop() } }
+        let base = "http://127.0.0.1:\(server.port)"
+        var post = URLRequest(url: URL(string: base + "/login")!)
+        post.httpMethod = "POST"
+        post.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        post.httpBody = Data("user=ada+lovelace&pass=p%26ss".utf8)
+        let delegate = NoRedirects()
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false    // the test sets its own Cookie header
+        configuration.httpCookieAcceptPolicy = .never
+        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        let (_, response) = try await session.data(for: post)
+        let http = try #require(response as? HTTPURLResponse)
+        #expect(http.statusCode == 303)
+        #expect(http.value(forHTTPHeaderField: "Location") == "/home")
+        #expect(http.value(forHTTPHeaderField: "Set-Cookie")?.hasPrefix("sid=ada lovelace-ok") == true)
+
+        var get = URLRequest(url: URL(string: base + "/whoami?q=a%20b")!)
+        get.setValue("theme=dark; sid=xyz", forHTTPHeaderField: "Cookie")
+        let (body, _) = try await session.data(for: get)
+        #expect(String(decoding: body, as: UTF8.self) == "cookie sid=xyz q=a b")
+
+        // A delayed response does not hold up others.
+        async let slow = session.data(from: URL(string: base + "/slow")!)
+        let (fast, _) = try await session.data(from: URL(string: base + "/whoami")!)
+        #expect(String(decoding: fast, as: UTF8.self).hasPrefix("cookie sid=none"))
+        #expect(String(decoding: try await slow.0, as: UTF8.self) == "finally")
+    }
+
     @Test func serverListensOnLoopbackByDefault() {
         #expect(WebSocketServer.Configuration().host == "127.0.0.1")
     }
@@ -116,5 +159,12 @@ final class Recorder: WebSocketHandler, @unchecked Sendable {
         let info = await client.closes.next(within: .seconds(5))
         #expect(info != nil)
         #expect(info?.initiatedLocally == false)
+    }
+}
+
+final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }
