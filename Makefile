@@ -16,7 +16,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 demo: deps
-	$(SWIFT) run QuickStart
+	$(SWIFT) run TwoAgents
 
 # Prints one JSON object per benchmark (release build).
 bench: deps

@@ -17,8 +17,10 @@ let package = Package(
         .library(name: "Coordination", targets: ["Coordination"]),
         .library(name: "ContentExtraction", targets: ["ContentExtraction"]),
         .library(name: "SharedSession", targets: ["SharedSession"]),
+        .library(name: "DemoSite", targets: ["DemoSite"]),
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
+        .executable(name: "TwoAgents", targets: ["TwoAgents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -49,6 +51,7 @@ let package = Package(
         .target(name: "EventBuffer", swiftSettings: swiftSettings),
         .target(name: "Coordination", swiftSettings: swiftSettings),
         .target(name: "ContentExtraction", dependencies: ["CLibXML2"], swiftSettings: swiftSettings),
+        .target(name: "DemoSite", dependencies: ["WebSockets"], swiftSettings: swiftSettings),
         .target(
             name: "SharedSession",
             dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction"],
@@ -59,6 +62,12 @@ let package = Package(
             name: "QuickStart",
             dependencies: ["SharedSession"],
             path: "Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TwoAgents",
+            dependencies: ["SharedSession", "DemoSite"],
+            path: "Examples/TwoAgents",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

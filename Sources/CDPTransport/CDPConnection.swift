@@ -149,6 +149,24 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         inbound.finish()
     }
 
+    /// Delivers a synthetic event to the subscribers of session `sessionId`, after every event
+    /// received from the browser so far.
+    ///
+    /// Use it as a marker: a subscriber that sees it has seen everything that came before. Nothing is
+    /// sent to the browser. Method names should not collide with protocol methods
+    /// (e.g. `"MyApp.marker"`).
+    public func injectEvent(method: String, params: JSONValue = [:], sessionId: String = "") {
+        var message: JSONValue = ["method": .string(method), "params": params]
+        if !sessionId.isEmpty, case .object(var members) = message {
+            members["sessionId"] = .string(sessionId)
+            message = .object(members)
+        }
+        guard let data = try? Self.encoder.encode(message) else { return }
+        // Counted as an arrival, like a browser event, so replies keep waiting for what came before.
+        eventsArrived.add(1, ordering: .releasing)
+        inbound.yield(data)
+    }
+
     // MARK: Sending
 
     func call(method: String, params: some Encodable, session: CDPSession, timeout: Duration?) async throws -> Reply {

@@ -18,7 +18,8 @@ public final class CDPSession: Sendable, CustomStringConvertible {
     public let targetType: String?
     /// The session this one was attached through (nil for the browser session).
     public let parentId: String?
-    let connection: CDPConnection
+    /// The connection this session belongs to.
+    public let connection: CDPConnection
 
     struct Subscriber {
         var methods: Set<String>?

@@ -74,6 +74,8 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         public static let targetCreated: Self = "targetCreated"
         public static let targetClosed: Self = "targetClosed"
         public static let targetCrashed: Self = "targetCrashed"
+        /// Another tab became the active one.
+        public static let tabActivated: Self = "tabActivated"
     }
 
     /// The event's details. `indirect`, so events are cheap to copy to many subscribers.
@@ -122,10 +124,16 @@ public struct NavigationInfo: Hashable, Sendable, Codable {
     public var isMainFrame: Bool
     /// Set when the navigation failed (`net::ERR_NAME_NOT_RESOLVED`, ...).
     public var errorText: String?
-    public init(url: String, isMainFrame: Bool = true, errorText: String? = nil) {
+    /// Whether the tab's history allows going back / forward after this navigation, when known.
+    public var canGoBack: Bool?
+    public var canGoForward: Bool?
+    public init(url: String, isMainFrame: Bool = true, errorText: String? = nil,
+                canGoBack: Bool? = nil, canGoForward: Bool? = nil) {
         self.url = url
         self.isMainFrame = isMainFrame
         self.errorText = errorText
+        self.canGoBack = canGoBack
+        self.canGoForward = canGoForward
     }
 }
 

@@ -1,0 +1,71 @@
+// TwoAgents: one shared browser, two agents taking turns.
+//
+// "collector" signs in to the demo site inside its turn; "creator" then creates a project inside
+// its own turn, using the same signed-in session (the cookie the collector got). Every event is
+// printed as it happens, tagged with who caused it. Run it with `make demo`.
+import DemoSite
+import Foundation
+import SharedSession
+
+let site = try await DemoSite.start()
+var options = SharedBrowserSession.Options(id: "two-agents-demo")
+options.persistentProfile = false            // a throwaway profile: the demo leaves nothing behind
+let session = try await SharedBrowserSession.start(options)
+print("session \(session.id) started; demo site at \(site.baseURL)\n")
+
+// Stream events to the terminal, tagged by participant (requests are left out to keep it readable).
+let subscription = session.events.subscribe()
+let printer = Task {
+    for await element in subscription {
+        guard let event = element.event, event.kind != .request, event.kind != .response else { continue }
+        print("  #\(event.sequence) \(event.summary)")
+    }
+}
+
+let collector = Participant.agent("collector")
+let creator = Participant.agent("creator")
+
+do {
+    print("collector: signing in")
+    try await session.coordinator.withTurn(for: collector, timeout: .seconds(30)) {
+        try await session.navigate(to: site.url("/login"), as: collector).get()
+        try await session.fill("#username", DemoSite.username, as: collector).get()
+        try await session.fill("#password", DemoSite.password, as: collector).get()
+        let signedIn = try await session.click("text=Sign in", as: collector).get()   // the button, not the heading
+        print("collector: now at \(signedIn.url) — \"\(signedIn.title)\"")
+    }
+
+    // The creator could not have acted during the collector's turn:
+    let refused = await session.click("#new-project", as: creator)
+    print("creator outside its turn: \(refused.error?.code.description ?? "allowed?!")\n")
+
+    print("creator: creating a project")
+    try await session.coordinator.withTurn(for: creator, timeout: .seconds(30)) {
+        try await session.click("#new-project", as: creator).get()
+        try await session.fill("#name", "Launch plan", as: creator).get()
+        try await session.fill("#description", "Created by the creator agent, signed in by the collector.", as: creator).get()
+        try await session.selectOption("#visibility", ["team"], as: creator).get()
+        try await session.check("#agree", as: creator).get()
+        let created = try await session.click("#create", as: creator).get()
+        print("creator: project page \(created.url)")
+    }
+} catch {
+    print("error: \(error)")
+}
+
+let state = session.state
+print("""
+
+final state:
+  url      \(state.url)
+  title    \(state.title)
+  loading  \(state.loading), back \(state.canGoBack), forward \(state.canGoForward)
+  errors   \(state.consoleErrorCount) console errors, last error: \(state.lastError ?? "none")
+""")
+for project in site.projects {
+    print("created project #\(project.id): \"\(project.name)\" (\(project.visibility)) owned by \(project.owner)")
+}
+await session.close()
+await printer.value
+await site.stop()
+print("closed")

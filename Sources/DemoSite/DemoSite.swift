@@ -1,0 +1,265 @@
+import Foundation
+import WebSockets
+
+/// A small web site for the examples and tests, served on 127.0.0.1 by the `WebSockets` HTTP server.
+///
+/// | Path | What it is |
+/// |---|---|
+/// | `/login` | a login form; `POST` with `demo` / `demo123` sets the `sid` session cookie |
+/// | `/dashboard` | the signed-in user's projects (redirects to `/login` without a session) |
+/// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox |
+/// | `/projects/<id>` | one project |
+/// | `/console`, `/throw` | log to the console at every level; throw an uncaught error |
+/// | `/dialogs` | buttons that open `alert`, `confirm` and `prompt` |
+/// | `/download` | a link to `/files/report.csv`, served as an attachment |
+/// | `/slow?ms=N` | answers after N milliseconds (default 1500) |
+/// | `/late` | a button that appears, and one that becomes enabled, 300 ms after load |
+/// | `/widgets` | inputs of every kind, a hover target, a long page to scroll, a key log |
+/// | `/sequence` | records every fill and click in page order, for turn-taking tests |
+public final class DemoSite: Sendable {
+    /// A project created through the site.
+    public struct Project: Sendable, Hashable, Codable {
+        public var id: Int
+        public var name: String
+        public var description: String
+        public var visibility: String
+        public var owner: String
+    }
+
+    struct State {
+        var sessions: [String: String] = [:]   // sid -> user
+        var projects: [Project] = []
+    }
+
+    private let server: WebSocketServer
+    private let state: LockedValue<State>
+
+    /// The site's address, `http://127.0.0.1:PORT`.
+    public let baseURL: String
+
+    /// The demo account.
+    public static let username = "demo"
+    public static let password = "demo123"
+
+    private init(server: WebSocketServer, state: LockedValue<State>) {
+        self.server = server
+        self.state = state
+        baseURL = "http://127.0.0.1:\(server.port)"
+    }
+
+    /// Starts the site on a free loopback port.
+    public static func start() async throws -> DemoSite {
+        let state = LockedValue(State())
+        let server = try await WebSocketServer.start(onHTTP: { request in
+            DemoSite.handle(request, state)
+        }, onWebSocket: { _ in nil })
+        return DemoSite(server: server, state: state)
+    }
+
+    /// Stops serving.
+    public func stop() async { await server.stop() }
+
+    /// The absolute URL of `path`.
+    public func url(_ path: String) -> String { baseURL + path }
+
+    /// The projects created so far, oldest first.
+    public var projects: [Project] { state.withLock { $0.projects } }
+
+    // MARK: Pages
+
+    static func handle(_ request: WebSocketServer.Request, _ state: LockedValue<State>) -> WebSocketServer.HTTPResponse {
+        let user = request.cookies["sid"].flatMap { sid in state.withLock { $0.sessions[sid] } }
+        let path = String(request.pathWithoutQuery)
+        switch (request.method, path) {
+        case ("GET", "/"):
+            return page("SharedBrowser demo", """
+                <h1>SharedBrowser demo</h1>
+                <ul>
+                  <li><a href="/login">Sign in</a></li><li><a href="/dashboard">Dashboard</a></li>
+                  <li><a href="/console">Console</a></li><li><a href="/throw">Throw</a></li>
+                  <li><a href="/dialogs">Dialogs</a></li><li><a href="/download">Download</a></li>
+                  <li><a href="/slow">Slow page</a></li><li><a href="/late">Late elements</a></li>
+                  <li><a href="/widgets">Widgets</a></li><li><a href="/sequence">Sequence</a></li>
+                </ul>
+                """)
+        case ("GET", "/login"):
+            return page("Sign in", loginForm(error: nil))
+        case ("POST", "/login"):
+            let form = request.formValues
+            guard form["username"] == username, form["password"] == password else {
+                return page("Sign in", loginForm(error: "Wrong username or password."), status: 401)
+            }
+            let sid = UUID().uuidString
+            state.withLock { $0.sessions[sid] = username }
+            return .redirect(to: "/dashboard", headers: [("Set-Cookie", "sid=\(sid); Path=/; HttpOnly; SameSite=Lax")])
+        case ("GET", "/logout"):
+            if let sid = request.cookies["sid"] { state.withLock { _ = $0.sessions.removeValue(forKey: sid) } }
+            return .redirect(to: "/login", headers: [("Set-Cookie", "sid=; Path=/; Max-Age=0")])
+        case ("GET", "/dashboard"):
+            guard let user else { return .redirect(to: "/login") }
+            let mine = state.withLock { $0.projects.filter { $0.owner == user } }
+            let items = mine.map { "<li><a href=\"/projects/\($0.id)\">\(escape($0.name))</a></li>" }.joined()
+            return page("Dashboard", """
+                <h1>Dashboard</h1>
+                <p id="welcome">Welcome, \(escape(user))</p>
+                <h2>Projects</h2>
+                <ul id="projects">\(items)</ul>
+                <p><a id="new-project" href="/projects/new">New project</a> · <a href="/logout">Sign out</a></p>
+                """)
+        case ("GET", "/projects/new"):
+            guard user != nil else { return .redirect(to: "/login") }
+            return page("New project", """
+                <h1>New project</h1>
+                <form method="post" action="/projects">
+                  <label>Name <input name="name" id="name" required></label>
+                  <label>Description <textarea name="description" id="description"></textarea></label>
+                  <label>Visibility
+                    <select name="visibility" id="visibility">
+                      <option value="private">Private</option><option value="team">Team</option>
+                      <option value="public">Public</option>
+                    </select></label>
+                  <label><input type="checkbox" name="agree" id="agree" value="yes"> I agree to the terms</label>
+                  <button type="submit" id="create">Create project</button>
+                </form>
+                """)
+        case ("POST", "/projects"):
+            guard let user else { return .redirect(to: "/login") }
+            let form = request.formValues
+            guard let name = form["name"], !name.isEmpty, form["agree"] == "yes" else {
+                return page("New project", "<h1>New project</h1><p class=\"error\">A name and agreeing to the terms are required.</p>", status: 400)
+            }
+            let project = state.withLock { s -> Project in
+                let project = Project(id: s.projects.count + 1, name: name, description: form["description"] ?? "",
+                                      visibility: form["visibility"] ?? "private", owner: user)
+                s.projects.append(project)
+                return project
+            }
+            return .redirect(to: "/projects/\(project.id)")
+        case ("GET", let p) where p.hasPrefix("/projects/"):
+            guard user != nil else { return .redirect(to: "/login") }
+            guard let id = Int(p.dropFirst("/projects/".count)),
+                  let project = state.withLock({ s in s.projects.first { $0.id == id } }) else {
+                return page("Not found", "<h1>No such project</h1>", status: 404)
+            }
+            return page(project.name, """
+                <h1 id="project-name">\(escape(project.name))</h1>
+                <p id="project-description">\(escape(project.description))</p>
+                <p>Visibility: <span id="project-visibility">\(escape(project.visibility))</span></p>
+                <p><a href="/dashboard">Back to the dashboard</a></p>
+                """)
+        case ("GET", "/console"):
+            return page("Console", """
+                <h1>Console</h1>
+                <script>
+                console.log('plain log', 1); console.info('some info'); console.warn('a warning');
+                console.error('an error happened');
+                </script>
+                """)
+        case ("GET", "/throw"):
+            return page("Throw", """
+                <h1>Throw</h1>
+                <script>function explode() { throw new Error('demo failure'); } setTimeout(explode, 0);</script>
+                """)
+        case ("GET", "/dialogs"):
+            return page("Dialogs", """
+                <h1>Dialogs</h1>
+                <button id="alert" onclick="alert('Hello from the page'); document.getElementById('out').textContent = 'alert closed'">Alert</button>
+                <button id="confirm" onclick="document.getElementById('out').textContent = confirm('Sure?') ? 'confirmed' : 'cancelled'">Confirm</button>
+                <button id="prompt" onclick="document.getElementById('out').textContent = 'answer: ' + prompt('Your name?', 'nobody')">Prompt</button>
+                <p id="out"></p>
+                """)
+        case ("GET", "/download"):
+            return page("Download", "<h1>Download</h1><a id=\"report\" href=\"/files/report.csv\">Get the report</a>")
+        case ("GET", "/files/report.csv"):
+            return .init(contentType: "text/csv", text: "project,status\nalpha,done\nbeta,open\n",
+                         headers: [("Content-Disposition", "attachment; filename=\"report.csv\"")])
+        case ("GET", "/slow"):
+            let ms = Int(request.formValues["ms"] ?? "") ?? 1500
+            return .init(contentType: "text/html; charset=utf-8",
+                         text: html("Slow", "<h1 id=\"slow\">Finally loaded</h1>"), delay: .milliseconds(max(0, min(ms, 60_000))))
+        case ("GET", "/late"):
+            return page("Late", """
+                <h1>Late elements</h1>
+                <div id="slot"></div>
+                <button id="later" disabled onclick="document.getElementById('out').textContent = 'enabled clicked'">Later</button>
+                <p id="out"></p>
+                <script>
+                setTimeout(() => {
+                  const b = document.createElement('button'); b.id = 'appeared'; b.textContent = 'Appeared';
+                  b.onclick = () => document.getElementById('out').textContent = 'appeared clicked';
+                  document.getElementById('slot').appendChild(b);
+                  document.getElementById('later').disabled = false;
+                }, 300);
+                </script>
+                """)
+        case ("GET", "/widgets"):
+            return page("Widgets", """
+                <h1>Widgets</h1>
+                <input id="text" placeholder="Type here">
+                <input id="prefilled" value="old value">
+                <textarea id="area"></textarea>
+                <select id="color"><option value="r">Red</option><option value="g">Green</option><option value="b">Blue</option></select>
+                <label><input type="checkbox" id="check"> Check me</label>
+                <label><input type="radio" name="size" id="small" value="s"> Small</label>
+                <label><input type="radio" name="size" id="large" value="l"> Large</label>
+                <div id="hover" style="width:120px;height:40px;background:#ddd" onmouseenter="this.textContent='hovered'">hover me</div>
+                <button id="hidden" style="display:none">Hidden</button>
+                <p id="keys"></p>
+                <div style="height:3000px"></div>
+                <p id="bottom">The bottom</p>
+                <script>
+                document.addEventListener('keydown', e => {
+                  const mods = (e.ctrlKey ? 'Ctrl+' : '') + (e.shiftKey ? 'Shift+' : '') + (e.altKey ? 'Alt+' : '');
+                  document.getElementById('keys').textContent += '[' + mods + e.key + ']';
+                });
+                </script>
+                """)
+        case ("GET", "/sequence"):
+            return page("Sequence", """
+                <h1>Sequence</h1>
+                <input id="entry"><button id="record">Record</button>
+                <ol id="log"></ol>
+                <script>
+                window.actions = [];
+                document.getElementById('entry').addEventListener('input', e => window.actions.push('fill:' + e.target.value));
+                document.getElementById('record').addEventListener('click', () => {
+                  const value = document.getElementById('entry').value;
+                  window.actions.push('click:' + value);
+                  const li = document.createElement('li'); li.textContent = value; document.getElementById('log').appendChild(li);
+                });
+                </script>
+                """)
+        default:
+            return page("Not found", "<h1>Not found</h1><p>\(escape(path))</p>", status: 404)
+        }
+    }
+
+    static func loginForm(error: String?) -> String {
+        """
+        <h1>Sign in</h1>
+        \(error.map { "<p class=\"error\" id=\"error\">\(escape($0))</p>" } ?? "")
+        <form method="post" action="/login">
+          <label>Username <input name="username" id="username" autocomplete="username"></label>
+          <label>Password <input type="password" name="password" id="password" autocomplete="current-password"></label>
+          <button type="submit" id="sign-in">Sign in</button>
+        </form>
+        """
+    }
+
+    static func html(_ title: String, _ body: String) -> String {
+        """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>body{font-family:sans-serif;margin:2em} label{display:block;margin:.5em 0} .error{color:#b00}</style>
+        </head><body>\(body)</body></html>
+        """
+    }
+
+    static func page(_ title: String, _ body: String, status: Int = 200) -> WebSocketServer.HTTPResponse {
+        .init(status: status, contentType: "text/html; charset=utf-8", text: html(title, body))
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -1,0 +1,60 @@
+public import CDPTransport
+public import Coordination
+public import EventBuffer
+public import Foundation
+
+/// What an action did: whether it succeeded (or the typed error), where the tab is now, how long it
+/// took, what happened meanwhile, and the state after.
+public struct ActionResult: Sendable {
+    /// `navigate`, `click`, `fill`, ...
+    public var action: String
+    /// Who asked.
+    public var participant: Participant
+    /// The selector, ref or URL acted on.
+    public var target: String?
+    /// Nil when the action succeeded.
+    public var error: SessionError?
+    /// The URL after the action, when it differs from the URL before.
+    public var navigatedTo: String?
+    /// The active tab's URL and title after the action.
+    public var url: String
+    public var title: String
+    public var duration: Duration
+    /// Every event published while the action ran, including its own `actionStarted` and
+    /// `actionFinished`/`actionFailed`.
+    public var events: [BrowserEvent]
+    /// A dialog that opened during the action (the action returned as soon as it did).
+    public var dialog: DialogInfo?
+    /// The state after the action.
+    public var state: BrowserState
+    /// For `evaluate`: the script's result as JSON.
+    public var value: JSONValue?
+    /// For `screenshot`: the image.
+    public var data: Data?
+
+    public var succeeded: Bool { error == nil }
+
+    /// Throws ``error`` if the action failed; returns the result otherwise.
+    @discardableResult
+    public func get() throws -> ActionResult {
+        if let error { throw error }
+        return self
+    }
+
+    /// Console errors, page errors and failed requests that happened during the action.
+    public var errorsDuringAction: [BrowserEvent] {
+        events.filter { $0.isError && $0.kind != .actionFailed }
+    }
+
+    /// Dialogs opened or closed during the action.
+    public var dialogEvents: [BrowserEvent] { events.filter { $0.kind == .dialogOpened || $0.kind == .dialogClosed } }
+}
+
+/// A tab of the session.
+public struct TabInfo: Sendable, Hashable {
+    /// The CDP target id.
+    public var id: String
+    public var url: String
+    public var title: String
+    public var isActive: Bool
+}

@@ -1,0 +1,118 @@
+public import EventBuffer
+public import Foundation
+
+/// What the shared browser looks like now: the active tab's URL, title, loading state, history,
+/// last navigation, last error, open dialog and pending requests.
+///
+/// A pure reduction over ``BrowserEvent``s (``apply(_:)``), so it always matches the event stream and
+/// can be rebuilt from any event log with ``init(sessionId:replaying:)``.
+public struct BrowserState: Sendable, Hashable, Codable {
+    public var sessionId: String
+    /// The tab the state describes (the active one).
+    public var activeTab: String?
+    public var url: String = "about:blank"
+    public var title: String = ""
+    public var loading = false
+    public var canGoBack = false
+    public var canGoForward = false
+    /// The time of the last event applied.
+    public var timestamp: Date?
+    /// Whether the last main-frame navigation succeeded (nil before the first).
+    public var navigationSucceeded: Bool?
+    /// The error of the last main-frame navigation, if it failed.
+    public var navigationError: String?
+    /// The URL the last main-frame navigation ended on (after redirects).
+    public var finalURL: String?
+    /// The last error seen: a console error, a page error, a failed action or navigation, a crash.
+    public var lastError: String?
+    /// The JavaScript dialog waiting for an answer, if any.
+    public var openDialog: DialogInfo?
+    /// Requests sent and not yet answered.
+    public var pendingRequests = 0
+    /// Console errors since the session started.
+    public var consoleErrorCount = 0
+
+    public init(sessionId: String, activeTab: String? = nil) {
+        self.sessionId = sessionId
+        self.activeTab = activeTab
+    }
+
+    /// The state after replaying `events` from the start.
+    public init(sessionId: String, replaying events: some Sequence<BrowserEvent>) {
+        self.init(sessionId: sessionId)
+        for event in events { apply(event) }
+    }
+
+    /// Applies one event. Events of other tabs change only what is browser-wide (errors, crashes).
+    public mutating func apply(_ event: BrowserEvent) {
+        timestamp = event.timestamp
+        if event.kind == .tabActivated {
+            activeTab = event.target
+            if case .page(let info) = event.payload {
+                url = info.url ?? url
+                title = info.title ?? title
+            }
+            openDialog = nil
+            pendingRequests = 0
+            return
+        }
+        if activeTab == nil, let target = event.target { activeTab = target }
+        let onActiveTab = event.target == nil || event.target == activeTab
+        switch (event.kind, event.payload) {
+        case (.navigation, .navigation(let info)) where onActiveTab && info.isMainFrame:
+            url = info.url
+            finalURL = info.url
+            navigationSucceeded = info.errorText == nil
+            navigationError = info.errorText
+            if let error = info.errorText {
+                lastError = "navigation to \(info.url) failed: \(error)"
+                loading = false
+            } else {
+                loading = true
+            }
+            if let back = info.canGoBack { canGoBack = back }
+            if let forward = info.canGoForward { canGoForward = forward }
+        case (.pageLoaded, _) where onActiveTab:
+            loading = false
+            if case .page(let info) = event.payload, let title = info.title { self.title = title }
+        case (.titleChanged, .page(let info)) where onActiveTab:
+            if let title = info.title { self.title = title }
+        case (.console, .console(let info)) where info.isError:
+            consoleErrorCount += 1
+            lastError = info.text
+        case (.pageError, .pageError(let info)):
+            lastError = info.message
+        case (.actionFailed, .action(let info)):
+            lastError = "\(info.name) failed: \(info.error ?? "unknown error")"
+        case (.dialogOpened, .dialog(let info)) where onActiveTab:
+            openDialog = info
+        case (.dialogClosed, _) where onActiveTab:
+            openDialog = nil
+        case (.request, _) where onActiveTab:
+            pendingRequests += 1
+        case (.response, _) where onActiveTab, (.requestFailed, _) where onActiveTab:
+            pendingRequests = max(0, pendingRequests - 1)
+        case (.browserCrashed, _):
+            lastError = "the browser crashed"
+            loading = false
+            pendingRequests = 0
+        case (.targetCrashed, _) where onActiveTab:
+            lastError = "the tab crashed"
+            loading = false
+        default:
+            break
+        }
+    }
+
+    /// Whether `event` changes what a watcher of the state wants to know at once: navigations,
+    /// loads, titles, errors and dialogs (not every request).
+    public static func isNotable(_ event: BrowserEvent) -> Bool {
+        switch event.kind {
+        case .navigation, .pageLoaded, .titleChanged, .dialogOpened, .dialogClosed, .tabActivated,
+             .browserCrashed, .targetCrashed:
+            return true
+        default:
+            return event.isError
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// What an action acts on: a CSS selector, visible text, or (with accessibility snapshots) an
+/// element ref.
+///
+/// Strings convert: `"#login"` and `"css=#login"` are CSS; `"text=Sign in"` matches the smallest
+/// element whose text contains "Sign in" (case-insensitive, whitespace collapsed), and
+/// `"text=\"Sign in\""` one whose whole text is exactly that; `"ref=e12@3"` is a snapshot ref.
+public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case css, text, ref
+    }
+
+    public var kind: Kind
+    public var value: String
+
+    public init(kind: Kind, value: String) {
+        self.kind = kind
+        self.value = value
+    }
+
+    /// Parses the prefixed form: `css=`, `text=`, `ref=`; anything else is CSS.
+    public init(_ string: String) {
+        if string.hasPrefix("text=") {
+            self.init(kind: .text, value: String(string.dropFirst(5)))
+        } else if string.hasPrefix("css=") {
+            self.init(kind: .css, value: String(string.dropFirst(4)))
+        } else if string.hasPrefix("ref=") {
+            self.init(kind: .ref, value: String(string.dropFirst(4)))
+        } else {
+            self.init(kind: .css, value: string)
+        }
+    }
+
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public static func css(_ selector: String) -> ElementTarget { ElementTarget(kind: .css, value: selector) }
+    public static func text(_ text: String) -> ElementTarget { ElementTarget(kind: .text, value: text) }
+    public static func ref(_ ref: String) -> ElementTarget { ElementTarget(kind: .ref, value: ref) }
+
+    public var description: String { kind == .css ? value : "\(kind.rawValue)=\(value)" }
+}

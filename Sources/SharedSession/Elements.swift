@@ -1,0 +1,149 @@
+import CDPTransport
+import Foundation
+
+/// Finding elements and sending input to them.
+enum Elements {
+    struct Located: Decodable {
+        var ok: Bool?
+        var x: Double
+        var y: Double
+        var checked: Bool?
+        var done: Bool?
+        var error: String?
+        var message: String?
+        var state: String?
+
+        enum CodingKeys: String, CodingKey { case ok, x, y, checked, done, error, message, state }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            ok = try c.decodeIfPresent(Bool.self, forKey: .ok)
+            x = try c.decodeIfPresent(Double.self, forKey: .x) ?? 0
+            y = try c.decodeIfPresent(Double.self, forKey: .y) ?? 0
+            checked = try c.decodeIfPresent(Bool.self, forKey: .checked)
+            done = try c.decodeIfPresent(Bool.self, forKey: .done)
+            error = try c.decodeIfPresent(String.self, forKey: .error)
+            message = try c.decodeIfPresent(String.self, forKey: .message)
+            state = try c.decodeIfPresent(String.self, forKey: .state)
+        }
+    }
+
+    /// Resolves `target` in the page and waits until `action` can use it.
+    static func locate(_ tab: Tab, _ target: ElementTarget, action: String, values: [String] = [],
+                       deadline: ContinuousClock.Instant) async throws -> (x: Double, y: Double, checked: Bool, done: Bool) {
+        guard target.kind != .ref else {
+            throw SessionError(.staleReference, "element refs come from accessibility snapshots; take a snapshot first (\(target))",
+                               selector: target.description)
+        }
+        let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: action,
+                                          timeoutMs: 0, values: values)
+        let located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
+            var timed = request
+            timed.timeoutMs = remaining
+            return PageScripts.locate(timed)
+        }
+        if let error = located.error {
+            switch error {
+            case "invalidSelector":
+                throw SessionError(.invalidSelector, "invalid selector \(target): \(located.message ?? "")", selector: target.description)
+            case "optionNotFound":
+                throw SessionError(.optionNotFound, "\(target): \(located.message ?? "")", selector: target.description)
+            case "notApplicable":
+                throw SessionError(.notApplicable, located.message ?? "\(action) does not apply to \(target)", selector: target.description)
+            default:
+                throw SessionError(.timeout, "waiting for \(target) to be \(Self.wanted(action)): \(located.state ?? "timed out")",
+                                   selector: target.description)
+            }
+        }
+        return (located.x, located.y, located.checked ?? false, located.done ?? false)
+    }
+
+    static func wanted(_ action: String) -> String {
+        switch action {
+        case "attached", "visible", "hidden", "detached": return action
+        case "click", "hover", "check": return "visible, enabled, stable and not covered"
+        default: return "visible and enabled"
+        }
+    }
+
+    /// Runs a polling page script until it reports, retrying when a navigation replaces the document.
+    @discardableResult
+    static func evaluateUntil(_ tab: Tab, deadline: ContinuousClock.Instant, describing what: String,
+                              script: (Double) -> String) async throws -> Located {
+        while true {
+            let remaining = Navigation.remaining(deadline)
+            if remaining <= .zero {
+                throw SessionError(.timeout, "waiting for \(what): timed out", selector: what)
+            }
+            let reply: Runtime.Evaluate.Response
+            do {
+                reply = try await tab.page.send(
+                    Runtime.Evaluate(expression: script(Navigation.milliseconds(remaining)), returnByValue: true, awaitPromise: true),
+                    timeout: remaining + .seconds(2))
+            } catch let error as CDPError where error.code == .protocolError && Self.isContextGone(error.message) {
+                continue   // the document changed under us: look again in the new one
+            }
+            if let details = reply.exceptionDetails {
+                let text = details.exception?.description ?? details.text
+                if Self.isContextGone(text) { continue }
+                throw SessionError(.evaluationFailed, "the element lookup failed: \(text)", selector: what)
+            }
+            guard let value = reply.result.value else {
+                throw SessionError(.protocolError, "the element lookup returned nothing", selector: what)
+            }
+            return try value.decode(as: Located.self)
+        }
+    }
+
+    static func evaluateUntil(_ tab: Tab, _ script: String, deadline: ContinuousClock.Instant, describing what: String) async throws {
+        let located = try await evaluateUntil(tab, deadline: deadline, describing: what) { _ in script }
+        if located.error != nil {
+            throw SessionError(.timeout, "waiting for \(what): \(located.state ?? "timed out")", selector: what)
+        }
+    }
+
+    static func isContextGone(_ message: String) -> Bool {
+        message.contains("Execution context was destroyed") || message.contains("Cannot find context")
+            || message.contains("Inspected target navigated or closed") || message.contains("context with specified id")
+    }
+
+    static func click(_ tab: Tab, x: Double, y: Double, count: Int) async throws {
+        try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: x, y: y))
+        for n in 1...max(1, count) {
+            try await tab.page.send(Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, button: .left, clickCount: n))
+            try await tab.page.send(Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: n))
+        }
+    }
+
+    /// Presses `key` (`Enter`, `a`, `Control+A`, `Shift+Tab`).
+    static func press(_ tab: Tab, key combination: String) async throws {
+        var parts = combination.count > 1 ? combination.split(separator: "+", omittingEmptySubsequences: false).map(String.init) : [combination]
+        if combination.hasSuffix("++") { parts = Array(parts.dropLast(2)) + ["+"] }
+        guard let keyName = parts.last, let main = KeyDefinition.lookup(keyName) else {
+            throw SessionError(.notApplicable, "unknown key \"\(combination)\"")
+        }
+        let modifiers = parts.dropLast()
+        var bits = 0
+        for modifier in modifiers {
+            guard let bit = KeyDefinition.modifierBits[modifier], let definition = KeyDefinition.lookup(modifier) else {
+                throw SessionError(.notApplicable, "unknown modifier \"\(modifier)\" in \"\(combination)\"")
+            }
+            bits |= bit
+            try await tab.page.send(Input.DispatchKeyEvent(
+                type: .rawKeyDown, modifiers: bits, code: definition.code, key: definition.key,
+                windowsVirtualKeyCode: definition.keyCode))
+        }
+        let commandModifier = bits & (1 | 2 | 4) != 0
+        let text = commandModifier ? nil : main.text.map { bits & 8 != 0 ? $0.uppercased() : $0 }
+        try await tab.page.send(Input.DispatchKeyEvent(
+            type: text == nil ? .rawKeyDown : .keyDown, modifiers: bits, text: text, unmodifiedText: text,
+            code: main.code, key: main.key, windowsVirtualKeyCode: main.keyCode))
+        try await tab.page.send(Input.DispatchKeyEvent(
+            type: .keyUp, modifiers: bits, code: main.code, key: main.key, windowsVirtualKeyCode: main.keyCode))
+        for modifier in modifiers.reversed() {
+            let definition = KeyDefinition.lookup(modifier)!
+            bits &= ~KeyDefinition.modifierBits[modifier]!
+            try await tab.page.send(Input.DispatchKeyEvent(
+                type: .keyUp, modifiers: bits, code: definition.code, key: definition.key, windowsVirtualKeyCode: definition.keyCode))
+        }
+    }
+}

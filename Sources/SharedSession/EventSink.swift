@@ -1,0 +1,71 @@
+import Coordination
+import EventBuffer
+import Foundation
+import WebSockets
+
+/// Where the session's event pumps publish: numbers events in the hub, reduces them into the state,
+/// tells state watchers about notable changes, and tags events with the participant whose action
+/// is running.
+final class EventSink: Sendable {
+    let hub: EventHub
+    private struct Shared {
+        var state: BrowserState
+        var cause: EventCause = .page
+        var watchers: [Int: AsyncStream<BrowserState>.Continuation] = [:]
+        var nextWatcher = 0
+    }
+    private let shared: LockedValue<Shared>
+
+    init(hub: EventHub, sessionId: String) {
+        self.hub = hub
+        shared = LockedValue(Shared(state: BrowserState(sessionId: sessionId)))
+    }
+
+    var state: BrowserState { shared.withLock { $0.state } }
+
+    /// Events from now on are attributed to `cause` (the participant whose action runs).
+    func setCause(_ cause: EventCause) { shared.withLock { $0.cause = cause } }
+
+    @discardableResult
+    func emit(_ kind: BrowserEvent.Kind, target: String?, payload: BrowserEvent.Payload = .none,
+              cause: EventCause? = nil) -> BrowserEvent {
+        // One lock around publish and reduce, so the state sees events in sequence order.
+        let (event, notify) = shared.withLock { s -> (BrowserEvent, (BrowserState, [AsyncStream<BrowserState>.Continuation])?) in
+            let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: payload)
+            s.state.apply(event)
+            return (event, BrowserState.isNotable(event) ? (s.state, Array(s.watchers.values)) : nil)
+        }
+        if let (state, watchers) = notify { for watcher in watchers { watcher.yield(state) } }
+        return event
+    }
+
+    func stateUpdates() -> AsyncStream<BrowserState> {
+        let (stream, continuation) = AsyncStream.makeStream(of: BrowserState.self, bufferingPolicy: .bufferingNewest(64))
+        let id = shared.withLock { s -> Int in
+            s.nextWatcher += 1
+            s.watchers[s.nextWatcher] = continuation
+            return s.nextWatcher
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.shared.withLock { $0.watchers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    func finish() {
+        let watchers = shared.withLock { s in
+            defer { s.watchers.removeAll() }
+            return Array(s.watchers.values)
+        }
+        watchers.forEach { $0.finish() }
+    }
+}
+
+extension EventCause {
+    init(_ participant: Participant) {
+        switch participant.kind {
+        case .agent: self = .agent(participant.id)
+        case .human: self = .human(participant.id)
+        case .system: self = .system
+        case .page: self = .page
+        }
+    }
+}

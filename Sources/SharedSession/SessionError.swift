@@ -1,0 +1,105 @@
+import CDPTransport
+import Coordination
+
+/// Why an action or a session operation failed: a stable ``Code`` and a message naming the selector,
+/// URL or method involved.
+public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The selector cannot be parsed (fails at once, without waiting).
+        public static let invalidSelector = Code("invalidSelector")
+        /// The action did not finish in time: a missing element, a navigation that never loads, ...
+        public static let timeout = Code("timeout")
+        /// The browser could not load the URL (`net::ERR_NAME_NOT_RESOLVED`, ...).
+        public static let navigationFailed = Code("navigationFailed")
+        /// The string is not a URL; nothing was sent.
+        public static let invalidURL = Code("invalidURL")
+        /// The URL's scheme is not allowed (see ``SharedBrowserSession/Options/allowedURLSchemes``).
+        public static let urlNotAllowed = Code("urlNotAllowed")
+        /// The page script threw or its promise rejected; ``SessionError/stack`` has the stack.
+        public static let evaluationFailed = Code("evaluationFailed")
+        /// Another participant holds control (``SessionError/heldBy``).
+        public static let notInControl = Code("notInControl")
+        /// A JavaScript dialog is open in the tab; handle it first.
+        public static let dialogOpen = Code("dialogOpen")
+        /// No option of the `<select>` has the given value or label.
+        public static let optionNotFound = Code("optionNotFound")
+        /// The element is of the wrong kind for the action (filling a `<div>`, checking a button).
+        public static let notApplicable = Code("notApplicable")
+        /// Another session uses the profile directory.
+        public static let profileLocked = Code("profileLocked")
+        /// A ref from before a navigation (refs come with accessibility snapshots).
+        public static let staleReference = Code("staleReference")
+        /// The tab was closed.
+        public static let targetClosed = Code("targetClosed")
+        /// The tab's renderer crashed; navigate or reload to recover.
+        public static let targetCrashed = Code("targetCrashed")
+        /// The browser is gone.
+        public static let browserCrashed = Code("browserCrashed")
+        /// The connection to the browser closed.
+        public static let connectionClosed = Code("connectionClosed")
+        /// The session could not start the browser.
+        public static let launchFailed = Code("launchFailed")
+        /// The browser refused a command.
+        public static let protocolError = Code("protocolError")
+        /// The waiting task was cancelled.
+        public static let cancelled = Code("cancelled")
+        /// No tab with that id.
+        public static let noSuchTab = Code("noSuchTab")
+
+        public var description: String { name }
+    }
+
+    public var code: Code
+    public var message: String
+    /// The selector or ref involved.
+    public var selector: String?
+    /// The URL involved.
+    public var url: String?
+    /// For ``Code/evaluationFailed``: the script's stack.
+    public var stack: String?
+    /// For ``Code/notInControl``: who holds control.
+    public var heldBy: Participant?
+
+    public init(_ code: Code, _ message: String, selector: String? = nil, url: String? = nil,
+                stack: String? = nil, heldBy: Participant? = nil) {
+        self.code = code
+        self.message = message
+        self.selector = selector
+        self.url = url
+        self.stack = stack
+        self.heldBy = heldBy
+    }
+
+    public var description: String { "SessionError.\(code): \(message)" }
+
+    /// Maps errors of the layers below to a session error.
+    static func from(_ error: any Error, selector: String? = nil, url: String? = nil) -> SessionError {
+        if let error = error as? SessionError { return error }
+        if let error = error as? CoordinationError {
+            switch error.code {
+            case .timedOut: return SessionError(.timeout, error.message, heldBy: error.heldBy)
+            case .cancelled: return SessionError(.cancelled, error.message, heldBy: error.heldBy)
+            default: return SessionError(.notInControl, error.message, heldBy: error.heldBy)
+            }
+        }
+        if let error = error as? CDPError {
+            let code: Code
+            switch error.code {
+            case .timeout: code = .timeout
+            case .targetClosed: code = .targetClosed
+            case .targetCrashed: code = .targetCrashed
+            case .browserCrashed: code = .browserCrashed
+            case .connectionClosed, .messageTooLarge, .invalidResponse: code = .connectionClosed
+            case .launchFailed: code = .launchFailed
+            case .cancelled: code = .cancelled
+            default: code = .protocolError
+            }
+            return SessionError(code, error.message + (error.stderrTail.map { "\n\($0)" } ?? ""), selector: selector, url: url)
+        }
+        if error is CancellationError { return SessionError(.cancelled, "the task was cancelled", selector: selector, url: url) }
+        return SessionError(.protocolError, "\(error)", selector: selector, url: url)
+    }
+}

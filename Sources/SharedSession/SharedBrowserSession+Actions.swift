@@ -1,0 +1,292 @@
+public import CDPTransport
+public import Coordination
+import Foundation
+
+extension SharedBrowserSession {
+    // MARK: Navigation
+
+    /// Loads `url` in the active tab and waits until `waitUntil`.
+    ///
+    /// Errors: ``SessionError/Code/invalidURL`` or ``SessionError/Code/urlNotAllowed`` before
+    /// anything is sent; ``SessionError/Code/navigationFailed`` with the `net::ERR_*` code;
+    /// ``SessionError/Code/timeout`` naming the URL.
+    public func navigate(to url: String, waitUntil: LoadState = .load, as participant: Participant,
+                         options: ActionOptions = .init()) async -> ActionResult {
+        await perform("navigate", target: url, as: participant, options: options) { session, tab, deadline in
+            try session.validate(url)
+            try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
+            return .none
+        }
+    }
+
+    /// Goes one entry back in the active tab's history.
+    public func back(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await history(-1, name: "back", as: participant, options: options)
+    }
+
+    /// Goes one entry forward in the active tab's history.
+    public func forward(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await history(1, name: "forward", as: participant, options: options)
+    }
+
+    private func history(_ step: Int, name: String, as participant: Participant, options: ActionOptions) async -> ActionResult {
+        await perform(name, target: nil, as: participant, options: options) { _, tab, deadline in
+            let history = try await tab.page.send(Page.GetNavigationHistory())
+            let index = history.currentIndex + step
+            guard history.entries.indices.contains(index) else {
+                throw SessionError(.notApplicable, "there is no page to go \(name) to")
+            }
+            let entry = history.entries[index]
+            try await Navigation.waitForLoad(tab, deadline: deadline, what: "going \(name) to \(entry.url)") {
+                _ = try await tab.page.send(Page.NavigateToHistoryEntry(entryId: entry.id))
+            }
+            return .none
+        }
+    }
+
+    /// Reloads the active tab and waits for the load event.
+    public func reload(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("reload", target: nil, as: participant, options: options) { _, tab, deadline in
+            try await Navigation.waitForLoad(tab, deadline: deadline, what: "the reload") {
+                _ = try await tab.page.send(Page.Reload())
+            }
+            return .none
+        }
+    }
+
+    // MARK: Elements
+
+    /// Clicks the centre of the element, once it is attached, visible, enabled, stable and not
+    /// covered.
+    ///
+    /// Errors: ``SessionError/Code/invalidSelector`` at once; ``SessionError/Code/timeout`` naming the
+    /// selector and the last state seen (`not found`, `not visible`, `disabled`, `covered by ...`).
+    public func click(_ target: ElementTarget, clickCount: Int = 1, as participant: Participant,
+                      options: ActionOptions = .init()) async -> ActionResult {
+        await perform("click", target: target.description, as: participant, options: options) { _, tab, deadline in
+            let point = try await Elements.locate(tab, target, action: "click", deadline: deadline)
+            try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
+                try await Elements.click(tab, x: point.x, y: point.y, count: clickCount)
+            }
+            return .none
+        }
+    }
+
+    /// Moves the mouse over the element.
+    public func hover(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("hover", target: target.description, as: participant, options: options) { _, tab, deadline in
+            let point = try await Elements.locate(tab, target, action: "hover", deadline: deadline)
+            try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: point.x, y: point.y))
+            return .none
+        }
+    }
+
+    /// Replaces the value of an input, textarea or editable element (focus, select all, insert).
+    /// Passwords are not recorded: the `actionStarted` event names the field, never the value.
+    public func fill(_ target: ElementTarget, _ value: String, as participant: Participant,
+                     options: ActionOptions = .init()) async -> ActionResult {
+        await perform("fill", target: target.description, as: participant, options: options) { _, tab, deadline in
+            let located = try await Elements.locate(tab, target, action: "fill", values: [value], deadline: deadline)
+            if !located.done { try await tab.page.send(Input.InsertText(text: value)) }
+            return .none
+        }
+    }
+
+    /// Types `text` key by key into the focused element, or into `target` after focusing it.
+    public func type(_ text: String, into target: ElementTarget? = nil, as participant: Participant,
+                     options: ActionOptions = .init()) async -> ActionResult {
+        await perform("type", target: target?.description, as: participant, options: options) { _, tab, deadline in
+            if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
+            for character in text {
+                try await Elements.press(tab, key: String(character))
+            }
+            return .none
+        }
+    }
+
+    /// Presses a key, with modifiers: `Enter`, `Tab`, `ArrowDown`, `Control+A`, `Shift+Tab`.
+    public func press(_ key: String, on target: ElementTarget? = nil, as participant: Participant,
+                      options: ActionOptions = .init()) async -> ActionResult {
+        await perform("press", target: target?.description ?? key, as: participant, options: options) { _, tab, deadline in
+            if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
+            try await Navigation.settle(tab, deadline: deadline, what: "pressing \(key)") {
+                try await Elements.press(tab, key: key)
+            }
+            return .none
+        }
+    }
+
+    /// Selects the options of a `<select>` whose value or label is in `values`.
+    public func selectOption(_ target: ElementTarget, _ values: [String], as participant: Participant,
+                             options: ActionOptions = .init()) async -> ActionResult {
+        await perform("selectOption", target: target.description, as: participant, options: options) { _, tab, deadline in
+            _ = try await Elements.locate(tab, target, action: "select", values: values, deadline: deadline)
+            return .none
+        }
+    }
+
+    /// Checks a checkbox or radio button (clicking it if needed).
+    public func check(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await setChecked(target, true, as: participant, options: options)
+    }
+
+    /// Unchecks a checkbox (clicking it if needed).
+    public func uncheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await setChecked(target, false, as: participant, options: options)
+    }
+
+    private func setChecked(_ target: ElementTarget, _ wanted: Bool, as participant: Participant, options: ActionOptions) async -> ActionResult {
+        await perform(wanted ? "check" : "uncheck", target: target.description, as: participant, options: options) { _, tab, deadline in
+            let before = try await Elements.locate(tab, target, action: "check", deadline: deadline)
+            guard before.checked != wanted else { return .none }
+            try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
+                try await Elements.click(tab, x: before.x, y: before.y, count: 1)
+            }
+            let after = try await Elements.locate(tab, target, action: "check", deadline: deadline)
+            guard after.checked == wanted else {
+                throw SessionError(.notApplicable, "clicking \(target) did not \(wanted ? "check" : "uncheck") it", selector: target.description)
+            }
+            return .none
+        }
+    }
+
+    /// Scrolls the page by a delta in CSS pixels.
+    public func scroll(byX deltaX: Double = 0, y deltaY: Double, as participant: Participant,
+                       options: ActionOptions = .init()) async -> ActionResult {
+        await perform("scroll", target: "\(deltaX),\(deltaY)", as: participant, options: options) { _, tab, _ in
+            let reply = try await tab.page.send(Runtime.Evaluate(
+                expression: "window.scrollBy({left: \(deltaX), top: \(deltaY), behavior: 'instant'}); [scrollX, scrollY]",
+                returnByValue: true))
+            return .value(reply.result.value ?? .null)
+        }
+    }
+
+    /// Scrolls the element into view.
+    public func scroll(to target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("scroll", target: target.description, as: participant, options: options) { _, tab, deadline in
+            _ = try await Elements.locate(tab, target, action: "scroll", deadline: deadline)
+            return .none
+        }
+    }
+
+    // MARK: Scripts, waits, pictures
+
+    /// Runs JavaScript in the page and returns its result as JSON (promises are awaited).
+    ///
+    /// A script that throws or a promise that rejects gives ``SessionError/Code/evaluationFailed``
+    /// with the message and ``SessionError/stack``; a result that is not JSON gives the same code.
+    public func evaluate(_ script: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("evaluate", target: nil, as: participant, options: options) { _, tab, deadline in
+            let reply: Runtime.Evaluate.Response
+            do {
+                reply = try await tab.page.send(Runtime.Evaluate(
+                    expression: script, returnByValue: true, userGesture: true, awaitPromise: true),
+                    timeout: Navigation.remaining(deadline))
+            } catch let error as CDPError where error.code == .protocolError {
+                throw SessionError(.evaluationFailed, "the result cannot be returned as JSON: \(error.message)")
+            } catch let error as CDPError where error.code == .timeout {
+                throw SessionError(.timeout, "the script did not finish within the timeout")
+            }
+            if let details = reply.exceptionDetails {
+                let description = details.exception?.description ?? details.exception?.value?.description ?? details.text
+                let message = description.split(separator: "\n").first.map(String.init) ?? details.text
+                throw SessionError(.evaluationFailed, message, stack: description)
+            }
+            return .value(reply.result.value ?? .null)
+        }
+    }
+
+    /// Waits until the element is in the given state: `attached`, `visible` (the default), `hidden`
+    /// or `detached`.
+    public func waitFor(_ target: ElementTarget, state: String = "visible", as participant: Participant,
+                        options: ActionOptions = .init()) async -> ActionResult {
+        await perform("waitForSelector", target: target.description, as: participant, options: options) { _, tab, deadline in
+            guard ["attached", "visible", "hidden", "detached"].contains(state) else {
+                throw SessionError(.notApplicable, "unknown state \(state): use attached, visible, hidden or detached")
+            }
+            _ = try await Elements.locate(tab, target, action: state, deadline: deadline)
+            return .none
+        }
+    }
+
+    /// Waits until the page's visible text contains `text`.
+    public func waitFor(text: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("waitForText", target: text, as: participant, options: options) { _, tab, deadline in
+            try await Elements.evaluateUntil(tab, PageScripts.waitForText(text, timeoutMs: Navigation.milliseconds(Navigation.remaining(deadline))),
+                                             deadline: deadline, describing: "text \"\(text)\"")
+            return .none
+        }
+    }
+
+    /// Waits for the active tab's next main-frame navigation to load.
+    public func waitForNavigation(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("waitForNavigation", target: nil, as: participant, options: options) { _, tab, deadline in
+            let lifecycle = tab.page.events(Page.LifecycleEvent.self)
+            let navigated = try await Navigation.first(tab.page.events(Page.FrameNavigated.self), until: deadline,
+                                                       timeoutMessage: "no navigation within the timeout") { $0.frame.parentId == nil }
+            let loader = navigated.frame.loaderId
+            _ = try await Navigation.first(lifecycle, until: deadline, timeoutMessage: "the navigation to \(navigated.frame.url) did not load within the timeout") {
+                $0.loaderId == loader && $0.name == "load"
+            }
+            return .none
+        }
+    }
+
+    /// Waits until the active tab's URL matches `pattern` (exact, or a glob: `*` within a path
+    /// segment, `**` across).
+    public func waitFor(url pattern: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("waitForURL", target: pattern, as: participant, options: options) { _, tab, deadline in
+            let navigations = tab.page.events(["Page.frameNavigated", "Page.navigatedWithinDocument"])
+            let current = try await tab.page.send(Runtime.Evaluate(expression: "location.href", returnByValue: true))
+            if let href = current.result.value?.stringValue, Navigation.matches(href, pattern: pattern) { return .none }
+            _ = try await Navigation.first(navigations, until: deadline, timeoutMessage: "the URL did not match \(pattern) within the timeout") { event in
+                if let navigated = try? event.decode(Page.FrameNavigated.self) {
+                    return navigated.frame.parentId == nil && Navigation.matches(navigated.frame.url, pattern: pattern)
+                }
+                if let within = try? event.decode(Page.NavigatedWithinDocument.self) {
+                    return Navigation.matches(within.url, pattern: pattern)
+                }
+                return false
+            }
+            return .none
+        }
+    }
+
+    /// Takes a screenshot of the viewport, or of the whole page; ``ActionResult/data`` has the image.
+    public func screenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
+                           as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("screenshot", target: nil, as: participant, options: options) { _, tab, deadline in
+            var clip: Page.Viewport?
+            if fullPage {
+                let metrics = try await tab.page.send(Page.GetLayoutMetrics())
+                clip = Page.Viewport(x: 0, y: 0, width: metrics.cssContentSize.width, height: metrics.cssContentSize.height, scale: 1)
+            }
+            let shot = try await tab.page.send(Page.CaptureScreenshot(
+                format: format, quality: format == .png ? nil : quality, clip: clip, captureBeyondViewport: fullPage ? true : nil),
+                timeout: Navigation.remaining(deadline))
+            guard let data = Data(base64Encoded: shot.data) else {
+                throw SessionError(.protocolError, "the screenshot is not valid base64")
+            }
+            return .data(data)
+        }
+    }
+
+    /// Sets the active tab's viewport size in CSS pixels.
+    public func setViewport(width: Int, height: Int, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("setViewport", target: "\(width)x\(height)", as: participant, options: options) { _, tab, _ in
+            guard width > 0, height > 0 else { throw SessionError(.notApplicable, "a viewport needs a positive size, not \(width)x\(height)") }
+            try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: width, height: height, deviceScaleFactor: 1, mobile: false))
+            return .none
+        }
+    }
+
+    /// Answers the open JavaScript dialog of the active tab.
+    public func handleDialog(accept: Bool, promptText: String? = nil, as participant: Participant,
+                             options: ActionOptions = .init()) async -> ActionResult {
+        await perform("handleDialog", target: nil, as: participant, options: options, allowWithDialog: true) { _, tab, _ in
+            guard tab.dialog != nil else { throw SessionError(.notApplicable, "no dialog is open") }
+            try await tab.page.send(Page.HandleJavaScriptDialog(accept: accept, promptText: promptText))
+            return .none
+        }
+    }
+}

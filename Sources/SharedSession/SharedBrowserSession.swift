@@ -1,0 +1,546 @@
+public import CDPTransport
+public import Coordination
+public import EventBuffer
+import Foundation
+public import Logging
+import WebSockets
+
+/// One long-lived browser that several agents and people share: actions go through one queue, each
+/// tagged with the participant that asked; every event lands in one numbered stream; the state is
+/// always at hand.
+///
+/// ```swift
+/// let session = try await SharedBrowserSession.start(.init(id: "shop"))
+/// let collector = Participant.agent("collector")
+/// try await session.coordinator.withTurn(for: collector) {
+///     try await session.navigate(to: "https://shop.example/login", as: collector).get()
+///     try await session.fill("#username", "demo", as: collector).get()
+/// }
+/// await session.close()
+/// ```
+public actor SharedBrowserSession {
+    /// What to do with JavaScript dialogs (`alert`, `confirm`, `prompt`, `beforeunload`).
+    public enum DialogPolicy: Sendable, Hashable {
+        /// Report them and leave them for a person (or ``SharedBrowserSession/handleDialog(accept:promptText:as:)``).
+        /// Other actions in that tab fail with ``SessionError/Code/dialogOpen`` meanwhile.
+        case leaveOpen
+        /// Dismiss them after the delay.
+        case dismiss(after: Duration)
+        /// Accept them after the delay.
+        case accept(after: Duration)
+    }
+
+    /// How far a navigation must get before it counts as done.
+    public enum LoadState: String, Sendable {
+        case load = "load"
+        case domContentLoaded = "DOMContentLoaded"
+        /// No network connections for 500 ms.
+        case networkIdle = "networkIdle"
+    }
+
+    /// Settings of a session.
+    public struct Options: Sendable {
+        /// Names the session and its persistent profile.
+        public var id: String
+        /// Keep cookies, storage and history in a profile directory between runs (the default).
+        public var persistentProfile = true
+        /// The profile directory; nil uses `$XDG_DATA_HOME/shared-browser/sessions/<id>`
+        /// (`~/.local/share/...` without `XDG_DATA_HOME`), created with mode 0700.
+        public var profileDirectory: String?
+        public var headless = true
+        /// Check that a participant holds control before each of its actions (the default).
+        public var coordination = true
+        public var coordinatorConfiguration = AgentCoordinator.Configuration()
+        /// How long an action may wait for its element or its navigation. Default 30 s.
+        public var actionTimeout: Duration = .seconds(30)
+        public var dialogPolicy: DialogPolicy = .leaveOpen
+        /// Where downloads go; nil uses `<profile>/Downloads` (or a temporary directory).
+        public var downloadsDirectory: String?
+        /// URL schemes `navigate` accepts. `file`, `chrome`, `javascript` and `view-source` are
+        /// refused unless added here.
+        public var allowedURLSchemes: Set<String> = ["http", "https", "about", "data"]
+        /// How many recent events the session's hub keeps.
+        public var eventCapacity = EventBuffer.defaultCapacity
+        /// Launch settings (executable, switches, window size, timeouts).
+        public var launch = CDPBrowser.LaunchOptions()
+        public var logger = Logger(label: "SharedSession", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        public init(id: String = "default") {
+            self.id = id
+        }
+    }
+
+    /// Per-action settings.
+    public struct ActionOptions: Sendable {
+        /// Overrides ``Options/actionTimeout``.
+        public var timeout: Duration?
+        /// When the participant does not hold control: wait up to this long for it (and keep it
+        /// afterwards) instead of failing with ``SessionError/Code/notInControl``.
+        public var waitForControl: Duration?
+        public init(timeout: Duration? = nil, waitForControl: Duration? = nil) {
+            self.timeout = timeout
+            self.waitForControl = waitForControl
+        }
+    }
+
+    /// The session's id.
+    public nonisolated let id: String
+    /// Every event of the session, numbered and attributed.
+    public nonisolated let events: EventHub
+    /// Who may act.
+    public nonisolated let coordinator: AgentCoordinator
+    /// The persistent profile directory, if any.
+    public nonisolated let profileDirectory: String?
+    /// The downloads directory.
+    public nonisolated let downloadsDirectory: String
+    nonisolated let browser: CDPBrowser
+    nonisolated let sink: EventSink
+    private let options: Options
+    private let queue = ActionQueue()
+    private let lock: ProfileLock?
+    private var tabList: [Tab] = []
+    private var active: Tab
+    private var browserPump: Task<Void, Never>?
+    private var closing = false
+    private var flushCounter = 0
+    private let flushWaiters = LockedValue<[Int: CheckedContinuation<Void, Never>]>([:])
+
+    private init(options: Options, browser: CDPBrowser, lock: ProfileLock?, profile: String?, downloads: String,
+                 sink: EventSink, first: Tab) {
+        id = options.id
+        self.options = options
+        self.browser = browser
+        self.lock = lock
+        profileDirectory = profile
+        downloadsDirectory = downloads
+        self.sink = sink
+        events = sink.hub
+        coordinator = AgentCoordinator(configuration: options.coordinatorConfiguration)
+        tabList = [first]
+        active = first
+    }
+
+    /// The default profile directory of a session id.
+    public static func defaultProfileDirectory(for id: String) -> String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        let safe = id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        return base + "/shared-browser/sessions/" + String(safe)
+    }
+
+    /// Launches a browser for the session (headless unless told otherwise) on its persistent profile.
+    ///
+    /// - Throws: ``SessionError/Code/profileLocked`` at once when another session uses the profile;
+    ///   ``SessionError/Code/launchFailed`` when Chromium does not start.
+    public static func start(_ options: Options = Options()) async throws -> SharedBrowserSession {
+        let fm = FileManager.default
+        var profile: String?
+        var lock: ProfileLock?
+        if options.persistentProfile {
+            let directory = options.profileDirectory ?? defaultProfileDirectory(for: options.id)
+            do {
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            } catch {
+                throw SessionError(.launchFailed, "cannot create the profile directory \(directory): \(error)")
+            }
+            lock = try ProfileLock.acquire(directory)
+            profile = directory
+        }
+        var launch = options.launch
+        launch.headless = options.headless
+        launch.userDataDirectory = profile
+        let browser: CDPBrowser
+        do { browser = try await CDPBrowser.launch(launch) } catch {
+            lock?.release()
+            throw SessionError.from(error)
+        }
+        do {
+            return try await connect(browser: browser, options: options, lock: lock, profile: profile)
+        } catch {
+            try? await browser.close()
+            lock?.release()
+            throw SessionError.from(error)
+        }
+    }
+
+    /// Attaches to a running browser (`http://host:port` or its `ws://` URL). Closing the session
+    /// disconnects and leaves the browser running.
+    public static func attach(to endpoint: String, options: Options = Options()) async throws -> SharedBrowserSession {
+        let browser: CDPBrowser
+        do { browser = try await CDPBrowser.attach(to: endpoint, options: options.launch.connection) } catch {
+            throw SessionError.from(error, url: endpoint)
+        }
+        do {
+            return try await connect(browser: browser, options: options, lock: nil, profile: nil)
+        } catch {
+            try? await browser.close()
+            throw SessionError.from(error)
+        }
+    }
+
+    private static func connect(browser: CDPBrowser, options: Options, lock: ProfileLock?, profile: String?) async throws -> SharedBrowserSession {
+        let hub = EventHub(capacity: options.eventCapacity)
+        let sink = EventSink(hub: hub, sessionId: options.id)
+        let root = browser.session
+        let downloads = options.downloadsDirectory ?? (profile.map { $0 + "/Downloads" }
+            ?? NSTemporaryDirectory() + "shared-browser-downloads-\(options.id)")
+        try? FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
+        let rootEvents = root.events(["Target.targetCreated", "Target.targetDestroyed", "Target.targetCrashed",
+                                      "Target.targetInfoChanged", "Browser.downloadWillBegin",
+                                      "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096)
+        try await root.send(Target.SetDiscoverTargets(discover: true))
+        try await root.send(Browser.SetDownloadBehavior(behavior: .allow, downloadPath: downloads, eventsEnabled: true))
+        let targets = try await root.send(Target.GetTargets())
+        let pageTarget: String
+        if let existing = targets.targetInfos.first(where: { $0.type == "page" && !$0.url.hasPrefix("devtools://") }) {
+            pageTarget = existing.targetId
+        } else {
+            pageTarget = try await root.send(Target.CreateTarget(url: "about:blank")).targetId
+        }
+        let first = try await openTab(targetId: pageTarget, browser: browser, sink: sink, options: options)
+        let session = SharedBrowserSession(options: options, browser: browser, lock: lock, profile: profile,
+                                           downloads: downloads, sink: sink, first: first)
+        await session.startBrowserPump(rootEvents)
+        sink.emit(.tabActivated, target: first.targetId, payload: .page(PageInfo(url: first.url)), cause: .system)
+        return session
+    }
+
+    private static func openTab(targetId: String, browser: CDPBrowser, sink: EventSink, options: Options) async throws -> Tab {
+        let attached = try await browser.session.send(Target.AttachToTarget(targetId: targetId, flatten: true))
+        guard let page = browser.connection.session(id: attached.sessionId) else {
+            throw SessionError(.targetClosed, "the tab \(targetId) closed while it was being opened")
+        }
+        let tab = Tab(targetId: targetId, page: page)
+        tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy)
+        async let pageEnabled = page.send(Page.Enable())
+        async let lifecycle = page.send(Page.SetLifecycleEventsEnabled(enabled: true))
+        async let runtime = page.send(Runtime.Enable())
+        async let network = page.send(Network.Enable())
+        async let tree = page.send(Page.GetFrameTree())
+        _ = try await (pageEnabled, lifecycle, runtime, network)
+        let frame = try await tree.frameTree.frame
+        tab.state.withLock { s in
+            s.mainFrameId = frame.id
+            s.url = frame.url
+        }
+        return tab
+    }
+
+    private func startBrowserPump(_ stream: AsyncStream<CDPEvent>) {
+        let sink = self.sink
+        let downloads = downloadsDirectory
+        let waiters = flushWaiters
+        let connection = browser.connection
+        browserPump = Task { [weak self] in
+            var titles: [String: String] = [:]
+            var downloadURLs: [String: (url: String, path: String)] = [:]
+            for await event in stream {
+                switch event.method {
+                case Tab.flushMethod:
+                    if let id = event.params["id"]?.intValue { waiters.withLock { $0.removeValue(forKey: id) }?.resume() }
+                case "Target.targetCreated":
+                    guard let info = try? event.decode(Target.TargetCreated.self).targetInfo, info.type == "page" else { continue }
+                    titles[info.targetId] = info.title
+                    sink.emit(.targetCreated, target: info.targetId, payload: .target(TargetInfo(id: info.targetId, url: info.url, type: info.type)))
+                case "Target.targetDestroyed":
+                    guard let destroyed = try? event.decode(Target.TargetDestroyed.self),
+                          titles.removeValue(forKey: destroyed.targetId) != nil else { continue }
+                    sink.emit(.targetClosed, target: destroyed.targetId, payload: .target(TargetInfo(id: destroyed.targetId)))
+                    await self?.forgetTab(destroyed.targetId)
+                case "Target.targetCrashed":
+                    guard let crashed = try? event.decode(Target.TargetCrashed.self) else { continue }
+                    sink.emit(.targetCrashed, target: crashed.targetId, payload: .target(TargetInfo(id: crashed.targetId)))
+                case "Target.targetInfoChanged":
+                    guard let info = try? event.decode(Target.TargetInfoChanged.self).targetInfo, info.type == "page",
+                          let previous = titles[info.targetId], previous != info.title else { continue }
+                    titles[info.targetId] = info.title
+                    // Until a document has a <title>, the browser reports its URL (without the scheme).
+                    if info.title.isEmpty || info.url.hasSuffix(info.title) { continue }
+                    // A title a script set later; the load event reports the first one.
+                    if await self?.tabTitleChanged(info.targetId, info.title) == true {
+                        sink.emit(.titleChanged, target: info.targetId, payload: .page(PageInfo(url: info.url, title: info.title)))
+                    }
+                case "Browser.downloadWillBegin":
+                    guard let begin = try? event.decode(Browser.DownloadWillBegin.self) else { continue }
+                    let path = downloads + "/" + begin.suggestedFilename
+                    downloadURLs[begin.guid] = (begin.url, path)
+                    sink.emit(.downloadStarted, target: nil, payload: .download(DownloadInfo(
+                        id: begin.guid, url: begin.url, path: path, state: "inProgress")))
+                case "Browser.downloadProgress":
+                    guard let progress = try? event.decode(Browser.DownloadProgress.self) else { continue }
+                    let known = downloadURLs[progress.guid]
+                    let info = DownloadInfo(id: progress.guid, url: known?.url, path: known?.path,
+                                            receivedBytes: Int(progress.receivedBytes), totalBytes: Int(progress.totalBytes),
+                                            state: progress.state.rawValue)
+                    sink.emit(progress.state == .inProgress ? .downloadProgress : .downloadFinished, target: nil, payload: .download(info))
+                default:
+                    break
+                }
+            }
+            waiters.withLock { w in
+                defer { w.removeAll() }
+                return Array(w.values)
+            }.forEach { $0.resume() }
+            await self?.browserGone(connection.closedError)
+        }
+    }
+
+    /// Records a tab's new title; false when the tab already had it.
+    private func tabTitleChanged(_ targetId: String, _ title: String) -> Bool {
+        tabList.first { $0.targetId == targetId }?.state.withLock { s -> Bool in
+            defer { s.title = title }
+            return s.title != title
+        } ?? false
+    }
+
+    private func forgetTab(_ targetId: String) {
+        guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
+        let tab = tabList.remove(at: index)
+        tab.stopPump()
+        if active === tab, let next = tabList.last {
+            active = next
+            sink.emit(.tabActivated, target: next.targetId, payload: .page(PageInfo(url: next.url, title: next.title)))
+        }
+    }
+
+    private func browserGone(_ error: CDPError?) {
+        guard !closing else { return }
+        sink.emit(.browserCrashed, target: nil, payload: .message(error?.message ?? "the connection to the browser closed"),
+                  cause: .system)
+    }
+
+    /// Closes the browser (or disconnects from an attached one), releases the profile and ends the
+    /// event and state streams. Cookies and storage of a persistent profile are written to disk.
+    public func close() async {
+        guard !closing else { return }
+        closing = true
+        await queue.acquire()
+        defer { queue.release() }
+        try? await browser.close()
+        browserPump?.cancel()
+        for tab in tabList { tab.stopPump() }
+        lock?.release()
+        events.close()
+        sink.finish()
+    }
+
+    // MARK: State and endpoints
+
+    /// The current state of the active tab and the session.
+    public nonisolated var state: BrowserState { sink.state }
+
+    /// State snapshots, sent on navigation, load, title changes, dialogs and errors.
+    public nonisolated func stateUpdates() -> AsyncStream<BrowserState> { sink.stateUpdates() }
+
+    /// The browser's DevTools WebSocket URL. Whoever has it can drive the browser: keep it private.
+    public nonisolated var remoteDebuggingURL: String { browser.webSocketDebuggerURL }
+
+    /// A Chrome DevTools front-end URL for a tab (the active one by default), to open in a Chromium
+    /// on this machine and inspect the very page the agents drive.
+    public func devToolsFrontendURL(tab targetId: String? = nil) -> String {
+        let address = remoteDebuggingURL.dropFirst("ws://".count).prefix { $0 != "/" }
+        return "http://\(address)/devtools/inspector.html?ws=\(address)/devtools/page/\(targetId ?? active.targetId)"
+    }
+
+    // MARK: Tabs
+
+    /// The open tabs, in the order they were opened.
+    public func tabs() -> [TabInfo] {
+        tabList.map { TabInfo(id: $0.targetId, url: $0.url, title: $0.title, isActive: $0 === active) }
+    }
+
+    /// The active tab.
+    public var activeTab: TabInfo {
+        TabInfo(id: active.targetId, url: active.url, title: active.title, isActive: true)
+    }
+
+    /// Opens a tab, makes it the active one, and navigates it to `url` when given.
+    public func openTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("openTab", target: url, as: participant, options: options, needsPage: false) { session, _, deadline in
+            let created = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
+            let tab = try await Self.openTab(targetId: created.targetId, browser: session.browser, sink: session.sink, options: session.options)
+            await session.activate(tab)
+            if let url {
+                try session.validate(url)
+                try await Navigation.go(tab, to: url, waitUntil: .load, deadline: deadline)
+            }
+            return .none
+        }
+    }
+
+    /// Makes another tab the active one.
+    public func switchTab(to targetId: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("switchTab", target: targetId, as: participant, options: options, needsPage: false) { session, _, _ in
+            guard let tab = await session.tab(targetId) else {
+                throw SessionError(.noSuchTab, "no tab \(targetId); open tabs: \(await session.tabs().map(\.id).joined(separator: ", "))")
+            }
+            _ = try? await session.browser.session.send(Target.ActivateTarget(targetId: targetId))
+            await session.activate(tab)
+            return .none
+        }
+    }
+
+    /// Closes a tab (the active one by default); another becomes active.
+    public func closeTab(_ targetId: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("closeTab", target: targetId, as: participant, options: options, needsPage: false) { session, active, _ in
+            let id = targetId ?? active.targetId
+            guard await session.tab(id) != nil else { throw SessionError(.noSuchTab, "no tab \(id)") }
+            if await session.tabs().count == 1 {
+                // Keep one tab: the session always has an active page.
+                _ = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
+                let created = try await session.browser.session.send(Target.GetTargets()).targetInfos
+                    .first { $0.type == "page" && $0.targetId != id && $0.url == "about:blank" }
+                if let created {
+                    let tab = try await Self.openTab(targetId: created.targetId, browser: session.browser, sink: session.sink, options: session.options)
+                    await session.adopt(tab)
+                }
+            }
+            _ = try await session.browser.session.send(Target.CloseTarget(targetId: id))
+            await session.forgetTab(id)
+            return .none
+        }
+    }
+
+    private func tab(_ targetId: String) -> Tab? { tabList.first { $0.targetId == targetId } }
+
+    private func adopt(_ tab: Tab) { if !tabList.contains(where: { $0 === tab }) { tabList.append(tab) } }
+
+    private func activate(_ tab: Tab) {
+        adopt(tab)
+        active = tab
+        sink.emit(.tabActivated, target: tab.targetId, payload: .page(PageInfo(url: tab.url, title: tab.title)))
+    }
+
+    // MARK: Running actions
+
+    enum Outcome: Sendable {
+        case none
+        case value(JSONValue)
+        case data(Data)
+    }
+
+    /// Validates a URL before anything is sent.
+    nonisolated func validate(_ url: String) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), !scheme.isEmpty else {
+            throw SessionError(.invalidURL, "\"\(url)\" is not a URL (expected for example https://example.com/)", url: url)
+        }
+        guard options.allowedURLSchemes.contains(scheme) else {
+            throw SessionError(.urlNotAllowed, "\(scheme): URLs are not allowed in this session (allowed: \(options.allowedURLSchemes.sorted().joined(separator: ", ")))", url: url)
+        }
+        if scheme == "http" || scheme == "https", (components.host ?? "").isEmpty {
+            throw SessionError(.invalidURL, "\"\(url)\" has no host", url: url)
+        }
+    }
+
+    /// The one path every action takes: queue, control check, attribution, the dialog race, the
+    /// events it caused, and the result.
+    func perform(
+        _ name: String, target: String?, as participant: Participant, options actionOptions: ActionOptions,
+        needsPage: Bool = true, allowWithDialog: Bool = false,
+        _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
+    ) async -> ActionResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        await queue.acquire()
+        defer { queue.release() }
+        let capture = events.subscribe(bufferSize: 8192)
+        let tab = active
+        let urlBefore = tab.url
+        let cause = EventCause(participant)
+        var outcome: Outcome = .none
+        var failure: SessionError?
+        var dialog: DialogInfo?
+        do {
+            if closing { throw SessionError(.connectionClosed, "the session is closed") }
+            if options.coordination, participant.kind != .system {
+                if let wait = actionOptions.waitForControl, await coordinator.holder != participant {
+                    try await coordinator.requestControl(for: participant, timeout: wait)
+                }
+                try await coordinator.checkControl(participant)
+            }
+            if needsPage, !allowWithDialog, let open = tab.dialog {
+                throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
+            }
+            sink.setCause(cause)
+            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target)))
+            let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
+            let result = try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog) {
+                try await body(self, tab, deadline)
+            }
+            switch result {
+            case .finished(let value): outcome = value
+            case .dialog(let info): dialog = info
+            }
+        } catch {
+            failure = SessionError.from(error, selector: target)
+        }
+        if failure?.code != .notInControl { await flushEvents(tab) }
+        let duration = started.duration(to: clock.now)
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        if let failure {
+            sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
+                name: name, target: target, error: failure.message, durationMilliseconds: ms)), cause: cause)
+        } else {
+            sink.emit(.actionFinished, target: tab.targetId, payload: .action(ActionInfo(
+                name: name, target: target, durationMilliseconds: ms)), cause: cause)
+        }
+        sink.setCause(.page)
+        capture.cancel()
+        var captured: [BrowserEvent] = []
+        for await element in capture { if let event = element.event { captured.append(event) } }
+        let now = active
+        var result = ActionResult(
+            action: name, participant: participant, target: target, error: failure,
+            navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
+            duration: duration, events: captured, dialog: dialog, state: sink.state)
+        switch outcome {
+        case .value(let value): result.value = value
+        case .data(let data): result.data = data
+        case .none: break
+        }
+        return result
+    }
+
+    enum Raced: Sendable {
+        case finished(Outcome)
+        case dialog(DialogInfo)
+    }
+
+    /// Runs `body`, but returns as soon as a dialog opens in the tab (a dialog blocks the page, and
+    /// with it whatever command caused it).
+    static func racingDialogs(_ tab: Tab, enabled: Bool, _ body: @escaping @Sendable () async throws -> Outcome) async throws -> Raced {
+        guard enabled else { return .finished(try await body()) }
+        let dialogs = tab.page.events(Page.JavascriptDialogOpening.self, bufferingNewest: 4)
+        return try await withThrowingTaskGroup(of: Raced?.self) { group in
+            group.addTask { .finished(try await body()) }
+            group.addTask {
+                for await opening in dialogs { return .dialog(DialogInfo(type: opening.type.rawValue, message: opening.message)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let raced = next { return raced }
+            }
+            throw SessionError(.connectionClosed, "the tab went away during the action")
+        }
+    }
+
+    /// Waits until every event the browser sent so far is published (tab and browser-wide).
+    private func flushEvents(_ tab: Tab) async {
+        flushCounter += 1
+        let id = flushCounter
+        await tab.flush(id: id)
+        flushCounter += 1
+        let rootId = flushCounter
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if browser.connection.closedError != nil || browserPump == nil {
+                continuation.resume()
+                return
+            }
+            flushWaiters.withLock { $0[rootId] = continuation }
+            browser.connection.injectEvent(method: Tab.flushMethod, params: ["id": .number(Double(rootId))], sessionId: "")
+        }
+    }
+}

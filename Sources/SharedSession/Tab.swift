@@ -1,0 +1,197 @@
+import CDPTransport
+import EventBuffer
+import Foundation
+import WebSockets
+
+/// One tab of the session: its CDP session and the task that turns its CDP events into
+/// ``BrowserEvent``s.
+final class Tab: Sendable {
+    let targetId: String
+    let page: CDPSession
+
+    struct State {
+        var url = "about:blank"
+        var title = ""
+        var mainFrameId: String?
+        var dialog: DialogInfo?
+        var requests: [String: (url: String, method: String)] = [:]
+        var flushWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+    let state = LockedValue(State())
+    private let pumpTask = LockedValue<Task<Void, Never>?>(nil)
+
+    static let flushMethod = "SharedBrowser.flush"
+    static let methods: Set<String> = [
+        "Page.frameNavigated", "Page.navigatedWithinDocument", "Page.loadEventFired",
+        "Page.javascriptDialogOpening", "Page.javascriptDialogClosed",
+        "Runtime.consoleAPICalled", "Runtime.exceptionThrown",
+        "Network.requestWillBeSent", "Network.responseReceived", "Network.loadingFailed",
+        flushMethod,
+    ]
+
+    init(targetId: String, page: CDPSession) {
+        self.targetId = targetId
+        self.page = page
+    }
+
+    var url: String { state.withLock { $0.url } }
+    var title: String { state.withLock { $0.title } }
+    var dialog: DialogInfo? { state.withLock { $0.dialog } }
+
+    /// Subscribes to the tab's events and starts turning them into browser events. Call before
+    /// enabling the CDP domains, so nothing is missed.
+    func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) {
+        let stream = page.events(Self.methods, bufferingNewest: 4096)
+        let task = Task { [self] in
+            for await event in stream { await handle(event, sink: sink, dialogPolicy: dialogPolicy) }
+            // The session ended (tab closed or browser gone): nobody will flush again.
+            let waiters = state.withLock { s in
+                defer { s.flushWaiters.removeAll() }
+                return Array(s.flushWaiters.values)
+            }
+            waiters.forEach { $0.resume() }
+        }
+        pumpTask.withLock { $0 = task }
+    }
+
+    func stopPump() { pumpTask.withLock { $0 }?.cancel() }
+
+    /// Returns once every event the tab received so far has been published.
+    func flush(id: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let closed = page.closedError != nil
+            if closed {
+                continuation.resume()
+                return
+            }
+            state.withLock { $0.flushWaiters[id] = continuation }
+            page.connection.injectEvent(method: Self.flushMethod, params: ["id": .number(Double(id))], sessionId: page.id)
+        }
+    }
+
+    private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) async {
+        switch event.method {
+        case Self.flushMethod:
+            if let id = event.params["id"]?.intValue {
+                state.withLock { $0.flushWaiters.removeValue(forKey: id) }?.resume()
+            }
+        case "Page.frameNavigated":
+            guard let navigated = try? event.decode(Page.FrameNavigated.self) else { return }
+            let frame = navigated.frame
+            if frame.parentId == nil {
+                let url = frame.unreachableUrl ?? frame.url
+                state.withLock { s in
+                    s.mainFrameId = frame.id
+                    s.url = url
+                    s.title = ""
+                    s.requests.removeAll()
+                }
+                let history = await historyFlags()
+                sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
+                    url: url, isMainFrame: true,
+                    errorText: frame.unreachableUrl == nil ? nil : "the page could not be loaded",
+                    canGoBack: history?.back, canGoForward: history?.forward)))
+            } else {
+                sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(url: frame.url, isMainFrame: false)))
+            }
+        case "Page.navigatedWithinDocument":
+            guard let navigated = try? event.decode(Page.NavigatedWithinDocument.self) else { return }
+            let isMain = state.withLock { s -> Bool in
+                guard navigated.frameId == s.mainFrameId else { return false }
+                s.url = navigated.url
+                return true
+            }
+            let history = isMain ? await historyFlags() : nil
+            sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
+                url: navigated.url, isMainFrame: isMain, canGoBack: history?.back, canGoForward: history?.forward)))
+        case "Page.loadEventFired":
+            // The title as the document has it (the browser reports the URL as the title until then).
+            let current = try? await page.send(Runtime.Evaluate(expression: "document.title", returnByValue: true), timeout: .seconds(5))
+            let (url, changed, title) = state.withLock { s -> (String, Bool, String) in
+                guard let title = current?.result.value?.stringValue, title != s.title else { return (s.url, false, s.title) }
+                s.title = title
+                return (s.url, true, title)
+            }
+            if changed { sink.emit(.titleChanged, target: targetId, payload: .page(PageInfo(url: url, title: title))) }
+            sink.emit(.pageLoaded, target: targetId, payload: .page(PageInfo(url: url, title: title.isEmpty ? nil : title)))
+        case "Runtime.consoleAPICalled":
+            guard let call = try? event.decode(Runtime.ConsoleAPICalled.self) else { return }
+            let text = call.args.map(Self.render).joined(separator: " ")
+            let location = call.stackTrace?.callFrames.first.map { "\($0.url):\($0.lineNumber + 1):\($0.columnNumber + 1)" }
+            let level = call.type == .warning ? "warning" : call.type.rawValue
+            sink.emit(.console, target: targetId, payload: .console(ConsoleInfo(level: level, text: text, location: location)))
+        case "Runtime.exceptionThrown":
+            guard let thrown = try? event.decode(Runtime.ExceptionThrown.self) else { return }
+            let details = thrown.exceptionDetails
+            let description = details.exception?.description ?? details.text
+            let message = description.split(separator: "\n").first.map(String.init) ?? details.text
+            sink.emit(.pageError, target: targetId, payload: .pageError(PageErrorInfo(message: message, stack: description)))
+        case "Page.javascriptDialogOpening":
+            guard let opening = try? event.decode(Page.JavascriptDialogOpening.self) else { return }
+            let info = DialogInfo(type: opening.type.rawValue, message: opening.message)
+            state.withLock { $0.dialog = info }
+            sink.emit(.dialogOpened, target: targetId, payload: .dialog(info))
+            switch dialogPolicy {
+            case .leaveOpen:
+                break
+            case .dismiss(let delay), .accept(let delay):
+                var accept = false
+                if case .accept = dialogPolicy { accept = true }
+                // `beforeunload` is always accepted: it must never block leaving or closing a page.
+                if opening.type == .beforeunload { accept = true }
+                let page = self.page
+                Task {
+                    try? await Task.sleep(for: delay)
+                    _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept))
+                }
+            }
+        case "Page.javascriptDialogClosed":
+            let closed = try? event.decode(Page.JavascriptDialogClosed.self)
+            let info = state.withLock { s -> DialogInfo? in
+                defer { s.dialog = nil }
+                return s.dialog
+            }
+            sink.emit(.dialogClosed, target: targetId, payload: .dialog(DialogInfo(
+                type: info?.type ?? "dialog", message: info?.message ?? "", accepted: closed?.result)))
+        case "Network.requestWillBeSent":
+            guard let sent = try? event.decode(Network.RequestWillBeSent.self) else { return }
+            if let redirect = sent.redirectResponse {
+                sink.emit(.response, target: targetId, payload: .request(RequestInfo(
+                    id: sent.requestId, url: redirect.url, method: sent.request.method, resourceType: sent.type?.rawValue,
+                    status: redirect.status)))
+            }
+            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method) }
+            sink.emit(.request, target: targetId, payload: .request(RequestInfo(
+                id: sent.requestId, url: sent.request.url, method: sent.request.method, resourceType: sent.type?.rawValue)))
+        case "Network.responseReceived":
+            guard let received = try? event.decode(Network.ResponseReceived.self) else { return }
+            let method = state.withLock { $0.requests[received.requestId]?.method }
+            sink.emit(.response, target: targetId, payload: .request(RequestInfo(
+                id: received.requestId, url: received.response.url, method: method, resourceType: received.type.rawValue,
+                status: received.response.status)))
+        case "Network.loadingFailed":
+            guard let failed = try? event.decode(Network.LoadingFailed.self) else { return }
+            let request = state.withLock { $0.requests.removeValue(forKey: failed.requestId) }
+            sink.emit(.requestFailed, target: targetId, payload: .request(RequestInfo(
+                id: failed.requestId, url: request?.url ?? "", method: request?.method, resourceType: failed.type.rawValue,
+                errorText: failed.errorText)))
+        default:
+            break
+        }
+    }
+
+    private func historyFlags() async -> (back: Bool, forward: Bool)? {
+        guard let history = try? await page.send(Page.GetNavigationHistory(), timeout: .seconds(5)) else { return nil }
+        return (history.currentIndex > 0, history.currentIndex < history.entries.count - 1)
+    }
+
+    /// A console argument as a person would read it.
+    static func render(_ object: Runtime.RemoteObject) -> String {
+        if let value = object.value {
+            if case .string(let text) = value { return text }
+            return value.description
+        }
+        if let unserializable = object.unserializableValue { return unserializable }
+        return object.description ?? object.type.rawValue
+    }
+}
