@@ -141,9 +141,14 @@ public struct NavigationInfo: Hashable, Sendable, Codable {
 public struct PageInfo: Hashable, Sendable, Codable {
     public var url: String?
     public var title: String?
-    public init(url: String? = nil, title: String? = nil) {
+    /// For `pageLoaded`: whether the tab's history allows going back / forward.
+    public var canGoBack: Bool?
+    public var canGoForward: Bool?
+    public init(url: String? = nil, title: String? = nil, canGoBack: Bool? = nil, canGoForward: Bool? = nil) {
         self.url = url
         self.title = title
+        self.canGoBack = canGoBack
+        self.canGoForward = canGoForward
     }
 }
 

@@ -74,7 +74,11 @@ public struct BrowserState: Sendable, Hashable, Codable {
             if let forward = info.canGoForward { canGoForward = forward }
         case (.pageLoaded, _) where onActiveTab:
             loading = false
-            if case .page(let info) = event.payload, let title = info.title { self.title = title }
+            if case .page(let info) = event.payload {
+                if let title = info.title { self.title = title }
+                if let back = info.canGoBack { canGoBack = back }
+                if let forward = info.canGoForward { canGoForward = forward }
+            }
         case (.titleChanged, .page(let info)) where onActiveTab:
             if let title = info.title { self.title = title }
         case (.console, .console(let info)) where info.isError:

@@ -87,7 +87,8 @@ enum Navigation {
     static func settle(_ tab: Tab, deadline: ContinuousClock.Instant, what: String,
                        after action: @Sendable () async throws -> Void) async throws {
         let events = tab.page.events(["Page.frameRequestedNavigation", "Page.frameStartedLoading",
-                                      "Page.navigatedWithinDocument", "Page.loadEventFired", settleMethod])
+                                      "Page.frameStoppedLoading", "Page.navigatedWithinDocument",
+                                      "Page.loadEventFired", settleMethod])
         try await action()
         // One round trip through the page's task queue: a form submission or a `location` change the
         // input caused is queued as a task and has asked for its navigation by the time this returns.
@@ -108,14 +109,19 @@ enum Navigation {
                 if event.params["frameId"]?.stringValue == mainFrame { navigating = true }
             case "Page.navigatedWithinDocument", "Page.loadEventFired":
                 navigating = false
+            case "Page.frameStoppedLoading":
+                if event.params["frameId"]?.stringValue == mainFrame { navigating = false }
             default:
                 break
             }
             if sawMarker { break }
         }
         guard navigating else { return }
+        // Done at the load event, a same-document navigation, or when the frame stops loading without
+        // a new document (the response was a download, or the navigation was cancelled).
         _ = try await first(events, until: deadline, timeoutMessage: "the navigation started by \(what) did not load within the timeout") {
             $0.method == "Page.loadEventFired" || $0.method == "Page.navigatedWithinDocument"
+                || ($0.method == "Page.frameStoppedLoading" && $0.params["frameId"]?.stringValue == mainFrame)
         }
     }
 

@@ -14,7 +14,16 @@ extension SharedBrowserSession {
                          options: ActionOptions = .init()) async -> ActionResult {
         await perform("navigate", target: url, as: participant, options: options) { session, tab, deadline in
             try session.validate(url)
-            try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
+            do {
+                try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
+            } catch let error as SessionError where error.code == .navigationFailed {
+                // After the tab's own events (an error page may have committed), so the state ends on
+                // the browser's reason.
+                await session.flushEvents(tab)
+                session.sink.emit(.navigation, target: tab.targetId, payload: .navigation(NavigationInfo(
+                    url: url, isMainFrame: true, errorText: error.message.components(separatedBy: ": ").last)))
+                throw error
+            }
             return .none
         }
     }

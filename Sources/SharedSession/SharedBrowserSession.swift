@@ -334,6 +334,9 @@ public actor SharedBrowserSession {
     /// State snapshots, sent on navigation, load, title changes, dialogs and errors.
     public nonisolated func stateUpdates() -> AsyncStream<BrowserState> { sink.stateUpdates() }
 
+    /// The process id of the browser this session launched; nil when attached.
+    public nonisolated var browserProcessID: Int32? { browser.processID }
+
     /// The browser's DevTools WebSocket URL. Whoever has it can drive the browser: keep it private.
     public nonisolated var remoteDebuggingURL: String { browser.webSocketDebuggerURL }
 
@@ -528,7 +531,7 @@ public actor SharedBrowserSession {
     }
 
     /// Waits until every event the browser sent so far is published (tab and browser-wide).
-    private func flushEvents(_ tab: Tab) async {
+    func flushEvents(_ tab: Tab) async {
         flushCounter += 1
         let id = flushCounter
         await tab.flush(id: id)

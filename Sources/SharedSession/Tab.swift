@@ -86,11 +86,12 @@ final class Tab: Sendable {
                     s.title = ""
                     s.requests.removeAll()
                 }
-                let history = await historyFlags()
+                // History flags come with the load event: the entry may not be committed yet here.
                 sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
                     url: url, isMainFrame: true,
-                    errorText: frame.unreachableUrl == nil ? nil : "the page could not be loaded",
-                    canGoBack: history?.back, canGoForward: history?.forward)))
+                    errorText: frame.unreachableUrl == nil ? nil : "the page could not be loaded")))
+                // A page restored from the back-forward cache fires no load event: it is loaded already.
+                if navigated.type == .backForwardCacheRestore { await emitLoaded(sink) }
             } else {
                 sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(url: frame.url, isMainFrame: false)))
             }
@@ -105,15 +106,7 @@ final class Tab: Sendable {
             sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
                 url: navigated.url, isMainFrame: isMain, canGoBack: history?.back, canGoForward: history?.forward)))
         case "Page.loadEventFired":
-            // The title as the document has it (the browser reports the URL as the title until then).
-            let current = try? await page.send(Runtime.Evaluate(expression: "document.title", returnByValue: true), timeout: .seconds(5))
-            let (url, changed, title) = state.withLock { s -> (String, Bool, String) in
-                guard let title = current?.result.value?.stringValue, title != s.title else { return (s.url, false, s.title) }
-                s.title = title
-                return (s.url, true, title)
-            }
-            if changed { sink.emit(.titleChanged, target: targetId, payload: .page(PageInfo(url: url, title: title))) }
-            sink.emit(.pageLoaded, target: targetId, payload: .page(PageInfo(url: url, title: title.isEmpty ? nil : title)))
+            await emitLoaded(sink)
         case "Runtime.consoleAPICalled":
             guard let call = try? event.decode(Runtime.ConsoleAPICalled.self) else { return }
             let text = call.args.map(Self.render).joined(separator: " ")
@@ -178,6 +171,22 @@ final class Tab: Sendable {
         default:
             break
         }
+    }
+
+    /// Publishes `pageLoaded` with the document's title and the tab's history (committed by now).
+    private func emitLoaded(_ sink: EventSink) async {
+        // The browser reports the URL as the title until the document has one: ask the document.
+        async let titleReply = page.send(Runtime.Evaluate(expression: "document.title", returnByValue: true), timeout: .seconds(5))
+        let history = await historyFlags()
+        let current = try? await titleReply
+        let (url, changed, title) = state.withLock { s -> (String, Bool, String) in
+            guard let title = current?.result.value?.stringValue, title != s.title else { return (s.url, false, s.title) }
+            s.title = title
+            return (s.url, true, title)
+        }
+        if changed { sink.emit(.titleChanged, target: targetId, payload: .page(PageInfo(url: url, title: title))) }
+        sink.emit(.pageLoaded, target: targetId, payload: .page(PageInfo(
+            url: url, title: title.isEmpty ? nil : title, canGoBack: history?.back, canGoForward: history?.forward)))
     }
 
     private func historyFlags() async -> (back: Bool, forward: Bool)? {

@@ -1,6 +1,9 @@
 private import CLibWebSockets
 public import Logging
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The process-wide libwebsockets context and its service thread.
 ///
@@ -21,6 +24,7 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         var serverStarts: [WebSocketServer] = []
         var serverStops: [WebSocketServer] = []
         var delayedResponses: [DelayedResponse] = []
+        var adoptions: [(server: WebSocketServer, fd: Int32)] = []
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -30,8 +34,11 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     // Service-thread state: touched only on the service thread.
     private var wsiMap: [OpaquePointer: WebSocketConnection] = [:]
     private var connecting: WebSocketConnection?
-    private var vhostServers: [OpaquePointer: WebSocketServer] = [:]
-    private var serverVhosts: [ObjectIdentifier: OpaquePointer] = [:]
+    /// The one vhost every server's connections are adopted into; each connection is routed by the
+    /// server that accepted it (``wsiServers``), not by lws's vhost, which lws may change on upgrade.
+    private var serverVhost: OpaquePointer?
+    private var servers: [ObjectIdentifier: WebSocketServer] = [:]
+    private var wsiServers: [OpaquePointer: WebSocketServer] = [:]
     private var pendingUpgrades: [OpaquePointer: any WebSocketHandler] = [:]
     private var httpOut: [OpaquePointer: OutgoingHTTP] = [:]
     private var httpIncoming: [OpaquePointer: (server: WebSocketServer, request: WebSocketServer.Request)] = [:]
@@ -129,8 +136,9 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         lws_context_destroy(context)
         for connection in wsiMap.values { connection.didCloseSocket(failure: "the WebSocket loop shut down") }
         wsiMap.removeAll()
-        vhostServers.removeAll()
-        serverVhosts.removeAll()
+        servers.removeAll()
+        wsiServers.removeAll()
+        serverVhost = nil
         pendingUpgrades.removeAll()
         httpOut.removeAll()
         clientVhost = nil
@@ -203,17 +211,29 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     }
 
     private func drainRequests() {
-        let (connects, writes, starts, stops, delayed, context) = shared.withLock { s in
+        let (connects, writes, starts, stops, delayed, adoptions, context) = shared.withLock { s in
             defer {
                 s.connects.removeAll(keepingCapacity: true)
                 s.writes.removeAll(keepingCapacity: true)
                 s.serverStarts.removeAll()
                 s.serverStops.removeAll()
                 s.delayedResponses.removeAll()
+                s.adoptions.removeAll()
             }
-            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.delayedResponses, s.context)
+            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.delayedResponses, s.adoptions, s.context)
         }
-        guard let context else { return }
+        guard let context else {
+            adoptions.forEach { close($0.fd) }
+            return
+        }
+        for (server, fd) in adoptions {
+            // A connection accepted by the server's own listener becomes lws's, as if lws had accepted it.
+            if servers[ObjectIdentifier(server)] != nil, let vhost = serverVhost, let wsi = lws_adopt_socket_vhost(vhost, fd) {
+                wsiServers[wsi] = server
+            } else {
+                close(fd)
+            }
+        }
         for item in delayed where httpDelayed[item.wsi] == item.token {
             httpDelayed.removeValue(forKey: item.wsi)
             httpOut[item.wsi] = OutgoingHTTP(response: item.response)
@@ -268,30 +288,90 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         }
     }
 
+    /// Servers listen on a socket of their own, not lws's: lws 4.1 does not close a vhost's listen
+    /// socket when the vhost is destroyed (warmcat/libwebsockets#2327), so a stopped server would go on
+    /// accepting connections. An accept thread hands each connection to lws with
+    /// `lws_adopt_socket_vhost`; stopping shuts the socket down.
     private func startServer(_ server: WebSocketServer, _ context: OpaquePointer) {
         let config = server.configuration
-        var info = lws_context_creation_info()
-        info.port = Int32(config.port)
-        info.iface = UnsafePointer(cString(config.host))
-        info.protocols = UnsafePointer(makeProtocols(["default"] + config.subprotocols))
-        vhostCount += 1
-        info.vhost_name = UnsafePointer(cString("server-\(vhostCount)"))
-        if !config.host.contains(":") { info.options = UInt64(LWS_SERVER_OPTION_DISABLE_IPV6) }
         let continuation = server.startContinuation.withLock { $0.take() }
-        guard let vhost = lws_create_vhost(context, &info) else {
-            continuation?.resume(throwing: WebSocketError(
-                .listenFailed, "cannot listen on \(config.host):\(config.port)"))
+        let listener: (fd: Int32, port: Int)
+        do { listener = try Self.listen(host: config.host, port: config.port) } catch {
+            continuation?.resume(throwing: error)
             return
         }
-        vhostServers[vhost] = server
-        serverVhosts[ObjectIdentifier(server)] = vhost
-        continuation?.resume(returning: Int(lws_get_vhost_listen_port(vhost)))
+        if serverVhost == nil {
+            var info = lws_context_creation_info()
+            info.port = CONTEXT_PORT_NO_LISTEN_SERVER   // fed by adoption, never the client vhost
+            info.protocols = UnsafePointer(makeProtocols(["default"]))
+            info.vhost_name = UnsafePointer(cString("servers"))
+            serverVhost = lws_create_vhost(context, &info)
+        }
+        guard serverVhost != nil else {
+            close(listener.fd)
+            continuation?.resume(throwing: WebSocketError(.listenFailed, "libwebsockets could not create the server vhost"))
+            return
+        }
+        servers[ObjectIdentifier(server)] = server
+        server.listener.withLock { $0 = listener.fd }
+        let acceptor = Thread { [self] in
+            while true {
+                let fd = Glibc.accept(listener.fd, nil, nil)
+                if fd >= 0 {
+                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    enqueue { $0.adoptions.append((server, fd)) }
+                } else if errno != EINTR && errno != ECONNABORTED {
+                    break   // shut down by stop()
+                }
+            }
+            close(listener.fd)
+        }
+        acceptor.name = "ws-accept-\(listener.port)"
+        acceptor.start()
+        continuation?.resume(returning: listener.port)
+    }
+
+    private static func listen(host: String, port: Int) throws -> (fd: Int32, port: Int) {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let address = result else {
+            throw WebSocketError(.listenFailed, "cannot listen on \(host):\(port): not a numeric address")
+        }
+        defer { freeaddrinfo(result) }
+        let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw WebSocketError(.listenFailed, "cannot create a socket for \(host):\(port)") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if address.pointee.ai_family == AF_INET6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &yes, socklen_t(MemoryLayout<Int32>.size))
+        }
+        guard bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0, Glibc.listen(fd, 128) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw WebSocketError(.listenFailed, "cannot listen on \(host):\(port): \(reason)")
+        }
+        var bound = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let boundPort = withUnsafePointer(to: &bound) { pointer -> UInt16 in
+            if address.pointee.ai_family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port.bigEndian }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port.bigEndian }
+        }
+        return (fd, Int(boundPort))
     }
 
     private func stopServer(_ server: WebSocketServer) {
-        if let vhost = serverVhosts.removeValue(forKey: ObjectIdentifier(server)) {
-            vhostServers.removeValue(forKey: vhost)
-            lws_vhost_destroy(vhost)
+        // Stop accepting first: the accept thread wakes, exits and closes the socket.
+        if let fd = server.listener.withLock({ $0.take() }) { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+        servers.removeValue(forKey: ObjectIdentifier(server))
+        for (wsi, owner) in wsiServers where owner === server {
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
         }
         server.stopContinuation.withLock { $0.take() }?.resume()
     }
@@ -363,6 +443,7 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             httpOut.removeValue(forKey: wsi)
             httpIncoming.removeValue(forKey: wsi)
             httpDelayed.removeValue(forKey: wsi)
+            wsiServers.removeValue(forKey: wsi)
             return lws_callback_http_dummy(wsi, reason, user, input, length)
 
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -423,8 +504,8 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     }
 
     private func server(for wsi: OpaquePointer) -> WebSocketServer? {
-        guard let vhost = lws_get_vhost(wsi) else { return nil }
-        return vhostServers[vhost]
+        guard let server = wsiServers[wsi], servers[ObjectIdentifier(server)] != nil else { return nil }
+        return server
     }
 
     private func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {

@@ -14,9 +14,8 @@ public final class WebSocketServer: Sendable {
         /// The port; 0 lets the system choose (read it back from ``WebSocketServer/port``).
         public var port: Int = 0
         /// The largest WebSocket message accepted from a client; larger closes that connection with 1009.
+        /// (Route WebSocket endpoints by path: subprotocols are not negotiated.)
         public var maxMessageSize: Int = 4 << 20
-        /// WebSocket subprotocols served besides the default (no subprotocol requested).
-        public var subprotocols: [String] = []
         public init() {}
     }
 
@@ -119,6 +118,8 @@ public final class WebSocketServer: Sendable {
     let listenPort: LockedValue<Int> = LockedValue(0)
     let startContinuation: LockedValue<CheckedContinuation<Int, any Error>?> = LockedValue(nil)
     let stopContinuation: LockedValue<CheckedContinuation<Void, Never>?> = LockedValue(nil)
+    /// The listening socket, until stopped.
+    let listener: LockedValue<Int32?> = LockedValue(nil)
 
     init(configuration: Configuration, loop: WebSocketEventLoop,
          onHTTP: @escaping @Sendable (Request) -> HTTPResponse,

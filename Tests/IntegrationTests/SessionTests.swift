@@ -1,0 +1,411 @@
+import DemoSite
+import Foundation
+import SharedSession
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One demo site and one shared session per test process.
+actor TestSession {
+    static let shared = TestSession()
+    private var value: (SharedBrowserSession, DemoSite)?
+
+    func get() async throws -> (SharedBrowserSession, DemoSite) {
+        if let value { return value }
+        let site = try await DemoSite.start()
+        var options = SharedBrowserSession.Options(id: "integration-tests")
+        options.persistentProfile = false
+        let session = try await SharedBrowserSession.start(options)
+        if let pid = session.browserProcessID { registerForKillAtExit(pid) }
+        value = (session, site)
+        return (session, site)
+    }
+}
+
+/// Waits for the first hub event of `kind` that `predicate` accepts.
+func firstEvent(_ subscription: EventSubscription, _ kind: BrowserEvent.Kind, within timeout: Duration = .seconds(10),
+                where predicate: @escaping @Sendable (BrowserEvent) -> Bool = { _ in true }) async -> BrowserEvent? {
+    await withTaskGroup(of: BrowserEvent?.self) { group in
+        group.addTask {
+            for await element in subscription {
+                if let event = element.event, event.kind == kind, predicate(event) { return event }
+            }
+            return nil
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+let system = Participant.system
+
+extension Chromium {
+@Suite struct SessionTests {
+    @Test func navigatesBackForwardReloadAndKeepsTheState() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let login = try await session.navigate(to: site.url("/login"), as: system).get()
+        #expect(login.url == site.url("/login") && login.title == "Sign in")
+        #expect(session.state.url == site.url("/login") && session.state.title == "Sign in" && !session.state.loading)
+        let widgets = try await session.navigate(to: site.url("/widgets"), as: system).get()
+        #expect(widgets.navigatedTo == site.url("/widgets"))
+        #expect(session.state.canGoBack && !session.state.canGoForward)
+        let back = try await session.back(as: system).get()
+        #expect(back.url == site.url("/login"))
+        #expect(session.state.canGoForward)
+        let forward = try await session.forward(as: system).get()
+        #expect(forward.url == site.url("/widgets"))
+        try await session.reload(as: system).get()
+        #expect(session.state.title == "Widgets")
+        #expect(session.state.navigationSucceeded == true)
+        let early = try await session.navigate(to: site.url("/login"), waitUntil: .domContentLoaded, as: system).get()
+        #expect(early.url == site.url("/login"))
+        let idle = try await session.navigate(to: site.url("/"), waitUntil: .networkIdle, as: system).get()
+        #expect(idle.title == "SharedBrowser demo")
+    }
+
+    @Test func fillsTypesPressesSelectsChecksHoversAndScrolls() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        func value(_ js: String) async throws -> JSONValue? { try await session.evaluate(js, as: system).get().value }
+
+        try await session.fill("#text", "hello", as: system).get()
+        #expect(try await value("document.querySelector('#text').value") == "hello")
+        try await session.fill("#prefilled", "new", as: system).get()
+        #expect(try await value("document.querySelector('#prefilled').value") == "new")
+        try await session.fill("#prefilled", "", as: system).get()
+        #expect(try await value("document.querySelector('#prefilled').value") == "")
+
+        try await session.type("abc", into: "#area", as: system).get()
+        #expect(try await value("document.querySelector('#area').value") == "abc")
+        try await session.press("Control+A", on: "#area", as: system).get()
+        try await session.press("Enter", as: system).get()
+        let keys = try await value("document.querySelector('#keys').textContent")?.stringValue ?? ""
+        #expect(keys.contains("[Ctrl+Control][Ctrl+A][Enter]"), "\(keys)")
+
+        try await session.selectOption("#color", ["Green"], as: system).get()
+        #expect(try await value("document.querySelector('#color').value") == "g")
+        try await session.selectOption("#color", ["b"], as: system).get()
+        #expect(try await value("document.querySelector('#color').value") == "b")
+        let missing = await session.selectOption("#color", ["Purple"], as: system)
+        #expect(missing.error?.code == .optionNotFound)
+
+        try await session.check("#check", as: system).get()
+        #expect(try await value("document.querySelector('#check').checked") == true)
+        try await session.check("#check", as: system).get()     // already checked: no click
+        #expect(try await value("document.querySelector('#check').checked") == true)
+        try await session.uncheck("#check", as: system).get()
+        #expect(try await value("document.querySelector('#check').checked") == false)
+        try await session.check("#large", as: system).get()
+        #expect(try await value("document.querySelector('#large').checked") == true)
+
+        try await session.hover("#hover", as: system).get()
+        #expect(try await value("document.querySelector('#hover').textContent") == "hovered")
+
+        let scrolled = try await session.scroll(y: 400, as: system).get()
+        #expect(scrolled.value == [0, 400])
+        try await session.scroll(to: "#bottom", as: system).get()
+        #expect((try await value("scrollY"))?.doubleValue ?? 0 > 1000)
+
+        let wrongKind = await session.fill("#hover", "x", as: system)
+        #expect(wrongKind.error?.code == .notApplicable)
+        let unknownKey = await session.press("Hyper+Q", as: system)
+        #expect(unknownKey.error?.code == .notApplicable)
+    }
+
+    @Test func actionsWaitForElementsToAppearAndBecomeEnabled() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/late"), as: system).get()
+        let appeared = try await session.click("#appeared", as: system).get()
+        #expect(appeared.succeeded)
+        #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "appeared clicked")
+        try await session.navigate(to: site.url("/late"), as: system).get()
+        try await session.click("#later", as: system).get()
+        #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "enabled clicked")
+        try await session.click("text=Appeared", as: system).get()
+    }
+
+    @Test func invalidSelectorsFailAtOnce() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        for selector in ["span!", "#3", "", "text="] {
+            let result = await session.click(ElementTarget(selector), as: system)
+            #expect(result.error?.code == .invalidSelector, "\(selector)")
+            #expect(result.duration < .milliseconds(100), "\(selector) took \(result.duration)")
+        }
+    }
+
+    @Test func aMissingElementTimesOutNamingTheSelector() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        let missing = await session.click("#nope", as: system, options: .init(timeout: .milliseconds(300)))
+        #expect(missing.error?.code == .timeout)
+        #expect(missing.error?.message.contains("#nope") == true)
+        #expect(missing.error?.message.contains("not found") == true)
+        let hidden = await session.click("#hidden", as: system, options: .init(timeout: .milliseconds(300)))
+        #expect(hidden.error?.message.contains("not visible") == true)
+        let stale = await session.click(.ref("e1@1"), as: system)
+        #expect(stale.error?.code == .staleReference)
+    }
+
+    @Test func badURLsAndUnreachableHostsGiveTypedErrors() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let words = await session.navigate(to: "asdfasdf", as: system)
+        #expect(words.error?.code == .invalidURL)
+        #expect(words.events.contains { $0.kind == .request } == false)
+        for url in ["file:///etc/passwd", "javascript:alert(1)", "view-source:https://example.com/", "chrome://settings"] {
+            #expect(await session.navigate(to: url, as: system).error?.code == .urlNotAllowed, "\(url)")
+        }
+        // A port nothing listens on: bind one, note it, let it go.
+        let probe = try await DemoSite.start()
+        let closedPort = URL(string: probe.baseURL)!.port!
+        await probe.stop()
+        let unreachable = "http://127.0.0.1:\(closedPort)/"
+        let refused = await session.navigate(to: unreachable, as: system)
+        #expect(refused.error?.code == .navigationFailed)
+        #expect(refused.error?.message.contains("net::ERR_CONNECTION_REFUSED") == true, "\(String(describing: refused.error))")
+        #expect(refused.error?.url == unreachable)
+        #expect(session.state.navigationSucceeded == false)
+        #expect(session.state.navigationError == "net::ERR_CONNECTION_REFUSED")
+        let unsafe = await session.navigate(to: "http://127.0.0.1:1/", as: system)
+        #expect(unsafe.error?.message.contains("net::ERR_UNSAFE_PORT") == true)
+        let slow = await session.navigate(to: site.url("/slow?ms=3000"), as: system, options: .init(timeout: .milliseconds(300)))
+        #expect(slow.error?.code == .timeout)
+        #expect(slow.error?.message.contains("/slow?ms=3000") == true)
+    }
+
+    @Test func evaluatesScriptsAndReportsTheirFailures() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        #expect(try await session.evaluate("1 + 2", as: system).get().value == 3)
+        #expect(try await session.evaluate("Promise.resolve({a: [1, 'x']})", as: system).get().value == ["a": [1, "x"]])
+        let thrown = await session.evaluate("(function explode() { throw new Error('boom') })()", as: system)
+        #expect(thrown.error?.code == .evaluationFailed)
+        #expect(thrown.error?.message.contains("boom") == true)
+        #expect(thrown.error?.stack?.contains("explode") == true)
+        let rejected = await session.evaluate("Promise.reject(new Error('nope'))", as: system)
+        #expect(rejected.error?.code == .evaluationFailed)
+        #expect(rejected.error?.message.contains("nope") == true)
+        let cyclic = await session.evaluate("const o = {}; o.self = o; o", as: system)
+        #expect(cyclic.error?.code == .evaluationFailed)
+        #expect(try await session.evaluate("'still usable'", as: system).get().value == "still usable")
+    }
+
+    @Test func aDialogDuringAClickIsReportedAndBlocksUntilHandled() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/dialogs"), as: system).get()
+        let clicked = await session.click("#alert", as: system)
+        #expect(clicked.succeeded)
+        #expect(clicked.dialog?.type == "alert")
+        #expect(clicked.dialog?.message == "Hello from the page")
+        #expect(session.state.openDialog?.message == "Hello from the page")
+        let blocked = await session.click("#confirm", as: system)
+        #expect(blocked.error?.code == .dialogOpen)
+        try await session.handleDialog(accept: true, as: system).get()
+        #expect(session.state.openDialog == nil)
+        #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "alert closed")
+        let prompted = await session.click("#prompt", as: system)
+        #expect(prompted.dialog?.type == "prompt")
+        try await session.handleDialog(accept: true, promptText: "Ada", as: system).get()
+        #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "answer: Ada")
+        #expect(await session.handleDialog(accept: true, as: system).error?.code == .notApplicable)
+    }
+
+    @Test func capturesConsoleMessagesAndPageErrors() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let console = try await session.navigate(to: site.url("/console"), as: system).get()
+        let levels = console.events.compactMap { event -> String? in
+            if case .console(let info) = event.payload { return info.level }
+            return nil
+        }
+        #expect(levels == ["log", "info", "warning", "error"])
+        #expect(console.errorsDuringAction.map(\.summary).contains { $0.contains("an error happened") })
+        let errors = session.events.subscribe(kinds: [.pageError])
+        try await session.navigate(to: site.url("/throw"), as: system).get()
+        let pageError = await firstEvent(errors, .pageError)
+        #expect(pageError?.summary.contains("demo failure") == true)
+        if case .pageError(let info)? = pageError?.payload { #expect(info.stack?.contains("explode") == true) }
+        #expect(session.state.lastError?.contains("demo failure") == true)
+    }
+
+    @Test func downloadsLandInTheDownloadsFolder() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/download"), as: system).get()
+        let downloads = session.events.subscribe(kinds: [.downloadStarted, .downloadFinished])
+        try await session.click("#report", as: system).get()
+        let finished = await firstEvent(downloads, .downloadFinished)
+        guard case .download(let info)? = finished?.payload, let path = info.path else {
+            Issue.record("no finished download")
+            return
+        }
+        #expect(info.state == "completed")
+        #expect(path.hasPrefix(session.downloadsDirectory) && path.hasSuffix("report.csv"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("alpha,done"))
+    }
+
+    @Test func takesScreenshotsAndSetsTheViewport() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        try await session.setViewport(width: 800, height: 600, as: system).get()
+        let png = try #require(try await session.screenshot(as: system).get().data)
+        #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        #expect(Array(png[16..<24]) == [0, 0, 0x03, 0x20, 0, 0, 0x02, 0x58])   // 800 x 600
+        let jpeg = try #require(try await session.screenshot(format: .jpeg, quality: 60, as: system).get().data)
+        #expect(jpeg.prefix(2) == Data([0xFF, 0xD8]))
+        let full = try #require(try await session.screenshot(fullPage: true, as: system).get().data)
+        let height = full[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(height > 3000)
+        #expect(await session.setViewport(width: 0, height: 10, as: system).error?.code == .notApplicable)
+        try await session.setViewport(width: 1280, height: 720, as: system).get()
+    }
+
+    @Test func waitsForTextSelectorsURLsAndNavigations() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/late"), as: system).get()
+        try await session.waitFor(text: "Appeared", as: system).get()
+        try await session.waitFor("#appeared", state: "attached", as: system).get()
+        try await session.waitFor("#nothing", state: "detached", as: system).get()
+        try await session.waitFor(url: "**/late", as: system).get()
+        let wrongURL = await session.waitFor(url: "**/never", as: system, options: .init(timeout: .milliseconds(200)))
+        #expect(wrongURL.error?.code == .timeout)
+        try await session.evaluate("setTimeout(() => { location.href = '/widgets' }, 100); 0", as: system).get()
+        let navigated = try await session.waitForNavigation(as: system).get()
+        #expect(navigated.url == site.url("/widgets"))
+        let noText = await session.waitFor(text: "not on this page", as: system, options: .init(timeout: .milliseconds(200)))
+        #expect(noText.error?.code == .timeout)
+    }
+
+    @Test func opensSwitchesAndClosesTabs() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let first = await session.activeTab.id
+        let opened = try await session.openTab(url: site.url("/widgets"), as: system).get()
+        #expect(opened.url == site.url("/widgets"))
+        let tabs = await session.tabs()
+        #expect(tabs.count == 2)
+        let second = try #require(tabs.first { $0.isActive }?.id)
+        #expect(second != first)
+        try await session.switchTab(to: first, as: system).get()
+        #expect(await session.activeTab.id == first)
+        #expect(session.state.activeTab == first)
+        #expect(await session.switchTab(to: "nope", as: system).error?.code == .noSuchTab)
+        try await session.closeTab(second, as: system).get()
+        #expect(await session.tabs().map(\.id) == [first])
+        #expect(session.remoteDebuggingURL.hasPrefix("ws://127.0.0.1:"))
+        let devtools = await session.devToolsFrontendURL()
+        #expect(devtools.contains("/devtools/inspector.html?ws=127.0.0.1:") && devtools.hasSuffix(first))
+    }
+
+    @Test func onlyTheHolderOfControlActsAndEventsCarryIt() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let owner = Participant.agent("owner"), other = Participant.agent("other")
+        try await session.coordinator.withTurn(for: owner) {
+            let mine = try await session.navigate(to: site.url("/widgets"), as: owner).get()
+            #expect(mine.events.first { $0.kind == .navigation }?.cause == .agent("owner"))
+            let refused = await session.click("#check", as: other)
+            #expect(refused.error?.code == .notInControl)
+            #expect(refused.error?.heldBy == owner)
+            #expect(try await session.evaluate("1", as: system).get().value == 1)   // the library itself may act
+        }
+        // Waiting for control instead of failing:
+        let holder = Task { try await session.coordinator.withTurn(for: owner) { try await Task.sleep(for: .milliseconds(200)) } }
+        while await session.coordinator.holder != owner { await Task.yield() }
+        let waited = await session.evaluate("2", as: other, options: .init(waitForControl: .seconds(10)))
+        #expect(waited.value == 2)
+        try await holder.value
+        await session.coordinator.releaseControl(for: other)
+    }
+
+    @Test func twoAgentsTakingTurnsNeverInterleaveInThePage() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/sequence"), as: system).get()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in ["A", "B"] {
+                group.addTask {
+                    let agent = Participant.agent(name)
+                    for step in 1...4 {
+                        try await session.coordinator.withTurn(for: agent, timeout: .seconds(60)) {
+                            try await session.fill("#entry", "\(name)\(step)", as: agent).get()
+                            try await session.click("#record", as: agent).get()
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let actions = try #require(try await session.evaluate("window.actions", as: system).get().value)
+        guard case .array(let log) = actions else {
+            Issue.record("no page log")
+            return
+        }
+        let entries = log.compactMap(\.stringValue)
+        #expect(entries.count == 16)
+        // Each turn is a fill immediately followed by the click of the same value.
+        for pair in stride(from: 0, to: entries.count, by: 2) {
+            let fill = entries[pair], click = entries[pair + 1]
+            #expect(fill.hasPrefix("fill:") && click == "click:" + fill.dropFirst("fill:".count), "\(fill) then \(click)")
+        }
+        #expect(Set(entries.filter { $0.hasPrefix("click:") }).count == 8)
+    }
+}
+
+@Suite struct ProfileTests {
+    @Test func cookiesAndStorageSurviveARestart() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        let directory = NSTemporaryDirectory() + "shared-browser-profile-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = SharedBrowserSession.Options(id: "persistence")
+        options.profileDirectory = directory
+        let first = try await SharedBrowserSession.start(options)
+        if let pid = first.browserProcessID { registerForKillAtExit(pid) }
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+        try await first.navigate(to: site.url("/widgets"), as: system).get()
+        try await first.evaluate("document.cookie = 'remember=yes; max-age=3600; path=/'; localStorage.setItem('note', '42'); 0", as: system).get()
+        await first.close()
+
+        let second = try await SharedBrowserSession.start(options)
+        if let pid = second.browserProcessID { registerForKillAtExit(pid) }
+        try await second.navigate(to: site.url("/widgets"), as: system).get()
+        let kept = try await second.evaluate("[document.cookie, localStorage.getItem('note')]", as: system).get().value
+        #expect(kept == ["remember=yes", "42"])
+        await second.close()
+    }
+
+    @Test func aProfileInUseIsRefusedAtOnceAndAStaleLockIsNot() async throws {
+        let directory = NSTemporaryDirectory() + "shared-browser-lock-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = SharedBrowserSession.Options(id: "locked")
+        options.profileDirectory = directory
+        let holder = try await SharedBrowserSession.start(options)
+        if let pid = holder.browserProcessID { registerForKillAtExit(pid) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await SharedBrowserSession.start(options)
+            Issue.record("a second session on the same profile must fail")
+        } catch let error as SessionError {
+            #expect(error.code == .profileLocked)
+            #expect(error.message.contains(directory))
+        }
+        #expect(started.duration(to: clock.now) < .seconds(1))
+        await holder.close()
+
+        // A browser killed with its lock in place: SingletonLock points to a process that is gone.
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let hostname = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try? FileManager.default.removeItem(atPath: directory + "/SingletonLock")
+        try FileManager.default.createSymbolicLink(atPath: directory + "/SingletonLock", withDestinationPath: "\(hostname)-999999")
+        let again = try await SharedBrowserSession.start(options)
+        if let pid = again.browserProcessID { registerForKillAtExit(pid) }
+        #expect(try await again.evaluate("'works'", as: system).get().value == "works")
+        await again.close()
+    }
+}
+}
