@@ -8,6 +8,7 @@
 //   shared-browser-bench events                 events/s into the hub with 0, 1, 10, 100 subscribers;
 //                                               memory with a stalled subscriber after 10M events
 //   shared-browser-bench coordination           grant/release cycles/s: 1 agent, 50 contending
+//   shared-browser-bench actions    [--n 30]    fill + fill + click + navigation on the demo login
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -174,6 +175,8 @@ do {
         await benchEvents(n: options.n)
     case "coordination":
         try await benchCoordination(n: options.n)
+    case "actions":
+        try await benchActions(n: options.n, launch: launchOptions)
     case "attach", "roundtrip", "screenshot", "all":
         if options.command == "all" { try await benchLaunch(n: options.n ?? 10) }
         // With --endpoint, measure against a browser that runs already (the one other tools use).
@@ -190,11 +193,12 @@ do {
         }
         try await browser.close()
         if options.command == "all" {
+            try await benchActions(n: options.n, launch: launchOptions)
             await benchEvents(n: options.n)
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions or all\n".utf8))
         exit(2)
     }
 } catch {

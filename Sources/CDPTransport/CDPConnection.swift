@@ -35,7 +35,25 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         var eventsBefore: UInt64
     }
 
-    typealias Waiter = CheckedContinuation<Reply, any Error>
+    /// Who waits for a reply: a suspended task, or a promise awaited later (pipelined commands).
+    enum Waiter: Sendable {
+        case task(CheckedContinuation<Reply, any Error>)
+        case promise(ReplyPromise)
+
+        func resume(returning reply: Reply) {
+            switch self {
+            case .task(let continuation): continuation.resume(returning: reply)
+            case .promise(let promise): promise.fulfill(.success(reply))
+            }
+        }
+
+        func resume(throwing error: any Error) {
+            switch self {
+            case .task(let continuation): continuation.resume(throwing: error)
+            case .promise(let promise): promise.fulfill(.failure(error))
+            }
+        }
+    }
 
     struct State {
         var pending = PendingRequests<Waiter>()
@@ -184,10 +202,10 @@ public final class CDPConnection: Sendable, WebSocketHandler {
             return s.nextID
         }
         let reply: Reply = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Reply, any Error>) in
                 let rearm = state.withLock { s -> Bool? in
                     guard s.closed == nil else { return nil }
-                    _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: continuation))
+                    _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: .task(continuation)))
                     // The timer may fire early (for a command already answered): it then re-arms for
                     // the earliest live deadline. So it needs moving only when this deadline is earlier.
                     let rearm = s.armedDeadline.map { deadline < $0 } ?? true
@@ -221,6 +239,61 @@ public final class CDPConnection: Sendable, WebSocketHandler {
             }
         } onCancel: {
             cancel(id: id, method: method, sessionId: sessionId)
+        }
+        await waitUntilRouted(reply.eventsBefore)
+        return reply
+    }
+
+    /// Registers and sends a command without waiting: the reply is awaited later through the promise.
+    /// Commands dispatched one after another from one task reach the browser in that order.
+    func dispatch(method: String, params: some Encodable, session: CDPSession, timeout: Duration?) -> (id: Int, promise: ReplyPromise) {
+        let promise = ReplyPromise()
+        let sessionId = session.id
+        if let error = session.closedError {
+            promise.fulfill(.failure(error.about(method: method, sessionId: sessionId)))
+            return (0, promise)
+        }
+        if session.isCrashed, !Self.allowedWhileCrashed.contains(method) {
+            promise.fulfill(.failure(CDPError(.targetCrashed, "the target's renderer crashed; navigate or reload to recover",
+                                              method: method, sessionId: sessionId)))
+            return (0, promise)
+        }
+        let limit = timeout ?? options.defaultTimeout
+        let nanos = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds / 1_000_000_000))
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ nanos
+        let registered = state.withLock { s -> (id: Int, rearm: Bool)? in
+            guard s.closed == nil else { return nil }
+            s.nextID += 1
+            _ = s.pending.add(.init(id: s.nextID, method: method, sessionId: sessionId, deadline: deadline, waiter: .promise(promise)))
+            let rearm = s.armedDeadline.map { deadline < $0 } ?? true
+            if rearm { s.armedDeadline = deadline }
+            return (s.nextID, rearm)
+        }
+        guard let (id, rearm) = registered else {
+            let error = closedError ?? CDPError(.connectionClosed, "connection closed")
+            promise.fulfill(.failure(error.about(method: method, sessionId: sessionId)))
+            return (0, promise)
+        }
+        if rearm { timer.arm(at: deadline) }
+        do {
+            let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
+            guard let socket = socket.withLock({ $0 }) else { throw CDPError(.connectionClosed, "not connected") }
+            try socket.send(message)
+        } catch {
+            if let entry = state.withLock({ $0.pending.complete(id) }) {
+                let failure = error as? CDPError ?? closedError ?? CDPError(.connectionClosed, "cannot send: \(error)")
+                entry.waiter.resume(throwing: failure.about(method: method, sessionId: sessionId))
+            }
+        }
+        return (id, promise)
+    }
+
+    /// Waits for a dispatched command's reply (with the same event ordering as ``call``).
+    func awaitReply(_ dispatched: (id: Int, promise: ReplyPromise), method: String, sessionId: String) async throws -> Reply {
+        let reply = try await withTaskCancellationHandler {
+            try await dispatched.promise.value()
+        } onCancel: {
+            cancel(id: dispatched.id, method: method, sessionId: sessionId)
         }
         await waitUntilRouted(reply.eventsBefore)
         return reply
@@ -515,4 +588,29 @@ final class DeadlineTimer: @unchecked Sendable {
     }
 
     func cancel() { source.cancel() }
+}
+
+/// A reply that may arrive before anyone awaits it.
+final class ReplyPromise: Sendable {
+    private let state = LockedValue<(result: Result<CDPConnection.Reply, any Error>?, waiter: CheckedContinuation<CDPConnection.Reply, any Error>?)>((nil, nil))
+
+    func fulfill(_ result: Result<CDPConnection.Reply, any Error>) {
+        let waiter = state.withLock { s -> CheckedContinuation<CDPConnection.Reply, any Error>? in
+            guard s.result == nil else { return nil }
+            s.result = result
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> CDPConnection.Reply {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CDPConnection.Reply, any Error>) in
+            let ready = state.withLock { s -> Result<CDPConnection.Reply, any Error>? in
+                if s.result == nil { s.waiter = continuation }
+                return s.result
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }

@@ -60,6 +60,24 @@ public final class CDPSession: Sendable, CustomStringConvertible {
         return try connection.decodeReply(C.Response.self, from: reply, method: C.method, sessionId: id)
     }
 
+    /// Sends several commands back to back, in order, and waits for all the replies.
+    ///
+    /// The browser handles a session's commands in the order they arrive, so this behaves like
+    /// sending them one by one, without waiting a round trip between them (mouse down and up, a
+    /// series of key events). Fails with the first error, in command order.
+    /// - Throws: the errors of ``send(_:timeout:)``.
+    @discardableResult
+    public func send<C: CDPCommand>(inOrder commands: [C], timeout: Duration? = nil) async throws -> [C.Response] {
+        let dispatched = commands.map { connection.dispatch(method: C.method, params: $0, session: self, timeout: timeout) }
+        var responses: [C.Response] = []
+        responses.reserveCapacity(commands.count)
+        for handle in dispatched {
+            let reply = try await connection.awaitReply(handle, method: C.method, sessionId: id)
+            responses.append(try connection.decodeReply(C.Response.self, from: reply, method: C.method, sessionId: id))
+        }
+        return responses
+    }
+
     /// Sends any command by name, for methods not modelled as types.
     ///
     /// ```swift

@@ -106,12 +106,14 @@ enum Elements {
             || message.contains("Inspected target navigated or closed") || message.contains("context with specified id")
     }
 
+    /// Moves, presses and releases the left button, sent back to back (in order) and awaited together.
     static func click(_ tab: Tab, x: Double, y: Double, count: Int) async throws {
-        try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: x, y: y))
+        var events = [Input.DispatchMouseEvent(type: .mouseMoved, x: x, y: y)]
         for n in 1...max(1, count) {
-            try await tab.page.send(Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, button: .left, clickCount: n))
-            try await tab.page.send(Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: n))
+            events.append(Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, button: .left, clickCount: n))
+            events.append(Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: n))
         }
+        try await tab.page.send(inOrder: events)
     }
 
     /// Presses `key` (`Enter`, `a`, `Control+A`, `Shift+Tab`).

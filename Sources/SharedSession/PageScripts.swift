@@ -93,7 +93,11 @@ enum PageScripts {
             if (pointer || a.action === 'scroll') el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
             const r = el.getBoundingClientRect();
             const key = [r.x, r.y, r.width, r.height].join();
-            if (pointer && key !== lastBox) {
+            // Stable: the same box one frame later. With no animation or transition running in the
+            // document, nothing moves between frames unless a script moves it each frame, so the box
+            // measured now is taken as stable without waiting for a frame.
+            const still = lastBox === null && document.getAnimations().length === 0;
+            if (pointer && key !== lastBox && !still) {
               lastBox = key;
               last = 'not stable';
             } else {

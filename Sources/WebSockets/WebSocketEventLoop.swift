@@ -319,6 +319,10 @@ public final class WebSocketEventLoop: @unchecked Sendable {
                 let fd = Glibc.accept(listener.fd, nil, nil)
                 if fd >= 0 {
                     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    // Headers and body go out as separate writes; without this, Nagle's algorithm holds
+                    // the body back until the peer's delayed ACK (40 ms per response).
+                    var on: Int32 = 1
+                    setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
                     enqueue { $0.adoptions.append((server, fd)) }
                 } else if errno != EINTR && errno != ECONNABORTED {
                     break   // shut down by stop()

@@ -201,4 +201,27 @@ import WebSockets
         try peer.send(#"{"id":\#(command.id),"result":{}}"#)
         _ = try await next.value
     }
+
+    @Test func commandsSentInOrderGoOutBackToBackAndFailWithTheFirstError() async throws {
+        let (peer, connection) = try await FakePeer.connected()
+        defer { Task { await connection.close(); await peer.stop() } }
+        let session = connection.browserSession
+        let commands = (1...5).map { Target.ActivateTarget(targetId: "T\($0)") }
+        let batch = Task { try await session.send(inOrder: commands) }
+        // All five arrive before any reply is sent: nothing waited for a round trip.
+        var received: [FakePeer.Command] = []
+        for _ in 0..<5 { received.append(try await peer.nextCommand()) }
+        #expect(received.map(\.id) == received.map(\.id).sorted())
+        for command in received.reversed() { try peer.send(#"{"id":\#(command.id),"result":{}}"#) }
+        #expect(try await batch.value.count == 5)
+
+        let failing = Task { try await session.send(inOrder: [Target.ActivateTarget(targetId: "A"), Target.ActivateTarget(targetId: "B")]) }
+        let first = try await peer.nextCommand(), second = try await peer.nextCommand()
+        try peer.send(#"{"id":\#(second.id),"result":{}}"#)
+        try peer.send(#"{"id":\#(first.id),"error":{"code":-32000,"message":"No target with given id found"}}"#)
+        let error = await cdpError { _ = try await failing.value }
+        #expect(error?.code == .protocolError)
+        #expect(error?.message.contains("No target") == true)
+        #expect(connection.outstandingCommands.isEmpty)
+    }
 }
