@@ -21,7 +21,7 @@ import WebSockets
 public actor SharedBrowserSession {
     /// What to do with JavaScript dialogs (`alert`, `confirm`, `prompt`, `beforeunload`).
     public enum DialogPolicy: Sendable, Hashable {
-        /// Report them and leave them for a person (or ``SharedBrowserSession/handleDialog(accept:promptText:as:)``).
+        /// Report them and leave them for a person (or ``SharedBrowserSession/handleDialog(accept:promptText:as:options:)``).
         /// Other actions in that tab fail with ``SessionError/Code/dialogOpen`` meanwhile.
         case leaveOpen
         /// Dismiss them after the delay.
