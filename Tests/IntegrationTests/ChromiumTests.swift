@@ -189,7 +189,11 @@ extension Chromium {
     }
 
     @Test func aMultiMegabyteScreenshotArrivesWhole() async throws {
-        let (browser, page) = try await TestBrowser.page()
+        // A window of its own: a tab behind another one in its window is not painted, and cannot be
+        // captured.
+        let browser = try await TestBrowser.shared.get()
+        let page = try await browser.newPage(newWindow: true)
+        _ = try await page.send(Page.Enable())
         defer { Task { try? await browser.closePage(page) } }
         _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1920, height: 1080, deviceScaleFactor: 1, mobile: false))
         try await load(page, """

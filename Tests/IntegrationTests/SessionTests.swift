@@ -354,6 +354,39 @@ extension Chromium {
     }
 }
 
+@Suite struct PolicyTests {
+    @Test func anAutoDismissPolicyAnswersDialogsByItself() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        var options = SharedBrowserSession.Options(id: "dismissing")
+        options.persistentProfile = false
+        options.dialogPolicy = .dismiss(after: .milliseconds(50))
+        let session = try await SharedBrowserSession.start(options)
+        if let pid = session.browserProcessID { registerForKillAtExit(pid) }
+        try await session.navigate(to: site.url("/dialogs"), as: system).get()
+        let closed = session.events.subscribe(kinds: [.dialogClosed])
+        let clicked = await session.click("#confirm", as: system)
+        #expect(clicked.dialog?.type == "confirm")
+        let dismissed = await firstEvent(closed, .dialogClosed)
+        if case .dialog(let info)? = dismissed?.payload { #expect(info.accepted == false) }
+        #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "cancelled")
+        #expect(session.state.openDialog == nil)
+        await session.close()
+    }
+
+    @Test func stateUpdatesFollowNavigationsAndErrors() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let updates = session.stateUpdates()
+        try await session.navigate(to: site.url("/console"), as: system).get()
+        var sawLoaded = false, sawError = false
+        for await state in updates {
+            if state.url == site.url("/console"), !state.loading, state.title == "Console" { sawLoaded = true }
+            if state.lastError == "an error happened" { sawError = true }
+            if sawLoaded && sawError { break }
+        }
+        #expect(sawLoaded && sawError)
+    }
+}
+
 @Suite struct ProfileTests {
     @Test func cookiesAndStorageSurviveARestart() async throws {
         let (_, site) = try await TestSession.shared.get()
