@@ -189,53 +189,21 @@ public final class CDPConnection: Sendable, WebSocketHandler {
 
     func call(method: String, params: some Encodable, session: CDPSession, timeout: Duration?) async throws -> Reply {
         let sessionId = session.id
-        if let error = session.closedError { throw error.about(method: method, sessionId: sessionId) }
-        if session.isCrashed, !Self.allowedWhileCrashed.contains(method) {
-            throw CDPError(.targetCrashed, "the target's renderer crashed; navigate or reload to recover",
-                           method: method, sessionId: sessionId)
-        }
-        let limit = timeout ?? options.defaultTimeout
-        let nanos = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds / 1_000_000_000))
-        let deadline = DispatchTime.now().uptimeNanoseconds &+ nanos
+        if let error = refusal(method: method, session: session) { throw error }
+        let deadline = deadline(after: timeout)
         let id = state.withLock { s -> Int in
             s.nextID += 1
             return s.nextID
         }
         let reply: Reply = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Reply, any Error>) in
-                let rearm = state.withLock { s -> Bool? in
-                    guard s.closed == nil else { return nil }
-                    _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: .task(continuation)))
-                    // The timer may fire early (for a command already answered): it then re-arms for
-                    // the earliest live deadline. So it needs moving only when this deadline is earlier.
-                    let rearm = s.armedDeadline.map { deadline < $0 } ?? true
-                    if rearm { s.armedDeadline = deadline }
-                    return rearm
-                }
-                guard let rearm else {
-                    let error = closedError ?? CDPError(.connectionClosed, "connection closed")
-                    continuation.resume(throwing: error.about(method: method, sessionId: sessionId))
-                    return
-                }
-                if rearm { timer.arm(at: deadline) }
+                guard register(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: .task(continuation)) else { return }
                 // Cancelled before the command was registered: the cancellation handler found nothing.
                 if Task.isCancelled {
                     cancel(id: id, method: method, sessionId: sessionId)
                     return
                 }
-                do {
-                    let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
-                    guard let socket = socket.withLock({ $0 }) else {
-                        throw CDPError(.connectionClosed, "not connected")
-                    }
-                    try socket.send(message)
-                } catch {
-                    if let entry = state.withLock({ $0.pending.complete(id) }) {
-                        let failure = error as? CDPError ?? closedError
-                            ?? CDPError(.connectionClosed, "cannot send: \(error)")
-                        entry.waiter.resume(throwing: failure.about(method: method, sessionId: sessionId))
-                    }
-                }
+                transmit(id: id, method: method, params: params, sessionId: sessionId)
             }
         } onCancel: {
             cancel(id: id, method: method, sessionId: sessionId)
@@ -244,37 +212,45 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         return reply
     }
 
-    /// Registers and sends a command without waiting: the reply is awaited later through the promise.
-    /// Commands dispatched one after another from one task reach the browser in that order.
-    func dispatch(method: String, params: some Encodable, session: CDPSession, timeout: Duration?) -> (id: Int, promise: ReplyPromise) {
-        let promise = ReplyPromise()
-        let sessionId = session.id
-        if let error = session.closedError {
-            promise.fulfill(.failure(error.about(method: method, sessionId: sessionId)))
-            return (0, promise)
-        }
+    /// Why a command for `session` cannot be sent now, if it cannot.
+    private func refusal(method: String, session: CDPSession) -> CDPError? {
+        if let error = session.closedError { return error.about(method: method, sessionId: session.id) }
         if session.isCrashed, !Self.allowedWhileCrashed.contains(method) {
-            promise.fulfill(.failure(CDPError(.targetCrashed, "the target's renderer crashed; navigate or reload to recover",
-                                              method: method, sessionId: sessionId)))
-            return (0, promise)
+            return CDPError(.targetCrashed, "the target's renderer crashed; navigate or reload to recover",
+                            method: method, sessionId: session.id)
         }
+        return nil
+    }
+
+    private func deadline(after timeout: Duration?) -> UInt64 {
         let limit = timeout ?? options.defaultTimeout
         let nanos = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds / 1_000_000_000))
-        let deadline = DispatchTime.now().uptimeNanoseconds &+ nanos
-        let registered = state.withLock { s -> (id: Int, rearm: Bool)? in
+        return DispatchTime.now().uptimeNanoseconds &+ nanos
+    }
+
+    /// Adds a command to the pending registry and arms the deadline timer if needed. When the
+    /// connection is closed, fails `waiter` instead and returns false.
+    private func register(id: Int, method: String, sessionId: String, deadline: UInt64, waiter: Waiter) -> Bool {
+        let rearm = state.withLock { s -> Bool? in
             guard s.closed == nil else { return nil }
-            s.nextID += 1
-            _ = s.pending.add(.init(id: s.nextID, method: method, sessionId: sessionId, deadline: deadline, waiter: .promise(promise)))
+            _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: waiter))
+            // The timer may fire early (for a command already answered): it then re-arms for the
+            // earliest live deadline. So it needs moving only when this deadline is earlier.
             let rearm = s.armedDeadline.map { deadline < $0 } ?? true
             if rearm { s.armedDeadline = deadline }
-            return (s.nextID, rearm)
+            return rearm
         }
-        guard let (id, rearm) = registered else {
+        guard let rearm else {
             let error = closedError ?? CDPError(.connectionClosed, "connection closed")
-            promise.fulfill(.failure(error.about(method: method, sessionId: sessionId)))
-            return (0, promise)
+            waiter.resume(throwing: error.about(method: method, sessionId: sessionId))
+            return false
         }
         if rearm { timer.arm(at: deadline) }
+        return true
+    }
+
+    /// Encodes and queues a registered command; on failure, fails its waiter.
+    private func transmit(id: Int, method: String, params: some Encodable, sessionId: String) {
         do {
             let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
             guard let socket = socket.withLock({ $0 }) else { throw CDPError(.connectionClosed, "not connected") }
@@ -285,25 +261,6 @@ public final class CDPConnection: Sendable, WebSocketHandler {
                 entry.waiter.resume(throwing: failure.about(method: method, sessionId: sessionId))
             }
         }
-        return (id, promise)
-    }
-
-    /// Waits for a dispatched command's reply (with the same event ordering as ``call``).
-    func awaitReply(_ dispatched: (id: Int, promise: ReplyPromise), method: String, sessionId: String) async throws -> Reply {
-        let reply = try await withTaskCancellationHandler {
-            try await dispatched.promise.value()
-        } onCancel: {
-            cancel(id: dispatched.id, method: method, sessionId: sessionId)
-        }
-        await waitUntilRouted(reply.eventsBefore)
-        return reply
-    }
-
-    /// Fails a pending command because its task was cancelled; its reply, if one comes, is dropped.
-    private func cancel(id: Int, method: String, sessionId: String) {
-        guard let entry = state.withLock({ $0.pending.complete(id) }) else { return }
-        entry.waiter.resume(throwing: CDPError(.cancelled, "the task awaiting \(method) was cancelled",
-                                               method: method, sessionId: sessionId))
     }
 
     /// Commands a crashed target still accepts (they recover or close it).
@@ -383,6 +340,42 @@ public final class CDPConnection: Sendable, WebSocketHandler {
                 .timeout, "no reply to \(entry.method) (id \(entry.id)) before its deadline",
                 method: entry.method, sessionId: entry.sessionId))
         }
+    }
+
+    /// Registers and sends a command without waiting: the reply is awaited later through the promise.
+    /// Commands dispatched one after another from one task reach the browser in that order.
+    func dispatch(method: String, params: some Encodable, session: CDPSession, timeout: Duration?) -> (id: Int, promise: ReplyPromise) {
+        let promise = ReplyPromise()
+        if let error = refusal(method: method, session: session) {
+            promise.fulfill(.failure(error))
+            return (0, promise)
+        }
+        let id = state.withLock { s -> Int in
+            s.nextID += 1
+            return s.nextID
+        }
+        if register(id: id, method: method, sessionId: session.id, deadline: deadline(after: timeout), waiter: .promise(promise)) {
+            transmit(id: id, method: method, params: params, sessionId: session.id)
+        }
+        return (id, promise)
+    }
+
+    /// Waits for a dispatched command's reply (with the same event ordering as ``call``).
+    func awaitReply(_ dispatched: (id: Int, promise: ReplyPromise), method: String, sessionId: String) async throws -> Reply {
+        let reply = try await withTaskCancellationHandler {
+            try await dispatched.promise.value()
+        } onCancel: {
+            cancel(id: dispatched.id, method: method, sessionId: sessionId)
+        }
+        await waitUntilRouted(reply.eventsBefore)
+        return reply
+    }
+
+    /// Fails a pending command because its task was cancelled; its reply, if one comes, is dropped.
+    private func cancel(id: Int, method: String, sessionId: String) {
+        guard let entry = state.withLock({ $0.pending.complete(id) }) else { return }
+        entry.waiter.resume(throwing: CDPError(.cancelled, "the task awaiting \(method) was cancelled",
+                                               method: method, sessionId: sessionId))
     }
 
     // MARK: Receiving (service thread)

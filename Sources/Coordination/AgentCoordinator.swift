@@ -140,14 +140,7 @@ public actor AgentCoordinator {
         _ body: () async throws -> sending T
     ) async throws -> sending T {
         try await requestControl(for: participant, timeout: timeout)
-        do {
-            let result = try await body()
-            await releaseControl(for: participant)
-            return result
-        } catch {
-            await releaseControl(for: participant)
-            throw error
-        }
+        return try await runReleasing(participant, body)
     }
 
     /// The simple form of a turn: takes control only if it is free and runs `body`, else throws.
@@ -159,6 +152,14 @@ public actor AgentCoordinator {
         guard await tryRequestControl(for: participant) else {
             throw CoordinationError.notInControl(participant, heldBy: await holder)
         }
+        return try await runReleasing(participant, body)
+    }
+
+    /// Runs `body` and gives up `participant`'s control afterwards, whether it returns or throws.
+    private func runReleasing<T>(
+        _ participant: Participant, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> sending T
+    ) async throws -> sending T {
         do {
             let result = try await body()
             await releaseControl(for: participant)

@@ -27,20 +27,11 @@ actor TestSession {
 /// Waits for the first hub event of `kind` that `predicate` accepts.
 func firstEvent(_ subscription: EventSubscription, _ kind: BrowserEvent.Kind, within timeout: Duration = .seconds(10),
                 where predicate: @escaping @Sendable (BrowserEvent) -> Bool = { _ in true }) async -> BrowserEvent? {
-    await withTaskGroup(of: BrowserEvent?.self) { group in
-        group.addTask {
-            for await element in subscription {
-                if let event = element.event, event.kind == kind, predicate(event) { return event }
-            }
-            return nil
+    await within(timeout) {
+        for await element in subscription {
+            if let event = element.event, event.kind == kind, predicate(event) { return event }
         }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+        return nil
     }
 }
 

@@ -19,21 +19,26 @@ public func cdpError(
     }
 }
 
+/// Runs `operation`, giving up after `timeout`: its result, or nil when time ran out first.
+public func within<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T?) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await operation() }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
 extension AsyncStream where Element: Sendable {
     /// The next element, or nil if the stream ends or `timeout` passes first.
     public func next(within timeout: Duration) async -> Element? {
-        await withTaskGroup(of: Element?.self) { group in
-            group.addTask {
-                var iterator = self.makeAsyncIterator()
-                return await iterator.next()
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        await within(timeout) {
+            var iterator = self.makeAsyncIterator()
+            return await iterator.next()
         }
     }
 }
