@@ -72,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

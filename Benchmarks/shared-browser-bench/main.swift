@@ -9,6 +9,7 @@
 //                                               memory with a stalled subscriber after 10M events
 //   shared-browser-bench coordination           grant/release cycles/s: 1 agent, 50 contending
 //   shared-browser-bench actions    [--n 30]    fill + fill + click + navigation on the demo login
+//   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -23,6 +24,8 @@ struct Options {
     var chromeArguments: [String] = []
     var endpoint: String?
     var unlimitedFrameRate = false
+    var directory: String?
+    var perPage = false
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()
@@ -34,6 +37,8 @@ struct Options {
             case "--chrome-arg": rest.popFirst().map { chromeArguments.append($0) }
             case "--endpoint": endpoint = rest.popFirst()
             case "--unlimited-frame-rate": unlimitedFrameRate = true
+            case "--per-page": perPage = true
+            case let path where !path.hasPrefix("--") && command == "extract" && directory == nil: directory = path
             default:
                 FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
                 exit(2)
@@ -163,6 +168,9 @@ var launchOptions: CDPBrowser.LaunchOptions {
     launch.unlimitedFrameRate = options.unlimitedFrameRate
     return launch
 }
+let corpusDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/corpus/pages").path
 let corpusPage = options.page ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/corpus/pages/wikipedia-2.html").path
@@ -177,6 +185,8 @@ do {
         try await benchCoordination(n: options.n)
     case "actions":
         try await benchActions(n: options.n, launch: launchOptions)
+    case "extract":
+        try benchExtract(directory: options.directory ?? corpusDirectory, rounds: options.n, perPage: options.perPage)
     case "attach", "roundtrip", "screenshot", "all":
         if options.command == "all" { try await benchLaunch(n: options.n ?? 10) }
         // With --endpoint, measure against a browser that runs already (the one other tools use).
@@ -194,11 +204,12 @@ do {
         try await browser.close()
         if options.command == "all" {
             try await benchActions(n: options.n, launch: launchOptions)
+            try benchExtract(directory: corpusDirectory, rounds: options.n, perPage: false)
             await benchEvents(n: options.n)
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, extract or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -5,6 +5,8 @@
 #include <libxml/HTMLtree.h>
 #include <libxml/tree.h>
 #include <libxml/parser.h>
+#include <libxml/uri.h>
+#include <libxml/dict.h>
 
 /// `xmlFree` is a macro over a thread-local function pointer; Swift cannot call it.
 static inline void cxml_free(void *p) { xmlFree(p); }

@@ -1,0 +1,74 @@
+/// What an agent needs to know about a page, extracted from its HTML.
+///
+/// URLs are absolute (resolved against the document's `<base>` and URL); texts have their
+/// whitespace collapsed; password values are never included.
+public struct PageContent: Sendable, Hashable, Codable {
+    public var title: String
+    public var meta: Meta
+    public var headings: [Heading]
+    public var links: [Link]
+    public var forms: [Form]
+    public var images: [Image]
+    /// The visible text: of `<main>` or `<article>` when the page has one with text, else of the
+    /// body without navigation, header, footer and aside; script and style are never text.
+    /// Blocks are separated by newlines.
+    public var mainText: String
+
+    public struct Meta: Sendable, Hashable, Codable {
+        public var description: String?
+        public var canonical: String?
+        /// The `lang` of `<html>`.
+        public var language: String?
+        /// `og:*` properties, by name without the prefix (`title`, `image`, ...).
+        public var openGraph: [String: String] = [:]
+    }
+
+    public struct Heading: Sendable, Hashable, Codable {
+        /// 1 to 6.
+        public var level: Int
+        public var text: String
+    }
+
+    public struct Link: Sendable, Hashable, Codable {
+        /// Absolute when the `href` could be resolved, else as written.
+        public var url: String
+        public var text: String
+        public var rel: String?
+    }
+
+    public struct Form: Sendable, Hashable, Codable {
+        /// Absolute; the document's URL when the form has no `action`.
+        public var action: String?
+        /// `GET` or `POST` (upper case).
+        public var method: String
+        public var fields: [Field]
+    }
+
+    public struct Field: Sendable, Hashable, Codable {
+        /// `input`, `select`, `textarea` or `button`.
+        public var element: String
+        public var name: String?
+        /// The input type (`text`, `password`, `checkbox`, ...), `select`, `textarea`, or the button type.
+        public var type: String
+        /// From `<label for>`, a wrapping `<label>`, `aria-label` or `placeholder`, in that order.
+        public var label: String?
+        public var required: Bool
+        /// The current value; nil for passwords, always.
+        public var value: String?
+        /// For a `<select>`: its options.
+        public var options: [Option]
+        /// The element's `id`, if any.
+        public var id: String?
+    }
+
+    public struct Option: Sendable, Hashable, Codable {
+        public var value: String
+        public var label: String
+        public var selected: Bool
+    }
+
+    public struct Image: Sendable, Hashable, Codable {
+        public var src: String
+        public var alt: String?
+    }
+}
