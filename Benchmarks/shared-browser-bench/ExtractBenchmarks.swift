@@ -38,3 +38,24 @@ func benchExtract(directory: String, rounds: Int?, perPage: Bool) throws {
         }
     }
 }
+
+/// Writes each page's extracted text (main text, headings and link texts: what agents are given) to
+/// `output`, and prints the estimated token count per page, for `Benchmarks/peers/token_error.py`.
+func benchTokens(directory: String, output: String) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+    let counter = EstimatedTokenCounter()
+    for name in try fm.contentsOfDirectory(atPath: directory).filter({ $0.hasSuffix(".html") }).sorted() {
+        let html = String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)), as: UTF8.self)
+        let content = try HTMLDocument.extract(html: html, url: "https://example.test/")
+        let text = ([content.title] + content.headings.map(\.text) + [content.mainText] + content.links.map(\.text))
+            .joined(separator: "\n")
+        try text.write(toFile: output + "/" + name + ".txt", atomically: true, encoding: .utf8)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let estimate = counter.count(text)
+        let elapsed = start.duration(to: clock.now)
+        emit(["bench": "tokens", "page": name, "chars": text.count, "estimated": estimate,
+              "estimate_us": (seconds(elapsed) * 1e7).rounded() / 10])
+    }
+}
