@@ -2,7 +2,7 @@
 # Both install what is missing first (Chromium, libwebsockets-dev, libxml2-dev) with apt-get.
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench tsan clean
+.PHONY: deps build test demo bench tsan fuzz clean
 
 deps:
 	@bash Scripts/install-deps.sh
@@ -26,5 +26,16 @@ bench: deps
 tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
+# Fuzzes the HTML extractor with libFuzzer + AddressSanitizer, seeded with the corpus pages.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	mkdir -p .build-fuzz/corpus
+	cp ../shared/corpus/pages/*.html .build-fuzz/corpus/ 2>/dev/null || true
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -DFUZZING -module-name ExtractFuzz \
+		-I Sources/CLibXML2 $$(pkg-config --cflags-only-I libxml-2.0 | sed 's/-I/-Xcc -I/g') \
+		Sources/ContentExtraction/*.swift Sources/extract-fuzzer/ExtractFuzzer.swift \
+		-lxml2 -o .build-fuzz/extract-fuzzer
+	.build-fuzz/extract-fuzzer .build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -rss_limit_mb=4096
+
 clean:
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan .build-fuzz

@@ -70,6 +70,7 @@ let package = Package(
             path: "Examples/TwoAgents",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
             dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction"],
