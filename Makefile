@@ -30,7 +30,7 @@ tsan: deps
 FUZZ_SECONDS ?= 600
 fuzz: deps
 	mkdir -p .build-fuzz/corpus
-	cp ../shared/corpus/pages/*.html .build-fuzz/corpus/ 2>/dev/null || true
+	cp ../shared/corpus/pages/*.html Tests/FuzzRegressions/* .build-fuzz/corpus/ 2>/dev/null || true
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -DFUZZING -module-name ExtractFuzz \
 		-I Sources/CLibXML2 $$(pkg-config --cflags-only-I libxml-2.0 | sed 's/-I/-Xcc -I/g') \
 		Sources/ContentExtraction/*.swift Sources/extract-fuzzer/ExtractFuzzer.swift \

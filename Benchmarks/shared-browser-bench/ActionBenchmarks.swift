@@ -1,6 +1,7 @@
 import DemoSite
 import Foundation
 import SharedSession
+import ContentExtraction
 
 /// fill username + fill password + click submit + wait for the navigation, on the demo login page,
 /// through the shared session (auto-wait, control checks and event capture all on).
@@ -32,4 +33,34 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     let stats = Stats(samples)
     emit(["bench": "actions", "n": rounds, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99),
           "steps": "fill+fill+click+wait for navigation"])
+}
+
+/// Accessibility snapshot size and time on corpus pages (loaded from disk), with the texts written to
+/// `output` for `Benchmarks/peers/snapshot_tokens.py`, which counts them with a real tokenizer next to
+/// Playwright's `aria_snapshot` of the same pages.
+func benchSnapshot(directory: String, pages: [String], output: String, launch: CDPBrowser.LaunchOptions) async throws {
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    var options = SharedBrowserSession.Options(id: "bench-snapshot")
+    options.persistentProfile = false
+    options.launch = launch
+    options.allowedURLSchemes.insert("file")
+    let session = try await SharedBrowserSession.start(options)
+    let system = Participant.system
+    let counter = EstimatedTokenCounter()
+    for page in pages {
+        try await session.navigate(to: "file://" + directory + "/" + page, as: system, options: .init(timeout: .seconds(60))).get()
+        var best = Duration.seconds(1000)
+        var snapshot: AccessibilitySnapshot?
+        for _ in 0..<5 {
+            let result = try await session.snapshot(as: system).get()
+            best = min(best, result.duration)
+            snapshot = result.snapshot
+        }
+        guard let snapshot else { continue }
+        try snapshot.text.write(toFile: output + "/" + page + ".snapshot.txt", atomically: true, encoding: .utf8)
+        emit(["bench": "snapshot", "page": page, "n": 5, "median_ms": (seconds(best) * 1e6).rounded() / 1000,
+              "estimated_tokens": counter.count(snapshot.text), "refs": snapshot.refs.count,
+              "lines": snapshot.text.split(separator: "\n").count])
+    }
+    await session.close()
 }

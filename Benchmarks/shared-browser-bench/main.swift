@@ -11,6 +11,7 @@
 //   shared-browser-bench actions    [--n 30]    fill + fill + click + navigation on the demo login
 //   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
+//   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -39,7 +40,7 @@ struct Options {
             case "--endpoint": endpoint = rest.popFirst()
             case "--unlimited-frame-rate": unlimitedFrameRate = true
             case "--per-page": perPage = true
-            case let path where !path.hasPrefix("--") && (command == "extract" || command == "tokens") && directory == nil: directory = path
+            case let path where !path.hasPrefix("--") && (command == "extract" || command == "tokens" || command == "snapshot") && directory == nil: directory = path
             default:
                 FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
                 exit(2)
@@ -188,6 +189,10 @@ do {
         try await benchActions(n: options.n, launch: launchOptions)
     case "tokens":
         try benchTokens(directory: options.directory ?? corpusDirectory, output: options.page ?? NSTemporaryDirectory() + "shared-browser-texts")
+    case "snapshot":
+        try await benchSnapshot(directory: options.directory ?? corpusDirectory,
+                                pages: ["ars-1.html", "medium-1.html", "nytimes-1.html", "wikipedia-2.html", "wikipedia-4.html"],
+                                output: options.page ?? NSTemporaryDirectory() + "shared-browser-snapshots", launch: launchOptions)
     case "extract":
         try benchExtract(directory: options.directory ?? corpusDirectory, rounds: options.n, perPage: options.perPage)
     case "attach", "roundtrip", "screenshot", "all":

@@ -124,7 +124,8 @@ private enum Tag: Equatable {
         case UInt8(ascii: "f"):
             self = eq("form") ? .form : eq("footer") ? .chrome : eq("figure") || eq("figcaption") || eq("fieldset") ? .block : .other
         case UInt8(ascii: "h"):
-            if p[2] == 0, p[1] >= UInt8(ascii: "1"), p[1] <= UInt8(ascii: "6") {
+            // p[1] first: for the name "h", p[1] is the terminator and p[2] lies past it.
+            if p[1] >= UInt8(ascii: "1"), p[1] <= UInt8(ascii: "6"), p[2] == 0 {
                 self = .heading(Int(p[1] - UInt8(ascii: "0")))
             } else {
                 self = eq("header") ? .chrome : eq("hr") ? .block : .other

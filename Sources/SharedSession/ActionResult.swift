@@ -1,6 +1,7 @@
 public import CDPTransport
 public import Coordination
 public import EventBuffer
+public import ContentExtraction
 public import Foundation
 
 /// What an action did: whether it succeeded (or the typed error), where the tab is now, how long it
@@ -31,6 +32,8 @@ public struct ActionResult: Sendable {
     public var value: JSONValue?
     /// For `screenshot`: the image.
     public var data: Data?
+    /// For `snapshot`: the accessibility snapshot with its refs.
+    public var snapshot: AccessibilitySnapshot?
 
     public var succeeded: Bool { error == nil }
 

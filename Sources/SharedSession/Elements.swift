@@ -1,5 +1,6 @@
 import CDPTransport
 import Foundation
+import WebSockets
 
 /// Finding elements and sending input to them.
 enum Elements {
@@ -30,16 +31,29 @@ enum Elements {
     /// Resolves `target` in the page and waits until `action` can use it.
     static func locate(_ tab: Tab, _ target: ElementTarget, action: String, values: [String] = [],
                        deadline: ContinuousClock.Instant) async throws -> (x: Double, y: Double, checked: Bool, done: Bool) {
-        guard target.kind != .ref else {
-            throw SessionError(.staleReference, "element refs come from accessibility snapshots; take a snapshot first (\(target))",
-                               selector: target.description)
-        }
         let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: action,
                                           timeoutMs: 0, values: values)
-        let located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
-            var timed = request
-            timed.timeoutMs = remaining
-            return PageScripts.locate(timed)
+        let located: Located
+        if target.kind == .ref {
+            let objectId = try await resolve(ref: target.value, in: tab)
+            located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
+                var timed = request
+                timed.timeoutMs = remaining
+                let reply = try await tab.page.send(Runtime.CallFunctionOn(
+                    functionDeclaration: PageScripts.locatorOnElement, objectId: objectId,
+                    arguments: [Runtime.CallArgument(value: try JSONValue(encoding: timed))],
+                    returnByValue: true, awaitPromise: true), timeout: Navigation.remaining(deadline) + .seconds(2))
+                return (reply.result.value, reply.exceptionDetails)
+            }
+        } else {
+            located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
+                var timed = request
+                timed.timeoutMs = remaining
+                let reply = try await tab.page.send(
+                    Runtime.Evaluate(expression: PageScripts.locate(timed), returnByValue: true, awaitPromise: true),
+                    timeout: Navigation.remaining(deadline) + .seconds(2))
+                return (reply.result.value, reply.exceptionDetails)
+            }
         }
         if let error = located.error {
             switch error {
@@ -47,6 +61,9 @@ enum Elements {
                 throw SessionError(.invalidSelector, "invalid selector \(target): \(located.message ?? "")", selector: target.description)
             case "optionNotFound":
                 throw SessionError(.optionNotFound, "\(target): \(located.message ?? "")", selector: target.description)
+            case "detached":
+                throw SessionError(.staleReference, "the element of \(target) is no longer in the page; take a new snapshot",
+                                   selector: target.description)
             case "notApplicable":
                 throw SessionError(.notApplicable, located.message ?? "\(action) does not apply to \(target)", selector: target.description)
             default:
@@ -65,29 +82,53 @@ enum Elements {
         }
     }
 
+    /// The DOM object of a snapshot ref (`e12@3`), after checking it belongs to the current document.
+    static func resolve(ref: String, in tab: Tab) async throws -> String {
+        let (backend, generation, current) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation) }
+        let parts = ref.split(separator: "@")
+        guard parts.count == 2, let stamped = Int(parts[1]) else {
+            throw SessionError(.invalidSelector, "\"\(ref)\" is not a ref (refs look like e12@3)", selector: "ref=" + ref)
+        }
+        guard stamped == current else {
+            throw SessionError(.staleReference, "ref \(ref) is from an earlier page (the tab is on document \(current)); take a new snapshot",
+                               selector: "ref=" + ref)
+        }
+        guard let backend, generation == current else {
+            throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page; take a new snapshot", selector: "ref=" + ref)
+        }
+        do {
+            let resolved = try await tab.page.send(DOM.ResolveNode(backendNodeId: backend))
+            guard let objectId = resolved.object.objectId else { throw SessionError(.staleReference, "ref \(ref) resolves to nothing") }
+            return objectId
+        } catch let error as CDPError where error.code == .protocolError {
+            throw SessionError(.staleReference, "the element of ref \(ref) is no longer in the page: \(error.message)", selector: "ref=" + ref)
+        }
+    }
+
     /// Runs a polling page script until it reports, retrying when a navigation replaces the document.
     @discardableResult
-    static func evaluateUntil(_ tab: Tab, deadline: ContinuousClock.Instant, describing what: String,
-                              script: (Double) -> String) async throws -> Located {
+    static func evaluateUntil(
+        _ tab: Tab, deadline: ContinuousClock.Instant, describing what: String,
+        run: (Double) async throws -> (JSONValue?, Runtime.ExceptionDetails?)
+    ) async throws -> Located {
         while true {
             let remaining = Navigation.remaining(deadline)
             if remaining <= .zero {
                 throw SessionError(.timeout, "waiting for \(what): timed out", selector: what)
             }
-            let reply: Runtime.Evaluate.Response
+            let value: JSONValue?
+            let exception: Runtime.ExceptionDetails?
             do {
-                reply = try await tab.page.send(
-                    Runtime.Evaluate(expression: script(Navigation.milliseconds(remaining)), returnByValue: true, awaitPromise: true),
-                    timeout: remaining + .seconds(2))
+                (value, exception) = try await run(Navigation.milliseconds(remaining))
             } catch let error as CDPError where error.code == .protocolError && Self.isContextGone(error.message) {
                 continue   // the document changed under us: look again in the new one
             }
-            if let details = reply.exceptionDetails {
+            if let details = exception {
                 let text = details.exception?.description ?? details.text
                 if Self.isContextGone(text) { continue }
                 throw SessionError(.evaluationFailed, "the element lookup failed: \(text)", selector: what)
             }
-            guard let value = reply.result.value else {
+            guard let value else {
                 throw SessionError(.protocolError, "the element lookup returned nothing", selector: what)
             }
             return try value.decode(as: Located.self)
@@ -95,7 +136,11 @@ enum Elements {
     }
 
     static func evaluateUntil(_ tab: Tab, _ script: String, deadline: ContinuousClock.Instant, describing what: String) async throws {
-        let located = try await evaluateUntil(tab, deadline: deadline, describing: what) { _ in script }
+        let located = try await evaluateUntil(tab, deadline: deadline, describing: what) { _ in
+            let reply = try await tab.page.send(Runtime.Evaluate(expression: script, returnByValue: true, awaitPromise: true),
+                                                timeout: Navigation.remaining(deadline) + .seconds(2))
+            return (reply.result.value, reply.exceptionDetails)
+        }
         if located.error != nil {
             throw SessionError(.timeout, "waiting for \(what): \(located.state ?? "timed out")", selector: what)
         }

@@ -22,12 +22,16 @@ enum PageScripts {
         return "(\(locator))(\(argument))"
     }
 
+    /// The locator run on an element itself (a snapshot ref): `this` is the element.
+    static let locatorOnElement = "async function(a) { return await (\(locator))(a, this); }"
+
     static let locator = #"""
-    async (a) => {
+    async (a, given) => {
       const norm = s => (s || '').replace(/\s+/g, ' ').trim();
       const pointer = ['click', 'hover', 'check'].includes(a.action);
       const waitOnly = ['attached', 'visible', 'hidden', 'detached'].includes(a.action);
-      if (!a.value.trim()) return { error: 'invalidSelector', message: 'the selector is empty' };
+      if (a.kind === 'ref' && (!given || !given.isConnected)) return { error: 'detached' };
+      if (a.kind !== 'ref' && !a.value.trim()) return { error: 'invalidSelector', message: 'the selector is empty' };
       if (a.kind === 'css') {
         try { document.querySelector(a.value); } catch (e) { return { error: 'invalidSelector', message: e.message }; }
       }
@@ -36,6 +40,7 @@ enum PageScripts {
       const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'TITLE']);
       const textOf = el => (el instanceof HTMLInputElement && ['submit', 'button', 'reset'].includes(el.type)) ? el.value : el.textContent;
       const query = () => {
+        if (a.kind === 'ref') return given.isConnected ? given : null;
         if (a.kind === 'css') return document.querySelector(a.value);
         const root = document.body || document.documentElement;
         if (!root) return null;

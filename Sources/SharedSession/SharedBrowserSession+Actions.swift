@@ -1,6 +1,8 @@
 public import CDPTransport
+import ContentExtraction
 public import Coordination
 import Foundation
+import WebSockets
 
 extension SharedBrowserSession {
     // MARK: Navigation
@@ -287,6 +289,60 @@ extension SharedBrowserSession {
             try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: width, height: height, deviceScaleFactor: 1, mobile: false))
             return .none
         }
+    }
+
+    /// Takes an accessibility snapshot of the active tab: a compact text tree with a ref
+    /// (`e12@3`) for every interactive element, usable as a target (`"ref=e12@3"`) until the tab
+    /// loads another document.
+    ///
+    /// - Parameters:
+    ///   - interactiveOnly: list only the interactive elements.
+    ///   - maxDepth: leave out what lies deeper (the result says how much).
+    ///   - root: snapshot only the subtree of this element.
+    public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
+                         as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await perform("snapshot", target: root?.description, as: participant, options: options) { _, tab, deadline in
+            if !tab.state.withLock({ $0.domEnabled }) {
+                try await tab.page.send(DOM.Enable())
+                tab.state.withLock { $0.domEnabled = true }
+            }
+            let generation = tab.state.withLock { $0.generation }
+            var rootBackend: Int?
+            if let root {
+                let located = try await Elements.locate(tab, root, action: "attached", deadline: deadline)
+                _ = located
+                let object = try await tab.page.send(Runtime.Evaluate(
+                    expression: root.kind == .css ? "document.querySelector(\(try String(decoding: JSONEncoder().encode(root.value), as: UTF8.self)))" : "null"))
+                if let objectId = object.result.objectId {
+                    rootBackend = try await tab.page.send(DOM.DescribeNode(objectId: objectId)).node.backendNodeId
+                }
+            }
+            let tree = try await tab.page.send(Accessibility.GetFullAXTree(), timeout: Navigation.remaining(deadline))
+            let nodes = tree.nodes.map(Self.snapshotNode)
+            let rootId = rootBackend.flatMap { backend in tree.nodes.first { $0.backendDOMNodeId == backend }?.nodeId }
+            let snapshot = AccessibilitySnapshot(nodes: nodes, rootId: rootId, generation: generation,
+                                                 options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth))
+            tab.state.withLock { s in
+                s.refs = snapshot.refs
+                s.refsGeneration = generation
+            }
+            return .snapshot(snapshot)
+        }
+    }
+
+    static func snapshotNode(_ node: Accessibility.AXNode) -> AXNodeInput {
+        func text(_ value: Accessibility.AXValue?) -> String? {
+            guard let value = value?.value else { return nil }
+            if case .string(let s) = value { return s }
+            return value.description
+        }
+        var properties: [String: String] = [:]
+        for property in node.properties ?? [] {
+            if let value = text(property.value) { properties[property.name.rawValue] = value }
+        }
+        return AXNodeInput(id: node.nodeId, role: text(node.role) ?? "", name: text(node.name) ?? "",
+                           value: text(node.value), ignored: node.ignored, childIds: node.childIds ?? [],
+                           backendNodeId: node.backendDOMNodeId, properties: properties)
     }
 
     /// Answers the open JavaScript dialog of the active tab.

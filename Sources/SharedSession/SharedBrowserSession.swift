@@ -1,6 +1,7 @@
 public import CDPTransport
 public import Coordination
 public import EventBuffer
+import ContentExtraction
 import Foundation
 public import Logging
 import WebSockets
@@ -422,6 +423,7 @@ public actor SharedBrowserSession {
         case none
         case value(JSONValue)
         case data(Data)
+        case snapshot(AccessibilitySnapshot)
     }
 
     /// Validates a URL before anything is sent.
@@ -501,6 +503,9 @@ public actor SharedBrowserSession {
         switch outcome {
         case .value(let value): result.value = value
         case .data(let data): result.data = data
+        case .snapshot(let snapshot):
+            result.snapshot = snapshot
+            result.value = .string(snapshot.text)
         case .none: break
         }
         return result

@@ -14,6 +14,12 @@ final class Tab: Sendable {
         var title = ""
         var mainFrameId: String?
         var dialog: DialogInfo?
+        /// Counts the tab's documents: refs from a snapshot of an earlier document are stale.
+        var generation = 1
+        /// The refs of the last snapshot, to their DOM nodes, and the generation they belong to.
+        var refs: [String: Int] = [:]
+        var refsGeneration = 0
+        var domEnabled = false
         var requests: [String: (url: String, method: String)] = [:]
         var flushWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
@@ -85,6 +91,7 @@ final class Tab: Sendable {
                     s.url = url
                     s.title = ""
                     s.requests.removeAll()
+                    s.generation += 1
                 }
                 // History flags come with the load event: the entry may not be committed yet here.
                 sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(

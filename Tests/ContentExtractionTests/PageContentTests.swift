@@ -92,7 +92,7 @@ import Testing
 
     @Test func malformedInputNeverCrashes() throws {
         let junk = String(decoding: (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, as: UTF8.self)
-        for html in ["", "<", "</a></form></select>", "<a href=\"x\"><a href='y'>", "<form><form><input></form>",
+        for html in ["", "<", "<h", "<h>x</h>", "<!DOCTYPE html>\n<h      <div>- x</div></main>", "</a></form></select>", "<a href=\"x\"><a href='y'>", "<form><form><input></form>",
                      String(repeating: "<div><a href=#>", count: 50_000), junk, "<select><option>", "<title>"] {
             let content = try HTMLDocument.extract(html: html, url: "https://x.test/")
             _ = content.mainText

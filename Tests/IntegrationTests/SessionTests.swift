@@ -272,6 +272,37 @@ extension Chromium {
         #expect(noText.error?.code == .timeout)
     }
 
+    @Test func snapshotsGiveRefsThatActionsUseUntilTheNextDocument() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/login"), as: system).get()
+        let snapshot = try #require(try await session.snapshot(as: system).get().snapshot)
+        let lines = snapshot.text.split(separator: "\n").map(String.init)
+        func ref(_ fragment: String) throws -> String {
+            let line = try #require(lines.first { $0.contains(fragment) }, "no line with \(fragment) in\n\(snapshot.text)")
+            return String(try #require(line.split(separator: "[ref=").last?.dropLast()))
+        }
+        #expect(lines.contains { $0.hasPrefix("- heading \"Sign in\"") })
+        #expect(snapshot.refs.count == 3)
+        try await session.fill(.ref(try ref("textbox \"Username\"")), DemoSite.username, as: system).get()
+        try await session.fill(.ref(try ref("textbox \"Password\"")), DemoSite.password, as: system).get()
+        let signIn = try ref("button \"Sign in\"")
+        let clicked = try await session.click(.ref(signIn), as: system).get()
+        #expect(clicked.url == site.url("/dashboard"))
+        // The dashboard is another document: the old ref must not hit anything on it.
+        let stale = await session.click(.ref(signIn), as: system)
+        #expect(stale.error?.code == .staleReference)
+
+        let dashboard = try #require(try await session.snapshot(interactiveOnly: true, as: system).get().snapshot)
+        #expect(dashboard.text.split(separator: "\n").allSatisfy { $0.hasPrefix("- link") })
+        let newProject = try #require(dashboard.text.split(separator: "\n").first { $0.contains("New project") })
+        let newProjectRef = String(try #require(newProject.split(separator: "[ref=").last?.dropLast()))
+        try await session.evaluate("document.querySelector('#new-project').remove(); 0", as: system).get()
+        let removed = await session.click(.ref(newProjectRef), as: system)
+        #expect(removed.error?.code == .staleReference)
+        #expect(removed.error?.message.contains("no longer in the page") == true)
+        #expect(await session.click(.ref("e999@1"), as: system).error?.code == .staleReference)
+    }
+
     @Test func opensSwitchesAndClosesTabs() async throws {
         let (session, site) = try await TestSession.shared.get()
         let first = await session.activeTab.id

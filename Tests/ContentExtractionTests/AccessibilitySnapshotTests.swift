@@ -1,0 +1,59 @@
+import ContentExtraction
+import Testing
+
+@Suite struct AccessibilitySnapshotTests {
+    /// A login form as Chromium reports it: generic containers, ignored nodes, label text.
+    static let nodes: [AXNodeInput] = [
+        .init(id: "1", role: "RootWebArea", name: "Sign in", childIds: ["2", "3"]),
+        .init(id: "2", role: "heading", name: "Sign in", childIds: ["20"], properties: ["level": "1"]),
+        .init(id: "20", role: "StaticText", name: "Sign in"),
+        .init(id: "3", role: "generic", childIds: ["4", "9"]),
+        .init(id: "4", role: "form", childIds: ["5", "6", "7", "8", "10"]),
+        .init(id: "5", role: "StaticText", name: "Username"),
+        .init(id: "6", role: "textbox", name: "Username", value: "ada", backendNodeId: 106, properties: ["required": "true"]),
+        .init(id: "7", role: "none", ignored: true, childIds: ["70"]),
+        .init(id: "70", role: "checkbox", name: "Remember me", backendNodeId: 170, properties: ["checked": "true"]),
+        .init(id: "8", role: "button", name: "Sign in", childIds: ["80"], backendNodeId: 108),
+        .init(id: "80", role: "StaticText", name: "Sign in"),
+        .init(id: "9", role: "paragraph", childIds: ["90", "91"]),
+        .init(id: "90", role: "StaticText", name: "Forgot your   password?"),
+        .init(id: "91", role: "link", name: "Reset it", backendNodeId: 191, properties: [:]),
+        .init(id: "10", role: "button", name: "Cancel", backendNodeId: 110, properties: ["disabled": "true"]),
+    ]
+
+    @Test func compactTreeWithRefsForEveryInteractiveElement() {
+        let snapshot = AccessibilitySnapshot(nodes: Self.nodes, generation: 7)
+        #expect(snapshot.text == """
+        - heading "Sign in" [level=1]
+        - form
+          - textbox "Username" [required] [value="ada"] [ref=e1@7]
+          - checkbox "Remember me" [checked] [ref=e2@7]
+          - button "Sign in" [ref=e3@7]
+          - button "Cancel" [disabled] [ref=e4@7]
+        - "Forgot your password?"
+        - link "Reset it" [ref=e5@7]
+        """)
+        #expect(snapshot.refs == ["e1@7": 106, "e2@7": 170, "e3@7": 108, "e4@7": 110, "e5@7": 191])
+        #expect(snapshot.generation == 7)
+    }
+
+    @Test func interactiveOnlyDepthAndRoot() {
+        let interactive = AccessibilitySnapshot(nodes: Self.nodes, generation: 1, options: .init(interactiveOnly: true))
+        #expect(interactive.text.split(separator: "\n").count == 5)
+        #expect(!interactive.text.contains("heading") && !interactive.text.contains("Forgot"))
+        let shallow = AccessibilitySnapshot(nodes: Self.nodes, generation: 1, options: .init(maxDepth: 0))
+        #expect(shallow.text.hasSuffix("more elements below depth 0)"))
+        #expect(shallow.omittedBelowDepth == 6 && !shallow.text.contains("textbox"))
+        let form = AccessibilitySnapshot(nodes: Self.nodes, rootId: "4", generation: 1)
+        #expect(form.text.hasPrefix("- form\n  - textbox"))
+        #expect(form.refs.count == 4)
+    }
+
+    @Test func deepTreesAndCyclesDoNotOverflow() {
+        var nodes: [AXNodeInput] = []
+        for i in 0..<100_000 { nodes.append(.init(id: "\(i)", role: "generic", childIds: ["\(i + 1)"])) }
+        nodes.append(.init(id: "100000", role: "button", name: "Deep", backendNodeId: 1))
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        #expect(snapshot.text == "- button \"Deep\" [ref=e1@1]")
+    }
+}
