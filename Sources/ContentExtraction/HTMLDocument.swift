@@ -84,7 +84,9 @@ public final class HTMLDocument {
 extension HTMLDocument {
     /// Parses `html` and extracts its ``PageContent``.
     ///
+    /// - Parameter html: the document, as the browser serializes it.
     /// - Parameter url: the document's URL, against which relative URLs (and `<base>`) are resolved.
+    /// - Parameter maximumSize: the largest input accepted, in UTF-8 bytes.
     /// - Throws: ``ExtractionError`` as ``init(html:maximumSize:)`` does.
     public static func extract(html: String, url: String? = nil, maximumSize: Int = HTMLDocument.defaultMaximumSize) throws -> PageContent {
         try HTMLDocument(html: html, maximumSize: maximumSize).content(url: url)

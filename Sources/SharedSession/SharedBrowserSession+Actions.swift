@@ -299,6 +299,8 @@ extension SharedBrowserSession {
     ///   - interactiveOnly: list only the interactive elements.
     ///   - maxDepth: leave out what lies deeper (the result says how much).
     ///   - root: snapshot only the subtree of this element.
+    ///   - participant: who asks (checked against the coordinator).
+    ///   - options: timeout and waiting for control.
     public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
                          as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("snapshot", target: root?.description, as: participant, options: options) { _, tab, deadline in
