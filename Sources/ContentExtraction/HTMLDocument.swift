@@ -419,8 +419,9 @@ private struct ContentWalker {
 
     private func selectOptions(_ select: xmlNodePtr) -> [PageContent.Option] {
         var options: [PageContent.Option] = []
-        forEachElement(under: select) { node, tag in
-            guard tag == .option else { return true }
+        walk(under: select) { node in
+            guard node.pointee.type == XML_ELEMENT_NODE else { return false }
+            guard node.pointee.name.map(Tag.init) == .option else { return true }
             let text = self.text(of: node)
             options.append(.init(value: attribute(node, names.value) ?? text,
                                  label: attribute(node, names.labelAttr).map(collapse) ?? text,
@@ -430,16 +431,13 @@ private struct ContentWalker {
         return options
     }
 
-    /// Visits the elements under `root` in document order; `visit` returns whether to go inside.
-    private func forEachElement(under root: xmlNodePtr, _ visit: (xmlNodePtr, Tag) -> Bool) {
+    /// Visits the nodes under `root` in document order, without recursion; `visit` returns whether
+    /// to go inside the node.
+    private func walk(under root: xmlNodePtr, _ visit: (xmlNodePtr) -> Bool) {
         var current = root.pointee.children
         var depth: [xmlNodePtr] = []
         while let node = current {
-            var descend = false
-            if node.pointee.type == XML_ELEMENT_NODE {
-                descend = visit(node, node.pointee.name.map(Tag.init) ?? .other)
-            }
-            if descend, let child = node.pointee.children {
+            if visit(node), let child = node.pointee.children {
                 depth.append(node)
                 current = child
                 continue
@@ -453,30 +451,22 @@ private struct ContentWalker {
     /// The text of an element's subtree, whitespace collapsed, without script and style.
     private func text(of element: xmlNodePtr) -> String {
         var buffer = TextBuffer()
-        var current = element.pointee.children
-        var depth: [xmlNodePtr] = []
-        while let node = current {
-            var descend = false
+        walk(under: element) { node in
             switch node.pointee.type {
             case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
                 if let content = node.pointee.content { buffer.append(content) }
+                return false
             case XML_ELEMENT_NODE:
-                let tag = node.pointee.name.map(Tag.init) ?? .other
-                switch tag {
-                case .script, .style: descend = false
-                case .br, .block: buffer.space(); descend = true
-                default: descend = true
+                switch node.pointee.name.map(Tag.init) ?? .other {
+                case .script, .style: return false
+                case .br, .block:
+                    buffer.space()
+                    return true
+                default: return true
                 }
-            default: break
+            default:
+                return false
             }
-            if descend, let child = node.pointee.children {
-                depth.append(node)
-                current = child
-                continue
-            }
-            var next = node.pointee.next
-            while next == nil, let parent = depth.popLast() { next = parent.pointee.next }
-            current = next
         }
         return buffer.string
     }
