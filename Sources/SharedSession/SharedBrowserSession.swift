@@ -104,7 +104,7 @@ public actor SharedBrowserSession {
     private var browserPump: Task<Void, Never>?
     private var closing = false
     private var flushCounter = 0
-    private let flushWaiters = LockedValue<[Int: CheckedContinuation<Void, Never>]>([:])
+    private let browserFlush = FlushGate()
 
     private init(options: Options, browser: CDPBrowser, lock: ProfileLock?, profile: String?, downloads: String,
                  sink: EventSink, first: Tab) {
@@ -232,7 +232,7 @@ public actor SharedBrowserSession {
     private func startBrowserPump(_ stream: AsyncStream<CDPEvent>) {
         let sink = self.sink
         let downloads = downloadsDirectory
-        let waiters = flushWaiters
+        let gate = browserFlush
         let connection = browser.connection
         browserPump = Task { [weak self] in
             var titles: [String: String] = [:]
@@ -240,7 +240,7 @@ public actor SharedBrowserSession {
             for await event in stream {
                 switch event.method {
                 case Tab.flushMethod:
-                    if let id = event.params["id"]?.intValue { waiters.withLock { $0.removeValue(forKey: id) }?.resume() }
+                    if let id = event.params["id"]?.intValue { gate.release(id) }
                 case "Target.targetCreated":
                     guard let info = try? event.decode(Target.TargetCreated.self).targetInfo, info.type == "page" else { continue }
                     titles[info.targetId] = info.title
@@ -280,10 +280,7 @@ public actor SharedBrowserSession {
                     break
                 }
             }
-            waiters.withLock { w in
-                defer { w.removeAll() }
-                return Array(w.values)
-            }.forEach { $0.resume() }
+            gate.close()
             await self?.browserGone(connection.closedError)
         }
     }
@@ -479,7 +476,8 @@ public actor SharedBrowserSession {
             case .dialog(let info): dialog = info
             }
         } catch {
-            failure = SessionError.from(error, selector: target)
+            // When the browser went away, say so, not what the interrupted wait happened to see.
+            failure = SessionError.from(browser.connection.closedError ?? error, selector: target)
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)
@@ -542,13 +540,9 @@ public actor SharedBrowserSession {
         await tab.flush(id: id)
         flushCounter += 1
         let rootId = flushCounter
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            if browser.connection.closedError != nil || browserPump == nil {
-                continuation.resume()
-                return
-            }
-            flushWaiters.withLock { $0[rootId] = continuation }
-            browser.connection.injectEvent(method: Tab.flushMethod, params: ["id": .number(Double(rootId))], sessionId: "")
+        let connection = browser.connection
+        await browserFlush.wait(rootId) {
+            connection.injectEvent(method: Tab.flushMethod, params: ["id": .number(Double(rootId))], sessionId: "")
         }
     }
 }

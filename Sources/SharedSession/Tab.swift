@@ -21,9 +21,9 @@ final class Tab: Sendable {
         var refsGeneration = 0
         var domEnabled = false
         var requests: [String: (url: String, method: String)] = [:]
-        var flushWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
     let state = LockedValue(State())
+    private let flushGate = FlushGate()
     private let pumpTask = LockedValue<Task<Void, Never>?>(nil)
 
     static let flushMethod = "SharedBrowser.flush"
@@ -50,12 +50,8 @@ final class Tab: Sendable {
         let stream = page.events(Self.methods, bufferingNewest: 4096)
         let task = Task { [self] in
             for await event in stream { await handle(event, sink: sink, dialogPolicy: dialogPolicy) }
-            // The session ended (tab closed or browser gone): nobody will flush again.
-            let waiters = state.withLock { s in
-                defer { s.flushWaiters.removeAll() }
-                return Array(s.flushWaiters.values)
-            }
-            waiters.forEach { $0.resume() }
+            // The session ended (tab closed or browser gone): no marker will come any more.
+            flushGate.close()
         }
         pumpTask.withLock { $0 = task }
     }
@@ -64,13 +60,7 @@ final class Tab: Sendable {
 
     /// Returns once every event the tab received so far has been published.
     func flush(id: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let closed = page.closedError != nil
-            if closed {
-                continuation.resume()
-                return
-            }
-            state.withLock { $0.flushWaiters[id] = continuation }
+        await flushGate.wait(id) {
             page.connection.injectEvent(method: Self.flushMethod, params: ["id": .number(Double(id))], sessionId: page.id)
         }
     }
@@ -78,9 +68,7 @@ final class Tab: Sendable {
     private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) async {
         switch event.method {
         case Self.flushMethod:
-            if let id = event.params["id"]?.intValue {
-                state.withLock { $0.flushWaiters.removeValue(forKey: id) }?.resume()
-            }
+            if let id = event.params["id"]?.intValue { flushGate.release(id) }
         case "Page.frameNavigated":
             guard let navigated = try? event.decode(Page.FrameNavigated.self) else { return }
             let frame = navigated.frame

@@ -395,6 +395,33 @@ extension Chromium {
         await session.close()
     }
 
+    @Test func anActionFailsFastWhenTheBrowserDies() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        var options = SharedBrowserSession.Options(id: "dying")
+        options.persistentProfile = false
+        let session = try await SharedBrowserSession.start(options)
+        let pid = try #require(session.browserProcessID)
+        registerForKillAtExit(pid)
+        let crashed = session.events.subscribe(kinds: [.browserCrashed])
+        let requested = session.events.subscribe(kinds: [.request])
+        let navigation = Task { await session.navigate(to: site.url("/slow?ms=20000"), as: system) }
+        // The navigation is under way once its request went out.
+        #expect(await firstEvent(requested, .request) { $0.summary.contains("/slow") } != nil)
+        let clock = ContinuousClock()
+        let killedAt = clock.now
+        kill(pid, SIGKILL)
+        let result = await navigation.value
+        #expect(killedAt.duration(to: clock.now) < .seconds(1), "took \(killedAt.duration(to: clock.now))")
+        #expect(result.error?.code == .browserCrashed || result.error?.code == .connectionClosed,
+                "\(String(describing: result.error))")
+        #expect(await firstEvent(crashed, .browserCrashed) != nil)
+        #expect(session.state.lastError?.hasPrefix("navigate failed:") == true)
+        #expect(!session.state.loading)
+        let later = await session.evaluate("1", as: system)
+        #expect(later.error?.code == .browserCrashed || later.error?.code == .connectionClosed)
+        await session.close()
+    }
+
     @Test func stateUpdatesFollowNavigationsAndErrors() async throws {
         let (session, site) = try await TestSession.shared.get()
         let updates = session.stateUpdates()
