@@ -105,6 +105,9 @@ public final class CDPBrowser: Sendable {
     /// - Parameter options: the executable, profile, headless mode, switches and timeouts.
     /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not open
     ///   its port within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
+    ///
+    /// Call ``close()`` before the process ends: a browser whose host process exits without it, or is
+    /// killed, keeps running (it is not tied to the host's lifetime yet).
     public static func launch(_ options: LaunchOptions = LaunchOptions()) async throws -> CDPBrowser {
         let executable = try findExecutable(options.executablePath)
         let fm = FileManager.default

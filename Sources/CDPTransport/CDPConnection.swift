@@ -233,7 +233,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
     private func register(id: Int, method: String, sessionId: String, deadline: UInt64, waiter: Waiter) -> Bool {
         let rearm = state.withLock { s -> Bool? in
             guard s.closed == nil else { return nil }
-            _ = s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: waiter))
+            s.pending.add(.init(id: id, method: method, sessionId: sessionId, deadline: deadline, waiter: waiter))
             // The timer may fire early (for a command already answered): it then re-arms for the
             // earliest live deadline. So it needs moving only when this deadline is earlier.
             let rearm = s.armedDeadline.map { deadline < $0 } ?? true

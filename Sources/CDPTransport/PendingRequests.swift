@@ -18,13 +18,11 @@ struct PendingRequests<Waiter> {
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
 
-    /// Registers a command. Returns true when its deadline is the new earliest one (re-arm the timer).
-    mutating func add(_ entry: Entry) -> Bool {
-        let earliest = nextDeadline
+    /// Registers a command.
+    mutating func add(_ entry: Entry) {
         entries[entry.id] = entry
         heap.append((entry.deadline, entry.id))
         siftUp(heap.count - 1)
-        return earliest.map { entry.deadline < $0 } ?? true
     }
 
     /// Removes and returns the command with `id` (a reply arrived), or nil if unknown or already gone.

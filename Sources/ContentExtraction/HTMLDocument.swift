@@ -158,7 +158,7 @@ private enum Tag: Equatable {
 }
 
 /// Attribute names, compared with `xmlStrEqual`.
-private struct Interned {
+private struct AttributeNames {
     let href: StaticString = "href", rel: StaticString = "rel", name: StaticString = "name"
     let content: StaticString = "content", property: StaticString = "property", lang: StaticString = "lang"
     let action: StaticString = "action", method: StaticString = "method", type: StaticString = "type"
@@ -224,7 +224,7 @@ private struct TextBuffer {
 
 private struct ContentWalker {
     let doc: htmlDocPtr
-    let names: Interned
+    let names: AttributeNames
     var base: String?
     var result = PageContent(title: "", meta: .init(), headings: [], links: [], forms: [], images: [], mainText: "")
     var titleFound = false
@@ -241,7 +241,7 @@ private struct ContentWalker {
 
     init(doc: htmlDocPtr, documentURL: String?) {
         self.doc = doc
-        names = Interned()
+        names = AttributeNames()
         base = documentURL
     }
 

@@ -1,10 +1,14 @@
 /// A fixed-capacity first-in, first-out buffer that overwrites its oldest element when full.
 ///
 /// The storage the event buffer and per-subscriber queues are built on: memory stays bounded however
-/// many elements are appended, and the buffer counts what it overwrote so callers can say so.
+/// many elements are appended, and the buffer counts what it overwrote so callers can say so. Storage
+/// grows as elements arrive (doubling, up to the capacity), so a large capacity costs nothing until
+/// it is used.
 public struct RingBuffer<Element>: Sendable where Element: Sendable {
-    private var storage: [Element?]
+    private var storage: [Element?] = []
     private var head = 0
+    /// The most elements the buffer holds.
+    public let capacity: Int
     /// How many elements are held.
     public private(set) var count = 0
     /// How many elements were overwritten because the buffer was full, since creation.
@@ -14,20 +18,18 @@ public struct RingBuffer<Element>: Sendable where Element: Sendable {
     /// - Precondition: `capacity` is at least 1.
     public init(capacity: Int) {
         precondition(capacity >= 1, "a ring buffer needs a capacity of at least 1, got \(capacity)")
-        storage = Array(repeating: nil, count: capacity)
+        self.capacity = capacity
     }
 
-    /// The most elements the buffer holds.
-    public var capacity: Int { storage.count }
     public var isEmpty: Bool { count == 0 }
-    public var isFull: Bool { count == storage.count }
+    public var isFull: Bool { count == capacity }
 
     /// Appends `element`; when full, the oldest element is dropped and returned.
     @discardableResult
     public mutating func append(_ element: Element) -> Element? {
-        let tail = (head + count) % storage.count
+        if count == storage.count, storage.count < capacity { grow() }
         if count < storage.count {
-            storage[tail] = element
+            storage[(head + count) % storage.count] = element
             count += 1
             return nil
         }
@@ -50,9 +52,20 @@ public struct RingBuffer<Element>: Sendable where Element: Sendable {
 
     /// Removes every element; `overwrittenCount` is kept.
     public mutating func removeAll() {
-        for i in storage.indices { storage[i] = nil }
+        storage = []
         head = 0
         count = 0
+    }
+
+    /// Doubles the storage (within the capacity), putting the elements in order from slot 0.
+    private mutating func grow() {
+        let size = Swift.min(capacity, Swift.max(16, storage.count * 2))
+        var grown: [Element?] = []
+        grown.reserveCapacity(size)
+        for i in 0..<count { grown.append(storage[(head + i) % storage.count]) }
+        grown.append(contentsOf: repeatElement(nil, count: size - count))
+        storage = grown
+        head = 0
     }
 
     /// The elements from oldest to newest.

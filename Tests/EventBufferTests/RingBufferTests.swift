@@ -25,4 +25,15 @@ import Testing
         #expect(ring.elements.first == 99_950)
         #expect(ring.overwrittenCount == 99_950)
     }
+
+    @Test func growsAsItFillsAndKeepsOrderAcrossGrowth() {
+        var ring = RingBuffer<Int>(capacity: 100)
+        for i in 0..<10 { ring.append(i) }
+        for _ in 0..<5 { _ = ring.popFirst() }              // head moves before the storage grows
+        for i in 10..<60 { ring.append(i) }
+        #expect(ring.elements == Array(5..<60))
+        for i in 60..<200 { ring.append(i) }
+        #expect(ring.count == 100 && ring.elements == Array(100..<200))
+        #expect(ring.overwrittenCount == 95)
+    }
 }

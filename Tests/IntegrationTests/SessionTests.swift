@@ -334,12 +334,24 @@ extension Chromium {
             #expect(refused.error?.heldBy == owner)
             #expect(try await session.evaluate("1", as: system).get().value == 1)   // the library itself may act
         }
-        // Waiting for control instead of failing:
-        let holder = Task { try await session.coordinator.withTurn(for: owner) { try await Task.sleep(for: .milliseconds(200)) } }
-        while await session.coordinator.holder != owner { await Task.yield() }
-        let waited = await session.evaluate("2", as: other, options: .init(waitForControl: .seconds(10)))
+        // Waiting for control instead of failing: the other agent's action runs once the owner lets go.
+        let changes = await session.coordinator.events()
+        try await session.coordinator.requestControl(for: owner)
+        let waiting = Task { await session.evaluate("2", as: other, options: .init(waitForControl: .seconds(10))) }
+        var order: [String] = []
+        for await change in changes {
+            if change.change == .requested, change.participant == other {
+                order.append("other waits")
+                await session.coordinator.releaseControl(for: owner)
+            }
+            if change.change == .granted, change.participant == other {
+                order.append("other granted")
+                break
+            }
+        }
+        let waited = await waiting.value
+        #expect(order == ["other waits", "other granted"])
         #expect(waited.value == 2)
-        try await holder.value
         await session.coordinator.releaseControl(for: other)
     }
 
