@@ -73,6 +73,10 @@ SELECTION = {
                      "grantPermissions", "resetPermissions"],
         "events": ["downloadWillBegin", "downloadProgress"],
     },
+    "DOMSnapshot": {
+        "commands": ["captureSnapshot"],
+        "events": [],
+    },
     "Log": {
         "commands": ["enable", "disable", "clear"],
         "events": ["entryAdded"],
