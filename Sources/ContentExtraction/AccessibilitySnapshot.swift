@@ -11,9 +11,13 @@ public struct AXNodeInput: Sendable, Hashable {
     public var backendNodeId: Int?
     /// State, by property name: `checked`, `disabled`, `expanded`, `level`, `required`, `selected`...
     public var properties: [String: String]
+    /// Whether the element lies in the viewport; nil when unknown. Budgeted views list visible
+    /// elements first.
+    public var visible: Bool?
 
     public init(id: String, role: String, name: String = "", value: String? = nil, ignored: Bool = false,
-                childIds: [String] = [], backendNodeId: Int? = nil, properties: [String: String] = [:]) {
+                childIds: [String] = [], backendNodeId: Int? = nil, properties: [String: String] = [:],
+                visible: Bool? = nil) {
         self.id = id
         self.role = role
         self.name = name
@@ -22,6 +26,7 @@ public struct AXNodeInput: Sendable, Hashable {
         self.childIds = childIds
         self.backendNodeId = backendNodeId
         self.properties = properties
+        self.visible = visible
     }
 }
 
@@ -29,9 +34,9 @@ public struct AXNodeInput: Sendable, Hashable {
 ///
 /// ```
 /// - heading "Sign in" [level=1]
-/// - textbox "Username" [ref=e1@3]
-/// - textbox "Password" [required] [ref=e2@3]
-/// - button "Sign in" [ref=e3@3]
+/// - textbox "Username" ref=e1@3
+/// - textbox "Password" [required] ref=e2@3
+/// - button "Sign in" ref=e3@3
 /// ```
 ///
 /// Refs are stamped with the document generation (`@3`): acting on a ref from an earlier document
@@ -54,8 +59,32 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         }
     }
 
+    /// One line of the snapshot, with what a budgeted view needs to choose lines.
+    public struct Line: Sendable, Hashable {
+        /// The line as printed, with its indentation.
+        public var text: String
+        /// Its depth in the folded tree.
+        public var depth: Int
+        /// The role (`StaticText` for text).
+        public var role: String
+        /// The refs of the interactive elements on the line (one, or several when a run of inline
+        /// text and links shares a line).
+        public var refs: [String] = []
+        /// Whether the element lies in the viewport; nil when unknown.
+        public var visible: Bool?
+        /// The block (paragraph, list item, element) the line belongs to: inline runs of one block
+        /// share a line.
+        var block = 0
+
+        /// The first ref on the line.
+        public var ref: String? { refs.first }
+        public var isInteractive: Bool { !refs.isEmpty }
+    }
+
     /// The snapshot, one element per line.
-    public var text: String
+    public var text: String { lines.map(\.text).joined(separator: "\n") }
+    /// The lines of ``text``, with their roles, refs and visibility.
+    public var lines: [Line]
     /// Each ref's DOM node (the browser's backend node id).
     public var refs: [String: Int]
     /// The document generation the refs belong to.
@@ -71,7 +100,12 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
     /// Roles folded away: their children take their place.
     static let folded: Set<String> = ["none", "generic", "presentation", "InlineTextBox", "LineBreak", "LabelText",
-                                      "RootWebArea", "WebArea", "Section", "paragraph", "group", "Iframe"]
+                                      "RootWebArea", "WebArea", "Section", "paragraph", "group", "Iframe",
+                                      "ListMarker", "listitem", "superscript", "subscript", "emphasis", "strong", "code", "time", "mark"]
+
+    /// Folded roles that still separate text: the texts of two paragraphs or list items are not
+    /// joined into one line.
+    static let blocks: Set<String> = ["paragraph", "listitem", "Section", "group"]
 
     /// Roles whose name is their text: the text is not repeated below them.
     static let namedByContent: Set<String> = [
@@ -80,37 +114,60 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     ]
 
     /// Builds the snapshot of the tree under `rootId` (the first node by default).
-    public init(nodes: [AXNodeInput], rootId: String? = nil, generation: Int, options: Options = Options()) {
+    ///
+    /// - Parameter previousRefs: the refs already handed out for this document (``refs`` of earlier
+    ///   snapshots of the same generation): an element keeps its ref across snapshots, so a ref an
+    ///   agent holds never comes to mean another element; new elements get new numbers.
+    public init(nodes: [AXNodeInput], rootId: String? = nil, generation: Int, options: Options = Options(),
+                previousRefs: [String: Int] = [:]) {
         self.generation = generation
         var byId: [String: AXNodeInput] = [:]
         byId.reserveCapacity(nodes.count)
         for node in nodes { byId[node.id] = node }
-        var lines: [String] = []
+        var lines: [Line] = []
         var refs: [String: Int] = [:]
+        var refOfBackend: [Int: String] = [:]
+        var nextRef = 1
+        for (ref, backend) in previousRefs {
+            refOfBackend[backend] = ref
+            if let number = Int(ref.dropFirst().prefix { $0 != "@" }) { nextRef = max(nextRef, number + 1) }
+        }
         var omitted = 0
-        // Depth-first, iteratively: (node id, depth in the folded tree, inside a content-named element).
-        var stack: [(String, Int, Bool)] = []
-        if let root = rootId ?? nodes.first?.id { stack.append((root, 0, false)) }
+        // Depth-first, iteratively: (node id, depth in the folded tree, inside a content-named element,
+        // the block it belongs to).
+        var stack: [(String, Int, Bool, Int, String)] = []
+        if let root = rootId ?? nodes.first?.id { stack.append((root, 0, false, 0, "")) }
         var lastText: (depth: Int, index: Int)?
-        while let (id, depth, quiet) = stack.popLast() {
+        var blocks = 0
+        while let (id, depth, quiet, block, parentName) = stack.popLast() {
             guard let node = byId[id] else { continue }
             let role = node.role
             var childDepth = depth
             var childQuiet = quiet
+            var childBlock = block
+            var childParentName = parentName
             let isText = role == "StaticText"
-            if node.ignored || Self.folded.contains(role) || (isText && (quiet || options.interactiveOnly)) {
-                // Folded: the children take its place.
+            if node.ignored || Self.folded.contains(role) || (isText && (quiet || options.interactiveOnly))
+                || (role == "image" && quiet) {
+                // Folded: the children take its place. (An image inside a link or button named by
+                // its content is already in that name.)
+                if Self.blocks.contains(role) {
+                    lastText = nil
+                    blocks += 1
+                    childBlock = blocks
+                }
             } else if isText {
                 var text = Self.clean(node.name)
                 if let limit = options.maxTextLength, text.count > limit { text = String(text.prefix(limit)) + "…" }
-                if !text.isEmpty {
+                if !text.isEmpty && !Self.isPunctuation(text) {
                     if let last = lastText, last.depth == depth, last.index == lines.count - 1 {
                         // Adjacent text at the same level reads as one line.
-                        lines[last.index] = String(lines[last.index].dropLast()) + " " + Self.quoted(text).dropFirst()
+                        lines[last.index].text = String(lines[last.index].text.dropLast()) + " " + Self.quoted(text).dropFirst()
                     } else if options.maxDepth.map({ depth > $0 }) ?? false {
                         omitted += 1
                     } else {
-                        lines.append(String(repeating: "  ", count: depth) + "- " + Self.quoted(text))
+                        lines.append(Line(text: String(repeating: "  ", count: depth) + "- " + Self.quoted(text),
+                                          depth: depth, role: role, visible: node.visible, block: block))
                         lastText = (depth, lines.count - 1)
                     }
                 }
@@ -123,30 +180,47 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 } else {
                     var line = String(repeating: "  ", count: options.interactiveOnly ? 0 : depth) + "- " + role
                     let name = Self.clean(node.name)
-                    if !name.isEmpty { line += " " + Self.quoted(name) }
+                    // A link in a heading of the same name: the heading already says it.
+                    if !name.isEmpty && name != parentName { line += " " + Self.quoted(name) }
+                    childParentName = name
                     line += Self.state(node)
+                    var lineRefs: [String] = []
                     if interactive, let backend = node.backendNodeId {
-                        let ref = "e\(refs.count + 1)@\(generation)"
+                        let ref: String
+                        if let known = refOfBackend[backend] {
+                            ref = known
+                        } else {
+                            ref = "e\(nextRef)@\(generation)"
+                            nextRef += 1
+                            refOfBackend[backend] = ref
+                        }
                         refs[ref] = backend
-                        line += " [ref=\(ref)]"
+                        line += " ref=\(ref)"
+                        lineRefs = [ref]
                     }
-                    lines.append(line)
+                    lines.append(Line(text: line, depth: options.interactiveOnly ? 0 : depth, role: role, refs: lineRefs,
+                                      visible: node.visible, block: block))
                     lastText = nil
                     childDepth = depth + 1
+                    blocks += 1
+                    childBlock = blocks
                     if !name.isEmpty && Self.namedByContent.contains(role) { childQuiet = true }
                 }
             }
-            for child in node.childIds.reversed() { stack.append((child, childDepth, childQuiet)) }
+            for child in node.childIds.reversed() { stack.append((child, childDepth, childQuiet, childBlock, childParentName)) }
         }
         lines = Self.withoutRepeatedLabels(lines)
-        if omitted > 0 { lines.append("(\(omitted) more elements below depth \(options.maxDepth ?? 0))") }
-        text = lines.joined(separator: "\n")
+        if !options.interactiveOnly { lines = Self.joiningInlineRuns(lines) }
+        if omitted > 0 {
+            lines.append(Line(text: "(\(omitted) more elements below depth \(options.maxDepth ?? 0))", depth: 0, role: "note"))
+        }
+        self.lines = lines
         self.refs = refs
         omittedBelowDepth = omitted
     }
 
     /// Drops a text line that only repeats the name of the element next to it (a label and its field).
-    static func withoutRepeatedLabels(_ lines: [String]) -> [String] {
+    static func withoutRepeatedLabels(_ lines: [Line]) -> [Line] {
         func text(_ line: String) -> Substring? {
             let trimmed = line.drop { $0 == " " }
             guard trimmed.hasPrefix("- \"") else { return nil }
@@ -156,17 +230,52 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
             let trimmed = line.drop { $0 == " " }
             return !trimmed.hasPrefix("- \"") && trimmed.contains(" " + quoted + " ") || trimmed.hasSuffix(" " + quoted)
         }
-        var kept: [String] = []
+        var kept: [Line] = []
         kept.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
-            if let quoted = text(line) {
-                let before = index > 0 && named(lines[index - 1], quoted)
-                let after = index + 1 < lines.count && named(lines[index + 1], quoted)
+            if let quoted = text(line.text) {
+                let before = index > 0 && named(lines[index - 1].text, quoted)
+                let after = index + 1 < lines.count && named(lines[index + 1].text, quoted)
                 if before || after { continue }
             }
             kept.append(line)
         }
         return kept
+    }
+
+    /// Roles that flow inline with text.
+    static let inline: Set<String> = ["StaticText", "link", "Abbr", "code", "image", "time", "mark", "emphasis", "strong"]
+
+    /// Joins runs of inline leaves of one block (text and the links in it) into one line each, at
+    /// most 12 items or about 400 characters a line: `- "See" link "Economy" ref=e4@2 "for more"`.
+    static func joiningInlineRuns(_ lines: [Line]) -> [Line] {
+        var joined: [Line] = []
+        joined.reserveCapacity(lines.count)
+        var runLength = 0
+        var previousLeaf = false
+        for (index, line) in lines.enumerated() {
+            let leaf = index + 1 == lines.count || lines[index + 1].depth <= line.depth
+            let inline = leaf && Self.inline.contains(line.role)
+            if inline, previousLeaf, var last = joined.last, last.depth == line.depth, last.block == line.block,
+               runLength < 12, last.text.utf8.count < 400 {
+                let content = line.text.drop { $0 == " " }.dropFirst(2)
+                last.text += " " + content
+                last.refs += line.refs
+                if let visible = line.visible { last.visible = (last.visible ?? false) || visible }
+                joined[joined.count - 1] = last
+                runLength += 1
+            } else {
+                joined.append(line)
+                runLength = 1
+            }
+            previousLeaf = inline
+        }
+        return joined
+    }
+
+    /// Text that is only a few punctuation marks (the "." after a link): nothing an agent needs.
+    static func isPunctuation(_ text: String) -> Bool {
+        text.count <= 3 && !text.contains { $0.isLetter || $0.isNumber }
     }
 
     private static func state(_ node: AXNodeInput) -> String {

@@ -238,6 +238,8 @@ private struct ContentWalker {
     /// Where the text of `<main>`/`<article>` elements lies in `allText`.
     var mainRanges: [Range<Int>] = []
     var mainStart = 0
+    /// Per link: inside main/article, inside chrome.
+    var linkPlaces: [(inMain: Bool, inChrome: Bool)] = []
 
     init(doc: htmlDocPtr, documentURL: String?) {
         self.doc = doc
@@ -299,6 +301,11 @@ private struct ContentWalker {
         } else {
             result.mainText = all
         }
+        let hasMain = mainBytes >= 200
+        for i in result.links.indices {
+            let place = linkPlaces[i]
+            result.links[i].inMainContent = hasMain ? place.inMain : !place.inChrome
+        }
         return result
     }
 
@@ -331,6 +338,7 @@ private struct ContentWalker {
         case .a:
             if let href = attribute(node, names.href) {
                 result.links.append(.init(url: resolve(href), text: text(of: node), rel: attribute(node, names.rel)))
+                linkPlaces.append((mainDepth > 0, chrome > 0))
             }
         case .heading(let level):
             result.headings.append(.init(level: level, text: text(of: node)))

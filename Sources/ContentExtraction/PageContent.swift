@@ -34,6 +34,16 @@ public struct PageContent: Sendable, Hashable, Codable {
         public var url: String
         public var text: String
         public var rel: String?
+        /// Whether the link is part of the page's content: inside `<main>`/`<article>` when the page
+        /// has them, else outside navigation, header, footer and aside.
+        public var inMainContent = true
+
+        public init(url: String, text: String, rel: String? = nil, inMainContent: Bool = true) {
+            self.url = url
+            self.text = text
+            self.rel = rel
+            self.inMainContent = inMainContent
+        }
     }
 
     public struct Form: Sendable, Hashable, Codable {

@@ -26,12 +26,11 @@ import Testing
         #expect(snapshot.text == """
         - heading "Sign in" [level=1]
         - form
-          - textbox "Username" [required] [value="ada"] [ref=e1@7]
-          - checkbox "Remember me" [checked] [ref=e2@7]
-          - button "Sign in" [ref=e3@7]
-          - button "Cancel" [disabled] [ref=e4@7]
-        - "Forgot your password?"
-        - link "Reset it" [ref=e5@7]
+          - textbox "Username" [required] [value="ada"] ref=e1@7
+          - checkbox "Remember me" [checked] ref=e2@7
+          - button "Sign in" ref=e3@7
+          - button "Cancel" [disabled] ref=e4@7
+        - "Forgot your password?" link "Reset it" ref=e5@7
         """)
         #expect(snapshot.refs == ["e1@7": 106, "e2@7": 170, "e3@7": 108, "e4@7": 110, "e5@7": 191])
         #expect(snapshot.generation == 7)
@@ -54,6 +53,62 @@ import Testing
         for i in 0..<100_000 { nodes.append(.init(id: "\(i)", role: "generic", childIds: ["\(i + 1)"])) }
         nodes.append(.init(id: "100000", role: "button", name: "Deep", backendNodeId: 1))
         let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
-        #expect(snapshot.text == "- button \"Deep\" [ref=e1@1]")
+        #expect(snapshot.text == "- button \"Deep\" ref=e1@1")
+    }
+
+    @Test func refsStayWithTheirElementsAcrossSnapshotsOfOneDocument() {
+        let first = AccessibilitySnapshot(nodes: Self.nodes, generation: 3)
+        // The page gained a button before the others: it gets a new number, the others keep theirs.
+        var changed = Self.nodes
+        changed[0].childIds.insert("99", at: 0)
+        changed.append(.init(id: "99", role: "button", name: "Help", backendNodeId: 199))
+        let second = AccessibilitySnapshot(nodes: changed, generation: 3, previousRefs: first.refs)
+        for (ref, backend) in first.refs { #expect(second.refs[ref] == backend) }
+        #expect(second.refs["e6@3"] == 199)
+        #expect(second.text.hasPrefix("- button \"Help\" ref=e6@3"))
+    }
+
+    @Test func listMarkersPunctuationAndRepeatedNamesAreFoldedAndInlineRunsShareALine() {
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2", "10"]),
+            .init(id: "2", role: "list", childIds: ["3", "6"]),
+            .init(id: "3", role: "listitem", childIds: ["4", "5"]),
+            .init(id: "4", role: "ListMarker", name: "•"),
+            .init(id: "5", role: "link", name: "Home", backendNodeId: 5),
+            .init(id: "6", role: "listitem", childIds: ["7", "8"]),
+            .init(id: "7", role: "ListMarker", name: "•"),
+            .init(id: "8", role: "link", name: "About", backendNodeId: 8),
+            .init(id: "10", role: "paragraph", childIds: ["11", "12", "13", "14", "15"]),
+            .init(id: "11", role: "StaticText", name: "See"),
+            .init(id: "12", role: "link", name: "Economy", backendNodeId: 12),
+            .init(id: "13", role: "StaticText", name: "."),
+            .init(id: "14", role: "superscript", childIds: ["16"]),
+            .init(id: "16", role: "link", name: "[1]", backendNodeId: 16),
+            .init(id: "15", role: "heading", name: "News", childIds: ["17"], properties: ["level": "2"]),
+            .init(id: "17", role: "link", name: "News", backendNodeId: 17),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        #expect(snapshot.text == """
+        - list
+          - link "Home" ref=e1@1
+          - link "About" ref=e2@1
+        - "See" link "Economy" ref=e3@1 link "[1]" ref=e4@1
+        - heading "News" [level=2]
+          - link ref=e5@1
+        """)
+        let joined = snapshot.lines[3]
+        #expect(joined.refs == ["e3@1", "e4@1"] && joined.isInteractive)
+        #expect(snapshot.refs.count == 5)
+    }
+
+    @Test func visibilityIsCarriedToTheLines() {
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2", "3"]),
+            .init(id: "2", role: "button", name: "Top", backendNodeId: 2, visible: true),
+            .init(id: "3", role: "button", name: "Bottom", backendNodeId: 3, visible: false),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        #expect(snapshot.lines.map(\.visible) == [true, false])
+        #expect(snapshot.lines.allSatisfy { $0.isInteractive })
     }
 }

@@ -90,6 +90,16 @@ import Testing
         #expect(content.links.isEmpty && content.forms.isEmpty)
     }
 
+    @Test func linksKnowWhetherTheyAreInTheMainContent() throws {
+        let withoutMain = try HTMLDocument.extract(html: "<nav><a href=/a>Menu</a></nav><div><a href=/b>Story</a></div><footer><a href=/c>Legal</a></footer>",
+                                                   url: "https://x.test/")
+        #expect(withoutMain.links.map(\.inMainContent) == [false, true, false])
+        let article = String(repeating: "Long enough text for a main element. ", count: 8)
+        let withMain = try HTMLDocument.extract(html: "<div><a href=/a>Aside</a></div><main>\(article)<a href=/b>Story</a></main>",
+                                                url: "https://x.test/")
+        #expect(withMain.links.map(\.inMainContent) == [false, true])
+    }
+
     @Test func malformedInputNeverCrashes() throws {
         let junk = String(decoding: (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, as: UTF8.self)
         for html in ["", "<", "<h", "<h>x</h>", "<!DOCTYPE html>\n<h      <div>- x</div></main>", "</a></form></select>", "<a href=\"x\"><a href='y'>", "<form><form><input></form>",
