@@ -3,7 +3,8 @@
 ///
 /// Strings convert: `"#login"` and `"css=#login"` are CSS; `"text=Sign in"` matches the smallest
 /// element whose text contains "Sign in" (case-insensitive, whitespace collapsed), and
-/// `"text=\"Sign in\""` one whose whole text is exactly that; `"ref=e12@3"` is a snapshot ref.
+/// `"text=\"Sign in\""` one whose whole text is exactly that; `"ref=e12@3"` (or just `"e12@3"`)
+/// is a snapshot ref.
 public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         case css, text, ref
@@ -25,12 +26,22 @@ public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, Cus
             self.init(kind: .css, value: String(string.dropFirst(4)))
         } else if string.hasPrefix("ref=") {
             self.init(kind: .ref, value: String(string.dropFirst(4)))
+        } else if Self.looksLikeRef(string) {
+            // `e12@3` as a snapshot prints it (no CSS selector has that form).
+            self.init(kind: .ref, value: string)
         } else {
             self.init(kind: .css, value: string)
         }
     }
 
     public init(stringLiteral value: String) { self.init(value) }
+
+    /// `e` digits `@` digits.
+    static func looksLikeRef(_ string: String) -> Bool {
+        let parts = string.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].first == "e", parts[0].count > 1, !parts[1].isEmpty else { return false }
+        return parts[0].dropFirst().allSatisfy { $0.isASCII && $0.isNumber } && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
+    }
 
     public static func css(_ selector: String) -> ElementTarget { ElementTarget(kind: .css, value: selector) }
     public static func text(_ text: String) -> ElementTarget { ElementTarget(kind: .text, value: text) }

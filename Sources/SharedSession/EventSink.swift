@@ -13,7 +13,10 @@ final class EventSink: Sendable {
         var cause: EventCause = .page
         var watchers: [Int: AsyncStream<BrowserState>.Continuation] = [:]
         var nextWatcher = 0
+        /// The latest errors, newest last (the hub's ring may have dropped them among other events).
+        var errors: [BrowserEvent] = []
     }
+    static let keptErrors = 20
     private let shared: LockedValue<Shared>
 
     init(hub: EventHub, sessionId: String) {
@@ -22,6 +25,9 @@ final class EventSink: Sendable {
     }
 
     var state: BrowserState { shared.withLock { $0.state } }
+
+    /// The latest errors (at most ``keptErrors``), newest last.
+    var recentErrors: [BrowserEvent] { shared.withLock { $0.errors } }
 
     /// Events from now on are attributed to `cause` (the participant whose action runs).
     func setCause(_ cause: EventCause) { shared.withLock { $0.cause = cause } }
@@ -33,6 +39,10 @@ final class EventSink: Sendable {
         let (event, notify) = shared.withLock { s -> (BrowserEvent, (BrowserState, [AsyncStream<BrowserState>.Continuation])?) in
             let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: payload)
             s.state.apply(event)
+            if event.isError {
+                if s.errors.count == Self.keptErrors { s.errors.removeFirst() }
+                s.errors.append(event)
+            }
             return (event, BrowserState.isNotable(event) ? (s.state, Array(s.watchers.values)) : nil)
         }
         if let (state, watchers) = notify { for watcher in watchers { watcher.yield(state) } }

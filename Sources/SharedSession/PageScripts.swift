@@ -11,7 +11,8 @@ enum PageScripts {
         var kind: String
         var value: String
         /// `click`, `hover`, `fill`, `select`, `check`, `scroll`, `focus`, or a wait:
-        /// `attached`, `visible`, `hidden`, `detached`.
+        /// `attached`, `visible`, `hidden`, `detached`; or `element`: return the element itself (or null)
+        /// at once, for `returnByValue: false`.
         var action: String
         var timeoutMs: Double
         var values: [String] = []
@@ -64,6 +65,7 @@ enum PageScripts {
         }
         return leaves[0];
       };
+      if (a.action === 'element') return query();
       const describe = el => el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') : 'nothing';
       const frame = () => new Promise(r => { let done = false; const f = () => { if (!done) { done = true; r(); } };
                                             requestAnimationFrame(f); setTimeout(f, 50); });

@@ -153,7 +153,8 @@ final class Tab: Sendable {
                 id: sent.requestId, url: sent.request.url, method: sent.request.method, resourceType: sent.type?.rawValue)))
         case "Network.responseReceived":
             guard let received = try? event.decode(Network.ResponseReceived.self) else { return }
-            let method = state.withLock { $0.requests[received.requestId]?.method }
+            // Answered: no longer pending (as in BrowserState), even while its body still streams.
+            let method = state.withLock { $0.requests.removeValue(forKey: received.requestId)?.method }
             sink.emit(.response, target: targetId, payload: .request(RequestInfo(
                 id: received.requestId, url: received.response.url, method: method, resourceType: received.type.rawValue,
                 status: received.response.status)))

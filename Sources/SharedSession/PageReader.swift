@@ -1,0 +1,151 @@
+import CDPTransport
+import ContentExtraction
+import Foundation
+import WebSockets
+
+/// Reads the page for agents: its accessibility snapshot (with which elements are in the viewport)
+/// and its HTML content (with which links are in the viewport).
+enum PageReader {
+    /// What one round trip tells about the page: its HTML, URL and the links in the viewport.
+    struct Reading: Decodable, Sendable {
+        var html: String
+        var url: String
+        /// `[href, text]` of the links in the viewport, in document order.
+        var links: [[String]]
+    }
+
+    /// `Runtime.evaluate` of ``readScript``, decoding the reply straight into a ``Reading`` (no copy
+    /// of the HTML through a generic JSON tree).
+    struct ReadCommand: CDPCommand {
+        static let method = "Runtime.evaluate"
+        var expression = PageReader.readScript
+        var returnByValue = true
+        struct Response: Decodable, Sendable {
+            struct Result: Decodable, Sendable { var value: Reading? }
+            var result: Result
+            var exceptionDetails: Runtime.ExceptionDetails?
+        }
+    }
+
+    static let readScript = #"""
+    (() => {
+      const vw = innerWidth, vh = innerHeight, links = [];
+      for (const a of document.querySelectorAll('a[href]')) {
+        if (links.length >= 60) break;
+        const r = a.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < vh && r.left < vw) {
+          const text = (a.textContent || a.getAttribute('aria-label') || a.title || '').replace(/\s+/g, ' ').trim();
+          links.push([a.href, text.slice(0, 200)]);
+        }
+      }
+      const root = document.documentElement;
+      return { html: root ? root.outerHTML : '', url: document.baseURI || location.href, links };
+    })()
+    """#
+
+    /// The page's content, extracted from the HTML the browser serializes, and the links in view.
+    static func content(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
+        let reply = try await tab.page.send(ReadCommand(), timeout: Navigation.remaining(deadline))
+        if let details = reply.exceptionDetails {
+            throw SessionError(.evaluationFailed, "reading the page failed: \(details.exception?.description ?? details.text)")
+        }
+        guard let reading = reply.result.value else { throw SessionError(.evaluationFailed, "reading the page returned nothing") }
+        let content: PageContent
+        do {
+            content = try HTMLDocument.extract(html: reading.html, url: reading.url)
+        } catch let error as ExtractionError {
+            throw SessionError(.notApplicable, "the page's content cannot be extracted: \(error)")
+        }
+        let visible = reading.links.compactMap { pair -> PageContent.Link? in
+            guard let url = pair.first else { return nil }
+            return PageContent.Link(url: url, text: pair.count > 1 ? pair[1] : "", rel: nil)
+        }
+        return (content, visible)
+    }
+
+    /// The accessibility snapshot of the tab (or of `root`'s subtree), with refs that stay stable
+    /// within the document, and — when `visibility` — which elements lie in the viewport.
+    static func snapshot(_ tab: Tab, options: AccessibilitySnapshot.Options, root: ElementTarget?, visibility: Bool,
+                         deadline: ContinuousClock.Instant) async throws -> AccessibilitySnapshot {
+        if !tab.state.withLock({ $0.domEnabled }) {
+            try await tab.page.send(DOM.Enable())
+            tab.state.withLock { $0.domEnabled = true }
+        }
+        let generation = tab.state.withLock { $0.generation }
+        var rootBackend: Int?
+        if let root {
+            _ = try await Elements.locate(tab, root, action: "attached", deadline: deadline)
+            let objectId: String?
+            if root.kind == .ref {
+                objectId = try await Elements.resolve(ref: root.value, in: tab)
+            } else {
+                let request = PageScripts.Request(kind: root.kind.rawValue, value: root.value, action: "element", timeoutMs: 0)
+                objectId = try await tab.page.send(Runtime.Evaluate(expression: PageScripts.locate(request), awaitPromise: true),
+                                                   timeout: Navigation.remaining(deadline)).result.objectId
+            }
+            guard let objectId else {
+                throw SessionError(.staleReference, "\(root) is no longer in the page", selector: root.description)
+            }
+            rootBackend = try await tab.page.send(DOM.DescribeNode(objectId: objectId)).node.backendNodeId
+        }
+        async let visibleNodes = visibility ? try? inViewport(tab, deadline: deadline) : nil
+        let tree = try await tab.page.send(Accessibility.GetFullAXTree(), timeout: Navigation.remaining(deadline))
+        let inView = await visibleNodes
+        var nodes = tree.nodes.map(SharedBrowserSession.snapshotNode)
+        if let inView {
+            for i in nodes.indices {
+                if let backend = nodes[i].backendNodeId { nodes[i].visible = inView.contains(backend) }
+            }
+        }
+        let rootId = rootBackend.flatMap { backend in tree.nodes.first { $0.backendDOMNodeId == backend }?.nodeId }
+        if rootBackend != nil, rootId == nil {
+            throw SessionError(.notApplicable, "\(root?.description ?? "the root") is not in the accessibility tree (hidden or ignored)",
+                               selector: root?.description)
+        }
+        let previous = tab.state.withLock { s in s.refsGeneration == generation ? s.refs : [:] }
+        let snapshot = AccessibilitySnapshot(nodes: nodes, rootId: rootId, generation: generation, options: options,
+                                             previousRefs: previous)
+        tab.state.withLock { s in
+            // Refs accumulate within a document: one an agent saw earlier still resolves.
+            if s.refsGeneration != generation { s.refs = [:] }
+            s.refs.merge(snapshot.refs) { _, new in new }
+            s.refsGeneration = generation
+        }
+        return snapshot
+    }
+
+    /// Only the parts of `DOMSnapshot.captureSnapshot` needed to tell what is in the viewport.
+    struct LayoutProbe: CDPCommand {
+        static let method = "DOMSnapshot.captureSnapshot"
+        var computedStyles: [String] = []
+        struct Response: Decodable, Sendable {
+            struct Document: Decodable, Sendable {
+                struct Nodes: Decodable, Sendable { var backendNodeId: [Int]? }
+                struct Layout: Decodable, Sendable {
+                    var nodeIndex: [Int]
+                    var bounds: [[Double]]
+                }
+                var nodes: Nodes
+                var layout: Layout
+            }
+            var documents: [Document]
+        }
+    }
+
+    /// The backend ids of the main document's nodes whose layout box meets the viewport.
+    static func inViewport(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> Set<Int> {
+        async let metrics = tab.page.send(Page.GetLayoutMetrics(), timeout: Navigation.remaining(deadline))
+        let probe = try await tab.page.send(LayoutProbe(), timeout: Navigation.remaining(deadline))
+        let viewport = try await metrics.cssLayoutViewport
+        guard let document = probe.documents.first, let backendIds = document.nodes.backendNodeId else { return [] }
+        let left = Double(viewport.pageX), top = Double(viewport.pageY)
+        let right = left + Double(viewport.clientWidth), bottom = top + Double(viewport.clientHeight)
+        var visible = Set<Int>()
+        for (index, node) in document.layout.nodeIndex.enumerated() where index < document.layout.bounds.count {
+            let box = document.layout.bounds[index]
+            guard box.count == 4, node < backendIds.count, box[2] > 0, box[3] > 0 else { continue }
+            if box[0] < right, box[0] + box[2] > left, box[1] < bottom, box[1] + box[3] > top { visible.insert(backendIds[node]) }
+        }
+        return visible
+    }
+}
