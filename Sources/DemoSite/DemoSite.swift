@@ -206,7 +206,7 @@ public final class DemoSite: Sendable {
                 <button id="hidden" style="display:none">Hidden</button>
                 <p id="keys"></p>
                 <div style="height:3000px"></div>
-                <p id="bottom">The bottom</p>
+                <p id="bottom">The bottom <a id="far" href="/">Far link</a></p>
                 <script>
                 document.addEventListener('keydown', e => {
                   const mods = (e.ctrlKey ? 'Ctrl+' : '') + (e.shiftKey ? 'Shift+' : '') + (e.altKey ? 'Alt+' : '');

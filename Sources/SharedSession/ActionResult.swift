@@ -34,6 +34,13 @@ public struct ActionResult: Sendable {
     public var data: Data?
     /// For `snapshot`: the accessibility snapshot with its refs.
     public var snapshot: AccessibilitySnapshot?
+    /// For navigations and clicks (`navigate`, `click`, `back`, `forward`, `reload`): the page after
+    /// the action at a glance — title, headings, lead text, the links in view, forms, counts. Nil
+    /// when turned off (``SharedBrowserSession/ActionOptions/pageSummary``) or when the page could not
+    /// be read (a dialog is open, the page is too large).
+    public var page: PageSummary?
+    /// For `pageContent`: everything extracted from the page's HTML.
+    public var content: PageContent?
 
     public var succeeded: Bool { error == nil }
 

@@ -7,7 +7,8 @@ import WebSockets
 extension SharedBrowserSession {
     // MARK: Navigation
 
-    /// Loads `url` in the active tab and waits until `waitUntil`.
+    /// Loads `url` in the active tab and waits until `waitUntil`. The result's ``ActionResult/page``
+    /// summarizes the page loaded (unless ``ActionOptions/pageSummary`` is off).
     ///
     /// Errors: ``SessionError/Code/invalidURL`` or ``SessionError/Code/urlNotAllowed`` before
     /// anything is sent; ``SessionError/Code/navigationFailed`` with the `net::ERR_*` code;
@@ -26,7 +27,7 @@ extension SharedBrowserSession {
                     url: url, isMainFrame: true, errorText: error.message.components(separatedBy: ": ").last)))
                 throw error
             }
-            return .none
+            return await Self.summary(tab, options, deadline: deadline)
         }
     }
 
@@ -51,7 +52,7 @@ extension SharedBrowserSession {
             try await Navigation.waitForLoad(tab, deadline: deadline, what: "going \(name) to \(entry.url)") {
                 _ = try await tab.page.send(Page.NavigateToHistoryEntry(entryId: entry.id))
             }
-            return .none
+            return await Self.summary(tab, options, deadline: deadline)
         }
     }
 
@@ -61,14 +62,15 @@ extension SharedBrowserSession {
             try await Navigation.waitForLoad(tab, deadline: deadline, what: "the reload") {
                 _ = try await tab.page.send(Page.Reload())
             }
-            return .none
+            return await Self.summary(tab, options, deadline: deadline)
         }
     }
 
     // MARK: Elements
 
     /// Clicks the centre of the element, once it is attached, visible, enabled, stable and not
-    /// covered.
+    /// covered; waits for a navigation the click starts. The result's ``ActionResult/page``
+    /// summarizes the page after the click (unless ``ActionOptions/pageSummary`` is off).
     ///
     /// Errors: ``SessionError/Code/invalidSelector`` at once; ``SessionError/Code/timeout`` naming the
     /// selector and the last state seen (`not found`, `not visible`, `disabled`, `covered by ...`).
@@ -79,7 +81,7 @@ extension SharedBrowserSession {
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
                 try await Elements.click(tab, x: point.x, y: point.y, count: clickCount)
             }
-            return .none
+            return await Self.summary(tab, options, deadline: deadline)
         }
     }
 
@@ -293,7 +295,8 @@ extension SharedBrowserSession {
 
     /// Takes an accessibility snapshot of the active tab: a compact text tree with a ref
     /// (`e12@3`) for every interactive element, usable as a target (`"ref=e12@3"`) until the tab
-    /// loads another document.
+    /// loads another document. An element keeps its ref across snapshots of the same document, so a
+    /// ref never comes to mean another element.
     ///
     /// - Parameters:
     ///   - interactiveOnly: list only the interactive elements.
@@ -304,31 +307,9 @@ extension SharedBrowserSession {
     public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
                          as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("snapshot", target: root?.description, as: participant, options: options) { _, tab, deadline in
-            if !tab.state.withLock({ $0.domEnabled }) {
-                try await tab.page.send(DOM.Enable())
-                tab.state.withLock { $0.domEnabled = true }
-            }
-            let generation = tab.state.withLock { $0.generation }
-            var rootBackend: Int?
-            if let root {
-                let located = try await Elements.locate(tab, root, action: "attached", deadline: deadline)
-                _ = located
-                let object = try await tab.page.send(Runtime.Evaluate(
-                    expression: root.kind == .css ? "document.querySelector(\(try String(decoding: JSONEncoder().encode(root.value), as: UTF8.self)))" : "null"))
-                if let objectId = object.result.objectId {
-                    rootBackend = try await tab.page.send(DOM.DescribeNode(objectId: objectId)).node.backendNodeId
-                }
-            }
-            let tree = try await tab.page.send(Accessibility.GetFullAXTree(), timeout: Navigation.remaining(deadline))
-            let nodes = tree.nodes.map(Self.snapshotNode)
-            let rootId = rootBackend.flatMap { backend in tree.nodes.first { $0.backendDOMNodeId == backend }?.nodeId }
-            let snapshot = AccessibilitySnapshot(nodes: nodes, rootId: rootId, generation: generation,
-                                                 options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth))
-            tab.state.withLock { s in
-                s.refs = snapshot.refs
-                s.refsGeneration = generation
-            }
-            return .snapshot(snapshot)
+            .snapshot(try await PageReader.snapshot(
+                tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
+                visibility: false, deadline: deadline))
         }
     }
 

@@ -78,9 +78,13 @@ public actor SharedBrowserSession {
         /// When the participant does not hold control: wait up to this long for it (and keep it
         /// afterwards) instead of failing with ``SessionError/Code/notInControl``.
         public var waitForControl: Duration?
-        public init(timeout: Duration? = nil, waitForControl: Duration? = nil) {
+        /// Whether navigations and clicks read the page afterwards for ``ActionResult/page`` (one
+        /// more round trip and an HTML extraction). Default true.
+        public var pageSummary: Bool
+        public init(timeout: Duration? = nil, waitForControl: Duration? = nil, pageSummary: Bool = true) {
             self.timeout = timeout
             self.waitForControl = waitForControl
+            self.pageSummary = pageSummary
         }
     }
 
@@ -96,11 +100,11 @@ public actor SharedBrowserSession {
     public nonisolated let downloadsDirectory: String
     nonisolated let browser: CDPBrowser
     nonisolated let sink: EventSink
-    private let options: Options
+    let options: Options
     private let queue = ActionQueue()
     private let lock: ProfileLock?
     private var tabList: [Tab] = []
-    private var active: Tab
+    private(set) var active: Tab
     private var browserPump: Task<Void, Never>?
     private var closing = false
     private var flushCounter = 0
@@ -421,6 +425,8 @@ public actor SharedBrowserSession {
         case value(JSONValue)
         case data(Data)
         case snapshot(AccessibilitySnapshot)
+        case page(PageSummary?)
+        case content(PageContent)
     }
 
     /// Validates a URL before anything is sent.
@@ -440,7 +446,7 @@ public actor SharedBrowserSession {
     /// events it caused, and the result.
     func perform(
         _ name: String, target: String?, as participant: Participant, options actionOptions: ActionOptions,
-        needsPage: Bool = true, allowWithDialog: Bool = false,
+        needsPage: Bool = true, allowWithDialog: Bool = false, requiresControl: Bool = true,
         _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
     ) async -> ActionResult {
         let clock = ContinuousClock()
@@ -456,7 +462,7 @@ public actor SharedBrowserSession {
         var dialog: DialogInfo?
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
-            if options.coordination, participant.kind != .system {
+            if options.coordination, requiresControl, participant.kind != .system {
                 if let wait = actionOptions.waitForControl, await coordinator.holder != participant {
                     try await coordinator.requestControl(for: participant, timeout: wait)
                 }
@@ -504,6 +510,8 @@ public actor SharedBrowserSession {
         case .snapshot(let snapshot):
             result.snapshot = snapshot
             result.value = .string(snapshot.text)
+        case .page(let summary): result.page = summary
+        case .content(let content): result.content = content
         case .none: break
         }
         return result

@@ -196,6 +196,10 @@ extension Chromium {
         #expect(clicked.dialog?.type == "alert")
         #expect(clicked.dialog?.message == "Hello from the page")
         #expect(session.state.openDialog?.message == "Hello from the page")
+        // What agents are told names the dialog, and reading does not hang on the blocked page.
+        let context = await session.agentContext(budget: 500)
+        #expect(context.text.contains("Dialog open: alert \"Hello from the page\""))
+        #expect(context.text.contains("cannot be read while its dialog is open"))
         let blocked = await session.click("#confirm", as: system)
         #expect(blocked.error?.code == .dialogOpen)
         try await session.handleDialog(accept: true, as: system).get()
@@ -279,7 +283,7 @@ extension Chromium {
         let lines = snapshot.text.split(separator: "\n").map(String.init)
         func ref(_ fragment: String) throws -> String {
             let line = try #require(lines.first { $0.contains(fragment) }, "no line with \(fragment) in\n\(snapshot.text)")
-            return String(try #require(line.split(separator: "[ref=").last?.dropLast()))
+            return String(try #require(line.split(separator: " ref=").last))
         }
         #expect(lines.contains { $0.hasPrefix("- heading \"Sign in\"") })
         #expect(snapshot.refs.count == 3)
@@ -295,7 +299,7 @@ extension Chromium {
         let dashboard = try #require(try await session.snapshot(interactiveOnly: true, as: system).get().snapshot)
         #expect(dashboard.text.split(separator: "\n").allSatisfy { $0.hasPrefix("- link") })
         let newProject = try #require(dashboard.text.split(separator: "\n").first { $0.contains("New project") })
-        let newProjectRef = String(try #require(newProject.split(separator: "[ref=").last?.dropLast()))
+        let newProjectRef = String(try #require(newProject.split(separator: " ref=").last))
         try await session.evaluate("document.querySelector('#new-project').remove(); 0", as: system).get()
         let removed = await session.click(.ref(newProjectRef), as: system)
         #expect(removed.error?.code == .staleReference)

@@ -67,6 +67,8 @@ import Testing
         #expect(ElementTarget("css=a > b") == .css("a > b"))
         #expect(ElementTarget("text=Sign in") == .text("Sign in"))
         #expect(ElementTarget("ref=e12@3") == .ref("e12@3"))
+        #expect(ElementTarget("e12@3") == .ref("e12@3"))   // as snapshots print refs
+        #expect(ElementTarget("e12") == .css("e12") && ElementTarget("e@3") == .css("e@3"))
         let literal: ElementTarget = "text=\"Exact\""
         #expect(literal.kind == .text && literal.value == "\"Exact\"")
         #expect(literal.description == "text=\"Exact\"")

@@ -1,0 +1,601 @@
+public import ContentExtraction
+public import EventBuffer
+import Foundation
+
+/// What an agent is told about the browser, composed to a token budget by ``ContextComposer``.
+public struct AgentContext: Sendable, Hashable, CustomStringConvertible {
+    /// One part of the context and what was left out of it.
+    public struct Section: Sendable, Hashable {
+        /// `browser`, `errors`, `forms`, `elements`, `text`, `links`.
+        public var name: String
+        /// Its size, as the composer's token counter counts it.
+        public var tokens: Int
+        /// What was cut, in the words the section itself uses; nil when it is complete.
+        public var omitted: String?
+    }
+
+    /// The context, ready for a system prompt.
+    public var text: String
+    /// Its size, as the composer's token counter counts it; never more than ``budget``.
+    public var tokens: Int
+    public var budget: Int
+    public var sections: [Section]
+
+    public var description: String { text }
+
+    /// The section named `name`, if the context has it.
+    public func section(_ name: String) -> Section? { sections.first { $0.name == name } }
+}
+
+/// Composes an agent's view of the browser within a token budget: where the browser is, the latest
+/// errors, every form, the interactive elements (visible ones first), an outline of the page's text
+/// and its most relevant links.
+///
+/// Each section has its own budget (``Budgets``); what a section cannot show is named in a closing
+/// line that also says how to ask for more (a snapshot of one region, the next page of text). The
+/// composed text never exceeds ``Budgets/total`` as counted by ``counter``.
+///
+/// Composing is pure and fast (well under 5 ms for the default 4,000 tokens, see
+/// `Documentation/Performance.md`); ``SharedBrowserSession/agentContext(budget:as:)`` gathers the
+/// inputs from the browser and calls it.
+public struct ContextComposer: Sendable {
+    /// The budgets of the sections, in tokens (links and errors in items).
+    public struct Budgets: Sendable, Hashable {
+        /// The whole context. Default 4,000.
+        public var total: Int
+        /// How many of the latest errors to show. Default 5.
+        public var errors = 5
+        /// The accessibility snapshot gets at least the lower and at most the upper bound, budget
+        /// permitting. Default 500...2000.
+        public var snapshot: ClosedRange<Int> = 500...2000
+        /// The page text outline. Default 1000...5000.
+        public var pageText: ClosedRange<Int> = 1000...5000
+        /// How many links: at least the lower bound, budget permitting, at most the upper. Default 10...20.
+        public var links: ClosedRange<Int> = 10...20
+        /// The share of the budget forms may take at most (the rest of the page must fit too). Default 0.35.
+        public var formsShare = 0.35
+
+        public init(total: Int = 4000) { self.total = total }
+    }
+
+    /// What the context is composed from.
+    public struct Input: Sendable {
+        public var state: BrowserState
+        /// The latest errors, newest last.
+        public var errors: [BrowserEvent]
+        /// The page's content, when it could be read.
+        public var content: PageContent?
+        /// The links in the viewport.
+        public var visibleLinks: [PageContent.Link]
+        /// The accessibility snapshot, ideally with visibility.
+        public var snapshot: AccessibilitySnapshot?
+        /// Requests in flight (`GET https://...`).
+        public var pendingRequests: [String]
+        /// Lines for the browser section (why a part could not be read, who holds control...).
+        public var notes: [String]
+
+        public init(state: BrowserState, errors: [BrowserEvent] = [], content: PageContent? = nil,
+                    visibleLinks: [PageContent.Link] = [], snapshot: AccessibilitySnapshot? = nil,
+                    pendingRequests: [String] = [], notes: [String] = []) {
+            self.state = state
+            self.errors = errors
+            self.content = content
+            self.visibleLinks = visibleLinks
+            self.snapshot = snapshot
+            self.pendingRequests = pendingRequests
+            self.notes = notes
+        }
+    }
+
+    public var budgets: Budgets
+    public var counter: any TokenCounter
+
+    public init(budgets: Budgets = Budgets(), counter: any TokenCounter = EstimatedTokenCounter()) {
+        self.budgets = budgets
+        self.counter = counter
+    }
+
+    /// A rendered section: its text and what it left out.
+    struct Part {
+        var name: String
+        var text: String
+        var omitted: String?
+    }
+
+    public func compose(_ input: Input) -> AgentContext {
+        let total = max(0, budgets.total)
+        let header = Part(name: "browser", text: Self.header(input), omitted: nil)
+        var used = count(header.text) + 1
+        let errors = self.errors(input, budget: max(0, (total - used) / 4))
+        used += count(errors.text) + 1
+        let formsBudget = Int(Double(max(0, total - used)) * budgets.formsShare)
+        let labels = Set((input.content?.forms ?? []).flatMap { $0.fields.compactMap(\.label) })
+        let refs = input.snapshot.map { Self.refsByName($0, wanted: labels) } ?? [:]
+        let forms = self.forms(input.content?.forms ?? [], refs: refs, budget: formsBudget)
+        if !forms.text.isEmpty { used += count(forms.text) + 1 }
+
+        // The flexible sections: each gets its minimum (scaled down when even those do not fit),
+        // then what is left is shared out evenly up to each one's maximum and need.
+        let outline = TextOutline(content: input.content, counter: counter, countLimit: budgets.pageText.upperBound)
+        let linkList = Self.rankedLinks(input)
+        let needs = [
+            input.snapshot.map { snapshotNeed($0) } ?? 0,
+            outline.fullTokens + 16,
+            linkTokens(linkList.prefix(budgets.links.upperBound)) + Self.linksReserve,
+        ]
+        let minimums = [
+            min(needs[0], budgets.snapshot.lowerBound),
+            min(needs[1], budgets.pageText.lowerBound),
+            min(needs[2], linkTokens(linkList.prefix(budgets.links.lowerBound)) + Self.linksReserve),
+        ]
+        let maximums = [min(needs[0], budgets.snapshot.upperBound), min(needs[1], budgets.pageText.upperBound), needs[2]]
+        var shares = Self.share(max(0, total - used - 3), minimums: minimums, maximums: maximums)
+
+        var attempt = 0
+        while true {
+            let elements = input.snapshot.map { snapshot(of: $0, budget: shares[0]) }
+            let text = outline.render(budget: shares[1])
+            let links = self.links(linkList, total: linkList.count, budget: shares[2])
+            let parts = [header, errors, forms, elements, text, links].compactMap { $0 }.filter { !$0.text.isEmpty }
+            let joined = parts.map(\.text).joined(separator: "\n\n")
+            let tokens = count(joined)
+            if tokens <= total || attempt >= 6 {
+                let final = tokens <= total ? joined : Self.trim(joined, to: total, counter: counter)
+                return AgentContext(
+                    text: final, tokens: count(final), budget: total,
+                    sections: parts.map { AgentContext.Section(name: $0.name, tokens: count($0.text), omitted: $0.omitted) })
+            }
+            // The counter is not exactly additive: take the excess from the largest flexible share.
+            let largest = shares.indices.max { shares[$0] < shares[$1] } ?? 0
+            shares[largest] = max(0, shares[largest] - (tokens - total) - 8)
+            attempt += 1
+        }
+    }
+
+    private func count(_ text: String) -> Int { text.isEmpty ? 0 : counter.count(text) }
+
+    /// Minimums first (scaled down proportionally when they do not fit), then the rest evenly.
+    static func share(_ available: Int, minimums: [Int], maximums: [Int]) -> [Int] {
+        let sum = minimums.reduce(0, +)
+        if sum >= available {
+            guard sum > 0 else { return minimums.map { _ in 0 } }
+            return minimums.map { $0 * available / sum }
+        }
+        var shares = minimums
+        var left = available - sum
+        while left > 0 {
+            let wanting = shares.indices.filter { shares[$0] < maximums[$0] }
+            guard !wanting.isEmpty else { break }
+            let each = max(1, left / wanting.count)
+            for i in wanting where left > 0 {
+                let add = min(each, maximums[i] - shares[i], left)
+                shares[i] += add
+                left -= add
+            }
+        }
+        return shares
+    }
+
+    // MARK: Browser and errors
+
+    static func header(_ input: Input) -> String {
+        let state = input.state
+        var lines = ["== Browser =="]
+        lines.append("URL: " + clip(state.url, 300))
+        lines.append("Title: " + (state.title.isEmpty ? "(none)" : clip(state.title, 200)))
+        var status = [state.loading ? "loading" : "loaded"]
+        if state.canGoBack { status.append("can go back") }
+        if state.canGoForward { status.append("can go forward") }
+        if !input.pendingRequests.isEmpty {
+            let shown = input.pendingRequests.prefix(3).map { clip($0, 120) }.joined(separator: ", ")
+            status.append("\(input.pendingRequests.count) requests pending (\(shown)\(input.pendingRequests.count > 3 ? ", ..." : ""))")
+        } else if state.pendingRequests > 0 {
+            status.append("\(state.pendingRequests) requests pending")
+        }
+        lines.append("Status: " + status.joined(separator: "; "))
+        if let dialog = state.openDialog {
+            lines.append("Dialog open: \(dialog.type) \"\(clip(dialog.message, 300))\" - accept or dismiss it before anything else.")
+        }
+        lines += input.notes.map { clip($0, 300) }
+        return lines.joined(separator: "\n")
+    }
+
+    private func errors(_ input: Input, budget: Int) -> Part {
+        let shown = input.errors.suffix(budgets.errors)
+        if shown.isEmpty { return Part(name: "errors", text: "== Errors ==\nnone", omitted: nil) }
+        let title = input.errors.count > shown.count
+            ? "== Errors (last \(shown.count) of \(input.errors.count)) =="
+            : "== Errors (\(shown.count)) =="
+        var lines = shown.map { "- " + Self.clip($0.summary, 300) }
+        var text = ([title] + lines).joined(separator: "\n")
+        var omitted: String?
+        while count(text) > budget, !lines.isEmpty {
+            lines.removeFirst()
+            omitted = "\(shown.count - lines.count) older errors left out"
+            text = ([title] + lines + ["(" + omitted! + ")"]).joined(separator: "\n")
+        }
+        return Part(name: "errors", text: count(text) <= budget ? text : "", omitted: omitted)
+    }
+
+    // MARK: Forms
+
+    static let formRoles: Set<String> = ["textbox", "searchbox", "combobox", "listbox", "checkbox", "radio", "button",
+                                         "spinbutton", "slider", "switch"]
+
+    /// Interactive element names to their refs, to point form fields at refs.
+    static func refsByName(_ snapshot: AccessibilitySnapshot, wanted: Set<String>) -> [String: String] {
+        var refs: [String: String] = [:]
+        guard !wanted.isEmpty else { return refs }
+        for line in snapshot.lines where line.ref != nil && Self.formRoles.contains(line.role) {
+            guard let ref = line.ref, let open = line.text.firstIndex(of: "\"") else { continue }
+            let rest = line.text[line.text.index(after: open)...]
+            guard let close = rest.firstIndex(of: "\"") else { continue }
+            let name = String(rest[..<close])
+            if wanted.contains(name), refs[name] == nil {
+                refs[name] = ref
+                if refs.count == wanted.count { break }
+            }
+        }
+        return refs
+    }
+
+    private func forms(_ forms: [PageContent.Form], refs: [String: String], budget: Int) -> Part {
+        guard !forms.isEmpty else { return Part(name: "forms", text: "", omitted: nil) }
+        var blocks: [[String]] = []
+        for (index, form) in forms.enumerated() {
+            var lines = ["Form \(index + 1): \(form.method) \(Self.clip(form.action ?? "(this page)", 200))"]
+            for field in form.fields { lines.append(Self.fieldLine(field, refs: refs)) }
+            blocks.append(lines)
+        }
+        let title = "== Forms (\(forms.count)) =="
+        var lines = [title] + blocks.joined()
+        let all = lines.count - 1
+        var text = lines.joined(separator: "\n")
+        var omitted: String?
+        while count(text) > budget, lines.count > 1 {
+            lines.removeLast()
+            omitted = "\(all - (lines.count - 1)) more form lines left out; the session's pageContent() lists every field"
+            text = (lines + ["(" + omitted! + ")"]).joined(separator: "\n")
+        }
+        return Part(name: "forms", text: count(text) <= budget ? text : "", omitted: omitted)
+    }
+
+    static func fieldLine(_ field: PageContent.Field, refs: [String: String]) -> String {
+        var line = "- " + field.type
+        if let label = field.label, !label.isEmpty { line += " \"" + clip(label, 80) + "\"" }
+        if let name = field.name, !name.isEmpty { line += " name=" + clip(name, 60) }
+        if field.required { line += " required" }
+        if let value = field.value, !value.isEmpty, field.type != "submit", field.type != "hidden" {
+            line += " value=\"" + clip(value, 60) + "\""
+        }
+        if !field.options.isEmpty {
+            let shown = field.options.prefix(8).map { "\"" + clip($0.label.isEmpty ? $0.value : $0.label, 40) + "\"" }
+            line += " options: " + shown.joined(separator: ", ")
+            if field.options.count > 8 { line += " (+\(field.options.count - 8) more)" }
+        }
+        if let label = field.label, let ref = refs[label] { line += " ref=\(ref)" }
+        return line
+    }
+
+    // MARK: Snapshot
+
+    private static let elementsTitle = "== Elements (accessibility snapshot; act on them with \"ref=eN@G\") =="
+
+    /// The tokens the whole snapshot would take, counted up to just past the section's upper
+    /// bound (beyond it, the exact number does not change the share).
+    private func snapshotNeed(_ snapshot: AccessibilitySnapshot) -> Int {
+        var need = count(Self.elementsTitle) + 1
+        for line in snapshot.lines {
+            need += count(line.text) + 1
+            if need > budgets.snapshot.upperBound { return need }
+        }
+        return need
+    }
+
+    /// The snapshot's lines that fit: visible interactive elements first, then other visible lines,
+    /// then interactive ones out of view, then the rest — shown in document order.
+    private func snapshot(of snapshot: AccessibilitySnapshot, budget: Int) -> Part {
+        let lines = snapshot.lines   // the depth note, if any, is the last line: kept out below
+        let noteCount = lines.last?.role == "note" ? 1 : 0
+        let reserve = count(Self.elementsTitle) + 48   // the title and the closing note
+        var left = budget - reserve
+        var chosen = [Bool](repeating: false, count: lines.count)
+        var chosenCount = 0
+        let candidates = lines.count - noteCount
+        func rank(_ line: AccessibilitySnapshot.Line) -> Int {
+            let visible = line.visible ?? true
+            switch (visible, line.isInteractive) {
+            case (true, true): return 0
+            case (true, false): return 1
+            case (false, true): return 2
+            case (false, false): return 3
+            }
+        }
+        let full = snapshotNeed(snapshot) <= budget
+        if full {
+            for i in 0..<candidates { chosen[i] = true }
+            chosenCount = candidates
+        } else {
+            // Misses in a row end the search: the budget is as good as spent.
+            var misses = 0
+            search: for wanted in 0...3 {
+                for i in 0..<candidates where !chosen[i] && rank(lines[i]) == wanted {
+                    let line = lines[i]
+                    // A line of n bytes (indentation aside) is at least about n/10 tokens.
+                    let bytes = line.text.utf8.count - line.depth * 2
+                    if bytes / 10 > left { misses += 1 } else {
+                        let cost = count(line.text) + 1
+                        if cost <= left {
+                            chosen[i] = true
+                            chosenCount += 1
+                            left -= cost
+                            misses = 0
+                            continue
+                        }
+                        misses += 1
+                    }
+                    if misses >= 32 || left < 3 { break search }
+                }
+            }
+        }
+        var out = [Self.elementsTitle]
+        for (i, line) in lines.enumerated() where chosen[i] { out.append(line.text) }
+        var omitted: String?
+        let leftOut = candidates - chosenCount
+        let depthNote = snapshot.omittedBelowDepth > 0 ? " (\(snapshot.omittedBelowDepth) more below the depth limit)" : ""
+        if leftOut > 0 {
+            let interactive = (0..<candidates).filter { !chosen[$0] && lines[$0].isInteractive }.count
+            omitted = "\(leftOut) of \(candidates) lines left out, \(interactive) of them interactive; visible and interactive "
+                + "elements come first. For more, take snapshot(root:) of one region, or snapshot(interactiveOnly: true)"
+            out.append("(" + omitted! + ")" + depthNote)
+        } else if !depthNote.isEmpty {
+            omitted = depthNote
+            out.append(depthNote.trimmingCharacters(in: [" "]))
+        }
+        if chosenCount == 0 && leftOut > 0 && budget < reserve { return Part(name: "elements", text: "", omitted: omitted) }
+        return Part(name: "elements", text: out.joined(separator: "\n"), omitted: omitted)
+    }
+
+    // MARK: Links
+
+    /// Main-content links in view first, then other main-content links, then links in view, then
+    /// the rest; one per URL; no in-page anchors or `javascript:` links.
+    static func rankedLinks(_ input: Input) -> [PageContent.Link] {
+        guard let content = input.content else { return input.visibleLinks }
+        let visible = Set(input.visibleLinks.map(\.url))
+        let page = input.state.url.split(separator: "#", maxSplits: 1).first.map(String.init) ?? input.state.url
+        let anchor = page + "#"
+        var seen = Set<String>()
+        var ranked: [[PageContent.Link]] = [[], [], [], [], []]
+        for link in content.links {
+            let url = link.url
+            if url.hasPrefix("javascript:") || url.hasPrefix("#") { continue }
+            if url == page || url.hasPrefix(anchor) { continue }
+            guard seen.insert(url).inserted else { continue }
+            let rank: Int
+            if link.text.isEmpty { rank = 4 }
+            else if link.inMainContent { rank = visible.contains(url) ? 0 : 1 }
+            else { rank = visible.contains(url) ? 2 : 3 }
+            ranked[rank].append(link)
+        }
+        return ranked.flatMap { $0 }
+    }
+
+    /// The links section's title and closing note.
+    static let linksReserve = 40
+
+    private static func linkLine(_ link: PageContent.Link) -> String {
+        "- [" + clip(link.text.isEmpty ? "(no text)" : link.text, 80) + "](" + clip(link.url, 200) + ")"
+    }
+
+    private func linkTokens(_ links: ArraySlice<PageContent.Link>) -> Int {
+        links.reduce(0) { $0 + count(Self.linkLine($1)) + 1 }
+    }
+
+    private func links(_ links: [PageContent.Link], total: Int, budget: Int) -> Part {
+        guard !links.isEmpty else { return Part(name: "links", text: "", omitted: nil) }
+        var left = budget - Self.linksReserve
+        var lines: [String] = []
+        for link in links.prefix(budgets.links.upperBound) {
+            let line = Self.linkLine(link)
+            let cost = count(line) + 1
+            guard cost <= left else { break }
+            lines.append(line)
+            left -= cost
+        }
+        guard !lines.isEmpty else { return Part(name: "links", text: "", omitted: "\(total) links") }
+        var out = ["== Links (\(lines.count) of \(total), main content first) =="] + lines
+        var omitted: String?
+        if lines.count < total {
+            omitted = "\(total - lines.count) more links; the session's pageContent() lists them all"
+            out.append("(" + omitted! + ")")
+        }
+        return Part(name: "links", text: out.joined(separator: "\n"), omitted: omitted)
+    }
+
+    // MARK: Helpers
+
+    static func clip(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+
+    /// The last resort when the sections together still exceed the budget: whole lines from the end.
+    static func trim(_ text: String, to budget: Int, counter: any TokenCounter) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var result = text
+        while !lines.isEmpty, counter.count(result) > budget {
+            lines.removeLast()
+            result = lines.joined(separator: "\n")
+        }
+        return result
+    }
+}
+
+/// The page's main text as an outline: every heading, then each section's lead paragraph, then
+/// more paragraphs of every section in turn, as far as the budget goes.
+struct TextOutline {
+    struct Section {
+        var heading: String?
+        var paragraphs: [String]
+    }
+    let sections: [Section]
+    let counter: any TokenCounter
+    /// The tokens of the whole text, counted up to `countLimit`, estimated beyond.
+    let fullTokens: Int
+    /// Whether ``fullTokens`` is exact.
+    let fullTokensExact: Bool
+    static let title = "== Page text =="
+    /// Paragraphs shorter than this are fragments (table cells, captions, buttons): shown only when
+    /// the whole text fits.
+    static let substantial = 80
+
+    init(content: PageContent?, counter: any TokenCounter, countLimit: Int = 6000) {
+        self.counter = counter
+        guard let content, !content.mainText.isEmpty else {
+            sections = []
+            fullTokens = 0
+            fullTokensExact = true
+            return
+        }
+        var levels: [String: Int] = [:]
+        for heading in content.headings where !heading.text.isEmpty && levels[heading.text] == nil {
+            levels[heading.text] = heading.level
+        }
+        var sections: [Section] = []
+        var current = Section(heading: nil, paragraphs: [])
+        var counted = 0, countedBytes = 0, totalBytes = 0
+        for block in content.mainText.utf8.split(separator: 0x0A) {
+            // Blocks come whitespace-collapsed from the extractor: at most a space at either end.
+            var trimmed = block
+            while trimmed.first == 0x20 { trimmed = trimmed.dropFirst() }
+            while trimmed.last == 0x20 { trimmed = trimmed.dropLast() }
+            guard !trimmed.isEmpty else { continue }
+            let text = String(Substring(trimmed))
+            let line: String
+            if let level = levels[text] {
+                if current.heading != nil || !current.paragraphs.isEmpty { sections.append(current) }
+                line = String(repeating: "#", count: level) + " " + text
+                current = Section(heading: line, paragraphs: [])
+            } else {
+                line = text
+                current.paragraphs.append(text)
+            }
+            totalBytes += line.utf8.count + 1
+            // Count exactly while it matters for the budget; estimate the rest from the bytes.
+            if counted <= countLimit {
+                counted += counter.count(line) + 1
+                countedBytes += line.utf8.count + 1
+            }
+        }
+        if current.heading != nil || !current.paragraphs.isEmpty { sections.append(current) }
+        self.sections = sections
+        fullTokensExact = countedBytes == totalBytes
+        fullTokens = fullTokensExact || countedBytes == 0 ? counted : Int(Double(counted) * Double(totalBytes) / Double(countedBytes))
+    }
+
+    var paragraphCount: Int { sections.reduce(0) { $0 + $1.paragraphs.count } }
+
+    /// The outline within `budget` tokens, with a closing note when something was left out.
+    func render(budget: Int) -> ContextComposer.Part? {
+        guard !sections.isEmpty else { return nil }
+        let titleCost = counter.count(Self.title) + 1
+        if fullTokensExact, fullTokens + titleCost <= budget {
+            var lines = [Self.title]
+            for section in sections {
+                if let heading = section.heading { lines.append(heading) }
+                lines += section.paragraphs
+            }
+            return ContextComposer.Part(name: "text", text: lines.joined(separator: "\n"), omitted: nil)
+        }
+        var left = budget - titleCost - 45   // the closing note
+        guard left > 0 else { return nil }
+        func take(_ text: String) -> Bool {
+            let cost = counter.count(text) + 1
+            guard cost <= left else { return false }
+            left -= cost
+            return true
+        }
+        var showHeading = [Bool](repeating: false, count: sections.count)
+        // Per section: the paragraphs shown, by index, and the lead's cut form while it is cut.
+        var shown = [Set<Int>](repeating: [], count: sections.count)
+        var cut: [Int: String] = [:]
+        // 1. Every heading.
+        var allHeadings = true
+        for (i, section) in sections.enumerated() {
+            if let heading = section.heading {
+                if take(heading) { showHeading[i] = true } else { allHeadings = false; break }
+            }
+        }
+        // 2. Each section's lead: its first substantial paragraph (else its first), cut to a few lines.
+        var leads = 0
+        if allHeadings {
+            for (i, section) in sections.enumerated() {
+                guard let lead = section.paragraphs.firstIndex(where: { $0.count >= Self.substantial })
+                        ?? (section.paragraphs.isEmpty ? nil : 0) else { continue }
+                let text = ContextComposer.clipWords(section.paragraphs[lead], 300)
+                guard take(text) else { break }
+                shown[i].insert(lead)
+                if text != section.paragraphs[lead] { cut[lead * sections.count + i] = text }
+                leads += 1
+            }
+        }
+        // 3. More of every section in turn: whole leads, then the next substantial paragraphs.
+        var more = 0
+        if allHeadings {
+            var progress = true
+            var full = false
+            while progress && !full {
+                progress = false
+                for (i, section) in sections.enumerated() {
+                    if let lead = shown[i].min(), let short = cut[lead * sections.count + i] {
+                        left += counter.count(short) + 1
+                        if take(section.paragraphs[lead]) {
+                            cut[lead * sections.count + i] = nil
+                            progress = true
+                        } else {
+                            _ = take(short)
+                            full = true
+                            break
+                        }
+                        continue
+                    }
+                    let after = shown[i].max() ?? -1
+                    guard let next = section.paragraphs.indices.first(where: { $0 > after && section.paragraphs[$0].count >= Self.substantial })
+                    else { continue }
+                    if take(section.paragraphs[next]) {
+                        shown[i].insert(next)
+                        more += 1
+                        progress = true
+                    } else {
+                        full = true
+                        break
+                    }
+                }
+            }
+        }
+        var lines = [Self.title]
+        for (i, section) in sections.enumerated() {
+            if showHeading[i], let heading = section.heading { lines.append(heading) }
+            for p in shown[i].sorted() { lines.append(cut[p * sections.count + i] ?? section.paragraphs[p]) }
+        }
+        let shownCount = shown.reduce(0) { $0 + $1.count }
+        let headingsShown = showHeading.filter { $0 }.count
+        let headingsAll = sections.filter { $0.heading != nil }.count
+        var what = "about \(fullTokens) tokens of text in \(paragraphCount) paragraphs; shown: "
+        what += !allHeadings ? "the first \(headingsShown) of \(headingsAll) headings"
+            : "every heading and \(shownCount) paragraphs, the leads of sections first"
+        let omitted = what + ". Read it all with pageText(page: 1), page by page"
+        lines.append("(" + omitted + ")")
+        return ContextComposer.Part(name: "text", text: lines.joined(separator: "\n"), omitted: omitted)
+    }
+}
+
+extension ContextComposer {
+    /// Cuts `text` after at most `limit` characters, at a word boundary, marked with `…`.
+    static func clipWords(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        let prefix = text.prefix(limit)
+        let cut = prefix.lastIndex(of: " ").map { prefix[..<$0] } ?? prefix
+        return String(cut) + "…"
+    }
+}

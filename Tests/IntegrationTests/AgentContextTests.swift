@@ -1,0 +1,131 @@
+import ContentExtraction
+import DemoSite
+import Foundation
+import SharedSession
+import Testing
+
+extension Chromium {
+@Suite struct AgentContextTests {
+    /// The ref printed on the first snapshot line containing `fragment`.
+    func ref(in text: String, _ fragment: String) throws -> String {
+        let line = try #require(text.split(separator: "\n").first { $0.contains(fragment) }, "no line with \(fragment) in\n\(text)")
+        let afterFragment = line[try #require(line.range(of: fragment)).upperBound...]
+        return String(try #require(afterFragment.split(separator: " ").first { $0.hasPrefix("ref=") }).dropFirst(4))
+    }
+
+    @Test func navigationsAndClicksReturnThePageAtAGlance() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let login = try await session.navigate(to: site.url("/login"), as: system).get()
+        let page = try #require(login.page)
+        #expect(page.title == "Sign in" && page.url == site.url("/login"))
+        let form = try #require(page.forms.first)
+        #expect(form.method == "POST" && form.action == site.url("/login"))
+        #expect(form.fields.map(\.name) == ["username", "password", nil])
+        #expect(page.description.contains("Form 1: POST \(site.url("/login"))"))
+
+        try await session.fill("#username", DemoSite.username, as: system).get()
+        try await session.fill("#password", DemoSite.password, as: system).get()
+        let clicked = try await session.click("text=Sign in", as: system).get()
+        let dashboard = try #require(clicked.page)
+        #expect(dashboard.headings.map(\.text).starts(with: ["Dashboard"]))
+        #expect(dashboard.visibleLinks.contains { $0.text == "New project" && $0.url == site.url("/projects/new") })
+        // The password typed is nowhere in what the agent is told.
+        #expect(!dashboard.description.contains(DemoSite.password))
+
+        let quiet = try await session.navigate(to: site.url("/"), as: system, options: .init(pageSummary: false)).get()
+        #expect(quiet.page == nil)
+    }
+
+    @Test func theAgentContextFitsItsBudgetAndItsRefsWork() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/console"), as: system).get()
+        try await session.navigate(to: site.url("/login"), as: system).get()
+        let agent = Participant.agent("context-reader")
+        let context = await session.agentContext(budget: 4000, for: agent)
+        #expect(context.tokens <= 4000 && EstimatedTokenCounter().count(context.text) <= 4000)
+        #expect(context.text.hasPrefix("== Browser ==\nURL: \(site.url("/login"))\nTitle: Sign in"))
+        #expect(context.text.contains("Control: nobody holds control"))
+        // The console error of the page before is among the last errors.
+        #expect(context.text.contains("an error happened"))
+        #expect(context.text.contains("Form 1: POST \(site.url("/login"))"))
+        #expect(context.text.contains("== Elements"))
+        #expect(context.sections.allSatisfy { $0.omitted == nil })
+
+        // A ref from the context is a target, written the way the snapshot prints it.
+        let username = try ref(in: context.text, "textbox \"Username\"")
+        try await session.fill(ElementTarget(username), "from-context", as: system).get()
+        let typed = try await session.evaluate("document.querySelector('#username').value", as: system).get()
+        #expect(typed.value?.stringValue == "from-context")
+
+        // A tiny budget still says where the browser is, and stays within it.
+        let tiny = await session.agentContext(budget: 60)
+        #expect(tiny.tokens <= 60 && tiny.text.contains("URL: \(site.url("/login"))"))
+
+        // The hook gives the same text, fresh at each call.
+        let hook = session.contextHook(budget: 1000, for: agent)
+        let first = await hook()
+        #expect(first.contains("Title: Sign in") && EstimatedTokenCounter().count(first) <= 1000)
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        #expect(await hook().contains("Title: Widgets"))
+    }
+
+    @Test func theStateForAgentsListsWhatIsInView() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        let top = await session.browserStateForAgent()
+        #expect(top.url == site.url("/widgets") && top.title == "Widgets" && !top.loading)
+        #expect(top.visibleElements.contains { $0.text.contains("textbox \"Type here\"") })
+        #expect(!top.visibleElements.contains { $0.text.contains("Far link") })
+        #expect(top.summary?.headings.first?.text == "Widgets")
+        #expect(top.description.contains("Interactive elements in view:"))
+
+        try await session.scroll(to: "#far", as: system).get()
+        let bottom = await session.browserStateForAgent()
+        #expect(bottom.visibleElements.contains { $0.text.contains("link \"Far link\"") })
+        #expect(!bottom.visibleElements.contains { $0.text.contains("textbox \"Type here\"") })
+    }
+
+    @Test func snapshotsOfARegionAndRefsThatStayPut() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        let whole = try #require(try await session.snapshot(as: system).get().snapshot)
+        let select = try ref(in: whole.text, "combobox")
+        // A root by ref, and by text.
+        let byRef = try #require(try await session.snapshot(root: .ref(select), as: system).get().snapshot)
+        #expect(byRef.text.hasPrefix("- combobox") && !byRef.text.contains("textbox"))
+        let byText = try #require(try await session.snapshot(root: "text=Far link", as: system).get().snapshot)
+        #expect(byText.text.hasPrefix("- link \"Far link\""))
+        let missing = await session.snapshot(root: "#no-such-element", as: system, options: .init(timeout: .milliseconds(300)))
+        #expect(missing.error?.code == .timeout)
+
+        // A new element before the others: every ref handed out still means its element.
+        try await session.evaluate("document.body.prepend(Object.assign(document.createElement('button'), {textContent: 'New first'})); 0",
+                                   as: system).get()
+        let after = try #require(try await session.snapshot(as: system).get().snapshot)
+        for (ref, backend) in whole.refs { #expect(after.refs[ref] == backend) }
+        let added = try ref(in: after.text, "button \"New first\"")
+        #expect(whole.refs[added] == nil)
+        try await session.click(ElementTarget(select), as: system).get()
+    }
+
+    @Test func theTextComesPageByPage() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let paragraphs = (1...40).map { "<p>Paragraph \($0) says something worth reading about the page.</p>" }.joined()
+        try await session.navigate(to: "data:text/html,<title>Long</title><h1>Long</h1>" + paragraphs, as: system).get()
+        let first = try await session.pageText(page: 1, tokensPerPage: 100, as: system).get()
+        let text = try #require(first.value?.stringValue)
+        #expect(text.hasPrefix("Page text, part 1 of "))
+        let parts = Int(text.split(separator: "\n")[0].split(separator: " ").last!.dropLast()) ?? 0
+        #expect(parts >= 2)
+        #expect(text.contains("(next: pageText(page: 2))"))
+        #expect(text.contains("Paragraph 1 says") && !text.contains("Paragraph 40 says"))
+        let last = try await session.pageText(page: parts, tokensPerPage: 100, as: system).get()
+        #expect(last.value?.stringValue?.contains("Paragraph 40 says") == true)
+        let past = await session.pageText(page: parts + 1, tokensPerPage: 100, as: system)
+        #expect(past.error?.code == .notApplicable)
+        try await session.navigate(to: site.url("/"), as: system).get()
+        let content = try #require(try await session.pageContent(as: system).get().content)
+        #expect(content.links.contains { $0.url == site.url("/login") && $0.text == "Sign in" })
+    }
+}
+}
