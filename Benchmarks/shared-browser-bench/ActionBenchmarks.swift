@@ -49,18 +49,60 @@ func benchSnapshot(directory: String, pages: [String], output: String, launch: C
     let counter = EstimatedTokenCounter()
     for page in pages {
         try await session.navigate(to: "file://" + directory + "/" + page, as: system, options: .init(timeout: .seconds(60))).get()
-        var best = Duration.seconds(1000)
+        var samples: [Duration] = []
         var snapshot: AccessibilitySnapshot?
         for _ in 0..<5 {
             let result = try await session.snapshot(as: system).get()
-            best = min(best, result.duration)
+            samples.append(result.duration)
             snapshot = result.snapshot
         }
         guard let snapshot else { continue }
         try snapshot.text.write(toFile: output + "/" + page + ".snapshot.txt", atomically: true, encoding: .utf8)
-        emit(["bench": "snapshot", "page": page, "n": 5, "median_ms": (seconds(best) * 1e6).rounded() / 1000,
+        let stats = Stats(samples)
+        emit(["bench": "snapshot", "page": page, "n": 5, "median_ms": stats.ms(50), "min_ms": stats.ms(0),
               "estimated_tokens": counter.count(snapshot.text), "refs": snapshot.refs.count,
               "lines": snapshot.text.split(separator: "\n").count])
+    }
+    await session.close()
+}
+
+/// Composing a 4,000-token agent context: the composition alone (from inputs read once), and the
+/// whole `agentContext` call (reading the page, its snapshot with visibility, composing).
+func benchContext(directory: String, pages: [String], n: Int, output: String?, launch: CDPBrowser.LaunchOptions) async throws {
+    var options = SharedBrowserSession.Options(id: "bench-context")
+    options.persistentProfile = false
+    options.launch = launch
+    options.allowedURLSchemes.insert("file")
+    let session = try await SharedBrowserSession.start(options)
+    let system = Participant.system
+    let composer = ContextComposer()
+    let clock = ContinuousClock()
+    if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+    for page in pages {
+        try await session.navigate(to: "file://" + directory + "/" + page, as: system,
+                                   options: .init(timeout: .seconds(60), pageSummary: false)).get()
+        let input = await session.contextInput()
+        var compose: [Duration] = []
+        var context = composer.compose(input)
+        for _ in 0..<max(n, 20) {
+            let started = clock.now
+            context = composer.compose(input)
+            compose.append(started.duration(to: clock.now))
+        }
+        var whole: [Duration] = []
+        for _ in 0..<5 {
+            let started = clock.now
+            _ = await session.agentContext(budget: 4000)
+            whole.append(started.duration(to: clock.now))
+        }
+        if let output { try context.text.write(toFile: output + "/" + page + ".context.txt", atomically: true, encoding: .utf8) }
+        let c = Stats(compose), w = Stats(whole)
+        func tokens(_ name: String) -> Int { context.section(name)?.tokens ?? 0 }
+        emit(["bench": "context", "page": page, "budget": 4000, "tokens": context.tokens,
+              "elements_tokens": tokens("elements"), "text_tokens": tokens("text"), "links_tokens": tokens("links"),
+              "forms_tokens": tokens("forms"), "errors_tokens": tokens("errors"),
+              "compose_n": compose.count, "compose_median_ms": c.ms(50), "compose_p95_ms": c.ms(95), "compose_p99_ms": c.ms(99),
+              "agent_context_n": whole.count, "agent_context_median_ms": w.ms(50), "agent_context_p95_ms": w.ms(95)])
     }
     await session.close()
 }
