@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/uri.h>
 #include <libxml/dict.h>
+#include <libxml/parserInternals.h>
 
 /// `xmlFree` is a macro over a thread-local function pointer; Swift cannot call it.
 static inline void cxml_free(void *p) { xmlFree(p); }

@@ -1,4 +1,11 @@
 private import CLibXML2
+#if canImport(Glibc)
+private import Glibc
+#elseif canImport(Musl)
+private import Musl
+#elseif canImport(Darwin)
+private import Darwin
+#endif
 
 /// An error from HTML extraction.
 public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -15,68 +22,29 @@ public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { "ExtractionError: \(message)" }
 }
 
-/// An HTML document parsed by libxml2's forgiving HTML parser.
+/// An HTML document for libxml2's forgiving HTML parser.
 ///
 /// The input is treated as UTF-8 (what a browser serializes), whatever `<meta charset>` says. Malformed
-/// markup is repaired, never fatal. The tree is freed when the value is released.
-public final class HTMLDocument {
+/// markup is repaired, never fatal.
+public final class HTMLDocument: Sendable {
     /// The default cap on input size: 20 MB.
     public static let defaultMaximumSize = 20_000_000
 
-    private let doc: htmlDocPtr
+    private let html: String
 
-    /// Parses `html`.
+    /// Takes `html` for extraction.
     /// - Throws: ``ExtractionError/Code/inputTooLarge`` when `html` has more than `maximumSize` UTF-8
-    ///   bytes; ``ExtractionError/Code/unparseable`` when libxml2 returns no document.
+    ///   bytes.
     public init(html: String, maximumSize: Int = HTMLDocument.defaultMaximumSize) throws {
-        var html = html
         let size = html.utf8.count
         guard size <= maximumSize else {
             throw ExtractionError(code: .inputTooLarge, message: "HTML of \(size) bytes exceeds the cap of \(maximumSize) bytes")
         }
-        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-                            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
-        // libxml2 returns no document for empty input; an empty page is an empty document.
-        if size == 0 { html = "<html></html>" }
-        let parsed = html.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                htmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", options)
-            }
-        }
-        guard let parsed else {
-            throw ExtractionError(code: .unparseable, message: "libxml2 produced no document from \(size) bytes")
-        }
-        doc = parsed
+        self.html = html
     }
-
-    deinit { xmlFreeDoc(doc) }
 
     /// The text of the first `<title>`, whitespace collapsed; empty when there is none.
-    public var title: String {
-        // Iterative pre-order walk: deep nesting cannot overflow the stack.
-        var node = xmlDocGetRootElement(doc)
-        while let current = node {
-            if current.pointee.type == XML_ELEMENT_NODE, let name = current.pointee.name,
-               xmlStrcasecmp(name, "title") == 0 {
-                guard let content = xmlNodeGetContent(current) else { return "" }
-                defer { cxml_free(content) }
-                let text = String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
-                return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-            }
-            if let child = current.pointee.children {
-                node = child
-                continue
-            }
-            var up: xmlNodePtr? = current
-            node = nil
-            while let u = up {
-                if let next = u.pointee.next { node = next; break }
-                up = u.pointee.parent
-                if up == nil || up!.pointee.type == XML_HTML_DOCUMENT_NODE || up!.pointee.type == XML_DOCUMENT_NODE { up = nil }
-            }
-        }
-        return ""
-    }
+    public var title: String { (try? content().title) ?? "" }
 }
 
 // MARK: - Extraction
@@ -87,17 +55,124 @@ extension HTMLDocument {
     /// - Parameter html: the document, as the browser serializes it.
     /// - Parameter url: the document's URL, against which relative URLs (and `<base>`) are resolved.
     /// - Parameter maximumSize: the largest input accepted, in UTF-8 bytes.
-    /// - Throws: ``ExtractionError`` as ``init(html:maximumSize:)`` does.
+    /// - Throws: ``ExtractionError``: ``ExtractionError/Code/inputTooLarge`` over the cap,
+    ///   ``ExtractionError/Code/unparseable`` when libxml2 cannot start at all.
     public static func extract(html: String, url: String? = nil, maximumSize: Int = HTMLDocument.defaultMaximumSize) throws -> PageContent {
         try HTMLDocument(html: html, maximumSize: maximumSize).content(url: url)
     }
 
-    /// Extracts the page's content in one pass over the tree (no recursion, so nesting depth is no
-    /// risk).
+    /// Extracts the page's content in one pass over the parser's events (no tree, no recursion).
     /// - Parameter url: the document's URL, against which relative URLs (and `<base>`) are resolved.
-    public func content(url: String? = nil) -> PageContent {
-        var walker = ContentWalker(doc: doc, documentURL: url)
-        return walker.run()
+    public func content(url: String? = nil) throws -> PageContent {
+        var extractor = SAXExtractor(documentURL: url)
+        var html = html
+        let parsed = withUnsafeMutablePointer(to: &extractor) { extractor in
+            html.withUTF8 { bytes -> Bool in
+                // Script and style bodies are nearly half of a typical page and never content:
+                // libxml2 need not read them.
+                if let stripped = ScriptBodies.stripped(bytes) {
+                    return stripped.withUnsafeBufferPointer { runParser($0, into: extractor) }
+                }
+                return runParser(bytes, into: extractor)
+            }
+        }
+        guard parsed else {
+            throw ExtractionError(code: .unparseable, message: "libxml2 could not start parsing \(html.utf8.count) bytes")
+        }
+        return extractor.finish()
+    }
+}
+
+/// Removes the bodies of `<script>` and `<style>` elements before parsing, keeping their tags (so
+/// the document's structure is the one libxml2 would build). A small tokenizer finds real tags: it
+/// skips comments and quoted attribute values, so a `<script` inside either is left alone; a body
+/// ends at the first `</script` (`</style`), as in browsers and libxml2.
+enum ScriptBodies {
+    /// The input without script and style bodies; nil when it has none.
+    static func stripped(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let n = input.count
+        guard n > 0, let p = input.baseAddress else { return nil }
+        var out: [UInt8] = []
+        var copied = 0     // input[copied..<] is not yet in `out`
+        var i = 0
+        @inline(__always) func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+        func matches(_ at: Int, _ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard at + count <= n else { return false }
+            let w = word.utf8Start
+            for k in 0..<count where lower(p[at + k]) != w[k] { return false }
+            return true
+        }
+        /// The next `byte` at or after `start` (memchr: these scans are most of the work).
+        func next(_ byte: UInt8, from start: Int) -> Int? {
+            guard start < n, let found = memchr(p + start, Int32(byte), n - start) else { return nil }
+            return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - p
+        }
+        /// The index just past the `>` ending the tag that starts at `start`, skipping quoted values.
+        func tagEnd(_ start: Int) -> Int? {
+            var k = start
+            while let close = next(0x3E, from: k) {
+                // A quote before the '>' opens a value that may hold one: skip past its end.
+                var quote: Int?
+                var j = k
+                while j < close {
+                    let b = p[j]
+                    if b == 0x22 || b == 0x27 { quote = j; break }
+                    j += 1
+                }
+                guard let open = quote else { return close + 1 }
+                guard let end = next(p[open], from: open + 1) else { return nil }
+                k = end + 1
+            }
+            return nil
+        }
+        func find(_ word: StaticString, from start: Int) -> Int? {
+            var k = start
+            let first = word.utf8Start[0]
+            while let at = next(first, from: k) {
+                if matches(at, word) { return at }
+                k = at + 1
+            }
+            return nil
+        }
+        while i < n {
+            guard let lt = next(0x3C, from: i) else { break }        // '<'
+            i = lt
+            guard i + 1 < n else { break }
+            let next = p[i + 1]
+            if next == 0x21 {                                        // '<!': a comment or a declaration
+                if matches(i, "<!--") {
+                    guard let end = find("-->", from: i + 4) else { break }
+                    i = end + 3
+                } else {
+                    i = tagEnd(i + 2) ?? n
+                }
+                continue
+            }
+            let isLetter = (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7A
+            guard isLetter else { i += 1; continue }
+            let raw: StaticString?
+            if matches(i, "<script") { raw = "</script" } else if matches(i, "<style") { raw = "</style" } else { raw = nil }
+            let nameEnd = i + (raw == nil ? 1 : (raw!.utf8CodeUnitCount - 1))
+            let boundary = nameEnd < n ? p[nameEnd] : 0x3E
+            guard let end = tagEnd(i + 1) else { break }
+            guard let closing = raw, boundary == 0x3E || boundary == 0x2F || boundary == 0x20 || boundary == 0x09
+                    || boundary == 0x0A || boundary == 0x0D || boundary == 0x0C else {
+                i = end
+                continue
+            }
+            // A script or style: keep its tag, drop its body up to the closing tag (or the end).
+            let close = find(closing, from: end) ?? n
+            if close > end {
+                if out.isEmpty { out.reserveCapacity(n) }
+                out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: end - copied))
+                copied = close
+            }
+            i = close
+        }
+        guard copied > 0 else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: n - copied))
+        return out
     }
 }
 
@@ -174,16 +249,16 @@ private struct TextBuffer {
     var bytes: [UInt8] = []
     private var pendingSpace = false
 
-    mutating func append(_ p: UnsafePointer<xmlChar>) {
+    mutating func append(_ p: UnsafePointer<xmlChar>, _ length: Int) {
+        @inline(__always) func at(_ k: Int) -> UInt8 { k < length ? p[k] : 0 }
         var i = 0
-        while true {
+        while i < length {
             let b = p[i]
-            if b == 0 { break }
             var width = 0
             if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C { width = 1 }
-            else if b == 0xC2, p[i + 1] == 0xA0 || p[i + 1] == 0x85 { width = 2 }
-            else if b == 0xE2, p[i + 1] == 0x80, (0x80...0x8A).contains(p[i + 2]) || p[i + 2] == 0xA8 || p[i + 2] == 0xA9 || p[i + 2] == 0xAF { width = 3 }
-            else if b == 0xE3, p[i + 1] == 0x80, p[i + 2] == 0x80 { width = 3 }
+            else if b == 0xC2, at(i + 1) == 0xA0 || at(i + 1) == 0x85 { width = 2 }
+            else if b == 0xE2, at(i + 1) == 0x80, (0x80...0x8A).contains(at(i + 2)) || at(i + 2) == 0xA8 || at(i + 2) == 0xA9 || at(i + 2) == 0xAF { width = 3 }
+            else if b == 0xE3, at(i + 1) == 0x80, at(i + 2) == 0x80 { width = 3 }
             if width > 0 {
                 pendingSpace = true
                 i += width
@@ -193,9 +268,9 @@ private struct TextBuffer {
             pendingSpace = false
             // Copy the run up to the next byte that may start a space in one go.
             var end = i + 1
-            while true {
+            while end < length {
                 let c = p[end]
-                if c == 0 || c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C || c == 0xC2 || c == 0xE2 || c == 0xE3 { break }
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C || c == 0xC2 || c == 0xE2 || c == 0xE3 { break }
                 end += 1
             }
             bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: end - i))
@@ -222,143 +297,156 @@ private struct TextBuffer {
     }
 }
 
-private struct ContentWalker {
-    let doc: htmlDocPtr
-    let names: AttributeNames
+/// Extracts ``PageContent`` from libxml2's SAX events: no tree is built (half the parse time goes
+/// into building and freeing one), and nothing recurses, so nesting depth is no risk.
+///
+/// The events nest as libxml2's tree would (its tree builder consumes the same events, implied end
+/// tags included), so the result is the one a walk over that tree gives.
+private struct SAXExtractor {
+    let names = AttributeNames()
     var base: String?
     var result = PageContent(title: "", meta: .init(), headings: [], links: [], forms: [], images: [], mainText: "")
+    var sawRoot = false
     var titleFound = false
-    var formStack: [Int] = []
-    var labelStack: [String?] = []
-    var labelFor: [String: String] = [:]
-    var silent = 0     // inside noscript/template: elements count, text does not
-    var chrome = 0     // inside nav/header/footer/aside
-    var mainDepth = 0  // inside main/article
+
+    /// What an open element changed, to undo at its end.
+    struct Open {
+        var tag: Tag
+        var captures = false
+        var opaque = false
+        var field: (form: Int, index: Int)?
+        /// A label's `for`.
+        var labelFor: String?
+        /// The script/style element that started skipping.
+        var skipper = false
+    }
+    var open: [Open] = []
+    /// Inside script/style: no text at all.
+    var skip = 0
+    /// Inside title, input, select or textarea: their children are not content (only the texts and
+    /// options they gather).
+    var opaque = 0
+    /// Inside noscript/template: elements count, text does not.
+    var silent = 0
+    /// Inside nav/header/footer/aside.
+    var chrome = 0
+    /// Inside main/article.
+    var mainDepth = 0
     var allText = TextBuffer()
-    /// Where the text of `<main>`/`<article>` elements lies in `allText`.
     var mainRanges: [Range<Int>] = []
     var mainStart = 0
-    /// Per link: inside main/article, inside chrome.
     var linkPlaces: [(inMain: Bool, inChrome: Bool)] = []
 
-    init(doc: htmlDocPtr, documentURL: String?) {
-        self.doc = doc
-        names = AttributeNames()
-        base = documentURL
+    /// The texts being gathered for open elements (title, link, heading, label, button, option),
+    /// innermost last. They share one log of the raw text since the outermost opened (a block
+    /// boundary is a space in it), so each text event is copied once however deep the nesting; a
+    /// text is collapsed when its element ends.
+    struct Capture {
+        enum Target { case title, link(Int), heading(Int), label(Int), button(source: Int), option }
+        var target: Target
+        var start: Int
     }
+    var captures: [Capture] = []
+    var log: [UInt8] = []
+    /// A textarea's text as written, while one is open.
+    var textarea: (form: Int, index: Int, text: [UInt8])?
 
-    mutating func run() -> PageContent {
-        guard let root = xmlDocGetRootElement(doc) else { return result }
-        if let lang = attribute(root, names.lang) { result.meta.language = lang }
-        var stack: [(node: xmlNodePtr, tag: Tag)] = []
-        var current: xmlNodePtr? = root
-        while let node = current {
-            var descend = false
-            var tag = Tag.other
-            switch node.pointee.type {
-            case XML_ELEMENT_NODE:
-                tag = node.pointee.name.map(Tag.init) ?? .other
-                descend = enter(node, tag)
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if silent == 0, chrome == 0, let content = node.pointee.content {
-                    allText.append(content)
+    var formStack: [Int] = []
+    /// Open labels, by their index in `labelTexts`.
+    var labelStack: [Int] = []
+    var labelTexts: [String] = []
+    var labelFor: [String: String] = [:]
+    /// How each field's label is chosen once every text is known.
+    struct LabelSources {
+        var form: Int
+        var index: Int
+        var wrapping: Int?
+        var own: String?
+        var ariaLabel: String?
+        var placeholder: String?
+    }
+    var labelSources: [LabelSources] = []
+    /// The select whose options are being gathered, and the option's attributes.
+    var select: (form: Int, index: Int)?
+    var option: (value: String?, label: String?, selected: Bool)?
+
+    init(documentURL: String?) { base = documentURL }
+
+    // MARK: Events
+
+    mutating func startElement(_ name: UnsafePointer<xmlChar>, _ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        let tag = Tag(name)
+        var entry = Open(tag: tag)
+        if !sawRoot {
+            sawRoot = true
+            if let lang = attribute(atts, names.lang) { result.meta.language = lang }
+        }
+        // Inside script/style nothing is an element; inside opaque elements only options matter.
+        if skip > 0 || opaque > 0 {
+            if skip == 0 {
+                if tag == .option, select != nil, option == nil {
+                    option = (attribute(atts, names.value), attribute(atts, names.labelAttr).map(collapse),
+                              hasAttribute(atts, names.selected))
+                    beginCapture(.option, &entry)
+                } else if tag == .br || tag == .block {
+                    spaceCaptures()
                 }
-            default:
-                break
             }
-            if descend, let child = node.pointee.children {
-                stack.append((node, tag))
-                current = child
-                continue
-            }
-            if node.pointee.type == XML_ELEMENT_NODE { exit(node, tag) }
-            // Climb to the next sibling, leaving every element whose children are done.
-            var next = node.pointee.next
-            while next == nil, let (parent, parentTag) = stack.popLast() {
-                exit(parent, parentTag)
-                next = parent.pointee.next
-            }
-            current = stack.isEmpty && next == nil ? nil : next
+            open.append(entry)
+            return
         }
-        // <label for=id> may come anywhere in the document: resolve at the end.
-        for f in result.forms.indices {
-            for i in result.forms[f].fields.indices {
-                if let id = result.forms[f].fields[i].id, let text = labelFor[id] { result.forms[f].fields[i].label = text }
-            }
-        }
-        let all = allText.string
-        let mainBytes = mainRanges.reduce(0) { $0 + $1.count }
-        if mainBytes >= 200 {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(mainBytes + mainRanges.count)
-            for range in mainRanges {
-                let end = min(range.upperBound, allText.bytes.count)
-                guard range.lowerBound < end else { continue }
-                if !bytes.isEmpty { bytes.append(0x0A) }
-                bytes.append(contentsOf: allText.bytes[range.lowerBound..<end])
-            }
-            result.mainText = TextBuffer.trimmed(bytes)
-        } else {
-            result.mainText = all
-        }
-        let hasMain = mainBytes >= 200
-        for i in result.links.indices {
-            let place = linkPlaces[i]
-            result.links[i].inMainContent = hasMain ? place.inMain : !place.inChrome
-        }
-        return result
-    }
-
-    /// Handles entering an element; returns whether to walk its children.
-    private mutating func enter(_ node: xmlNodePtr, _ tag: Tag) -> Bool {
         switch tag {
         case .script, .style:
-            return false
+            skip += 1
+            entry.skipper = true
         case .noscript, .template:
             silent += 1
         case .title:
+            entry.opaque = true
             if !titleFound {
                 titleFound = true
-                result.title = text(of: node)
+                beginCapture(.title, &entry)
             }
-            return false
         case .base:
-            if let href = attribute(node, names.href) { base = resolve(href) }
+            if let href = attribute(atts, names.href) { base = resolve(href) }
         case .meta:
-            if let content = attribute(node, names.content) {
-                let name = (attribute(node, names.name) ?? attribute(node, names.property))?.lowercased()
+            if let content = attribute(atts, names.content) {
+                let name = (attribute(atts, names.name) ?? attribute(atts, names.property))?.lowercased()
                 if name == "description" { result.meta.description = collapse(content) }
                 if let name, name.hasPrefix("og:") { result.meta.openGraph[String(name.dropFirst(3))] = collapse(content) }
             }
         case .link:
-            if let rel = attribute(node, names.rel)?.lowercased(), rel.split(separator: " ").contains("canonical"),
-               let href = attribute(node, names.href) {
+            if let rel = attribute(atts, names.rel)?.lowercased(), rel.split(separator: " ").contains("canonical"),
+               let href = attribute(atts, names.href) {
                 result.meta.canonical = resolve(href)
             }
         case .a:
-            if let href = attribute(node, names.href) {
-                result.links.append(.init(url: resolve(href), text: text(of: node), rel: attribute(node, names.rel)))
+            if let href = attribute(atts, names.href) {
+                result.links.append(.init(url: resolve(href), text: "", rel: attribute(atts, names.rel)))
                 linkPlaces.append((mainDepth > 0, chrome > 0))
+                beginCapture(.link(result.links.count - 1), &entry)
             }
         case .heading(let level):
-            result.headings.append(.init(level: level, text: text(of: node)))
+            result.headings.append(.init(level: level, text: ""))
             allText.lineBreak()
+            beginCapture(.heading(result.headings.count - 1), &entry)
         case .img:
-            if let src = attribute(node, names.src) {
-                result.images.append(.init(src: resolve(src), alt: attribute(node, names.alt)))
+            if let src = attribute(atts, names.src) {
+                result.images.append(.init(src: resolve(src), alt: attribute(atts, names.alt)))
             }
         case .form:
-            let method = (attribute(node, names.method) ?? "get").uppercased()
-            let action = attribute(node, names.action).map(resolve) ?? base
+            let method = (attribute(atts, names.method) ?? "get").uppercased()
+            let action = attribute(atts, names.action).map(resolve) ?? base
             result.forms.append(.init(action: action, method: method == "POST" ? "POST" : (method == "DIALOG" ? "DIALOG" : "GET"), fields: []))
             formStack.append(result.forms.count - 1)
         case .label:
-            let text = text(of: node)
-            if let id = attribute(node, names.forAttr), !text.isEmpty { labelFor[id] = text }
-            labelStack.append(text.isEmpty ? nil : text)
+            labelTexts.append("")
+            labelStack.append(labelTexts.count - 1)
+            entry.labelFor = attribute(atts, names.forAttr)
+            beginCapture(.label(labelTexts.count - 1), &entry)
         case .input, .select, .textarea, .button:
-            addField(node, tag)
-            return tag == .button
+            addField(atts, tag, &entry)
+            if tag != .button { entry.opaque = true }
         case .main, .article:
             if mainDepth == 0 {
                 allText.lineBreak()
@@ -372,146 +460,193 @@ private struct ContentWalker {
         case .option, .other:
             break
         }
-        return true
+        if tag == .br || tag == .block { spaceCaptures() }
+        if entry.opaque { opaque += 1 }
+        open.append(entry)
     }
 
-    private mutating func exit(_ node: xmlNodePtr, _ tag: Tag) {
-        switch tag {
+    mutating func endElement() {
+        guard let entry = open.popLast() else { return }
+        if entry.captures { endCapture() }
+        if skip > 0 {
+            if entry.skipper { skip -= 1 }
+            return
+        }
+        if opaque > 0 && !entry.opaque { return }
+        if entry.opaque { opaque -= 1 }
+        switch entry.tag {
         case .noscript, .template: silent -= 1
         case .form: _ = formStack.popLast()
-        case .label: _ = labelStack.popLast()
+        case .label:
+            if let index = labelStack.popLast(), let id = entry.labelFor, !labelTexts[index].isEmpty {
+                labelFor[id] = labelTexts[index]
+            }
         case .main, .article:
             mainDepth -= 1
             if mainDepth == 0 { mainRanges.append(mainStart..<allText.count) }
         case .chrome: chrome -= 1
         case .block, .heading:
             allText.lineBreak()
-        case .input, .select, .textarea, .button, .img:
+        case .textarea:
             allText.space()
+            if let (form, index, text) = textarea, entry.field != nil {
+                result.forms[form].fields[index].value = String(decoding: text, as: UTF8.self)
+            }
+            textarea = nil
+        case .input, .button, .img:
+            allText.space()
+        case .select:
+            allText.space()
+            if let (form, index) = entry.field {
+                let options = result.forms[form].fields[index].options
+                result.forms[form].fields[index].value = (options.first { $0.selected } ?? options.first)?.value
+            }
+            select = nil
         default: break
         }
     }
 
-    private mutating func addField(_ node: xmlNodePtr, _ tag: Tag) {
+    mutating func characters(_ p: UnsafePointer<xmlChar>, _ length: Int) {
+        guard skip == 0, length > 0 else { return }
+        let text = UnsafeBufferPointer(start: p, count: length)
+        if !captures.isEmpty { log.append(contentsOf: text) }
+        if textarea != nil { textarea!.text.append(contentsOf: text) }
+        if silent == 0, chrome == 0, opaque == 0 { allText.append(p, length) }
+    }
+
+    // MARK: Texts
+
+    private mutating func beginCapture(_ target: Capture.Target, _ entry: inout Open) {
+        captures.append(Capture(target: target, start: log.count))
+        entry.captures = true
+    }
+
+    /// A block boundary inside gathered texts reads as a space.
+    private mutating func spaceCaptures() {
+        if !captures.isEmpty, log.last != 0x20 { log.append(0x20) }
+    }
+
+    private mutating func endCapture() {
+        guard let capture = captures.popLast() else { return }
+        var buffer = TextBuffer()
+        log.withUnsafeBufferPointer { all in
+            if let base = all.baseAddress, capture.start < all.count { buffer.append(base + capture.start, all.count - capture.start) }
+        }
+        let text = buffer.string
+        if captures.isEmpty { log.removeAll(keepingCapacity: true) }
+        switch capture.target {
+        case .title: result.title = text
+        case .link(let i): result.links[i].text = text
+        case .heading(let i): result.headings[i].text = text
+        case .label(let i): labelTexts[i] = text
+        case .button(let source):
+            labelSources[source].own = text
+        case .option:
+            if let (form, index) = select, let option {
+                result.forms[form].fields[index].options.append(.init(value: option.value ?? text, label: option.label ?? text,
+                                                                      selected: option.selected))
+            }
+            option = nil
+        }
+    }
+
+    // MARK: Fields
+
+    private mutating func addField(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ tag: Tag, _ entry: inout Open) {
         guard let form = formStack.last else { return }
         let element: String
         var type: String
-        var value = attribute(node, names.value)
-        var options: [PageContent.Option] = []
+        var value = attribute(atts, names.value)
         switch tag {
         case .select:
             element = "select"
             type = "select"
-            options = selectOptions(node)
-            value = (options.first { $0.selected } ?? options.first)?.value
+            value = nil
         case .textarea:
             element = "textarea"
             type = "textarea"
-            value = rawText(of: node)
         case .button:
             element = "button"
-            type = attribute(node, names.type)?.lowercased() ?? "submit"
+            type = attribute(atts, names.type)?.lowercased() ?? "submit"
         default:
             element = "input"
-            type = attribute(node, names.type)?.lowercased() ?? "text"
+            type = attribute(atts, names.type)?.lowercased() ?? "text"
         }
         if type == "password" { value = nil }
-        var label = labelStack.last ?? nil
-        if tag == .button, label == nil { label = text(of: node) }
-        label = label ?? attribute(node, names.ariaLabel).map(collapse) ?? attribute(node, names.placeholder).map(collapse)
-        // A <label for> wins over these; it is filled in after the walk.
         result.forms[form].fields.append(PageContent.Field(
-            element: element, name: attribute(node, names.name), type: type, label: label,
-            required: hasAttribute(node, names.required), value: value, options: options, id: attribute(node, names.id)))
-    }
-
-    private func selectOptions(_ select: xmlNodePtr) -> [PageContent.Option] {
-        var options: [PageContent.Option] = []
-        walk(under: select) { node in
-            guard node.pointee.type == XML_ELEMENT_NODE else { return false }
-            guard node.pointee.name.map(Tag.init) == .option else { return true }
-            let text = self.text(of: node)
-            options.append(.init(value: attribute(node, names.value) ?? text,
-                                 label: attribute(node, names.labelAttr).map(collapse) ?? text,
-                                 selected: hasAttribute(node, names.selected)))
-            return false
-        }
-        return options
-    }
-
-    /// Visits the nodes under `root` in document order, without recursion; `visit` returns whether
-    /// to go inside the node.
-    private func walk(under root: xmlNodePtr, _ visit: (xmlNodePtr) -> Bool) {
-        var current = root.pointee.children
-        var depth: [xmlNodePtr] = []
-        while let node = current {
-            if visit(node), let child = node.pointee.children {
-                depth.append(node)
-                current = child
-                continue
-            }
-            var next = node.pointee.next
-            while next == nil, let parent = depth.popLast() { next = parent.pointee.next }
-            current = next
+            element: element, name: attribute(atts, names.name), type: type, label: nil,
+            required: hasAttribute(atts, names.required), value: value, options: [], id: attribute(atts, names.id)))
+        let index = result.forms[form].fields.count - 1
+        entry.field = (form, index)
+        labelSources.append(LabelSources(form: form, index: index, wrapping: labelStack.last,
+                                         ariaLabel: attribute(atts, names.ariaLabel).map(collapse),
+                                         placeholder: attribute(atts, names.placeholder).map(collapse)))
+        switch tag {
+        case .select: select = (form, index)
+        case .textarea: textarea = (form, index, [])
+        case .button: beginCapture(.button(source: labelSources.count - 1), &entry)
+        default: break
         }
     }
 
-    /// The text of an element's subtree, whitespace collapsed, without script and style.
-    private func text(of element: xmlNodePtr) -> String {
-        var buffer = TextBuffer()
-        walk(under: element) { node in
-            switch node.pointee.type {
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = node.pointee.content { buffer.append(content) }
-                return false
-            case XML_ELEMENT_NODE:
-                switch node.pointee.name.map(Tag.init) ?? .other {
-                case .script, .style: return false
-                case .br, .block:
-                    buffer.space()
-                    return true
-                default: return true
-                }
-            default:
-                return false
+    // MARK: The end
+
+    mutating func finish() -> PageContent {
+        // Labels: the wrapping label's text, else a button's own text, aria-label, placeholder; a
+        // <label for> anywhere in the document wins over all of them.
+        for source in labelSources {
+            let wrapping = source.wrapping.map { labelTexts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            result.forms[source.form].fields[source.index].label = wrapping ?? source.own ?? source.ariaLabel ?? source.placeholder
+        }
+        for f in result.forms.indices {
+            for i in result.forms[f].fields.indices {
+                if let id = result.forms[f].fields[i].id, let text = labelFor[id] { result.forms[f].fields[i].label = text }
             }
         }
-        return buffer.string
+        let mainBytes = mainRanges.reduce(0) { $0 + $1.count }
+        if mainBytes >= 200 {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(mainBytes + mainRanges.count)
+            for range in mainRanges {
+                let end = min(range.upperBound, allText.bytes.count)
+                guard range.lowerBound < end else { continue }
+                if !bytes.isEmpty { bytes.append(0x0A) }
+                bytes.append(contentsOf: allText.bytes[range.lowerBound..<end])
+            }
+            result.mainText = TextBuffer.trimmed(bytes)
+        } else {
+            result.mainText = allText.string
+        }
+        let hasMain = mainBytes >= 200
+        for i in result.links.indices {
+            let place = linkPlaces[i]
+            result.links[i].inMainContent = hasMain ? place.inMain : !place.inChrome
+        }
+        return result
     }
 
-    /// A textarea's text as written (only outer whitespace trimmed).
-    private func rawText(of element: xmlNodePtr) -> String {
-        guard let content = xmlNodeGetContent(element) else { return "" }
-        defer { cxml_free(content) }
-        return String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
-    }
+    // MARK: Attributes and URLs
 
-    private func attributeNode(_ node: xmlNodePtr, _ name: StaticString) -> xmlAttrPtr? {
-        var attr = node.pointee.properties
-        while let a = attr {
-            if xmlStrEqual(a.pointee.name, name.utf8Start) != 0 { return a }
-            attr = a.pointee.next
+    /// The value of attribute `name` in a SAX attribute list (`""` for one written without a value).
+    private func attribute(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ name: StaticString) -> String? {
+        guard var a = atts else { return nil }
+        while let attributeName = a[0] {
+            if xmlStrEqual(attributeName, name.utf8Start) != 0 {
+                guard let value = a[1] else { return "" }
+                return String(cString: UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self))
+            }
+            a += 2
         }
         return nil
     }
 
-    private func hasAttribute(_ node: xmlNodePtr, _ name: StaticString) -> Bool {
-        attributeNode(node, name) != nil
-    }
-
-    private func attribute(_ node: xmlNodePtr, _ name: StaticString) -> String? {
-        guard let a = attributeNode(node, name) else { return nil }
-        guard let text = a.pointee.children, let content = text.pointee.content else { return "" }
-        if text.pointee.next == nil {
-            return String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
+    private func hasAttribute(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ name: StaticString) -> Bool {
+        guard var a = atts else { return false }
+        while let attributeName = a[0] {
+            if xmlStrEqual(attributeName, name.utf8Start) != 0 { return true }
+            a += 2
         }
-        var value = ""
-        var part: xmlNodePtr? = text
-        while let p = part {
-            if let c = p.pointee.content { value += String(cString: UnsafeRawPointer(c).assumingMemoryBound(to: CChar.self)) }
-            part = p.pointee.next
-        }
-        return value
+        return false
     }
 
     /// An absolute URL for `reference`, resolved against the base; as written when it cannot be.
@@ -534,4 +669,58 @@ private struct ContentWalker {
     private func collapse(_ text: String) -> String {
         text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
+}
+
+// MARK: - The SAX handler
+
+/// The extractor behind the parser's user data (a plain pointer: no reference counting or
+/// exclusivity checks per event).
+private func extractor(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<SAXExtractor> {
+    context!.assumingMemoryBound(to: SAXExtractor.self)
+}
+
+/// The handler: element starts and ends and text; everything else (comments, DTDs) is ignored.
+private nonisolated(unsafe) var saxHandler: htmlSAXHandler = {
+    var handler = htmlSAXHandler()
+    handler.startElement = { context, name, atts in
+        guard let name else { return }
+        extractor(context).pointee.startElement(name, atts)
+    }
+    handler.endElement = { context, _ in extractor(context).pointee.endElement() }
+    handler.characters = { context, text, length in
+        guard let text else { return }
+        extractor(context).pointee.characters(text, Int(length))
+    }
+    handler.ignorableWhitespace = handler.characters
+    handler.cdataBlock = handler.characters
+    return handler
+}()
+
+/// Runs libxml2's HTML parser over `bytes` with the extraction handler.
+private func runParser(_ bytes: UnsafeBufferPointer<UInt8>, into extractor: UnsafeMutablePointer<SAXExtractor>) -> Bool {
+    // A document with no bytes at all is an empty document.
+    let empty: StaticString = "<html></html>"
+    let input = bytes.isEmpty ? UnsafeBufferPointer(start: empty.utf8Start, count: empty.utf8CodeUnitCount) : bytes
+    guard let base = input.baseAddress else { return false }
+    let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+    guard let context = htmlCreateMemoryParserCtxt(chars, Int32(input.count)) else { return false }
+    // The input is UTF-8 (what a browser serializes), whatever <meta charset> says.
+    let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                        | HTML_PARSE_NONET.rawValue)
+    _ = htmlCtxtUseOptions(context, options)
+    // As htmlReadMemory does for an explicit encoding: read as UTF-8, and let no <meta> switch it.
+    if let utf8 = xmlFindCharEncodingHandler("UTF-8"), let stream = context.pointee.input {
+        _ = xmlSwitchToEncoding(context, utf8)
+        if let old = stream.pointee.encoding { cxml_free(UnsafeMutableRawPointer(mutating: old)) }
+        stream.pointee.encoding = UnsafePointer(xmlStrdup("UTF-8"))
+    }
+    let libraryHandler = context.pointee.sax
+    withUnsafeMutablePointer(to: &saxHandler) { handler in
+        context.pointee.sax = UnsafeMutableRawPointer(handler).assumingMemoryBound(to: xmlSAXHandler.self)
+        context.pointee.userData = UnsafeMutableRawPointer(extractor)
+        _ = htmlParseDocument(context)
+        context.pointee.sax = libraryHandler
+    }
+    htmlFreeParserCtxt(context)
+    return true
 }

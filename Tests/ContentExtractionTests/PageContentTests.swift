@@ -90,6 +90,18 @@ import Testing
         #expect(content.links.isEmpty && content.forms.isEmpty)
     }
 
+    @Test func scriptAndStyleBodiesAreSkippedButOnlyThey() throws {
+        let html = """
+        <p>A</p><!-- <script> --><p>B</p><a title="<script>" href="/x">X</a>
+        <SCRIPT type=x>var s = "<a href='/no'>no</a>";</SCRIPT><p>C</p><scripts><a href="/y">Y</a></scripts>
+        <style>a { content: "<a href=/no2>" }</style><a href="/z">Z</a><script>unclosed <a href="/never">
+        """
+        let content = try HTMLDocument.extract(html: html, url: "https://s.test/")
+        #expect(content.links.map(\.url) == ["https://s.test/x", "https://s.test/y", "https://s.test/z"])
+        #expect(content.mainText.contains("A") && content.mainText.contains("B") && content.mainText.contains("C"))
+        #expect(!content.mainText.contains("var s") && !content.mainText.contains("unclosed"))
+    }
+
     @Test func linksKnowWhetherTheyAreInTheMainContent() throws {
         let withoutMain = try HTMLDocument.extract(html: "<nav><a href=/a>Menu</a></nav><div><a href=/b>Story</a></div><footer><a href=/c>Legal</a></footer>",
                                                    url: "https://x.test/")
