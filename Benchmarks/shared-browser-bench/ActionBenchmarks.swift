@@ -4,7 +4,8 @@ import SharedSession
 import ContentExtraction
 
 /// fill username + fill password + click submit + wait for the navigation, on the demo login page,
-/// through the shared session (auto-wait, control checks and event capture all on).
+/// through the shared session (auto-wait, control checks and event capture all on); once with the
+/// click's page summary (the default) and once without, alternating rounds.
 func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     let site = try await DemoSite.start()
     var options = SharedBrowserSession.Options(id: "bench-actions")
@@ -14,25 +15,28 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     let agent = Participant.agent("bench")
     _ = await session.coordinator.tryRequestControl(for: agent)
     let rounds = n ?? 30
-    var samples: [Duration] = []
+    var samples: [Bool: [Duration]] = [true: [], false: []]
     let clock = ContinuousClock()
-    for round in 0..<(rounds + 3) {
-        try await session.navigate(to: site.url("/login"), as: agent).get()
+    for round in 0..<(2 * rounds + 6) {
+        let summary = round % 2 == 0
+        try await session.navigate(to: site.url("/login"), as: agent, options: .init(pageSummary: false)).get()
         let start = clock.now
         try await session.fill("#username", DemoSite.username, as: agent).get()
         try await session.fill("#password", DemoSite.password, as: agent).get()
-        let result = try await session.click("#sign-in", as: agent).get()
+        let result = try await session.click("#sign-in", as: agent, options: .init(pageSummary: summary)).get()
         let elapsed = start.duration(to: clock.now)
-        guard result.url.hasSuffix("/dashboard") else {
+        guard result.url.hasSuffix("/dashboard"), (result.page != nil) == summary else {
             throw SessionError(.navigationFailed, "the login did not reach the dashboard: \(result.url)")
         }
-        if round >= 3 { samples.append(elapsed) }   // the first rounds warm up
+        if round >= 6 { samples[summary]!.append(elapsed) }   // the first rounds warm up
     }
     await session.close()
     await site.stop()
-    let stats = Stats(samples)
-    emit(["bench": "actions", "n": rounds, "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99),
-          "steps": "fill+fill+click+wait for navigation"])
+    for summary in [true, false] {
+        let stats = Stats(samples[summary]!)
+        emit(["bench": summary ? "actions" : "actions_without_page_summary", "n": rounds, "median_ms": stats.ms(50),
+              "p95_ms": stats.ms(95), "p99_ms": stats.ms(99), "steps": "fill+fill+click+wait for navigation"])
+    }
 }
 
 /// Accessibility snapshot size and time on corpus pages (loaded from disk), with the texts written to
