@@ -39,16 +39,21 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     }
 }
 
+/// A session on a temporary profile that may open the corpus pages from disk.
+func corpusSession(id: String, launch: CDPBrowser.LaunchOptions) async throws -> SharedBrowserSession {
+    var options = SharedBrowserSession.Options(id: id)
+    options.persistentProfile = false
+    options.launch = launch
+    options.allowedURLSchemes.insert("file")
+    return try await SharedBrowserSession.start(options)
+}
+
 /// Accessibility snapshot size and time on corpus pages (loaded from disk), with the texts written to
 /// `output` for `Benchmarks/peers/snapshot_tokens.py`, which counts them with a real tokenizer next to
 /// Playwright's `aria_snapshot` of the same pages.
 func benchSnapshot(directory: String, pages: [String], output: String, launch: CDPBrowser.LaunchOptions) async throws {
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    var options = SharedBrowserSession.Options(id: "bench-snapshot")
-    options.persistentProfile = false
-    options.launch = launch
-    options.allowedURLSchemes.insert("file")
-    let session = try await SharedBrowserSession.start(options)
+    let session = try await corpusSession(id: "bench-snapshot", launch: launch)
     let system = Participant.system
     let counter = EstimatedTokenCounter()
     for page in pages {
@@ -73,11 +78,7 @@ func benchSnapshot(directory: String, pages: [String], output: String, launch: C
 /// Composing a 4,000-token agent context: the composition alone (from inputs read once), and the
 /// whole `agentContext` call (reading the page, its snapshot with visibility, composing).
 func benchContext(directory: String, pages: [String], n: Int, output: String?, launch: CDPBrowser.LaunchOptions) async throws {
-    var options = SharedBrowserSession.Options(id: "bench-context")
-    options.persistentProfile = false
-    options.launch = launch
-    options.allowedURLSchemes.insert("file")
-    let session = try await SharedBrowserSession.start(options)
+    let session = try await corpusSession(id: "bench-context", launch: launch)
     let system = Participant.system
     let composer = ContextComposer()
     let clock = ContinuousClock()

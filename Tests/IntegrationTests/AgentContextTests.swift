@@ -57,6 +57,14 @@ extension Chromium {
         let typed = try await session.evaluate("document.querySelector('#username').value", as: system).get()
         #expect(typed.value?.stringValue == "from-context")
 
+        // A password typed into the page is nowhere in what agents are told.
+        try await session.fill("#password", "s3cret-typed", as: system).get()
+        let withPassword = await session.agentContext(budget: 4000)
+        #expect(!withPassword.text.contains("s3cret-typed"))
+        let snapshot = try #require(try await session.snapshot(as: system).get().snapshot)
+        #expect(!snapshot.text.contains("s3cret-typed"))
+        #expect(!session.events.recent(50).contains { "\($0)".contains("s3cret-typed") })
+
         // A tiny budget still says where the browser is, and stays within it.
         let tiny = await session.agentContext(budget: 60)
         #expect(tiny.tokens <= 60 && tiny.text.contains("URL: \(site.url("/login"))"))
