@@ -115,9 +115,14 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
     /// Builds the snapshot of the tree under `rootId` (the first node by default).
     ///
-    /// - Parameter previousRefs: the refs already handed out for this document (``refs`` of earlier
-    ///   snapshots of the same generation): an element keeps its ref across snapshots, so a ref an
-    ///   agent holds never comes to mean another element; new elements get new numbers.
+    /// - Parameters:
+    ///   - nodes: the tree, flattened (as `Accessibility.getFullAXTree` returns it).
+    ///   - rootId: the node to start from; the first node when nil.
+    ///   - generation: the document generation the refs are stamped with.
+    ///   - options: interactive only, depth, text length.
+    ///   - previousRefs: the refs already handed out for this document (``refs`` of earlier
+    ///     snapshots of the same generation): an element keeps its ref across snapshots, so a ref an
+    ///     agent holds never comes to mean another element; new elements get new numbers.
     public init(nodes: [AXNodeInput], rootId: String? = nil, generation: Int, options: Options = Options(),
                 previousRefs: [String: Int] = [:]) {
         self.generation = generation

@@ -36,7 +36,7 @@ public struct AgentContext: Sendable, Hashable, CustomStringConvertible {
 /// composed text never exceeds ``Budgets/total`` as counted by ``counter``.
 ///
 /// Composing is pure and fast (well under 5 ms for the default 4,000 tokens, see
-/// `Documentation/Performance.md`); ``SharedBrowserSession/agentContext(budget:as:)`` gathers the
+/// `Documentation/Performance.md`); ``SharedBrowserSession/agentContext(budget:for:composer:)`` gathers the
 /// inputs from the browser and calls it.
 public struct ContextComposer: Sendable {
     /// The budgets of the sections, in tokens (links and errors in items).
