@@ -68,9 +68,9 @@ extension HTMLDocument {
         var html = html
         let parsed = withUnsafeMutablePointer(to: &extractor) { extractor in
             html.withUTF8 { bytes -> Bool in
-                // Script and style bodies are nearly half of a typical page and never content:
-                // libxml2 need not read them.
-                if let stripped = ScriptBodies.stripped(bytes) {
+                // Script and style bodies are nearly half of a typical page, and whitespace runs
+                // another sixth: libxml2 need not read them.
+                if let stripped = Prescan.shrunk(bytes) {
                     return stripped.withUnsafeBufferPointer { runParser($0, into: extractor) }
                 }
                 return runParser(bytes, into: extractor)
@@ -83,19 +83,22 @@ extension HTMLDocument {
     }
 }
 
-/// Removes the bodies of `<script>` and `<style>` elements before parsing, keeping their tags (so
-/// the document's structure is the one libxml2 would build). A small tokenizer finds real tags: it
-/// skips comments and quoted attribute values, so a `<script` inside either is left alone; a body
-/// ends at the first `</script` (`</style`), as in browsers and libxml2.
-enum ScriptBodies {
-    /// The input without script and style bodies; nil when it has none.
-    static func stripped(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+/// Shrinks a document before parsing to what extraction reads: the bodies of `<script>` and
+/// `<style>` go (their tags stay, so libxml2 builds the same structure), comments go, and runs of
+/// whitespace in text become one space (extraction collapses them anyway; a `<textarea>`'s text,
+/// which is read as written, is kept as is). A small tokenizer finds the real tags: it skips quoted
+/// attribute values, so a `<script` inside one is left alone; a body ends at the first `</script`
+/// (`</style`, `</textarea`), as in browsers and libxml2.
+enum Prescan {
+    /// The shrunk input; nil when there was nothing to take out.
+    static func shrunk(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let n = input.count
         guard n > 0, let p = input.baseAddress else { return nil }
         var out: [UInt8] = []
-        var copied = 0     // input[copied..<] is not yet in `out`
-        var i = 0
+        out.reserveCapacity(n)
+        var changed = false
         @inline(__always) func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+        @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0C }
         func matches(_ at: Int, _ word: StaticString) -> Bool {
             let count = word.utf8CodeUnitCount
             guard at + count <= n else { return false }
@@ -135,44 +138,64 @@ enum ScriptBodies {
             }
             return nil
         }
+        func copy(_ from: Int, _ to: Int) {
+            if to > from { out.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from)) }
+        }
+        /// Text, with each run of whitespace as one space.
+        func copyText(_ from: Int, _ to: Int) {
+            var k = from
+            while k < to {
+                var run = k
+                while run < to, !isSpace(p[run]) { run += 1 }
+                copy(k, run)
+                guard run < to else { break }
+                var after = run + 1
+                while after < to, isSpace(p[after]) { after += 1 }
+                if after - run > 1 || p[run] != 0x20 { changed = true }
+                out.append(0x20)
+                k = after
+            }
+        }
+        var i = 0
         while i < n {
-            guard let lt = next(0x3C, from: i) else { break }        // '<'
-            i = lt
-            guard i + 1 < n else { break }
-            let next = p[i + 1]
-            if next == 0x21 {                                        // '<!': a comment or a declaration
-                if matches(i, "<!--") {
-                    guard let end = find("-->", from: i + 4) else { break }
+            guard let lt = next(0x3C, from: i) else { copyText(i, n); break }   // '<'
+            copyText(i, lt)
+            guard lt + 1 < n else { copy(lt, n); break }
+            let after = p[lt + 1]
+            if after == 0x21 {                                                     // '<!'
+                if matches(lt, "<!--") {
+                    // A comment: never content.
+                    changed = true
+                    guard let end = find("-->", from: lt + 4) else { break }
                     i = end + 3
                 } else {
-                    i = tagEnd(i + 2) ?? n
+                    let end = tagEnd(lt + 2) ?? n
+                    copy(lt, end)
+                    i = end
                 }
                 continue
             }
-            let isLetter = (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7A
-            guard isLetter else { i += 1; continue }
-            let raw: StaticString?
-            if matches(i, "<script") { raw = "</script" } else if matches(i, "<style") { raw = "</style" } else { raw = nil }
-            let nameEnd = i + (raw == nil ? 1 : (raw!.utf8CodeUnitCount - 1))
+            let isLetter = (after | 0x20) >= 0x61 && (after | 0x20) <= 0x7A
+            guard isLetter else { out.append(0x3C); i = lt + 1; continue }
+            let closing: StaticString?
+            var keepBody = false
+            if matches(lt, "<script") { closing = "</script" }
+            else if matches(lt, "<style") { closing = "</style" }
+            else if matches(lt, "<textarea") { closing = "</textarea"; keepBody = true }
+            else { closing = nil }
+            guard let end = tagEnd(lt + 1) else { copy(lt, n); break }
+            copy(lt, end)
+            i = end
+            guard let closing else { continue }
+            let nameEnd = lt + closing.utf8CodeUnitCount - 1
             let boundary = nameEnd < n ? p[nameEnd] : 0x3E
-            guard let end = tagEnd(i + 1) else { break }
-            guard let closing = raw, boundary == 0x3E || boundary == 0x2F || boundary == 0x20 || boundary == 0x09
-                    || boundary == 0x0A || boundary == 0x0D || boundary == 0x0C else {
-                i = end
-                continue
-            }
-            // A script or style: keep its tag, drop its body up to the closing tag (or the end).
+            guard boundary == 0x3E || boundary == 0x2F || isSpace(boundary) else { continue }
+            // A raw-text element: its body up to the closing tag is dropped, or kept as written.
             let close = find(closing, from: end) ?? n
-            if close > end {
-                if out.isEmpty { out.reserveCapacity(n) }
-                out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: end - copied))
-                copied = close
-            }
+            if keepBody { copy(end, close) } else if close > end { changed = true }
             i = close
         }
-        guard copied > 0 else { return nil }
-        out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: n - copied))
-        return out
+        return changed ? out : nil
     }
 }
 

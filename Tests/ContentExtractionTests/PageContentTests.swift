@@ -100,6 +100,17 @@ import Testing
         #expect(content.links.map(\.url) == ["https://s.test/x", "https://s.test/y", "https://s.test/z"])
         #expect(content.mainText.contains("A") && content.mainText.contains("B") && content.mainText.contains("C"))
         #expect(!content.mainText.contains("var s") && !content.mainText.contains("unclosed"))
+
+        // Whitespace is shrunk only where extraction collapses it anyway: not in a textarea's text,
+        // not in attribute values.
+        let form = try HTMLDocument.extract(html: """
+            <form><textarea name=t>  two
+              lines <!-- a comment --> </textarea><input name=v value="a   b"><p>x \n\n  y</p></form>
+            """, url: "https://s.test/")
+        let fields = try #require(form.forms.first?.fields)
+        #expect(fields[0].value == "  two\n  lines  ")   // libxml2 reads the comment as one
+        #expect(fields[1].value == "a   b")
+        #expect(form.mainText.contains("x y"))
     }
 
     @Test func linksKnowWhetherTheyAreInTheMainContent() throws {
