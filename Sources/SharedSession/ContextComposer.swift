@@ -470,8 +470,10 @@ struct TextOutline {
             return
         }
         var levels: [String: Int] = [:]
+        var longestHeading = 0
         for heading in content.headings where !heading.text.isEmpty && levels[heading.text] == nil {
             levels[heading.text] = heading.level
+            longestHeading = max(longestHeading, heading.text.utf8.count)
         }
         var sections: [Section] = []
         var current = Section(heading: nil, paragraphs: [])
@@ -486,7 +488,8 @@ struct TextOutline {
             // A page cannot start a section of its own: "== Browser ==" in its text is not ours.
             if text.hasPrefix("==") { text = "= =" + text.dropFirst(2) }
             let line: String
-            if let level = levels[text] {
+            // Only a block as short as some heading can be one (no hashing of long paragraphs).
+            if text.utf8.count <= longestHeading, let level = levels[text] {
                 if current.heading != nil || !current.paragraphs.isEmpty { sections.append(current) }
                 line = String(repeating: "#", count: level) + " " + text
                 current = Section(heading: line, paragraphs: [])
