@@ -56,6 +56,24 @@ public struct ActionResult: Sendable {
         events.filter { $0.isError && $0.kind != .actionFailed }
     }
 
+    /// The result as a model should read it: what was done and whether it worked, where the tab is,
+    /// the errors that happened meanwhile, an open dialog, and the page at a glance (for navigations
+    /// and clicks).
+    public var report: String {
+        let ms = Int((Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15).rounded())
+        var lines = ["\(action)\(target.map { " " + $0 } ?? ""): " + (error.map { "failed (\($0.code)): \($0.message)" } ?? "done") + " in \(ms) ms"]
+        lines.append("Now at: \(url)" + (title.isEmpty ? "" : " — \(title)"))
+        let errors = errorsDuringAction
+        if !errors.isEmpty {
+            lines.append("Errors during the action:")
+            lines += errors.suffix(5).map { "- " + ContextComposer.clip($0.summary, 300) }
+            if errors.count > 5 { lines.append("(\(errors.count - 5) more)") }
+        }
+        if let dialog { lines.append("A \(dialog.type) dialog opened: \"\(ContextComposer.clip(dialog.message, 300))\" — answer it with handleDialog") }
+        if let page { lines.append(page.description) }
+        return lines.joined(separator: "\n")
+    }
+
     /// Dialogs opened or closed during the action.
     public var dialogEvents: [BrowserEvent] { events.filter { $0.kind == .dialogOpened || $0.kind == .dialogClosed } }
 }

@@ -74,6 +74,12 @@ public struct ContextComposer: Sendable {
         /// Lines for the browser section (why a part could not be read, who holds control...).
         public var notes: [String]
 
+        /// The input with the errors an ``EventBuffer`` holds.
+        public init(state: BrowserState, events: EventBuffer, content: PageContent? = nil,
+                    visibleLinks: [PageContent.Link] = [], snapshot: AccessibilitySnapshot? = nil) {
+            self.init(state: state, errors: events.errors(), content: content, visibleLinks: visibleLinks, snapshot: snapshot)
+        }
+
         public init(state: BrowserState, errors: [BrowserEvent] = [], content: PageContent? = nil,
                     visibleLinks: [PageContent.Link] = [], snapshot: AccessibilitySnapshot? = nil,
                     pendingRequests: [String] = [], notes: [String] = []) {
@@ -223,7 +229,7 @@ public struct ContextComposer: Sendable {
         var omitted: String?
         while count(text) > budget, !lines.isEmpty {
             lines.removeFirst()
-            omitted = "\(shown.count - lines.count) older errors left out"
+            omitted = "\(shown.count - lines.count) older errors left out; the session's events.errors() has them"
             text = ([title] + lines + ["(" + omitted! + ")"]).joined(separator: "\n")
         }
         return Part(name: "errors", text: count(text) <= budget ? text : "", omitted: omitted)

@@ -31,6 +31,12 @@ extension Chromium {
         #expect(dashboard.visibleLinks.contains { $0.text == "New project" && $0.url == site.url("/projects/new") })
         // The password typed is nowhere in what the agent is told.
         #expect(!dashboard.description.contains(DemoSite.password))
+        // The report a model reads: what was done, where the tab is, the page.
+        #expect(clicked.report.hasPrefix("click text=Sign in: done in "))
+        #expect(clicked.report.contains("Now at: \(site.url("/dashboard")) — Dashboard"))
+        #expect(clicked.report.contains("Page: Dashboard"))
+        let missing = await session.click("#missing", as: system, options: .init(timeout: .milliseconds(200)))
+        #expect(missing.report.hasPrefix("click #missing: failed (timeout): waiting for #missing"))
 
         let quiet = try await session.navigate(to: site.url("/"), as: system, options: .init(pageSummary: false)).get()
         #expect(quiet.page == nil)

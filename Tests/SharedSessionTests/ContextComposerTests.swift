@@ -81,6 +81,17 @@ import Testing
         #expect(context.text.contains("- password \"Password\" name=pass"))
     }
 
+    @Test func errorsComeFromAnEventBuffer() throws {
+        var buffer = EventBuffer(capacity: 50)
+        for i in 0..<3 {
+            buffer.add(BrowserEvent(sequence: UInt64(i), kind: .pageError, cause: .page, payload: .pageError(PageErrorInfo(message: "boom \(i)"))))
+            buffer.add(BrowserEvent(sequence: UInt64(10 + i), kind: .pageLoaded, cause: .page))
+        }
+        let context = ContextComposer().compose(.init(state: BrowserState(sessionId: "s"), events: buffer))
+        #expect(context.text.contains("== Errors (3) =="))
+        #expect(context.text.contains("boom 0") && context.text.contains("boom 2"))
+    }
+
     @Test func visibleAndInteractiveElementsComeFirst() throws {
         let input = try Self.input()
         let context = ContextComposer(budgets: .init(total: 1500)).compose(input)
