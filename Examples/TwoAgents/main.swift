@@ -41,7 +41,11 @@ do {
 
     print("creator: creating a project")
     try await session.coordinator.withTurn(for: creator, timeout: .seconds(30)) {
-        try await session.click("#new-project", as: creator).get()
+        let form = try await session.click("#new-project", as: creator).get()
+        // What a model would be told about this page, within 500 tokens:
+        let context = await session.agentContext(budget: 500, for: creator)
+        print("creator's view (\(context.tokens) tokens, \(form.page?.forms.first?.fields.count ?? 0) form fields):")
+        print(context.text.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
         try await session.fill("#name", "Launch plan", as: creator).get()
         try await session.fill("#description", "Created by the creator agent, signed in by the collector.", as: creator).get()
         try await session.selectOption("#visibility", ["team"], as: creator).get()

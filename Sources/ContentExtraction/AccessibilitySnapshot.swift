@@ -101,7 +101,8 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     /// Roles folded away: their children take their place.
     static let folded: Set<String> = ["none", "generic", "presentation", "InlineTextBox", "LineBreak", "LabelText",
                                       "RootWebArea", "WebArea", "Section", "paragraph", "group", "Iframe",
-                                      "ListMarker", "listitem", "superscript", "subscript", "emphasis", "strong", "code", "time", "mark"]
+                                      "ListMarker", "listitem", "superscript", "subscript", "emphasis", "strong", "code", "time", "mark",
+                                      "MenuListPopup"]
 
     /// Folded roles that still separate text: the texts of two paragraphs or list items are not
     /// joined into one line.

@@ -384,6 +384,8 @@ private struct SAXExtractor {
         var form: Int
         var index: Int
         var wrapping: Int?
+        /// The wrapping label's text before the field (`Name` of `<label>Name <input></label>`).
+        var wrappingBefore: String?
         var own: String?
         var ariaLabel: String?
         var placeholder: String?
@@ -545,6 +547,16 @@ private struct SAXExtractor {
     }
 
     /// A block boundary inside gathered texts reads as a space.
+    /// The collapsed text gathered so far for the open label `label`.
+    private func textSoFar(ofLabel label: Int) -> String? {
+        guard let capture = captures.last(where: { if case .label(label) = $0.target { true } else { false } }) else { return nil }
+        var buffer = TextBuffer()
+        log.withUnsafeBufferPointer { all in
+            if let base = all.baseAddress, capture.start < all.count { buffer.append(base + capture.start, all.count - capture.start) }
+        }
+        return buffer.string
+    }
+
     private mutating func spaceCaptures() {
         if !captures.isEmpty, log.last != 0x20 { log.append(0x20) }
     }
@@ -602,6 +614,7 @@ private struct SAXExtractor {
         let index = result.forms[form].fields.count - 1
         entry.field = (form, index)
         labelSources.append(LabelSources(form: form, index: index, wrapping: labelStack.last,
+                                         wrappingBefore: labelStack.last.flatMap(textSoFar),
                                          ariaLabel: attribute(atts, names.ariaLabel).map(collapse),
                                          placeholder: attribute(atts, names.placeholder).map(collapse)))
         switch tag {
@@ -615,10 +628,12 @@ private struct SAXExtractor {
     // MARK: The end
 
     mutating func finish() -> PageContent {
-        // Labels: the wrapping label's text, else a button's own text, aria-label, placeholder; a
-        // <label for> anywhere in the document wins over all of them.
+        // Labels: the wrapping label's text (what it says before the field when it says anything,
+        // so a select's options are not its label), else a button's own text, aria-label,
+        // placeholder; a <label for> anywhere in the document wins over all of them.
         for source in labelSources {
-            let wrapping = source.wrapping.map { labelTexts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            let before = source.wrappingBefore.flatMap { $0.isEmpty ? nil : $0 }
+            let wrapping = before ?? source.wrapping.map { labelTexts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             result.forms[source.form].fields[source.index].label = wrapping ?? source.own ?? source.ariaLabel ?? source.placeholder
         }
         for f in result.forms.indices {

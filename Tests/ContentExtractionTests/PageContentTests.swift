@@ -113,6 +113,14 @@ import Testing
         #expect(form.mainText.contains("x y"))
     }
 
+    @Test func aWrappingLabelNamesItsFieldByTheWordsBeforeIt() throws {
+        let content = try HTMLDocument.extract(html: """
+            <form><label>Visibility <select name=v><option>Private</option><option>Team</option></select></label>
+            <label><input type=checkbox name=a> I agree</label><label>Name <input name=n> (required)</label></form>
+            """)
+        #expect(try #require(content.forms.first).fields.map(\.label) == ["Visibility", "I agree", "Name"])
+    }
+
     @Test func linksKnowWhetherTheyAreInTheMainContent() throws {
         let withoutMain = try HTMLDocument.extract(html: "<nav><a href=/a>Menu</a></nav><div><a href=/b>Story</a></div><footer><a href=/c>Legal</a></footer>",
                                                    url: "https://x.test/")
