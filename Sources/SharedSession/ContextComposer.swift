@@ -315,6 +315,7 @@ public struct ContextComposer: Sendable {
     private func snapshot(of snapshot: AccessibilitySnapshot, budget: Int) -> Part {
         let lines = snapshot.lines   // the depth note, if any, is the last line: kept out below
         let noteCount = lines.last?.role == "note" ? 1 : 0
+        if lines.count == noteCount { return Part(name: "elements", text: Self.elementsTitle + "\n(none)", omitted: nil) }
         let reserve = count(Self.elementsTitle) + 48   // the title and the closing note
         var left = budget - reserve
         var chosen = [Bool](repeating: false, count: lines.count)
