@@ -159,8 +159,11 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 // its content is already in that name.)
                 if Self.blocks.contains(role) {
                     lastText = nil
-                    blocks += 1
-                    childBlock = blocks
+                    // Items of one list may share a line (a menu of links); paragraphs may not.
+                    if role != "listitem" {
+                        blocks += 1
+                        childBlock = blocks
+                    }
                 }
             } else if isText {
                 var text = Self.clean(node.name)
@@ -250,10 +253,12 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     }
 
     /// Roles that flow inline with text.
-    static let inline: Set<String> = ["StaticText", "link", "Abbr", "code", "image", "time", "mark", "emphasis", "strong"]
+    static let inline: Set<String> = ["StaticText", "link", "Abbr", "code", "image", "time", "mark", "emphasis", "strong",
+                                      "button", "menuitem", "tab", "option"]
 
-    /// Joins runs of inline leaves of one block (text and the links in it) into one line each, at
-    /// most 12 items or about 400 characters a line: `- "See" link "Economy" ref=e4@2 "for more"`.
+    /// Joins runs of inline leaves of one block (text and the links in it, the items of one list or
+    /// menu) into one line each, at most 12 items or about 400 characters a line:
+    /// `- "See" link "Economy" ref=e4@2 "for more"`.
     static func joiningInlineRuns(_ lines: [Line]) -> [Line] {
         var joined: [Line] = []
         joined.reserveCapacity(lines.count)
@@ -262,12 +267,12 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         for (index, line) in lines.enumerated() {
             let leaf = index + 1 == lines.count || lines[index + 1].depth <= line.depth
             let inline = leaf && Self.inline.contains(line.role)
+            // Lines in view and out of view stay apart, so a budgeted view can still tell them apart.
             if inline, previousLeaf, var last = joined.last, last.depth == line.depth, last.block == line.block,
-               runLength < 12, last.text.utf8.count < 400 {
+               last.visible == line.visible, runLength < 12, last.text.utf8.count < 400 {
                 let content = line.text.drop { $0 == " " }.dropFirst(2)
                 last.text += " " + content
                 last.refs += line.refs
-                if let visible = line.visible { last.visible = (last.visible ?? false) || visible }
                 joined[joined.count - 1] = last
                 runLength += 1
             } else {
