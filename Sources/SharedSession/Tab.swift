@@ -20,7 +20,8 @@ final class Tab: Sendable {
         var refs: [String: Int] = [:]
         var refsGeneration = 0
         var domEnabled = false
-        var requests: [String: (url: String, method: String)] = [:]
+        /// Requests of the current document, until they fail; `answered` once a response came.
+        var requests: [String: (url: String, method: String, answered: Bool)] = [:]
     }
     let state = LockedValue(State())
     private let flushGate = FlushGate()
@@ -148,13 +149,17 @@ final class Tab: Sendable {
                     id: sent.requestId, url: redirect.url, method: sent.request.method, resourceType: sent.type?.rawValue,
                     status: redirect.status)))
             }
-            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method) }
+            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method, false) }
             sink.emit(.request, target: targetId, payload: .request(RequestInfo(
                 id: sent.requestId, url: sent.request.url, method: sent.request.method, resourceType: sent.type?.rawValue)))
         case "Network.responseReceived":
             guard let received = try? event.decode(Network.ResponseReceived.self) else { return }
-            // Answered: no longer pending (as in BrowserState), even while its body still streams.
-            let method = state.withLock { $0.requests.removeValue(forKey: received.requestId)?.method }
+            // Answered: no longer pending (as in BrowserState), even while its body still streams; kept
+            // so a later failure still names its URL.
+            let method = state.withLock { s -> String? in
+                s.requests[received.requestId]?.answered = true
+                return s.requests[received.requestId]?.method
+            }
             sink.emit(.response, target: targetId, payload: .request(RequestInfo(
                 id: received.requestId, url: received.response.url, method: method, resourceType: received.type.rawValue,
                 status: received.response.status)))
