@@ -39,7 +39,8 @@ enum PageReader {
         }
       }
       const root = document.documentElement;
-      return { html: root ? root.outerHTML : '', url: document.baseURI || location.href, links };
+      // The document's own URL: the extractor applies <base> itself.
+      return { html: root ? root.outerHTML : '', url: location.href, links };
     })()
     """#
 
