@@ -550,9 +550,14 @@ private struct SAXExtractor {
     /// The collapsed text gathered so far for the open label `label`.
     private func textSoFar(ofLabel label: Int) -> String? {
         guard let capture = captures.last(where: { if case .label(label) = $0.target { true } else { false } }) else { return nil }
+        return collapsedLog(from: capture.start)
+    }
+
+    /// The log from `start` on, whitespace collapsed.
+    private func collapsedLog(from start: Int) -> String {
         var buffer = TextBuffer()
         log.withUnsafeBufferPointer { all in
-            if let base = all.baseAddress, capture.start < all.count { buffer.append(base + capture.start, all.count - capture.start) }
+            if let base = all.baseAddress, start < all.count { buffer.append(base + start, all.count - start) }
         }
         return buffer.string
     }
@@ -563,11 +568,7 @@ private struct SAXExtractor {
 
     private mutating func endCapture() {
         guard let capture = captures.popLast() else { return }
-        var buffer = TextBuffer()
-        log.withUnsafeBufferPointer { all in
-            if let base = all.baseAddress, capture.start < all.count { buffer.append(base + capture.start, all.count - capture.start) }
-        }
-        let text = buffer.string
+        let text = collapsedLog(from: capture.start)
         if captures.isEmpty { log.removeAll(keepingCapacity: true) }
         switch capture.target {
         case .title: result.title = text

@@ -60,7 +60,7 @@ public struct ActionResult: Sendable {
     /// the errors that happened meanwhile, an open dialog, and the page at a glance (for navigations
     /// and clicks).
     public var report: String {
-        let ms = Int((Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15).rounded())
+        let ms = Int(Navigation.milliseconds(duration).rounded())
         var lines = ["\(action)\(target.map { " " + $0 } ?? ""): " + (error.map { "failed (\($0.code)): \($0.message)" } ?? "done") + " in \(ms) ms"]
         lines.append("Now at: \(url)" + (title.isEmpty ? "" : " — \(title)"))
         let errors = errorsDuringAction

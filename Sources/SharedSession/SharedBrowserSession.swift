@@ -487,7 +487,7 @@ public actor SharedBrowserSession {
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let ms = Navigation.milliseconds(duration)
         if let failure {
             sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
                 name: name, target: target, error: failure.message, durationMilliseconds: ms)), cause: cause)
