@@ -93,6 +93,13 @@ extension Chromium {
         #expect(top.summary?.headings.first?.text == "Widgets")
         #expect(top.description.contains("Interactive elements in view:"))
 
+        // A request still waiting for its answer is pending; the page's own loads are not.
+        let requested = session.events.subscribe(kinds: [.request])
+        try await session.evaluate("fetch('/slow?ms=3000'); 0", as: system).get()
+        #expect(await firstEvent(requested, .request) { $0.summary.contains("/slow") } != nil)
+        let waiting = await session.browserStateForAgent()
+        #expect(waiting.pendingRequests == ["GET \(site.url("/slow?ms=3000"))"], "\(waiting.pendingRequests)")
+
         try await session.scroll(to: "#far", as: system).get()
         let bottom = await session.browserStateForAgent()
         #expect(bottom.visibleElements.contains { $0.text.contains("link \"Far link\"") })
@@ -140,6 +147,13 @@ extension Chromium {
         try await session.navigate(to: site.url("/"), as: system).get()
         let content = try #require(try await session.pageContent(as: system).get().content)
         #expect(content.links.contains { $0.url == site.url("/login") && $0.text == "Sign in" })
+        // A relative <base> is applied once, against the document's URL.
+        try await session.evaluate("""
+            document.head.append(Object.assign(document.createElement('base'), {href: 'sub/'}));
+            document.body.append(Object.assign(document.createElement('a'), {href: 'x', textContent: 'Relative'})); 0
+            """, as: system).get()
+        let based = try #require(try await session.pageContent(as: system).get().content)
+        #expect(based.links.last?.url == site.url("/sub/x"), "\(String(describing: based.links.last))")
     }
 }
 }

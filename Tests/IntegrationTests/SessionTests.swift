@@ -442,6 +442,13 @@ extension Chromium {
         #expect(!session.state.loading)
         let later = await session.evaluate("1", as: system)
         #expect(later.error?.code == .browserCrashed || later.error?.code == .connectionClosed)
+        // What agents are told says so at once, instead of waiting on a browser that is gone.
+        let readAt = clock.now
+        let context = await session.agentContext(budget: 500)
+        let state = await session.browserStateForAgent()
+        #expect(readAt.duration(to: clock.now) < .seconds(1))
+        #expect(context.text.contains("The browser is gone") && context.tokens <= 500)
+        #expect(state.notes.contains { $0.hasPrefix("The browser is gone") })
         await session.close()
     }
 
