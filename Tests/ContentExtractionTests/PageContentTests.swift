@@ -3,12 +3,10 @@ import Foundation
 import Testing
 
 @Suite struct PageContentTests {
-    @Test func countsAndTitlesMatchTheLxmlReferenceOnEveryCorpusPage() throws {
-        let corpus = HTMLDocumentTests.corpus
-        let data = try Data(contentsOf: corpus.appendingPathComponent("reference-lxml.json"))
-        let reference = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
-        for (name, expected) in reference {
-            let html = String(decoding: try Data(contentsOf: corpus.appendingPathComponent("pages/\(name)")), as: UTF8.self)
+    @Test(.enabled(if: Corpus.isAvailable, Corpus.skipReason))
+    func countsAndTitlesMatchTheLxmlReferenceOnEveryCorpusPage() throws {
+        for (name, expected) in try Corpus.reference() {
+            let html = try Corpus.page(name)
             let content = try HTMLDocument.extract(html: html, url: "https://example.test/dir/page.html")
             #expect(content.title == expected["title"] as? String, "title of \(name)")
             #expect(content.links.count == expected["links"] as? Int, "links of \(name)")
