@@ -92,6 +92,9 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     /// How many elements were left out by `maxDepth`.
     public var omittedBelowDepth: Int
 
+    /// What a secret value (a password, a one-time code) is shown as.
+    public static let hiddenValue = "•••"
+
     /// Roles an agent can act on: each gets a ref.
     public static let interactiveRoles: Set<String> = [
         "link", "button", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox", "option",
@@ -140,18 +143,19 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         }
         var omitted = 0
         // Depth-first, iteratively: (node id, depth in the folded tree, inside a content-named element,
-        // the block it belongs to).
-        var stack: [(String, Int, Bool, Int, String)] = []
-        if let root = rootId ?? nodes.first?.id { stack.append((root, 0, false, 0, "")) }
+        // the block it belongs to, the nearest printed ancestor's name and line).
+        var stack: [(String, Int, Bool, Int, String, Int)] = []
+        if let root = rootId ?? nodes.first?.id { stack.append((root, 0, false, 0, "", -1)) }
         var lastText: (depth: Int, index: Int)?
         var blocks = 0
-        while let (id, depth, quiet, block, parentName) = stack.popLast() {
+        while let (id, depth, quiet, block, parentName, parentLine) = stack.popLast() {
             guard let node = byId[id] else { continue }
             let role = node.role
             var childDepth = depth
             var childQuiet = quiet
             var childBlock = block
             var childParentName = parentName
+            var childParentLine = parentLine
             let isText = role == "StaticText"
             if node.ignored || Self.folded.contains(role) || (isText && (quiet || options.interactiveOnly))
                 || (role == "image" && quiet) {
@@ -189,8 +193,16 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 } else {
                     var line = String(repeating: "  ", count: options.interactiveOnly ? 0 : depth) + "- " + role
                     let name = Self.clean(node.name)
-                    // A link in a heading of the same name: the heading already says it.
-                    if !name.isEmpty && name != parentName { line += " " + Self.quoted(name) }
+                    if !name.isEmpty {
+                        if name != parentName || parentLine < 0 {
+                            line += " " + Self.quoted(name)
+                        } else if interactive {
+                            // A link in a heading (or a row header) of the same name: the element an
+                            // agent acts on keeps its name; its container no longer repeats it.
+                            line += " " + Self.quoted(name)
+                            lines[parentLine].text = Self.removingName(name, from: lines[parentLine].text)
+                        }
+                    }
                     childParentName = name
                     line += Self.state(node)
                     var lineRefs: [String] = []
@@ -209,6 +221,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                     }
                     lines.append(Line(text: line, depth: options.interactiveOnly ? 0 : depth, role: role, refs: lineRefs,
                                       visible: node.visible, block: block))
+                    childParentLine = lines.count - 1
                     lastText = nil
                     childDepth = depth + 1
                     blocks += 1
@@ -216,7 +229,9 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                     if !name.isEmpty && Self.namedByContent.contains(role) { childQuiet = true }
                 }
             }
-            for child in node.childIds.reversed() { stack.append((child, childDepth, childQuiet, childBlock, childParentName)) }
+            for child in node.childIds.reversed() {
+                stack.append((child, childDepth, childQuiet, childBlock, childParentName, childParentLine))
+            }
         }
         lines = Self.withoutRepeatedLabels(lines)
         if !options.interactiveOnly { lines = Self.joiningInlineRuns(lines) }
@@ -228,7 +243,21 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         omittedBelowDepth = omitted
     }
 
-    /// Drops a text line that only repeats the name of the element next to it (a label and its field).
+    /// The line without the quoted `name` after its role (`- heading "News" [level=2]` becomes
+    /// `- heading [level=2]`).
+    static func removingName(_ name: String, from line: String) -> String {
+        let quotedName = Array((" " + quoted(name)).utf8)
+        let bytes = Array(line.utf8)
+        guard bytes.count >= quotedName.count else { return line }
+        for start in 0...(bytes.count - quotedName.count) where bytes[start..<start + quotedName.count].elementsEqual(quotedName) {
+            return String(decoding: bytes[..<start] + bytes[(start + quotedName.count)...], as: UTF8.self)
+        }
+        return line
+    }
+
+    /// Drops a text line that only repeats the name of the element next to it (a label and its
+    /// field). Only an element's name counts: two text lines that read alike (two paragraphs cut to
+    /// the same first words) both stay.
     static func withoutRepeatedLabels(_ lines: [Line]) -> [Line] {
         func text(_ line: String) -> Substring? {
             let trimmed = line.drop { $0 == " " }
@@ -237,7 +266,12 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         }
         func named(_ line: String, _ quoted: Substring) -> Bool {
             let trimmed = line.drop { $0 == " " }
-            return !trimmed.hasPrefix("- \"") && trimmed.contains(" " + quoted + " ") || trimmed.hasSuffix(" " + quoted)
+            guard !trimmed.hasPrefix("- \""), let space = trimmed.firstIndex(of: " ") else { return false }
+            // `- role "name"...`: the name right after the role.
+            let afterRole = trimmed[trimmed.index(after: space)...].drop { $0 != " " }.dropFirst()
+            guard afterRole.hasPrefix(quoted) else { return false }
+            let rest = afterRole.dropFirst(quoted.count)
+            return rest.isEmpty || rest.first == " "
         }
         var kept: [Line] = []
         kept.reserveCapacity(lines.count)

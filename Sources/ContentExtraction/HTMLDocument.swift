@@ -261,7 +261,7 @@ private struct AttributeNames {
     let content: StaticString = "content", property: StaticString = "property", lang: StaticString = "lang"
     let action: StaticString = "action", method: StaticString = "method", type: StaticString = "type"
     let id: StaticString = "id", value: StaticString = "value", required: StaticString = "required"
-    let placeholder: StaticString = "placeholder", ariaLabel: StaticString = "aria-label", src: StaticString = "src"
+    let placeholder: StaticString = "placeholder", autocomplete: StaticString = "autocomplete", ariaLabel: StaticString = "aria-label", src: StaticString = "src"
     let alt: StaticString = "alt", selected: StaticString = "selected", forAttr: StaticString = "for"
     let labelAttr: StaticString = "label"
 }
@@ -351,6 +351,8 @@ private struct SAXExtractor {
     var opaque = 0
     /// Inside noscript/template: elements count, text does not.
     var silent = 0
+    /// Form controls seen so far outside template and noscript (``PageContent/Field/domIndex``).
+    var controls = 0
     /// Inside nav/header/footer/aside.
     var chrome = 0
     /// Inside main/article.
@@ -470,7 +472,10 @@ private struct SAXExtractor {
             entry.labelFor = attribute(atts, names.forAttr)
             beginCapture(.label(labelTexts.count - 1), &entry)
         case .input, .select, .textarea, .button:
-            addField(atts, tag, &entry)
+            // The browser's DOM has no elements inside <template> and <noscript>: those are not counted.
+            let domIndex = silent > 0 ? nil : controls
+            if silent == 0 { controls += 1 }
+            addField(atts, tag, domIndex: domIndex, &entry)
             if tag != .button { entry.opaque = true }
         case .main, .article:
             if mainDepth == 0 {
@@ -588,7 +593,8 @@ private struct SAXExtractor {
 
     // MARK: Fields
 
-    private mutating func addField(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ tag: Tag, _ entry: inout Open) {
+    private mutating func addField(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ tag: Tag, domIndex: Int?,
+                                   _ entry: inout Open) {
         guard let form = formStack.last else { return }
         let element: String
         var type: String
@@ -608,10 +614,11 @@ private struct SAXExtractor {
             element = "input"
             type = attribute(atts, names.type)?.lowercased() ?? "text"
         }
-        if type == "password" { value = nil }
+        if type == "password" || Self.isOneTimeCode(attribute(atts, names.autocomplete)) { value = nil }
         result.forms[form].fields.append(PageContent.Field(
             element: element, name: attribute(atts, names.name), type: type, label: nil,
-            required: hasAttribute(atts, names.required), value: value, options: [], id: attribute(atts, names.id)))
+            required: hasAttribute(atts, names.required), value: value, options: [], id: attribute(atts, names.id),
+            domIndex: domIndex))
         let index = result.forms[form].fields.count - 1
         entry.field = (form, index)
         labelSources.append(LabelSources(form: form, index: index, wrapping: labelStack.last,
@@ -624,6 +631,13 @@ private struct SAXExtractor {
         case .button: beginCapture(.button(source: labelSources.count - 1), &entry)
         default: break
         }
+    }
+
+    /// Whether an `autocomplete` value marks a one-time code (`one-time-code`, also with a section
+    /// or shipping/billing token before it): such values are as secret as passwords.
+    static func isOneTimeCode(_ autocomplete: String?) -> Bool {
+        guard let autocomplete else { return false }
+        return autocomplete.lowercased().split(separator: " ").contains("one-time-code")
     }
 
     // MARK: The end

@@ -1,7 +1,7 @@
 /// What an agent needs to know about a page, extracted from its HTML.
 ///
 /// URLs are absolute (resolved against the document's `<base>` and URL); texts have their
-/// whitespace collapsed; password values are never included.
+/// whitespace collapsed; password and one-time-code values are never included.
 public struct PageContent: Sendable, Hashable, Codable {
     public var title: String
     public var meta: Meta
@@ -63,12 +63,16 @@ public struct PageContent: Sendable, Hashable, Codable {
         /// From `<label for>`, a wrapping `<label>`, `aria-label` or `placeholder`, in that order.
         public var label: String?
         public var required: Bool
-        /// The current value; nil for passwords, always.
+        /// The current value; nil for passwords and one-time codes (`autocomplete="one-time-code"`), always.
         public var value: String?
         /// For a `<select>`: its options.
         public var options: [Option]
         /// The element's `id`, if any.
         public var id: String?
+        /// The field's position among the document's `input`, `select`, `textarea` and `button`
+        /// elements in document order (inside forms or not; those in `<template>` and `<noscript>`
+        /// not counted, nil for them): how a browser's DOM node is matched with the field.
+        public var domIndex: Int?
     }
 
     public struct Option: Sendable, Hashable, Codable {

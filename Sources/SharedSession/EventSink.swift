@@ -15,8 +15,10 @@ final class EventSink: Sendable {
         var nextWatcher = 0
         /// The latest errors, newest last (the hub's ring may have dropped them among other events).
         var errors: [BrowserEvent] = []
+        /// Per tab, the sequence number of the main-frame navigation that began its document.
+        var pageStarts: [String: UInt64] = [:]
     }
-    static let keptErrors = 20
+    static let keptErrors = 100
     private let shared: LockedValue<Shared>
 
     init(hub: EventHub, sessionId: String) {
@@ -29,6 +31,9 @@ final class EventSink: Sendable {
     /// The latest errors (at most ``keptErrors``), newest last.
     var recentErrors: [BrowserEvent] { shared.withLock { $0.errors } }
 
+    /// The sequence number of the event that began `target`'s current document.
+    func pageStart(of target: String) -> UInt64? { shared.withLock { $0.pageStarts[target] } }
+
     /// Events from now on are attributed to `cause` (the participant whose action runs).
     func setCause(_ cause: EventCause) { shared.withLock { $0.cause = cause } }
 
@@ -39,6 +44,9 @@ final class EventSink: Sendable {
         let (event, notify) = shared.withLock { s -> (BrowserEvent, (BrowserState, [AsyncStream<BrowserState>.Continuation])?) in
             let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: payload)
             s.state.apply(event)
+            if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let target {
+                s.pageStarts[target] = event.sequence
+            }
             if event.isError {
                 if s.errors.count == Self.keptErrors { s.errors.removeFirst() }
                 s.errors.append(event)

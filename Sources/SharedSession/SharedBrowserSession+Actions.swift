@@ -309,7 +309,7 @@ extension SharedBrowserSession {
         await perform("snapshot", target: root?.description, as: participant, options: options) { _, tab, deadline in
             .snapshot(try await PageReader.snapshot(
                 tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
-                visibility: false, deadline: deadline))
+                visibility: false, deadline: deadline).0)
         }
     }
 

@@ -121,6 +121,8 @@ extension SharedBrowserSession {
         }
         let pending = tab.state.withLock { s in s.requests.values.filter { !$0.answered }.map { "\($0.method) \($0.url)" } }.sorted()
         var input = ContextComposer.Input(state: state, errors: sink.recentErrors, pendingRequests: pending, notes: notes)
+        input.participant = participant.map(EventCause.init)
+        input.pageStartSequence = sink.pageStart(of: tab.targetId)
         if let closed = browser.connection.closedError {
             input.notes.append("The browser is gone (\(closed.message)); nothing can be read or done.")
             return input
@@ -141,7 +143,11 @@ extension SharedBrowserSession {
             input.notes.append("The page's content could not be read: \(SessionError.from(error, selector: nil).message)")
         }
         do {
-            input.snapshot = try await snapshot
+            let (tree, layout) = try await snapshot
+            input.snapshot = tree
+            if let content = input.content, let layout {
+                input.fieldRefs = PageReader.fieldRefs(content, layout: layout, snapshot: tree)
+            }
         } catch {
             input.notes.append("The accessibility tree could not be read: \(SessionError.from(error, selector: nil).message)")
         }

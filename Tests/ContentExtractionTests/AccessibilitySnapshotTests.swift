@@ -91,8 +91,8 @@ import Testing
         - list
           - link "Home" ref=e1@1 link "About" ref=e2@1
         - "See" link "Economy" ref=e3@1 link "[1]" ref=e4@1
-        - heading "News" [level=2]
-          - link ref=e5@1
+        - heading [level=2]
+          - link "News" ref=e5@1
         """)
         let joined = snapshot.lines[2]
         #expect(joined.refs == ["e3@1", "e4@1"] && joined.isInteractive)
@@ -108,5 +108,60 @@ import Testing
         let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
         #expect(snapshot.lines.map(\.visible) == [true, false])
         #expect(snapshot.lines.allSatisfy { $0.isInteractive })
+    }
+
+    @Test func aLineWithARefAlwaysNamesItsElement() {
+        // A table row whose header is a link of the same name, and a heading around its link.
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2", "5"]),
+            .init(id: "2", role: "row", childIds: ["3"]),
+            .init(id: "3", role: "rowheader", name: "Launch plan", childIds: ["4"]),
+            .init(id: "4", role: "link", name: "Launch plan", backendNodeId: 4),
+            .init(id: "5", role: "heading", name: "Launch plan", childIds: ["6"], properties: ["level": "3"]),
+            .init(id: "6", role: "generic", childIds: ["7"]),
+            .init(id: "7", role: "link", name: "Launch plan", backendNodeId: 7),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 8)
+        for line in snapshot.lines where line.isInteractive {
+            #expect(line.text.contains("\"Launch plan\""), "\(line.text)")
+        }
+        #expect(snapshot.text == """
+        - row
+          - rowheader
+            - link "Launch plan" ref=e1@8
+        - heading [level=3]
+          - link "Launch plan" ref=e2@8
+        """)
+    }
+
+    @Test func linesThatReadAlikeAreAllKept() {
+        // Two paragraphs that are the same after the cut at 80 characters, repeated icons, and
+        // text that merely repeats other text: nothing is dropped for looking like a neighbour.
+        let long = String(repeating: "The same opening words of two paragraphs ", count: 3)
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2", "4", "6", "7", "8"]),
+            .init(id: "2", role: "paragraph", childIds: ["3"]),
+            .init(id: "3", role: "StaticText", name: long + "end one"),
+            .init(id: "4", role: "paragraph", childIds: ["5"]),
+            .init(id: "5", role: "StaticText", name: long + "end two"),
+            .init(id: "6", role: "image"),
+            .init(id: "7", role: "image"),
+            .init(id: "8", role: "paragraph", childIds: ["9"]),
+            .init(id: "9", role: "StaticText", name: "image"),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        let cut = "- \"" + String((long + "end one").prefix(80)) + "…\""
+        #expect(snapshot.lines.filter { $0.text == cut }.count == 2)
+        #expect(snapshot.text.contains("image image") || snapshot.lines.filter { $0.role == "image" }.count == 2)
+        #expect(snapshot.text.contains("\"image\""))
+    }
+
+    @Test func aLabelThatRepeatsItsFieldsNameIsStillFolded() {
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2", "3"]),
+            .init(id: "2", role: "StaticText", name: "Email"),
+            .init(id: "3", role: "textbox", name: "Email", backendNodeId: 3),
+        ]
+        #expect(AccessibilitySnapshot(nodes: nodes, generation: 1).text == "- textbox \"Email\" ref=e1@1")
     }
 }

@@ -41,14 +41,17 @@ import Testing
             BrowserEvent(sequence: UInt64(i), kind: .console, cause: .page, target: "T",
                          payload: .console(ConsoleInfo(level: "error", text: "TypeError number \(i)")))
         }
-        return ContextComposer.Input(state: state, errors: events, content: content,
-                                     visibleLinks: [PageContent.Link(url: "https://news.test/story/39/5", text: "Story 39.5")],
-                                     snapshot: snapshot(lines: 400), pendingRequests: ["GET https://news.test/feed"])
+        var input = ContextComposer.Input(state: state, errors: events, content: content,
+                                          visibleLinks: [PageContent.Link(url: "https://news.test/story/39/5", text: "Story 39.5")],
+                                          snapshot: snapshot(lines: 400), pendingRequests: ["GET https://news.test/feed"])
+        // The user field is the page's first form control; the session matches it to its DOM node.
+        input.fieldRefs = [0: "e401@2"]
+        return input
     }
 
     @Test func neverExceedsTheBudgetAndSaysWhatItLeftOut() throws {
         let input = try Self.input()
-        let counter = EstimatedTokenCounter()
+        let counter = EstimatedTokenCounter.upperBound
         for budget in [0, 20, 100, 400, 1000, 2500, 4000, 8000] {
             let context = ContextComposer(budgets: .init(total: budget)).compose(input)
             #expect(counter.count(context.text) <= budget, "budget \(budget): \(counter.count(context.text))")
@@ -72,8 +75,9 @@ import Testing
         let context = ContextComposer().compose(try Self.input())
         #expect(context.text.hasPrefix("== Browser ==\nURL: https://news.test/long\nTitle: The Long Read"))
         #expect(context.text.contains("1 requests pending (GET https://news.test/feed)"))
-        // The last five errors, newest last, and how many there were.
-        #expect(context.text.contains("== Errors (last 5 of 8) =="))
+        // The last five errors, newest last, and how many more there were.
+        #expect(context.text.contains("== Errors (5 on this page or yours) =="))
+        #expect(context.text.contains("(3 older left out: events.errors())"))
         #expect(!context.text.contains("TypeError number 2\n") && context.text.contains("TypeError number 7"))
         // Every form field, pointed at its ref where the snapshot has one.
         #expect(context.text.contains("Form 1: POST https://news.test/login"))
@@ -88,7 +92,7 @@ import Testing
             buffer.add(BrowserEvent(sequence: UInt64(10 + i), kind: .pageLoaded, cause: .page))
         }
         let context = ContextComposer().compose(.init(state: BrowserState(sessionId: "s"), events: buffer))
-        #expect(context.text.contains("== Errors (3) =="))
+        #expect(context.text.contains("== Errors (3 on this page or yours) =="))
         #expect(context.text.contains("boom 0") && context.text.contains("boom 2"))
     }
 
@@ -174,5 +178,103 @@ import Testing
     @Test func shareGivesMinimumsThenEvenly() {
         #expect(ContextComposer.share(1000, minimums: [100, 200, 50], maximums: [500, 900, 50]) == [425, 525, 50])
         #expect(ContextComposer.share(175, minimums: [100, 200, 50], maximums: [500, 900, 50]) == [50, 100, 25])
+    }
+
+    @Test func theErrorsAreThoseOfThisPageAndThisParticipant() throws {
+        func event(_ sequence: UInt64, _ kind: BrowserEvent.Kind, _ cause: EventCause = .page, _ payload: BrowserEvent.Payload) -> BrowserEvent {
+            BrowserEvent(sequence: sequence, kind: kind, cause: cause, target: "T", payload: payload)
+        }
+        let errors = [
+            event(1, .requestFailed, .page, .request(RequestInfo(id: "1", url: "https://old.test/api", resourceType: "XHR", errorText: "net::ERR_ABORTED"))),
+            event(2, .actionFailed, .agent("me"), .action(ActionInfo(name: "click", target: "#gone", error: "not found"))),
+            event(3, .actionFailed, .agent("other"), .action(ActionInfo(name: "click", target: "#x", error: "notInControl"))),
+            event(11, .requestFailed, .page, .request(RequestInfo(id: "2", url: "https://new.test/favicon.ico", resourceType: "Other", errorText: "404"))),
+            event(12, .requestFailed, .page, .request(RequestInfo(id: "3", url: "https://ads.test/pixel.gif?x=1", resourceType: "Image", errorText: "blocked"))),
+            event(13, .pageError, .page, .pageError(PageErrorInfo(message: "TypeError: x is undefined"))),
+            event(14, .requestFailed, .page, .request(RequestInfo(id: "4", url: "https://new.test/api/save", resourceType: "Fetch", errorText: "net::ERR_FAILED"))),
+        ]
+        var input = ContextComposer.Input(state: BrowserState(sessionId: "s"), errors: errors)
+        input.participant = .agent("me")
+        input.pageStartSequence = 10
+        let text = ContextComposer(budgets: .init(total: 1000)).compose(input).text
+        #expect(text.contains("#gone") && text.contains("TypeError: x is undefined") && text.contains("api/save"), "\(text)")
+        #expect(!text.contains("old.test") && !text.contains("notInControl"))
+        #expect(text.contains("(2 failed image, style, font or other requests: favicon.ico, pixel.gif)"))
+        #expect(text.contains("2 from earlier pages or other participants left out: events.errors()"))
+    }
+
+    @Test func formFieldsCarryTheRefOfTheirOwnNodeNeverOneFoundByLabel() throws {
+        // Three forms with a "Clear" button each, a text field and a button both called "Search".
+        let html = """
+            <form><input name=a aria-label="Clear this text input"><button type=button>Clear this text input</button></form>
+            <form><input name=b><button type=button>Clear this text input</button></form>
+            <form><label for=q>Search</label><input id=q name=q><button>Search</button></form>
+            """
+        let content = try HTMLDocument.extract(html: html, url: "https://f.test/")
+        #expect(content.forms.flatMap(\.fields).map(\.domIndex) == [0, 1, 2, 3, 4, 5])
+        var input = ContextComposer.Input(state: BrowserState(sessionId: "s"), content: content)
+        input.fieldRefs = [0: "e1@1", 1: "e2@1", 2: "e3@1", 3: "e4@1", 4: "e5@1", 5: "e6@1"]
+        let text = ContextComposer().compose(input).text
+        #expect(text.contains("- button \"Clear this text input\" ref=e2@1"))
+        #expect(text.contains("- button \"Clear this text input\" ref=e4@1"))
+        #expect(text.contains("- text \"Search\" name=q ref=e5@1"))
+        #expect(text.contains("- submit \"Search\" ref=e6@1"))
+    }
+
+    /// A page of many interactive elements in view and a long text: the elements in view come first.
+    static func crowdedInput(inView: Int) throws -> (ContextComposer.Input, Set<String>) {
+        var nodes = [AXNodeInput(id: "root", role: "RootWebArea", childIds: ["nav", "main"])]
+        nodes.append(.init(id: "nav", role: "navigation", childIds: (0..<inView).map { "l\($0)" }))
+        for i in 0..<inView {
+            nodes.append(.init(id: "l\(i)", role: "link", name: "Menu entry \(i)", backendNodeId: i + 1, visible: true))
+        }
+        nodes.append(.init(id: "main", role: "main", childIds: (0..<300).map { "p\($0)" }))
+        for i in 0..<300 {
+            nodes.append(.init(id: "p\(i)", role: "StaticText", name: "Paragraph \(i) of a long article that goes on and on", visible: i < 5))
+        }
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        let visible = Set(snapshot.lines.filter { $0.isInteractive && $0.visible == true }.flatMap(\.refs))
+        let html = "<main>" + (0..<200).map { "<h2>Part \($0)</h2><p>" + String(repeating: "Words of the article body. ", count: 20) + "</p>" }.joined() + "</main>"
+        let content = try HTMLDocument.extract(html: html, url: "https://c.test/")
+        let errors = (0..<20).map { i in BrowserEvent(sequence: UInt64(i), kind: .requestFailed, cause: .page, target: "T",
+                                                       payload: .request(RequestInfo(id: "\(i)", url: "https://ads.test/\(i).gif", resourceType: "Image", errorText: "blocked"))) }
+        return (ContextComposer.Input(state: BrowserState(sessionId: "s"), errors: errors, content: content, snapshot: snapshot), visible)
+    }
+
+    @Test(arguments: [(1000, 0.9, [10, 25, 45]), (4000, 0.995, [20, 60, 150])])
+    func smallBudgetsStillShowWhatAnAgentCanDo(_ budget: Int, _ share: Double, _ counts: [Int]) throws {
+        for inView in counts {
+            let (input, visible) = try Self.crowdedInput(inView: inView)
+            let context = ContextComposer(budgets: .init(total: budget)).compose(input)
+            #expect(context.tokens <= budget)
+            let elements = context.text.components(separatedBy: "== Elements")[1].components(separatedBy: "\n== ")[0]
+            let shown = visible.filter { elements.contains("ref=" + $0) }.count
+            #expect(Double(shown) >= share * Double(visible.count), "budget \(budget), \(inView) in view: \(shown) shown \(context.sections)")
+        }
+    }
+
+    @Test func theMainContentComesBeforeTheChromeAroundIt() throws {
+        let (input, _) = try Self.crowdedInput(inView: 10)
+        let text = ContextComposer().compose(input).text
+        let main = try #require(text.range(of: "- main"))
+        let nav = try #require(text.range(of: "- navigation"))
+        #expect(main.lowerBound < nav.lowerBound)
+    }
+
+    @Test func composingGrowsLinearlyWithThePage() throws {
+        // A form of 10,000 fields: composing it must not take time quadratic in the fields.
+        func input(_ fields: Int) throws -> ContextComposer.Input {
+            let html = "<form>" + (0..<fields).map { "<label for=f\($0)>Field \($0)</label><input id=f\($0) name=f\($0)>" }.joined() + "</form>"
+            var input = ContextComposer.Input(state: BrowserState(sessionId: "s"), content: try HTMLDocument.extract(html: html, url: "https://l.test/"))
+            input.fieldRefs = Dictionary(uniqueKeysWithValues: (0..<fields).map { ($0, "e\($0 + 1)@1") })
+            return input
+        }
+        let clock = ContinuousClock()
+        let small = try input(1000), large = try input(10_000)
+        let composer = ContextComposer()
+        let smallTime = clock.measure { _ = composer.compose(small) }
+        let largeTime = clock.measure { _ = composer.compose(large) }
+        // Ten times the fields: far less than a hundred times the time (linear, with slack for noise).
+        #expect(largeTime < smallTime * 40 + .milliseconds(200), "1,000 fields: \(smallTime), 10,000: \(largeTime)")
     }
 }
