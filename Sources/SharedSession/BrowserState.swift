@@ -31,6 +31,9 @@ public struct BrowserState: Sendable, Hashable, Codable {
     public var pendingRequests = 0
     /// Console errors since the session started.
     public var consoleErrorCount = 0
+    /// Who holds control (`agent:collector`, `human:alice`), from the `control` events; nil when
+    /// nobody does.
+    public var controlHolder: String?
 
     public init(sessionId: String, activeTab: String? = nil) {
         self.sessionId = sessionId
@@ -96,6 +99,8 @@ public struct BrowserState: Sendable, Hashable, Codable {
             pendingRequests += 1
         case (.response, _) where onActiveTab, (.requestFailed, _) where onActiveTab:
             pendingRequests = max(0, pendingRequests - 1)
+        case (.control, .control(let info)):
+            controlHolder = info.holder
         case (.browserCrashed, _):
             lastError = "the browser crashed"
             loading = false

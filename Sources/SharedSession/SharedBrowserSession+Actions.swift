@@ -266,9 +266,10 @@ extension SharedBrowserSession {
     }
 
     /// Takes a screenshot of the viewport, or of the whole page; ``ActionResult/data`` has the image.
+    /// Watching needs no control: any participant may take one, and it is recorded as theirs.
     public func screenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
                            as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("screenshot", target: nil, as: participant, options: options) { _, tab, deadline in
+        await perform("screenshot", target: nil, as: participant, options: options, requiresControl: false) { _, tab, deadline in
             var clip: Page.Viewport?
             if fullPage {
                 let metrics = try await tab.page.send(Page.GetLayoutMetrics())
@@ -302,11 +303,11 @@ extension SharedBrowserSession {
     ///   - interactiveOnly: list only the interactive elements.
     ///   - maxDepth: leave out what lies deeper (the result says how much).
     ///   - root: snapshot only the subtree of this element.
-    ///   - participant: who asks (checked against the coordinator).
+    ///   - participant: who asks; reading needs no control, and the snapshot is recorded as theirs.
     ///   - options: timeout and waiting for control.
     public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
                          as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("snapshot", target: root?.description, as: participant, options: options) { _, tab, deadline in
+        await perform("snapshot", target: root?.description, as: participant, options: options, requiresControl: false) { _, tab, deadline in
             .snapshot(try await PageReader.snapshot(
                 tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
                 visibility: false, deadline: deadline).0)

@@ -22,6 +22,12 @@ import WebSockets
 public actor SharedBrowserSession {
     /// What to do with JavaScript dialogs (`alert`, `confirm`, `prompt`, `beforeunload`).
     public enum DialogPolicy: Sendable, Hashable {
+        /// The default. While a human holds control, a dialog stays open for that person to answer
+        /// (as ``leaveOpen``); otherwise it is answered at once as Playwright does without a
+        /// handler: `alert` acknowledged, `confirm` and `prompt` dismissed, `beforeunload` accepted
+        /// (leaving the page). Either way the `dialogOpened` and `dialogClosed` events and the
+        /// action's ``ActionResult/dialog`` report it.
+        case automatic
         /// Report them and leave them for a person (or ``SharedBrowserSession/handleDialog(accept:promptText:as:options:)``).
         /// Other actions in that tab fail with ``SessionError/Code/dialogOpen`` meanwhile.
         case leaveOpen
@@ -39,6 +45,16 @@ public actor SharedBrowserSession {
         case networkIdle = "networkIdle"
     }
 
+    /// A page's viewport in CSS pixels.
+    public struct Viewport: Sendable, Hashable {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+    }
+
     /// Settings of a session.
     public struct Options: Sendable {
         /// Names the session and its persistent profile.
@@ -54,7 +70,7 @@ public actor SharedBrowserSession {
         public var coordinatorConfiguration = AgentCoordinator.Configuration()
         /// How long an action may wait for its element or its navigation. Default 30 s.
         public var actionTimeout: Duration = .seconds(30)
-        public var dialogPolicy: DialogPolicy = .leaveOpen
+        public var dialogPolicy: DialogPolicy = .automatic
         /// Where downloads go; nil uses `<profile>/Downloads` (or a temporary directory).
         public var downloadsDirectory: String?
         /// URL schemes `navigate` accepts. `file`, `chrome`, `javascript` and `view-source` are
@@ -64,6 +80,9 @@ public actor SharedBrowserSession {
         public var eventCapacity = EventBuffer.defaultCapacity
         /// Launch settings (executable, switches, window size, timeouts).
         public var launch = CDPBrowser.LaunchOptions()
+        /// The viewport of every tab, 1280x720 by default as in Playwright (headless Chromium's
+        /// 1280x720 window alone leaves a smaller page area). Nil lets the page follow the window.
+        public var viewport: Viewport? = Viewport(width: 1280, height: 720)
         public var logger = Logger(label: "SharedSession", factory: { _ in SwiftLogNoOpLogHandler() })
 
         public init(id: String = "default") {
@@ -106,6 +125,7 @@ public actor SharedBrowserSession {
     private var tabList: [Tab] = []
     private(set) var active: Tab
     private var browserPump: Task<Void, Never>?
+    private var controlPump: Task<Void, Never>?
     private var closing = false
     private var flushCounter = 0
     private let browserFlush = FlushGate()
@@ -208,6 +228,7 @@ public actor SharedBrowserSession {
         let session = SharedBrowserSession(options: options, browser: browser, lock: lock, profile: profile,
                                            downloads: downloads, sink: sink, first: first)
         await session.startBrowserPump(rootEvents)
+        await session.startControlPump(await session.coordinator.events())
         sink.emit(.tabActivated, target: first.targetId, payload: .page(PageInfo(url: first.url)), cause: .system)
         return session
     }
@@ -224,6 +245,10 @@ public actor SharedBrowserSession {
         async let runtime = page.send(Runtime.Enable())
         async let network = page.send(Network.Enable())
         async let tree = page.send(Page.GetFrameTree())
+        if let viewport = options.viewport {
+            try await page.send(Emulation.SetDeviceMetricsOverride(width: viewport.width, height: viewport.height,
+                                                                   deviceScaleFactor: 1, mobile: false))
+        }
         _ = try await (pageEnabled, lifecycle, runtime, network)
         let frame = try await tree.frameTree.frame
         tab.state.withLock { s in
@@ -289,6 +314,20 @@ public actor SharedBrowserSession {
         }
     }
 
+    /// Every change of control becomes a `control` event of the session's stream, caused by the
+    /// participant it is about.
+    private func startControlPump(_ changes: AsyncStream<ControlEvent>) {
+        let sink = self.sink
+        controlPump = Task {
+            for await change in changes {
+                sink.emit(.control, target: nil, payload: .control(ControlInfo(
+                    change: change.change.rawValue, holder: change.holder.map { EventCause($0).description },
+                    previousHolder: change.previousHolder.map { EventCause($0).description })),
+                    cause: EventCause(change.participant))
+            }
+        }
+    }
+
     /// Records a tab's new title; false when the tab already had it.
     private func tabTitleChanged(_ targetId: String, _ title: String) -> Bool {
         tabList.first { $0.targetId == targetId }?.state.withLock { s -> Bool in
@@ -322,6 +361,7 @@ public actor SharedBrowserSession {
         defer { queue.release() }
         try? await browser.close()
         browserPump?.cancel()
+        controlPump?.cancel()
         for tab in tabList { tab.stopPump() }
         lock?.release()
         events.close()

@@ -48,14 +48,22 @@ extension Chromium {
         try await session.navigate(to: site.url("/login"), as: system).get()
         let agent = Participant.agent("context-reader")
         let context = await session.agentContext(budget: 4000, for: agent)
-        #expect(context.tokens <= 4000 && EstimatedTokenCounter().count(context.text) <= 4000)
+        #expect(context.tokens <= 4000 && EstimatedTokenCounter.upperBound.count(context.text) <= 4000)
         #expect(context.text.hasPrefix("== Browser ==\nURL: \(site.url("/login"))\nTitle: Sign in"))
         #expect(context.text.contains("Control: nobody holds control"))
-        // The console error of the page before is among the last errors.
-        #expect(context.text.contains("an error happened"))
+        // The console error of the page before is counted, not shown: it concerns another page.
+        #expect(!context.text.contains("an error happened"))
+        #expect(context.text.contains("== Errors (none on this page) ==\n("))
+        #expect(context.text.contains("from earlier pages or other participants left out: events.errors()"))
         #expect(context.text.contains("Form 1: POST \(site.url("/login"))"))
+        // Every field carries the ref of its own element.
+        let forms = try #require(context.text.components(separatedBy: "== Forms").last?.components(separatedBy: "\n\n").first)
+        for (field, role) in [("text \"Username\"", "textbox \"Username\""), ("password \"Password\"", "textbox \"Password\""),
+                              ("submit \"Sign in\"", "button \"Sign in\"")] {
+            #expect(try ref(in: forms, field) == (try ref(in: context.text, role)))
+        }
         #expect(context.text.contains("== Elements"))
-        #expect(context.sections.allSatisfy { $0.omitted == nil })
+        #expect(context.sections.filter { $0.name != "errors" }.allSatisfy { $0.omitted == nil })
 
         // A ref from the context is a target, written the way the snapshot prints it.
         let username = try ref(in: context.text, "textbox \"Username\"")

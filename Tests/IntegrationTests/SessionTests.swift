@@ -188,10 +188,39 @@ extension Chromium {
         #expect(try await session.evaluate("'still usable'", as: system).get().value == "still usable")
     }
 
+    @Test func byDefaultDialogsAreAnsweredAtOnceWhileAgentsDrive() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        // Four alerts and a confirm in a row: none blocks the tab.
+        let page = "data:text/html,<p id=out>start</p><script>for (let i = 0; i < 4; i++) alert('n' + i);"
+            + "document.getElementById('out').textContent = confirm('sure?') ? 'yes' : 'no'</script>"
+        let dialogs = session.events.subscribe(kinds: [.dialogOpened, .dialogClosed])
+        let loaded = await session.navigate(to: page, as: system)
+        #expect(loaded.dialog?.type == "alert")
+        var closed: [DialogInfo] = []
+        for await element in dialogs {
+            if let event = element.event, event.kind == .dialogClosed, case .dialog(let info) = event.payload { closed.append(info) }
+            if closed.count == 5 { break }
+        }
+        dialogs.cancel()
+        #expect(closed.map(\.type) == ["alert", "alert", "alert", "alert", "confirm"])
+        #expect(closed.last?.accepted == false)   // confirm: dismissed, as Playwright does
+        try await session.waitFor(text: "no", as: system).get()
+        #expect(session.state.openDialog == nil)
+        try await session.navigate(to: "about:blank", as: system).get()
+    }
+
     @Test func aDialogDuringAClickIsReportedAndBlocksUntilHandled() async throws {
         let (session, site) = try await TestSession.shared.get()
         try await session.navigate(to: site.url("/dialogs"), as: system).get()
-        let clicked = await session.click("#alert", as: system)
+        // With a person in control, the default policy leaves dialogs open for them.
+        let person = Participant.human("dialog-answerer")
+        let control = session.events.subscribe(kinds: [.control])
+        try await session.coordinator.takeOver(by: person)
+        for await element in control where element.event?.cause == .human("dialog-answerer") { break }
+        control.cancel()
+        #expect(session.state.controlHolder == "human:dialog-answerer")
+        defer { Task { try? await session.coordinator.handBack(by: person) } }
+        let clicked = await session.click("#alert", as: person)
         #expect(clicked.succeeded)
         #expect(clicked.dialog?.type == "alert")
         #expect(clicked.dialog?.message == "Hello from the page")
@@ -200,14 +229,14 @@ extension Chromium {
         let context = await session.agentContext(budget: 500)
         #expect(context.text.contains("Dialog open: alert \"Hello from the page\""))
         #expect(context.text.contains("cannot be read while its dialog is open"))
-        let blocked = await session.click("#confirm", as: system)
+        let blocked = await session.click("#confirm", as: person)
         #expect(blocked.error?.code == .dialogOpen)
-        try await session.handleDialog(accept: true, as: system).get()
+        try await session.handleDialog(accept: true, as: person).get()
         #expect(session.state.openDialog == nil)
         #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "alert closed")
-        let prompted = await session.click("#prompt", as: system)
+        let prompted = await session.click("#prompt", as: person)
         #expect(prompted.dialog?.type == "prompt")
-        try await session.handleDialog(accept: true, promptText: "Ada", as: system).get()
+        try await session.handleDialog(accept: true, promptText: "Ada", as: person).get()
         #expect(try await session.evaluate("document.querySelector('#out').textContent", as: system).get().value == "answer: Ada")
         #expect(await session.handleDialog(accept: true, as: system).error?.code == .notApplicable)
     }

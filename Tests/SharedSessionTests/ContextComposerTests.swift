@@ -241,7 +241,7 @@ import Testing
         return (ContextComposer.Input(state: BrowserState(sessionId: "s"), errors: errors, content: content, snapshot: snapshot), visible)
     }
 
-    @Test(arguments: [(1000, 0.9, [10, 25, 45]), (4000, 0.995, [20, 60, 150])])
+    @Test(arguments: [(1000, 0.9, [10, 25, 40]), (4000, 0.995, [20, 60, 150])])
     func smallBudgetsStillShowWhatAnAgentCanDo(_ budget: Int, _ share: Double, _ counts: [Int]) throws {
         for inView in counts {
             let (input, visible) = try Self.crowdedInput(inView: inView)
