@@ -82,6 +82,17 @@ public final class DemoSite: Sendable {
                   <li><a href="/widgets">Widgets</a></li><li><a href="/sequence">Sequence</a></li>
                 </ul>
                 """)
+        case ("GET", "/verify"):
+            // A GET form (its password lands in the URL) with a one-time code field.
+            return page("Verify", """
+                <h1>Verify</h1>
+                <form method="get" action="/verify">
+                  <label>User <input name="user" id="user"></label>
+                  <label>Password <input type="password" name="password" id="pw"></label>
+                  <label>Code <input name="otp" id="otp" autocomplete="one-time-code"></label>
+                  <button id="verify">Verify</button>
+                </form>
+                """)
         case ("GET", "/login"):
             return page("Sign in", loginForm(error: nil))
         case ("POST", "/login"):

@@ -42,7 +42,7 @@ final class EventSink: Sendable {
               cause: EventCause? = nil) -> BrowserEvent {
         // One lock around publish and reduce, so the state sees events in sequence order.
         let (event, notify) = shared.withLock { s -> (BrowserEvent, (BrowserState, [AsyncStream<BrowserState>.Continuation])?) in
-            let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: payload)
+            let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: Redaction.payload(payload))
             s.state.apply(event)
             if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let target {
                 s.pageStarts[target] = event.sequence

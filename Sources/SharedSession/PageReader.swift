@@ -126,7 +126,11 @@ enum PageReader {
         var nodes = tree.nodes.map(SharedBrowserSession.snapshotNode)
         for i in nodes.indices {
             if let layout, let backend = nodes[i].backendNodeId { nodes[i].visible = layout.visible.contains(backend) }
-            if let value = nodes[i].value, secrets.contains(value) { nodes[i].value = AccessibilitySnapshot.hiddenValue }
+            if let value = nodes[i].value, secrets.contains(value) {
+                // The value, and the field's inner text that repeats it.
+                nodes[i].value = AccessibilitySnapshot.hiddenValue
+                nodes[i].childIds = []
+            }
         }
         let rootId = rootBackend.flatMap { backend in tree.nodes.first { $0.backendDOMNodeId == backend }?.nodeId }
         if rootBackend != nil, rootId == nil {

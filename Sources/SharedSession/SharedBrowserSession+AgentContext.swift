@@ -119,7 +119,7 @@ extension SharedBrowserSession {
                 notes.append("Control: nobody holds control; request it before acting.")
             }
         }
-        let pending = tab.state.withLock { s in s.requests.values.filter { !$0.answered }.map { "\($0.method) \($0.url)" } }.sorted()
+        let pending = tab.state.withLock { s in s.requests.values.filter { !$0.answered }.map { "\($0.method) \(Redaction.url($0.url))" } }.sorted()
         var input = ContextComposer.Input(state: state, errors: sink.recentErrors, pendingRequests: pending, notes: notes)
         input.participant = participant.map(EventCause.init)
         input.pageStartSequence = sink.pageStart(of: tab.targetId)

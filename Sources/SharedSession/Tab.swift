@@ -41,7 +41,8 @@ final class Tab: Sendable {
         self.page = page
     }
 
-    var url: String { state.withLock { $0.url } }
+    /// The document's URL, secret query values redacted (``Redaction``).
+    var url: String { Redaction.url(state.withLock { $0.url }) }
     var title: String { state.withLock { $0.title } }
     var dialog: DialogInfo? { state.withLock { $0.dialog } }
 

@@ -163,5 +163,26 @@ extension Chromium {
         let based = try #require(try await session.pageContent(as: system).get().content)
         #expect(based.links.last?.url == site.url("/sub/x"), "\(String(describing: based.links.last))")
     }
+
+    @Test func oneTimeCodesAndPasswordsInURLsAreRedactedLikePasswords() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/verify"), as: system).get()
+        try await session.fill("#user", "ada", as: system).get()
+        try await session.fill("#otp", "424242", as: system).get()
+        // The code in its field: in no context or snapshot.
+        let before = await session.agentContext(budget: 4000)
+        #expect(before.text.contains("textbox \"Code\"") && !before.text.contains("424242"), "\(before.text)")
+        let snapshot = try #require(try await session.snapshot(as: system).get().snapshot)
+        #expect(!snapshot.text.contains("424242") && snapshot.text.contains("[value=\"•••\"]"))
+        // A GET form puts the password and the code in the URL: masked in events, state and results.
+        try await session.fill("#pw", "hunter2-secret", as: system).get()
+        let submitted = try await session.click("#verify", as: system).get()
+        #expect(submitted.url.contains("password=***") && submitted.url.contains("otp=***") && submitted.url.contains("user=ada"))
+        #expect(session.state.url == submitted.url)
+        let after = await session.agentContext(budget: 4000)
+        for text in [after.text, submitted.report, "\(session.events.recent(50))", session.state.url, "\(await session.tabs())"] {
+            #expect(!text.contains("hunter2-secret") && !text.contains("424242"))
+        }
+    }
 }
 }

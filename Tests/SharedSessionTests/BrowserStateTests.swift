@@ -91,3 +91,14 @@ import Testing
         #expect(KeyDefinition.lookup("NoSuchKey") == nil)
     }
 }
+
+@Suite struct RedactionTests {
+    @Test func secretQueryValuesAreMasked() {
+        #expect(Redaction.url("https://a.test/verify?user=ada&password=hunter2&otp=123456#top")
+                == "https://a.test/verify?user=ada&password=***&otp=***#top")
+        #expect(Redaction.url("https://a.test/cb?code=xyz&state=1&access_token=t&API_KEY=k&q=")
+                == "https://a.test/cb?code=***&state=1&access_token=***&API_KEY=***&q=")
+        #expect(Redaction.url("https://a.test/search?q=passport") == "https://a.test/search?q=passport")
+        #expect(Redaction.url("https://a.test/p") == "https://a.test/p")
+    }
+}

@@ -1,0 +1,61 @@
+import EventBuffer
+
+/// Secrets that must never reach events, state, results or contexts: the values of URL query
+/// parameters named like passwords, one-time codes, tokens and keys (a GET form with a password
+/// field puts it in the URL).
+enum Redaction {
+    static let mask = "***"
+
+    /// Parameter names whose values are secret: whole names, and parts a name may contain.
+    static let secretNames: Set<String> = ["pw", "pwd", "pass", "code", "pin", "otp", "sid", "auth", "key"]
+    static let secretParts = ["password", "passwd", "passphrase", "secret", "token", "onetime", "one-time", "one_time",
+                              "totp", "2fa", "mfa", "apikey", "api_key", "api-key", "credential", "session"]
+
+    static func isSecret(_ name: Substring) -> Bool {
+        let lower = name.lowercased()
+        return secretNames.contains(lower) || secretParts.contains { lower.contains($0) }
+    }
+
+    /// `url` with the values of secret query parameters replaced by `***`.
+    static func url(_ url: String) -> String {
+        guard let question = url.firstIndex(of: "?") else { return url }
+        let fragmentStart = url[question...].firstIndex(of: "#") ?? url.endIndex
+        let query = url[url.index(after: question)..<fragmentStart]
+        var changed = false
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let equals = pair.firstIndex(of: "="), isSecret(pair[..<equals]), pair[pair.index(after: equals)...] != "" else {
+                return String(pair)
+            }
+            changed = true
+            return pair[...equals] + mask
+        }
+        guard changed else { return url }
+        return url[...question] + pairs.joined(separator: "&") + url[fragmentStart...]
+    }
+
+    /// The payload with the URLs it carries redacted.
+    static func payload(_ payload: BrowserEvent.Payload) -> BrowserEvent.Payload {
+        switch payload {
+        case .navigation(var info):
+            info.url = url(info.url)
+            return .navigation(info)
+        case .page(var info):
+            info.url = info.url.map(url)
+            return .page(info)
+        case .request(var info):
+            info.url = url(info.url)
+            return .request(info)
+        case .target(var info):
+            info.url = info.url.map(url)
+            return .target(info)
+        case .download(var info):
+            info.url = info.url.map(url)
+            return .download(info)
+        case .action(var info):
+            info.target = info.target.map(url)
+            return .action(info)
+        default:
+            return payload
+        }
+    }
+}
