@@ -30,6 +30,10 @@ public struct ActionResult: Sendable {
     public var state: BrowserState
     /// For `evaluate`: the script's result as JSON.
     public var value: JSONValue?
+    /// For `evaluate`: what JSON could not hold exactly and how it is given instead (`NaN` as the
+    /// string "NaN", a BigInt as a decimal string, a Date as its ISO string, a Map as an object, a
+    /// function as null, ...). Empty when ``value`` is the result itself.
+    public var valueNotes: [String] = []
     /// For `screenshot`: the image.
     public var data: Data?
     /// For `snapshot`: the accessibility snapshot with its refs.
@@ -70,6 +74,7 @@ public struct ActionResult: Sendable {
             if errors.count > 5 { lines.append("(\(errors.count - 5) more)") }
         }
         if let dialog { lines.append("A \(dialog.type) dialog opened: \"\(ContextComposer.clip(dialog.message, 300))\" — answer it with handleDialog") }
+        if !valueNotes.isEmpty { lines.append("Note: " + valueNotes.joined(separator: "; ")) }
         if let page { lines.append(page.description) }
         return lines.joined(separator: "\n")
     }

@@ -186,14 +186,19 @@ extension SharedBrowserSession {
 
     /// Runs JavaScript in the page and returns its result as JSON (promises are awaited).
     ///
+    /// What JSON cannot hold is given in the nearest JSON form and named in
+    /// ``ActionResult/valueNotes``: `NaN` and `Infinity` as strings, a BigInt as its decimal string,
+    /// a Date as its ISO string, a Map as an object, a Set as an array, a function or symbol as null,
+    /// a repeated (circular) reference as "[circular]"; `-0` stays `-0`.
     /// A script that throws or a promise that rejects gives ``SessionError/Code/evaluationFailed``
-    /// with the message and ``SessionError/stack``; a result that is not JSON gives the same code.
+    /// with the message and ``SessionError/stack``.
     public func evaluate(_ script: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("evaluate", target: nil, as: participant, options: options) { _, tab, deadline in
             let reply: Runtime.Evaluate.Response
             do {
                 reply = try await tab.page.send(Runtime.Evaluate(
-                    expression: script, returnByValue: true, userGesture: true, awaitPromise: true),
+                    expression: script, userGesture: true, awaitPromise: true,
+                    serializationOptions: .init(serialization: .deep, maxDepth: 32)),
                     timeout: Navigation.remaining(deadline))
             } catch let error as CDPError where error.code == .protocolError {
                 throw SessionError(.evaluationFailed, "the result cannot be returned as JSON: \(error.message)")
@@ -205,7 +210,9 @@ extension SharedBrowserSession {
                 let message = description.split(separator: "\n").first.map(String.init) ?? details.text
                 throw SessionError(.evaluationFailed, message, stack: description)
             }
-            return .value(reply.result.value ?? .null)
+            guard let deep = reply.result.deepSerializedValue else { return .value(reply.result.value ?? .null) }
+            let (value, notes) = EvaluatedValue.convert(deep)
+            return .evaluated(value, notes: notes)
         }
     }
 

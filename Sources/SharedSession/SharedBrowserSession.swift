@@ -463,6 +463,7 @@ public actor SharedBrowserSession {
     enum Outcome: Sendable {
         case none
         case value(JSONValue)
+        case evaluated(JSONValue, notes: [String])
         case data(Data)
         case snapshot(AccessibilitySnapshot)
         case page(PageSummary?)
@@ -546,6 +547,9 @@ public actor SharedBrowserSession {
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         switch outcome {
         case .value(let value): result.value = value
+        case .evaluated(let value, let notes):
+            result.value = value
+            result.valueNotes = notes
         case .data(let data): result.data = data
         case .snapshot(let snapshot):
             result.snapshot = snapshot

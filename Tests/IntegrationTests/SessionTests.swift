@@ -183,9 +183,36 @@ extension Chromium {
         let rejected = await session.evaluate("Promise.reject(new Error('nope'))", as: system)
         #expect(rejected.error?.code == .evaluationFailed)
         #expect(rejected.error?.message.contains("nope") == true)
-        let cyclic = await session.evaluate("const o = {}; o.self = o; o", as: system)
-        #expect(cyclic.error?.code == .evaluationFailed)
+        let cyclic = try await session.evaluate("const o = {a: 1}; o.self = o; o", as: system).get()
+        #expect(cyclic.value?["a"] == 1 && cyclic.value?["self"] == "[circular]")
+        #expect(cyclic.valueNotes.contains { $0.contains("circular") })
         #expect(try await session.evaluate("'still usable'", as: system).get().value == "still usable")
+    }
+
+    @Test func valuesJSONCannotHoldAreGivenPlainlyNeverLost() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        func evaluate(_ script: String) async throws -> ActionResult { try await session.evaluate(script, as: system).get() }
+        let cases: [(String, JSONValue, String)] = [
+            ("1n", "1", "BigInt"), ("2n ** 70n", "1180591620717411303424", "BigInt"), ("NaN", "NaN", "NaN"),
+            ("Infinity", "Infinity", "Infinity"), ("-Infinity", "-Infinity", "-Infinity"),
+            ("new Date(Date.UTC(2026, 10, 27))", "2026-11-27T00:00:00.000Z", "Date"),
+            ("new Map([['k', 1]])", ["k": 1], "Map"), ("new Set([1, 2])", [1, 2], "Set"),
+            ("(function f() {})", .null, "function"), ("/a+b/g", "/a+b/g", "RegExp"), ("undefined", .null, "undefined"),
+            ("Symbol('s')", .null, "symbol"),
+        ]
+        for (script, expected, named) in cases {
+            let result = try await evaluate(script)
+            #expect(result.value == expected, "\(script)")
+            #expect(result.valueNotes.contains { $0.contains(named) }, "\(script): \(result.valueNotes)")
+            #expect(result.report.contains("Note: "), "\(script)")
+        }
+        let negativeZero = try await evaluate("-0")
+        #expect(negativeZero.value?.doubleValue == 0 && negativeZero.value?.doubleValue?.sign == .minus)
+        #expect(negativeZero.valueNotes.isEmpty)
+        let nested = try await evaluate("({n: NaN, list: [1n, {d: new Date(0)}], plain: 'x'})")
+        #expect(nested.value?["plain"] == "x" && nested.value?["n"] == "NaN")
+        #expect(nested.value?["list"]?[0] == "1" && nested.value?["list"]?[1]?["d"] == "1970-01-01T00:00:00.000Z")
+        #expect(try await evaluate("({a: [1, 'x'], b: null, c: true})").valueNotes.isEmpty)
     }
 
     @Test func byDefaultDialogsAreAnsweredAtOnceWhileAgentsDrive() async throws {
