@@ -56,6 +56,7 @@ func benchTokens(directory: String, output: String) throws {
         let estimate = counter.count(text)
         let elapsed = start.duration(to: clock.now)
         emit(["bench": "tokens", "page": name, "chars": text.count, "estimated": estimate,
+              "upper_bound": EstimatedTokenCounter.upperBound.count(text),
               "estimate_us": (seconds(elapsed) * 1e7).rounded() / 10])
     }
 }

@@ -79,7 +79,6 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible,
     public var intValue: Int? { doubleValue.flatMap { Int(exactly: $0) } }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v }; return nil }
-    public var objectValue: [String: JSONValue]? { if case .object(let v) = self { return v }; return nil }
     public var isNull: Bool { self == .null }
 
     /// Compact JSON text.

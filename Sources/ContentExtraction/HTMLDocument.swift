@@ -261,7 +261,8 @@ private struct AttributeNames {
     let content: StaticString = "content", property: StaticString = "property", lang: StaticString = "lang"
     let action: StaticString = "action", method: StaticString = "method", type: StaticString = "type"
     let id: StaticString = "id", value: StaticString = "value", required: StaticString = "required"
-    let placeholder: StaticString = "placeholder", autocomplete: StaticString = "autocomplete", ariaLabel: StaticString = "aria-label", src: StaticString = "src"
+    let placeholder: StaticString = "placeholder", ariaLabel: StaticString = "aria-label", src: StaticString = "src"
+    let autocomplete: StaticString = "autocomplete"
     let alt: StaticString = "alt", selected: StaticString = "selected", forAttr: StaticString = "for"
     let labelAttr: StaticString = "label"
 }

@@ -69,8 +69,9 @@ public struct EstimatedTokenCounter: TokenCounter {
     init(rates: Rates) { self.rates = rates }
 
     /// Counts at or above the real o200k count of a text in every script: about 1.2 times the real
-    /// count on English pages, so a budget checked with it is kept. Measured in
-    /// `Documentation/Performance.md`; ``TokenCounterTests`` holds the texts and their real counts.
+    /// count on English pages, so a budget checked with it is kept. Measured on the corpus in
+    /// `Documentation/Performance.md` (no page below its real count); `TokenCounterTests` holds texts
+    /// of every kind with their real counts.
     public static let upperBound = EstimatedTokenCounter(rates: Rates(
         short: 7, long: 4, accented: 2.2, caseChange: 1, cjk: 0.7, kana: 1, cyrillic: 0.1, otherScript: 0.35,
         rareSymbol: 3, scale: 1.12, foreignLines: true))

@@ -193,13 +193,15 @@ public struct ContextComposer: Sendable {
     static func share(_ available: Int, minimums: [Int], maximums: [Int], first: Int = 0) -> [Int] {
         let sum = minimums.reduce(0, +)
         if sum >= available {
-            guard sum > 0 else { return minimums.map { _ in 0 } }
-            let kept = min(first, minimums.first ?? 0, available)
-            let rest = minimums.dropFirst().reduce(0, +) + (minimums.first ?? 0) - kept
-            let left = available - kept
-            guard rest > 0 else { return [kept] + minimums.dropFirst().map { _ in 0 } }
-            var shares = minimums.map { $0 * left / max(1, rest) }
-            shares[0] = kept + ((minimums.first ?? 0) - kept) * left / rest
+            guard sum > 0, !minimums.isEmpty else { return minimums.map { _ in 0 } }
+            // The first share keeps up to `first` whole; the rest of the minimums are scaled.
+            let kept = min(first, minimums[0], available)
+            var scaled = minimums
+            scaled[0] -= kept
+            let rest = sum - kept
+            guard rest > 0 else { return [kept] + scaled.dropFirst() }
+            var shares = scaled.map { $0 * (available - kept) / rest }
+            shares[0] += kept
             return shares
         }
         var shares = minimums
@@ -277,29 +279,26 @@ public struct ContextComposer: Sendable {
             }
             notes.append("\(minor.count) failed image, style, font or other requests: \(names.joined(separator: ", "))\(minor.count > 2 ? ", ..." : "")")
         }
-        var older = relevant.count - shown.count
-        func render() -> String {
-            var notes = notes
-            if older + elsewhere > 0 {
-                var parts: [String] = []
-                if older > 0 { parts.append("\(older) older") }
-                if elsewhere > 0 { parts.append("\(elsewhere) from earlier pages or other participants") }
-                notes.append(parts.joined(separator: " and ") + " left out: events.errors()")
-            }
-            let title = shown.isEmpty ? "== Errors (none on this page) ==" : "== Errors (\(shown.count) on this page or yours) =="
-            return ([title] + shown.map { "- " + Self.clip($0.summary, 200) } + notes.map { "(" + $0 + ")" }).joined(separator: "\n")
-        }
         if shown.isEmpty && notes.isEmpty && elsewhere == 0 { return Part(name: "errors", text: "== Errors ==\nnone", omitted: nil) }
+        var older = relevant.count - shown.count
+        func allNotes() -> [String] {
+            var parts: [String] = []
+            if older > 0 { parts.append("\(older) older") }
+            if elsewhere > 0 { parts.append("\(elsewhere) from earlier pages or other participants") }
+            return parts.isEmpty ? notes : notes + [parts.joined(separator: " and ") + " left out: events.errors()"]
+        }
+        func render() -> String {
+            let title = shown.isEmpty ? "== Errors (none on this page) ==" : "== Errors (\(shown.count) on this page or yours) =="
+            return ([title] + shown.map { "- " + Self.clip($0.summary, 200) } + allNotes().map { "(" + $0 + ")" }).joined(separator: "\n")
+        }
         var text = render()
         // Over budget: the oldest go first, this participant's own failed actions last.
         while count(text) > budget, !shown.isEmpty {
-            let index = shown.firstIndex { $0.kind != .actionFailed } ?? 0
-            shown.remove(at: index)
+            shown.remove(at: shown.firstIndex { $0.kind != .actionFailed } ?? 0)
             older += 1
             text = render()
         }
-        if older + elsewhere > 0 { notes.append("\(older + elsewhere) more left out: events.errors()") }
-        let omitted = notes.isEmpty ? nil : notes.joined(separator: "; ")
+        let omitted = allNotes().isEmpty ? nil : allNotes().joined(separator: "; ")
         return Part(name: "errors", text: count(text) <= budget ? text : "", omitted: omitted)
     }
 

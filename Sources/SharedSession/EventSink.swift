@@ -31,6 +31,9 @@ final class EventSink: Sendable {
     /// The latest errors (at most ``keptErrors``), newest last.
     var recentErrors: [BrowserEvent] { shared.withLock { $0.errors } }
 
+    /// Whether a human holds control, as the `control` events tell.
+    var humanHoldsControl: Bool { state.controlHolder?.hasPrefix("human:") == true }
+
     /// The sequence number of the event that began `target`'s current document.
     func pageStart(of target: String) -> UInt64? { shared.withLock { $0.pageStarts[target] } }
 

@@ -33,6 +33,19 @@ enum Redaction {
         return url[...question] + pairs.joined(separator: "&") + url[fragmentStart...]
     }
 
+    /// `text` with every URL in it (a word holding `?` and `=`) redacted.
+    static func text(_ text: String) -> String {
+        guard text.contains("?") else { return text }
+        var changed = false
+        let words = text.split(separator: " ", omittingEmptySubsequences: false).map { word -> Substring in
+            guard word.contains("?"), word.contains("=") else { return word }
+            let redacted = url(String(word))
+            if redacted != word { changed = true }
+            return Substring(redacted)
+        }
+        return changed ? words.joined(separator: " ") : text
+    }
+
     /// The payload with the URLs it carries redacted.
     static func payload(_ payload: BrowserEvent.Payload) -> BrowserEvent.Payload {
         switch payload {
@@ -53,6 +66,7 @@ enum Redaction {
             return .download(info)
         case .action(var info):
             info.target = info.target.map(url)
+            info.error = info.error.map(text)
             return .action(info)
         default:
             return payload

@@ -35,6 +35,13 @@ public actor SharedBrowserSession {
         case dismiss(after: Duration)
         /// Accept them after the delay.
         case accept(after: Duration)
+
+        /// Whether a dialog opening now stays open for a while (so an action it interrupts returns
+        /// at once) rather than being answered straight away.
+        func staysOpen(humanInControl: Bool) -> Bool {
+            if case .automatic = self { return humanInControl }
+            return true
+        }
     }
 
     /// How far a navigation must get before it counts as done.
@@ -495,6 +502,8 @@ public actor SharedBrowserSession {
         await queue.acquire()
         defer { queue.release() }
         let capture = events.subscribe(bufferSize: 8192)
+        // What is recorded and reported never carries a secret from a URL.
+        let target = target.map(Redaction.url)
         let tab = active
         let urlBefore = tab.url
         let cause = EventCause(participant)
@@ -515,7 +524,9 @@ public actor SharedBrowserSession {
             sink.setCause(cause)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target)))
             let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
-            let result = try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog) {
+            // A dialog answered at once does not interrupt the action; one left open does.
+            let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
+            let result = try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog && staysOpen) {
                 try await body(self, tab, deadline)
             }
             switch result {
@@ -524,7 +535,10 @@ public actor SharedBrowserSession {
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
-            failure = SessionError.from(browser.connection.closedError ?? error, selector: target)
+            var error = SessionError.from(browser.connection.closedError ?? error, selector: target)
+            error.message = Redaction.text(error.message)
+            error.url = error.url.map(Redaction.url)
+            failure = error
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)
@@ -540,6 +554,9 @@ public actor SharedBrowserSession {
         capture.cancel()
         var captured: [BrowserEvent] = []
         for await element in capture { if let event = element.event { captured.append(event) } }
+        if dialog == nil, let opened = captured.first(where: { $0.kind == .dialogOpened }), case .dialog(let info) = opened.payload {
+            dialog = info
+        }
         let now = active
         var result = ActionResult(
             action: name, participant: participant, target: target, error: failure,

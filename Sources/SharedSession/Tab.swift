@@ -126,7 +126,7 @@ final class Tab: Sendable {
                 break
             case .automatic:
                 // A person in control answers it; otherwise answered at once, as Playwright does.
-                if sink.state.controlHolder?.hasPrefix("human:") == true { break }
+                if sink.humanHoldsControl { break }
                 let accept = opening.type == .beforeunload || opening.type == .alert
                 _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept), timeout: .seconds(5))
             case .dismiss(let delay), .accept(let delay):

@@ -180,7 +180,12 @@ extension Chromium {
         #expect(submitted.url.contains("password=***") && submitted.url.contains("otp=***") && submitted.url.contains("user=ada"))
         #expect(session.state.url == submitted.url)
         let after = await session.agentContext(budget: 4000)
-        for text in [after.text, submitted.report, "\(session.events.recent(50))", session.state.url, "\(await session.tabs())"] {
+        // A failed navigation to such a URL: its error, target, report and events name the URL masked.
+        let refused = await session.navigate(to: "http://127.0.0.1:1/in?password=hunter2-secret", as: system)
+        #expect(refused.error?.code == .navigationFailed)
+        #expect(refused.error?.message.contains("password=***") == true && refused.target?.contains("password=***") == true)
+        for text in [after.text, submitted.report, refused.report, "\(refused.error!)", "\(session.events.recent(50))",
+                     session.state.url, "\(await session.tabs())"] {
             #expect(!text.contains("hunter2-secret") && !text.contains("424242"))
         }
     }
