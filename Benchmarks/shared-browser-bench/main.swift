@@ -13,6 +13,9 @@
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
 //   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
 //   shared-browser-bench context [DIR] [--n 50] [--page OUT]   composing a 4,000-token agent context, same pages
+//   shared-browser-bench reading [DIR] [--n 5] [--page OUT]   snapshot() and agentContext(4000) per page, elements in
+//                                               view shown at 1,000/4,000 tokens, Playwright's aria_snapshot when installed;
+//                                               contexts at 500-8,000 tokens to OUT for context_budget.py
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -41,7 +44,7 @@ struct Options {
             case "--endpoint": endpoint = rest.popFirst()
             case "--unlimited-frame-rate": unlimitedFrameRate = true
             case "--per-page": perPage = true
-            case let path where !path.hasPrefix("--") && (command == "extract" || command == "tokens" || command == "snapshot" || command == "context") && directory == nil: directory = path
+            case let path where !path.hasPrefix("--") && ["extract", "tokens", "snapshot", "context", "reading"].contains(command) && directory == nil: directory = path
             default:
                 FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
                 exit(2)
@@ -198,6 +201,9 @@ do {
         try await benchContext(directory: options.directory ?? corpusDirectory,
                                pages: ["ars-1.html", "medium-1.html", "nytimes-1.html", "wikipedia-2.html", "wikipedia-4.html"],
                                n: options.n ?? 50, output: options.page, launch: launchOptions)
+    case "reading":
+        try await benchReading(directory: options.directory ?? corpusDirectory, n: options.n ?? 5, output: options.page,
+                               launch: launchOptions)
     case "extract":
         try benchExtract(directory: options.directory ?? corpusDirectory, rounds: options.n, perPage: options.perPage)
     case "attach", "roundtrip", "screenshot", "all":
@@ -222,7 +228,7 @@ do {
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, extract, tokens, snapshot, context or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {
