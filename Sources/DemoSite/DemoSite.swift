@@ -82,6 +82,36 @@ public final class DemoSite: Sendable {
                   <li><a href="/widgets">Widgets</a></li><li><a href="/sequence">Sequence</a></li>
                 </ul>
                 """)
+        case ("GET", "/signup"):
+            // Problems a page reports without a new document: the browser's own validation, a script
+            // that marks a field and announces it in an alert region, and a status message.
+            return page("Sign up", """
+                <h1>Sign up</h1>
+                <form id="signup" onsubmit="event.preventDefault(); check()">
+                  <label>Email <input type="email" name="email" id="email" required></label>
+                  <label>Handle <input name="handle" id="handle" aria-errormessage="handle-error"></label>
+                  <p id="handle-error" hidden></p>
+                  <button id="join">Join</button>
+                </form>
+                <div role="alert" id="alerts"></div>
+                <p aria-live="polite" id="live"></p>
+                <button id="save">Save draft</button>
+                <div role="status" id="status">Ready</div>
+                <script>
+                function check() {
+                  const handle = document.getElementById('handle');
+                  if (handle.value === 'taken') {
+                    handle.setAttribute('aria-invalid', 'true');
+                    const message = document.getElementById('handle-error');
+                    message.textContent = 'This handle is taken.'; message.hidden = false;
+                    document.getElementById('alerts').textContent = 'Sign-up failed: fix the marked fields.';
+                  } else {
+                    document.getElementById('live').textContent = 'Welcome aboard!';
+                  }
+                }
+                document.getElementById('save').onclick = () => { document.getElementById('status').textContent = 'Draft saved'; };
+                </script>
+                """)
         case ("GET", "/verify"):
             // A GET form (its password lands in the URL) with a one-time code field.
             return page("Verify", """
@@ -119,26 +149,19 @@ public final class DemoSite: Sendable {
                 """)
         case ("GET", "/projects/new"):
             guard user != nil else { return .redirect(to: "/login") }
-            return page("New project", """
-                <h1>New project</h1>
-                <form method="post" action="/projects">
-                  <label>Name <input name="name" id="name" required></label>
-                  <label>Description <textarea name="description" id="description"></textarea></label>
-                  <label>Visibility
-                    <select name="visibility" id="visibility">
-                      <option value="private">Private</option><option value="team">Team</option>
-                      <option value="public">Public</option>
-                    </select></label>
-                  <label><input type="checkbox" name="agree" id="agree" value="yes"> I agree to the terms</label>
-                  <button type="submit" id="create">Create project</button>
-                </form>
-                """)
+            return page("New project", projectForm(errors: [:]))
         case ("POST", "/projects"):
             guard let user else { return .redirect(to: "/login") }
             let form = request.formValues
-            guard let name = form["name"], !name.isEmpty, form["agree"] == "yes" else {
-                return page("New project", "<h1>New project</h1><p class=\"error\">A name and agreeing to the terms are required.</p>", status: 400)
+            // Rejected as a Django admin rejects a form: the form again, a note, each field's error.
+            var errors: [String: String] = [:]
+            let name = form["name"] ?? ""
+            if name.isEmpty { errors["name"] = "This field is required." }
+            if state.withLock({ s in s.projects.contains { $0.owner == user && $0.name == name } }) {
+                errors["name"] = "A project with this name already exists."
             }
+            if form["agree"] != "yes" { errors["agree"] = "You must agree to the terms." }
+            guard errors.isEmpty else { return page("New project", projectForm(errors: errors, name: name), status: 400) }
             let project = state.withLock { s -> Project in
                 let project = Project(id: s.projects.count + 1, name: name, description: form["description"] ?? "",
                                       visibility: form["visibility"] ?? "private", owner: user)
@@ -263,6 +286,33 @@ public final class DemoSite: Sendable {
         <style>body{font-family:sans-serif;margin:2em} label{display:block;margin:.5em 0} .error{color:#b00}</style>
         </head><body>\(body)</body></html>
         """
+    }
+
+    /// The new-project form; with `errors` (by field name), as a server re-renders a rejected form:
+    /// a note at the top, each error before its field, the field `aria-invalid` and described by it.
+    static func projectForm(errors: [String: String], name: String = "") -> String {
+        func field(_ key: String) -> (list: String, attributes: String) {
+            guard let error = errors[key] else { return ("", "") }
+            return ("<ul class=\"errorlist\" id=\"id_\(key)_error\"><li>\(escape(error))</li></ul>",
+                    " aria-invalid=\"true\" aria-describedby=\"id_\(key)_error\"")
+        }
+        let nameField = field("name"), agreeField = field("agree")
+        let note = errors.isEmpty ? "" : "<p class=\"errornote\">Please correct the errors below.</p>"
+        return """
+            <h1>New project</h1>
+            \(note)
+            <form method="post" action="/projects">
+              \(nameField.list)<label>Name <input name="name" id="name" required value="\(escape(name))"\(nameField.attributes)></label>
+              <label>Description <textarea name="description" id="description"></textarea></label>
+              <label>Visibility
+                <select name="visibility" id="visibility">
+                  <option value="private">Private</option><option value="team">Team</option>
+                  <option value="public">Public</option>
+                </select></label>
+              \(agreeField.list)<label><input type="checkbox" name="agree" id="agree" value="yes"\(agreeField.attributes)> I agree to the terms</label>
+              <button type="submit" id="create">Create project</button>
+            </form>
+            """
     }
 
     static func page(_ title: String, _ body: String, status: Int = 200) -> WebSocketServer.HTTPResponse {

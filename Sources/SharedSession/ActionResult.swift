@@ -43,6 +43,10 @@ public struct ActionResult: Sendable {
     /// when turned off (``SharedBrowserSession/ActionOptions/pageSummary``) or when the page could not
     /// be read (a dialog is open, the page is too large).
     public var page: PageSummary?
+    /// For actions that can change the page (navigations, clicks, key presses, filling, selecting,
+    /// checking): what the page says went wrong or happened — fields it marked invalid with their
+    /// messages, alert and status messages. Nil when it says nothing new.
+    public var feedback: PageFeedback?
     /// For `pageContent`: everything extracted from the page's HTML.
     public var content: PageContent?
 
@@ -75,6 +79,7 @@ public struct ActionResult: Sendable {
         }
         if let dialog { lines.append("A \(dialog.type) dialog opened: \"\(ContextComposer.clip(dialog.message, 300))\" — answer it with handleDialog") }
         if !valueNotes.isEmpty { lines.append("Note: " + valueNotes.joined(separator: "; ")) }
+        if let feedback { lines.append(feedback.description) }
         if let page { lines.append(page.description) }
         return lines.joined(separator: "\n")
     }

@@ -15,7 +15,7 @@ extension SharedBrowserSession {
     /// ``SessionError/Code/timeout`` naming the URL.
     public func navigate(to url: String, waitUntil: LoadState = .load, as participant: Participant,
                          options: ActionOptions = .init()) async -> ActionResult {
-        await perform("navigate", target: url, as: participant, options: options) { session, tab, deadline in
+        await perform("navigate", target: url, as: participant, options: options, feedback: true) { session, tab, deadline in
             try session.validate(url)
             do {
                 try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
@@ -42,7 +42,7 @@ extension SharedBrowserSession {
     }
 
     private func history(_ step: Int, name: String, as participant: Participant, options: ActionOptions) async -> ActionResult {
-        await perform(name, target: nil, as: participant, options: options) { _, tab, deadline in
+        await perform(name, target: nil, as: participant, options: options, feedback: true) { _, tab, deadline in
             let history = try await tab.page.send(Page.GetNavigationHistory())
             let index = history.currentIndex + step
             guard history.entries.indices.contains(index) else {
@@ -58,7 +58,7 @@ extension SharedBrowserSession {
 
     /// Reloads the active tab and waits for the load event.
     public func reload(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("reload", target: nil, as: participant, options: options) { _, tab, deadline in
+        await perform("reload", target: nil, as: participant, options: options, feedback: true) { _, tab, deadline in
             try await Navigation.waitForLoad(tab, deadline: deadline, what: "the reload") {
                 _ = try await tab.page.send(Page.Reload())
             }
@@ -76,7 +76,7 @@ extension SharedBrowserSession {
     /// selector and the last state seen (`not found`, `not visible`, `disabled`, `covered by ...`).
     public func click(_ target: ElementTarget, clickCount: Int = 1, as participant: Participant,
                       options: ActionOptions = .init()) async -> ActionResult {
-        await perform("click", target: target.description, as: participant, options: options) { _, tab, deadline in
+        await perform("click", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "click", deadline: deadline)
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
                 try await Elements.click(tab, x: point.x, y: point.y, count: clickCount)
@@ -98,7 +98,7 @@ extension SharedBrowserSession {
     /// Passwords are not recorded: the `actionStarted` event names the field, never the value.
     public func fill(_ target: ElementTarget, _ value: String, as participant: Participant,
                      options: ActionOptions = .init()) async -> ActionResult {
-        await perform("fill", target: target.description, as: participant, options: options) { _, tab, deadline in
+        await perform("fill", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             let located = try await Elements.locate(tab, target, action: "fill", values: [value], deadline: deadline)
             if !located.done { try await tab.page.send(Input.InsertText(text: value)) }
             return .none
@@ -108,7 +108,7 @@ extension SharedBrowserSession {
     /// Types `text` key by key into the focused element, or into `target` after focusing it.
     public func type(_ text: String, into target: ElementTarget? = nil, as participant: Participant,
                      options: ActionOptions = .init()) async -> ActionResult {
-        await perform("type", target: target?.description, as: participant, options: options) { _, tab, deadline in
+        await perform("type", target: target?.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
             for character in text {
                 try await Elements.press(tab, key: String(character))
@@ -120,7 +120,7 @@ extension SharedBrowserSession {
     /// Presses a key, with modifiers: `Enter`, `Tab`, `ArrowDown`, `Control+A`, `Shift+Tab`.
     public func press(_ key: String, on target: ElementTarget? = nil, as participant: Participant,
                       options: ActionOptions = .init()) async -> ActionResult {
-        await perform("press", target: target?.description ?? key, as: participant, options: options) { _, tab, deadline in
+        await perform("press", target: target?.description ?? key, as: participant, options: options, feedback: true) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
             try await Navigation.settle(tab, deadline: deadline, what: "pressing \(key)") {
                 try await Elements.press(tab, key: key)
@@ -132,7 +132,7 @@ extension SharedBrowserSession {
     /// Selects the options of a `<select>` whose value or label is in `values`.
     public func selectOption(_ target: ElementTarget, _ values: [String], as participant: Participant,
                              options: ActionOptions = .init()) async -> ActionResult {
-        await perform("selectOption", target: target.description, as: participant, options: options) { _, tab, deadline in
+        await perform("selectOption", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: "select", values: values, deadline: deadline)
             return .none
         }
@@ -149,7 +149,7 @@ extension SharedBrowserSession {
     }
 
     private func setChecked(_ target: ElementTarget, _ wanted: Bool, as participant: Participant, options: ActionOptions) async -> ActionResult {
-        await perform(wanted ? "check" : "uncheck", target: target.description, as: participant, options: options) { _, tab, deadline in
+        await perform(wanted ? "check" : "uncheck", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             let before = try await Elements.locate(tab, target, action: "check", deadline: deadline)
             guard before.checked != wanted else { return .none }
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {

@@ -494,7 +494,7 @@ public actor SharedBrowserSession {
     /// events it caused, and the result.
     func perform(
         _ name: String, target: String?, as participant: Participant, options actionOptions: ActionOptions,
-        needsPage: Bool = true, allowWithDialog: Bool = false, requiresControl: Bool = true,
+        needsPage: Bool = true, allowWithDialog: Bool = false, requiresControl: Bool = true, feedback: Bool = false,
         _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
     ) async -> ActionResult {
         let clock = ContinuousClock()
@@ -510,6 +510,9 @@ public actor SharedBrowserSession {
         var outcome: Outcome = .none
         var failure: SessionError?
         var dialog: DialogInfo?
+        var before: PageFeedback.Reading?
+        var pageFeedback: PageFeedback?
+        var generationBefore = 0
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
             if options.coordination, requiresControl, participant.kind != .system {
@@ -520,6 +523,10 @@ public actor SharedBrowserSession {
             }
             if needsPage, !allowWithDialog, let open = tab.dialog {
                 throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
+            }
+            if feedback {
+                generationBefore = tab.state.withLock { $0.generation }
+                before = await PageFeedback.read(tab)
             }
             sink.setCause(cause)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target)))
@@ -532,6 +539,10 @@ public actor SharedBrowserSession {
             switch result {
             case .finished(let value): outcome = value
             case .dialog(let info): dialog = info
+            }
+            if feedback, dialog == nil {
+                let newDocument = tab.state.withLock { $0.generation } != generationBefore
+                pageFeedback = PageFeedback.difference(before: before, after: await PageFeedback.read(tab), newDocument: newDocument)
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
@@ -562,6 +573,7 @@ public actor SharedBrowserSession {
             action: name, participant: participant, target: target, error: failure,
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
             duration: duration, events: captured, dialog: dialog, state: sink.state)
+        result.feedback = pageFeedback
         switch outcome {
         case .value(let value): result.value = value
         case .evaluated(let value, let notes):
