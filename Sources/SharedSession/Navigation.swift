@@ -39,6 +39,7 @@ enum Navigation {
     static func go(_ tab: Tab, to url: String, waitUntil: SharedBrowserSession.LoadState,
                    deadline: ContinuousClock.Instant) async throws {
         let lifecycle = tab.page.events(Page.LifecycleEvent.self)
+        let stopped = tab.page.events(["Page.frameStoppedLoading"])
         let reply: Page.Navigate.Response
         do {
             reply = try await tab.page.send(Page.Navigate(url: url), timeout: remaining(deadline))
@@ -46,6 +47,12 @@ enum Navigation {
             throw SessionError(.timeout, "navigation to \(url) did not start within the timeout", url: url)
         }
         if let errorText = reply.errorText {
+            // The browser still commits and loads its error page: those events belong to this
+            // navigation, so wait (briefly) until the frame stops loading before failing.
+            let mainFrame = tab.state.withLock { $0.mainFrameId }
+            _ = try? await first(stopped, until: min(deadline, .now + .seconds(2)), timeoutMessage: "") {
+                $0.params["frameId"]?.stringValue == mainFrame
+            }
             throw SessionError(.navigationFailed, "navigation to \(url) failed: \(errorText)", url: url)
         }
         guard let loader = reply.loaderId else { return }   // same-document navigation: done

@@ -20,8 +20,9 @@ final class Tab: Sendable {
         var refs: [String: Int] = [:]
         var refsGeneration = 0
         var domEnabled = false
-        /// Requests of the current document, until they fail; `answered` once a response came.
-        var requests: [String: (url: String, method: String, answered: Bool)] = [:]
+        /// Requests of the current document, until they fail; `answered` once a response came; `cause`
+        /// credits their response or failure, whenever it comes, to whoever caused the request.
+        var requests: [String: (url: String, method: String, answered: Bool, cause: EventCause)] = [:]
     }
     let state = LockedValue(State())
     private let flushGate = FlushGate()
@@ -155,26 +156,26 @@ final class Tab: Sendable {
                     id: sent.requestId, url: redirect.url, method: sent.request.method, resourceType: sent.type?.rawValue,
                     status: redirect.status)))
             }
-            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method, false) }
-            sink.emit(.request, target: targetId, payload: .request(RequestInfo(
+            let request = sink.emit(.request, target: targetId, payload: .request(RequestInfo(
                 id: sent.requestId, url: sent.request.url, method: sent.request.method, resourceType: sent.type?.rawValue)))
+            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method, false, request.cause) }
         case "Network.responseReceived":
             guard let received = try? event.decode(Network.ResponseReceived.self) else { return }
             // Answered: no longer pending (as in BrowserState), even while its body still streams; kept
             // so a later failure still names its URL.
-            let method = state.withLock { s -> String? in
+            let request = state.withLock { s -> (method: String, cause: EventCause)? in
                 s.requests[received.requestId]?.answered = true
-                return s.requests[received.requestId]?.method
+                return s.requests[received.requestId].map { ($0.method, $0.cause) }
             }
             sink.emit(.response, target: targetId, payload: .request(RequestInfo(
-                id: received.requestId, url: received.response.url, method: method, resourceType: received.type.rawValue,
-                status: received.response.status)))
+                id: received.requestId, url: received.response.url, method: request?.method, resourceType: received.type.rawValue,
+                status: received.response.status)), cause: request?.cause)
         case "Network.loadingFailed":
             guard let failed = try? event.decode(Network.LoadingFailed.self) else { return }
             let request = state.withLock { $0.requests.removeValue(forKey: failed.requestId) }
             sink.emit(.requestFailed, target: targetId, payload: .request(RequestInfo(
                 id: failed.requestId, url: request?.url ?? "", method: request?.method, resourceType: failed.type.rawValue,
-                errorText: failed.errorText)))
+                errorText: failed.errorText)), cause: request?.cause)
         default:
             break
         }
