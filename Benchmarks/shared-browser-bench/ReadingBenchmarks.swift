@@ -44,6 +44,24 @@ func benchReading(directory: String, n: Int, output: String?, launch: CDPBrowser
         emit(["bench": "reading", "page": page, "n": n, "snapshot_median_ms": s.ms(50), "agent_context_median_ms": c.ms(50),
               "in_view_interactive": inView.count, "in_view_shown_1000": shares[1000] ?? 1, "in_view_shown_4000": shares[4000] ?? 1])
     }
+    // Growth with the page's size: forms of 1,000, 3,000 and 10,000 labelled fields.
+    for fields in [1000, 3000, 10_000] {
+        let form = (0..<fields).map { "<label for=f\($0)>Field \($0)</label><input id=f\($0) name=f\($0)><br>" }.joined()
+        let path = NSTemporaryDirectory() + "shared-browser-fields-\(fields).html"
+        try ("<title>\(fields) fields</title><form method=post action=/save>" + form + "<button>Save</button></form>")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try await session.navigate(to: "file://" + path, as: system, options: .init(timeout: .seconds(60), pageSummary: false)).get()
+        var contexts: [Duration] = []
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            _ = await session.agentContext(budget: 4000)
+            contexts.append(started.duration(to: .now))
+        }
+        let snapshot = await session.snapshot(as: system)
+        emit(["bench": "reading_fields", "fields": fields, "agent_context_median_ms": Stats(contexts).ms(50),
+              "snapshot_ms": Stats([snapshot.duration]).ms(50)])
+        try? FileManager.default.removeItem(atPath: path)
+    }
     await session.close()
     for (budget, shares) in coverage.sorted(by: { $0.key < $1.key }) where !shares.isEmpty {
         let total = shares.reduce(0, +) / Double(shares.count)

@@ -1,4 +1,5 @@
-/// One node of a page's accessibility tree, as a browser reports it (flattened: children by id).
+/// One node of a page's accessibility tree (flattened: children by id), as a browser reports it or
+/// as a walk of the page computes it (what `SharedSession` does).
 public struct AXNodeInput: Sendable, Hashable {
     public var id: String
     public var role: String
@@ -7,7 +8,8 @@ public struct AXNodeInput: Sendable, Hashable {
     /// Nodes the browser marks as ignored are folded away; their children stay.
     public var ignored: Bool
     public var childIds: [String]
-    /// The DOM node behind it, which element refs point to.
+    /// The id of the DOM node behind it, which element refs point to: the browser's backend node id,
+    /// or any id the caller can resolve (`SharedSession` uses its isolated world's element ids).
     public var backendNodeId: Int?
     /// State, by property name: `checked`, `disabled`, `expanded`, `level`, `required`, `selected`...
     public var properties: [String: String]
@@ -85,7 +87,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     public var text: String { lines.map(\.text).joined(separator: "\n") }
     /// The lines of ``text``, with their roles, refs and visibility.
     public var lines: [Line]
-    /// Each ref's DOM node (the browser's backend node id).
+    /// Each ref's DOM node, by its ``AXNodeInput/backendNodeId``.
     public var refs: [String: Int]
     /// The document generation the refs belong to.
     public var generation: Int
@@ -120,7 +122,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     /// Builds the snapshot of the tree under `rootId` (the first node by default).
     ///
     /// - Parameters:
-    ///   - nodes: the tree, flattened (as `Accessibility.getFullAXTree` returns it).
+    ///   - nodes: the tree, flattened (as `Accessibility.getFullAXTree` returns it, or a walk of the page).
     ///   - rootId: the node to start from; the first node when nil.
     ///   - generation: the document generation the refs are stamped with.
     ///   - options: interactive only, depth, text length.
@@ -143,7 +145,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         }
         var omitted = 0
         // Depth-first, iteratively: (node id, depth in the folded tree, inside a content-named element,
-        // the block it belongs to, the nearest printed ancestor's name and line).
+        // the block it belongs to, the nearest named printed ancestor's name and line).
         var stack: [(String, Int, Bool, Int, String, Int)] = []
         if let root = rootId ?? nodes.first?.id { stack.append((root, 0, false, 0, "", -1)) }
         var lastText: (depth: Int, index: Int)?
@@ -203,7 +205,8 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                             lines[parentLine].text = Self.removingName(name, from: lines[parentLine].text)
                         }
                     }
-                    childParentName = name
+                    // The nearest named ancestor: an unnamed container (an article in a link) passes it on.
+                    if !name.isEmpty { childParentName = name }
                     line += Self.state(node)
                     var lineRefs: [String] = []
                     if interactive, let backend = node.backendNodeId {
@@ -221,7 +224,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                     }
                     lines.append(Line(text: line, depth: options.interactiveOnly ? 0 : depth, role: role, refs: lineRefs,
                                       visible: node.visible, block: block))
-                    childParentLine = lines.count - 1
+                    if !name.isEmpty { childParentLine = lines.count - 1 }
                     lastText = nil
                     childDepth = depth + 1
                     blocks += 1

@@ -37,7 +37,11 @@ public struct EstimatedTokenCounter: TokenCounter {
         var cjk: Double = 0.65, kana: Double = 0.65
         /// Per letter of Cyrillic; of other alphabets (Greek, Arabic, Hebrew, Indic, Thai...).
         var cyrillic: Double = 0.25, otherScript: Double = 0.25
-        /// Private-use characters (icon fonts) and characters beyond the basic plane (emoji).
+        /// Ideographs on a line that also holds replacement or private-use characters: text decoded
+        /// with the wrong encoding, whose "ideographs" are rare ones that split into bytes.
+        var garbledCJK: Double = 1.6
+        /// Private-use characters (icon fonts), replacement characters and characters beyond the basic
+        /// plane (emoji).
         var rareSymbol: Double = 2
         /// The whole count is multiplied by this.
         var scale: Double = 1
@@ -74,7 +78,7 @@ public struct EstimatedTokenCounter: TokenCounter {
     /// of every kind with their real counts.
     public static let upperBound = EstimatedTokenCounter(rates: Rates(
         short: 7, long: 4, accented: 2.2, caseChange: 1, cjk: 0.7, kana: 1, cyrillic: 0.1, otherScript: 0.35,
-        rareSymbol: 3, scale: 1.12, foreignLines: true))
+        garbledCJK: 2.2, rareSymbol: 3, scale: 1.12, foreignLines: true))
 
     public func count(_ text: String) -> Int {
         let r = rates
@@ -90,6 +94,8 @@ public struct EstimatedTokenCounter: TokenCounter {
         // The line's Latin words counted as English and as split words, its words, its English
         // function words, and the current word packed (lower case, up to four letters).
         var english = 0.0, split = 0.0, words = 0, functionWords = 0
+        // The line's ideographs, and whether it shows signs of a wrong decoding.
+        var ideographs = 0.0, garbled = false
         var word: UInt32 = 0
         func endWord() {
             if letters > 0 {
@@ -128,6 +134,9 @@ public struct EstimatedTokenCounter: TokenCounter {
             endWord()
             // Fewer than one English function word in eight: filler text or another language.
             tokens += words >= 6 && functionWords * 8 < words ? split : english
+            tokens += ideographs * (garbled ? r.garbledCJK : r.cjk)
+            ideographs = 0
+            garbled = false
             english = 0
             split = 0
             words = 0
@@ -167,7 +176,7 @@ public struct EstimatedTokenCounter: TokenCounter {
                 spaces = 0
             } else if (v >= 0x3000 && v <= 0x303F) || (v >= 0x4E00 && v <= 0x9FFF) || (v >= 0xAC00 && v <= 0xD7AF) {
                 endWord()
-                tokens += r.cjk                // CJK punctuation, ideographs, Hangul
+                ideographs += 1                // CJK punctuation, ideographs, Hangul: counted per line
                 spaces = 0
             } else if v >= 0x0370 && v <= 0x1FFF {
                 // Greek, Cyrillic, Arabic, Hebrew, Indic...: letters of smaller vocabularies.
@@ -178,8 +187,11 @@ public struct EstimatedTokenCounter: TokenCounter {
                 spaces = 0
             } else {
                 endWord()
-                // Other symbols and typographic punctuation; icon-font glyphs and emoji cost more.
-                tokens += (v >= 0xE000 && v <= 0xF8FF) || v >= 0x10000 ? r.rareSymbol : 1
+                // Other symbols and typographic punctuation; icon-font glyphs, replacement characters
+                // and emoji cost more.
+                let rare = (v >= 0xE000 && v <= 0xF8FF) || v == 0xFFFD || v >= 0x10000
+                if rare && v < 0x10000 { garbled = true }
+                tokens += rare ? r.rareSymbol : 1
                 spaces = 0
             }
         }

@@ -82,9 +82,22 @@ enum Elements {
         }
     }
 
-    /// The DOM object of a snapshot ref (`e12@3`), after checking it belongs to the current document.
+    /// The element `target` names, as an object of the session's isolated world `world`: a ref's
+    /// element, or the first match of a CSS or text selector; nil when there is none.
+    static func object(of target: ElementTarget, in tab: Tab, world: Int, deadline: ContinuousClock.Instant) async throws -> String? {
+        if target.kind == .ref { return try await resolve(ref: target.value, in: tab, world: world) }
+        let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: "element", timeoutMs: 0)
+        return try await tab.page.send(Runtime.Evaluate(expression: PageScripts.locate(request), contextId: world, awaitPromise: true),
+                                       timeout: Navigation.remaining(deadline)).result.objectId
+    }
+
+    /// The element of a snapshot ref (`e12@3`), after checking it belongs to the current document.
     static func resolve(ref: String, in tab: Tab) async throws -> String {
-        let (backend, generation, current) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation) }
+        try await PageWorld.run(tab, deadline: .now + .seconds(10)) { world in try await resolve(ref: ref, in: tab, world: world) }
+    }
+
+    static func resolve(ref: String, in tab: Tab, world: Int) async throws -> String {
+        let (element, generation, current) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation) }
         let parts = ref.split(separator: "@")
         guard parts.count == 2, let stamped = Int(parts[1]) else {
             throw SessionError(.invalidSelector, "\"\(ref)\" is not a ref (refs look like e12@3)", selector: "ref=" + ref)
@@ -93,16 +106,14 @@ enum Elements {
             throw SessionError(.staleReference, "ref \(ref) is from an earlier page (the tab is on document \(current)); take a new snapshot",
                                selector: "ref=" + ref)
         }
-        guard let backend, generation == current else {
+        guard let element, generation == current else {
             throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page; take a new snapshot", selector: "ref=" + ref)
         }
-        do {
-            let resolved = try await tab.page.send(DOM.ResolveNode(backendNodeId: backend))
-            guard let objectId = resolved.object.objectId else { throw SessionError(.staleReference, "ref \(ref) resolves to nothing") }
-            return objectId
-        } catch let error as CDPError where error.code == .protocolError {
-            throw SessionError(.staleReference, "the element of ref \(ref) is no longer in the page: \(error.message)", selector: "ref=" + ref)
+        let resolved = try await tab.page.send(Runtime.Evaluate(expression: SnapshotScript.element(element), contextId: world))
+        guard let objectId = resolved.result.objectId else {
+            throw SessionError(.staleReference, "the element of ref \(ref) is no longer in the page; take a new snapshot", selector: "ref=" + ref)
         }
+        return objectId
     }
 
     /// Runs a polling page script until it reports, retrying when a navigation replaces the document.

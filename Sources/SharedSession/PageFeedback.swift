@@ -46,6 +46,7 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
     struct ReadCommand: CDPCommand {
         static let method = "Runtime.evaluate"
         var expression = PageFeedback.script
+        var contextId: Int
         var returnByValue = true
         struct Response: Decodable, Sendable {
             struct Result: Decodable, Sendable { var value: Reading? }
@@ -55,7 +56,10 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
 
     static func read(_ tab: Tab) async -> Reading? {
         guard tab.dialog == nil else { return nil }
-        return try? await tab.page.send(ReadCommand(), timeout: .seconds(2)).result.value
+        let deadline = ContinuousClock.now + .seconds(2)
+        return try? await PageWorld.run(tab, deadline: deadline) { world in
+            try await tab.page.send(ReadCommand(contextId: world), timeout: Navigation.remaining(deadline)).result.value
+        }
     }
 
     /// What `after` shows that `before` did not (all of it, with alerts only, on a new document).

@@ -19,6 +19,8 @@ enum PageReader {
     struct ReadCommand: CDPCommand {
         static let method = "Runtime.evaluate"
         var expression = PageReader.readScript
+        /// The session's isolated world: the page's own scripts cannot change what is read.
+        var contextId: Int
         var returnByValue = true
         struct Response: Decodable, Sendable {
             struct Result: Decodable, Sendable { var value: Reading? }
@@ -46,7 +48,9 @@ enum PageReader {
 
     /// The page's content, extracted from the HTML the browser serializes, and the links in view.
     static func content(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
-        let reply = try await tab.page.send(ReadCommand(), timeout: Navigation.remaining(deadline))
+        let reply = try await PageWorld.run(tab, deadline: deadline) { world in
+            try await tab.page.send(ReadCommand(contextId: world), timeout: Navigation.remaining(deadline))
+        }
         if let details = reply.exceptionDetails {
             throw SessionError(.evaluationFailed, "reading the page failed: \(details.exception?.description ?? details.text)")
         }
@@ -64,181 +68,146 @@ enum PageReader {
         return (content, visible)
     }
 
-    /// What the layout of the page tells: which nodes meet the viewport, and the form controls of
-    /// the main document in document order (to point form fields at their snapshot refs).
+    /// The page's form controls, in document order (outside shadow trees, as the document's HTML
+    /// has them), to point form fields at their snapshot refs.
     struct Layout: Sendable {
         struct Control: Sendable, Hashable {
-            var backendNodeId: Int
+            /// The element's id in the session's isolated world (what snapshot refs point to).
+            var elementId: Int
             /// `input`, `select`, `textarea` or `button`.
             var tag: String
             var name: String?
         }
-        var visible: Set<Int> = []
         var controls: [Control] = []
     }
 
-    /// Values that must never be shown: those of one-time-code and password fields. The snapshot
-    /// shows a field with one of these values as `[value=•••]`.
-    static let secretsScript = #"""
-    (() => {
-      const out = [];
-      for (const el of document.querySelectorAll('input')) {
-        const ac = (el.getAttribute('autocomplete') || '').toLowerCase().split(/\s+/);
-        if ((el.type === 'password' || ac.includes('one-time-code')) && el.value) out.push(el.value);
-        if (out.length >= 100) break;
-      }
-      return out;
-    })()
-    """#
+    /// What the walk in the page returns (``SnapshotScript``).
+    struct Walk: Decodable, Sendable {
+        var nodes: String
+        var controls: String
+        var truncated: Bool
+    }
+
+    /// `Runtime.callFunctionOn` of the walker, decoding the reply straight into a ``Walk``.
+    struct WalkCommand: CDPCommand {
+        static let method = "Runtime.callFunctionOn"
+        var functionDeclaration = SnapshotScript.walker
+        var objectId: String?
+        var executionContextId: Int?
+        var arguments: [Runtime.CallArgument]
+        var returnByValue = true
+        struct Response: Decodable, Sendable {
+            struct Result: Decodable, Sendable { var value: Walk? }
+            var result: Result
+            var exceptionDetails: Runtime.ExceptionDetails?
+        }
+    }
+
+    /// The most nodes a walk sends (a page larger than that is cut, and the snapshot says so).
+    static let maxNodes = 200_000
 
     /// The accessibility snapshot of the tab (or of `root`'s subtree), with refs that stay stable
     /// within the document, and — when `visibility` — which elements lie in the viewport and the
     /// page's form controls.
     static func snapshot(_ tab: Tab, options: AccessibilitySnapshot.Options, root: ElementTarget?, visibility: Bool,
                          deadline: ContinuousClock.Instant) async throws -> (AccessibilitySnapshot, Layout?) {
-        if !tab.state.withLock({ $0.domEnabled }) {
-            try await tab.page.send(DOM.Enable(), timeout: Navigation.remaining(deadline))
-            tab.state.withLock { $0.domEnabled = true }
-        }
+        let arguments = try JSONValue(encoding: WalkOptions(visibility: visibility, controls: visibility,
+                                                            interactiveOnly: options.interactiveOnly, maxNodes: maxNodes))
         let generation = tab.state.withLock { $0.generation }
-        var rootBackend: Int?
-        if let root {
-            _ = try await Elements.locate(tab, root, action: "attached", deadline: deadline)
-            let objectId: String?
-            if root.kind == .ref {
-                objectId = try await Elements.resolve(ref: root.value, in: tab)
+        let walk: Walk = try await PageWorld.run(tab, deadline: deadline) { world in
+            var command = WalkCommand(arguments: [Runtime.CallArgument(value: arguments)])
+            if let root {
+                _ = try await Elements.locate(tab, root, action: "attached", deadline: deadline)
+                guard let objectId = try await Elements.object(of: root, in: tab, world: world, deadline: deadline) else {
+                    throw SessionError(.staleReference, "\(root) is no longer in the page", selector: root.description)
+                }
+                command.objectId = objectId
             } else {
-                let request = PageScripts.Request(kind: root.kind.rawValue, value: root.value, action: "element", timeoutMs: 0)
-                objectId = try await tab.page.send(Runtime.Evaluate(expression: PageScripts.locate(request), awaitPromise: true),
-                                                   timeout: Navigation.remaining(deadline)).result.objectId
+                command.executionContextId = world
             }
-            guard let objectId else {
-                throw SessionError(.staleReference, "\(root) is no longer in the page", selector: root.description)
+            let reply = try await tab.page.send(command, timeout: Navigation.remaining(deadline))
+            if let details = reply.exceptionDetails {
+                throw PageWorld.failure(details, "reading the page's accessibility tree failed")
             }
-            rootBackend = try await tab.page.send(DOM.DescribeNode(objectId: objectId), timeout: Navigation.remaining(deadline)).node.backendNodeId
+            guard let walk = reply.result.value else { throw SessionError(.evaluationFailed, "reading the page's accessibility tree returned nothing") }
+            return walk
         }
-        async let layoutReading = visibility ? try? layout(tab, deadline: deadline) : nil
-        async let secretsReading = try? tab.page.send(Runtime.Evaluate(expression: secretsScript, returnByValue: true),
-                                                      timeout: Navigation.remaining(deadline))
-        let tree = try await tab.page.send(Accessibility.GetFullAXTree(), timeout: Navigation.remaining(deadline))
-        let layout = await layoutReading
-        let secrets = Set((await secretsReading)?.result.value?.arrayValue?.compactMap(\.stringValue) ?? [])
-        var nodes = tree.nodes.map(SharedBrowserSession.snapshotNode)
-        for i in nodes.indices {
-            if let layout, let backend = nodes[i].backendNodeId { nodes[i].visible = layout.visible.contains(backend) }
-            if let value = nodes[i].value, secrets.contains(value) {
-                // The value, and the field's inner text that repeats it.
-                nodes[i].value = AccessibilitySnapshot.hiddenValue
-                nodes[i].childIds = []
-            }
-        }
-        let rootId = rootBackend.flatMap { backend in tree.nodes.first { $0.backendDOMNodeId == backend }?.nodeId }
-        if rootBackend != nil, rootId == nil {
+        var nodes = Self.nodes(walk.nodes, visibility: visibility)
+        if root != nil, nodes.isEmpty {
             throw SessionError(.notApplicable, "\(root?.description ?? "the root") is not in the accessibility tree (hidden or ignored)",
                                selector: root?.description)
         }
+        if walk.truncated, !nodes.isEmpty {
+            nodes[0].childIds.append("truncated")
+            nodes.append(AXNodeInput(id: "truncated", role: "StaticText",
+                                     name: "(the page has more than \(maxNodes) nodes; the rest is left out: take snapshot(root:) of one region)"))
+        }
         let previous = tab.state.withLock { s in s.refsGeneration == generation ? s.refs : [:] }
-        let snapshot = AccessibilitySnapshot(nodes: nodes, rootId: rootId, generation: generation, options: options,
-                                             previousRefs: previous)
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous)
         tab.state.withLock { s in
             // Refs accumulate within a document: one an agent saw earlier still resolves.
             if s.refsGeneration != generation { s.refs = [:] }
             s.refs.merge(snapshot.refs) { _, new in new }
             s.refsGeneration = generation
         }
-        return (snapshot, layout)
+        return (snapshot, visibility ? Layout(controls: controls(walk.controls)) : nil)
     }
 
-    /// Only the parts of `DOMSnapshot.captureSnapshot` needed to tell what is in the viewport and
-    /// which nodes are form controls.
-    struct LayoutProbe: CDPCommand {
-        static let method = "DOMSnapshot.captureSnapshot"
-        var computedStyles: [String] = []
-        struct Response: Decodable, Sendable {
-            struct RareStrings: Decodable, Sendable { var index: [Int] }
-            struct Document: Decodable, Sendable {
-                struct Nodes: Decodable, Sendable {
-                    var backendNodeId: [Int]?
-                    var parentIndex: [Int]?
-                    var nodeName: [Int]?
-                    var attributes: [[Int]]?
-                    var shadowRootType: RareStrings?
-                }
-                struct Layout: Decodable, Sendable {
-                    var nodeIndex: [Int]
-                    var bounds: [[Double]]
-                }
-                var nodes: Nodes
-                var layout: Layout
+    struct WalkOptions: Encodable {
+        var visibility: Bool
+        var controls: Bool
+        var interactiveOnly: Bool
+        var maxNodes: Int
+    }
+
+    /// The walk's lines (`depth TAB role TAB name TAB value TAB state TAB id TAB inView`) as a tree.
+    static func nodes(_ text: String, visibility: Bool) -> [AXNodeInput] {
+        var nodes: [AXNodeInput] = []
+        // The node open at each depth, by index.
+        var open: [Int] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let fields = line.split(separator: "\t", maxSplits: 6, omittingEmptySubsequences: false)
+            guard fields.count == 7, let depth = Int(fields[0]) else { continue }
+            var properties: [String: String] = [:]
+            for pair in fields[4].split(separator: ",") {
+                guard let equals = pair.firstIndex(of: "=") else { continue }
+                properties[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            var documents: [Document]
-            var strings: [String]
+            let id = Int(fields[5]) ?? 0
+            let index = nodes.count
+            var node = AXNodeInput(id: String(index), role: String(fields[1]), name: String(fields[2]),
+                                   value: fields[3].isEmpty ? nil : String(fields[3]),
+                                   backendNodeId: id == 0 ? nil : id, properties: properties)
+            if visibility { node.visible = fields[6] == "1" }
+            nodes.append(node)
+            while open.count > depth { open.removeLast() }
+            if let parent = open.last { nodes[parent].childIds.append(node.id) }
+            open.append(index)
         }
+        return nodes
     }
 
-    /// The backend ids of the main document's nodes whose layout box meets the viewport, and its
-    /// form controls (outside shadow trees, as the document's HTML has them) in document order.
-    static func layout(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> Layout {
-        async let metrics = tab.page.send(Page.GetLayoutMetrics(), timeout: Navigation.remaining(deadline))
-        let probe = try await tab.page.send(LayoutProbe(), timeout: Navigation.remaining(deadline))
-        let viewport = try await metrics.cssLayoutViewport
-        guard let document = probe.documents.first, let backendIds = document.nodes.backendNodeId else { return Layout() }
-        var result = Layout()
-        let left = Double(viewport.pageX), top = Double(viewport.pageY)
-        let right = left + Double(viewport.clientWidth), bottom = top + Double(viewport.clientHeight)
-        for (index, node) in document.layout.nodeIndex.enumerated() where index < document.layout.bounds.count {
-            let box = document.layout.bounds[index]
-            guard box.count == 4, node < backendIds.count, box[2] > 0, box[3] > 0 else { continue }
-            if box[0] < right, box[0] + box[2] > left, box[1] < bottom, box[1] + box[3] > top { result.visible.insert(backendIds[node]) }
+    static func controls(_ text: String) -> [Layout.Control] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, let id = Int(fields[0]) else { return nil }
+            return Layout.Control(elementId: id, tag: String(fields[1]), name: fields[2].isEmpty ? nil : String(fields[2]))
         }
-        result.controls = controls(document.nodes, strings: probe.strings)
-        return result
-    }
-
-    /// The form controls among `nodes` in document order, leaving out shadow trees.
-    static func controls(_ nodes: LayoutProbe.Response.Document.Nodes, strings: [String]) -> [Layout.Control] {
-        guard let names = nodes.nodeName, let backendIds = nodes.backendNodeId else { return [] }
-        let parents = nodes.parentIndex ?? []
-        let attributes = nodes.attributes ?? []
-        var inShadow = [Bool](repeating: false, count: names.count)
-        for root in nodes.shadowRootType?.index ?? [] where root < inShadow.count { inShadow[root] = true }
-        let tags: [String: String] = ["INPUT": "input", "SELECT": "select", "TEXTAREA": "textarea", "BUTTON": "button"]
-        var controls: [Layout.Control] = []
-        for index in names.indices {
-            // Parents come before their children: a node is in a shadow tree when its parent is.
-            if index < parents.count, parents[index] >= 0, parents[index] < index, inShadow[parents[index]] { inShadow[index] = true }
-            guard !inShadow[index], names[index] >= 0, names[index] < strings.count, let tag = tags[strings[names[index]]],
-                  index < backendIds.count else { continue }
-            var name: String?
-            if index < attributes.count {
-                let pairs = attributes[index]
-                var i = 0
-                while i + 1 < pairs.count {
-                    if pairs[i] >= 0, pairs[i] < strings.count, strings[pairs[i]] == "name", pairs[i + 1] < strings.count {
-                        name = strings[pairs[i + 1]]
-                        break
-                    }
-                    i += 2
-                }
-            }
-            controls.append(.init(backendNodeId: backendIds[index], tag: tag, name: name))
-        }
-        return controls
     }
 
     /// The snapshot refs of the form fields of `content`, by ``PageContent/Field/domIndex``: a field
     /// gets the ref of the very DOM node it was read from (same position among the controls, same
     /// tag and name), never one found by its label.
     static func fieldRefs(_ content: PageContent, layout: Layout, snapshot: AccessibilitySnapshot) -> [Int: String] {
-        var refOfBackend: [Int: String] = [:]
-        for (ref, backend) in snapshot.refs { refOfBackend[backend] = ref }
+        var refOfElement: [Int: String] = [:]
+        for (ref, element) in snapshot.refs { refOfElement[element] = ref }
         var refs: [Int: String] = [:]
         for form in content.forms {
             for field in form.fields {
                 guard let index = field.domIndex, index < layout.controls.count else { continue }
                 let control = layout.controls[index]
                 guard control.tag == field.element, (control.name ?? "") == (field.name ?? ""),
-                      let ref = refOfBackend[control.backendNodeId] else { continue }
+                      let ref = refOfElement[control.elementId] else { continue }
                 refs[index] = ref
             }
         }

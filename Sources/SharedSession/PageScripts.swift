@@ -109,7 +109,13 @@ enum PageScripts {
               last = 'not stable';
             } else {
               const x = r.x + r.width / 2, y = r.y + r.height / 2;
-              const hit = pointer ? document.elementFromPoint(x, y) : el;
+              let hit = pointer ? document.elementFromPoint(x, y) : el;
+              // Inside shadow trees the document sees the host: look through it.
+              while (pointer && hit && hit.shadowRoot) {
+                const inner = hit.shadowRoot.elementFromPoint(x, y);
+                if (!inner || inner === hit) break;
+                hit = inner;
+              }
               const reaches = hit && (hit === el || el.contains(hit) || (el.labels && [...el.labels].some(l => l === hit || l.contains(hit))));
               if (pointer && !reaches) {
                 last = 'covered by ' + describe(hit);

@@ -321,21 +321,6 @@ extension SharedBrowserSession {
         }
     }
 
-    static func snapshotNode(_ node: Accessibility.AXNode) -> AXNodeInput {
-        func text(_ value: Accessibility.AXValue?) -> String? {
-            guard let value = value?.value else { return nil }
-            if case .string(let s) = value { return s }
-            return value.description
-        }
-        var properties: [String: String] = [:]
-        for property in node.properties ?? [] {
-            if let value = text(property.value) { properties[property.name.rawValue] = value }
-        }
-        return AXNodeInput(id: node.nodeId, role: text(node.role) ?? "", name: text(node.name) ?? "",
-                           value: text(node.value), ignored: node.ignored, childIds: node.childIds ?? [],
-                           backendNodeId: node.backendDOMNodeId, properties: properties)
-    }
-
     /// Answers the open JavaScript dialog of the active tab.
     public func handleDialog(accept: Bool, promptText: String? = nil, as participant: Participant,
                              options: ActionOptions = .init()) async -> ActionResult {

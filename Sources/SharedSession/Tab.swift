@@ -16,10 +16,12 @@ final class Tab: Sendable {
         var dialog: DialogInfo?
         /// Counts the tab's documents: refs from a snapshot of an earlier document are stale.
         var generation = 1
-        /// The refs of the last snapshot, to their DOM nodes, and the generation they belong to.
+        /// The refs handed out for the document, to their elements' ids in the session's isolated
+        /// world, and the generation they belong to.
         var refs: [String: Int] = [:]
         var refsGeneration = 0
-        var domEnabled = false
+        /// The session's isolated world in the current document (``PageWorld``).
+        var world: (generation: Int, context: Int)?
         /// Requests of the current document, until they fail; `answered` once a response came; `cause`
         /// credits their response or failure, whenever it comes, to whoever caused the request.
         var requests: [String: (url: String, method: String, answered: Bool, cause: EventCause)] = [:]
