@@ -105,6 +105,24 @@ enum SnapshotScript {
         const find = id => (root.getElementById ? root.getElementById(id) : null) || document.getElementById(id);
         return norm((ids || '').split(/\s+/).filter(Boolean).map(find).filter(Boolean).map(e => contentText(e, 0) || e.textContent).join(' '));
       }
+      // Every label's control, found once: `el.labels` searches the whole document for each field.
+      // (per document or shadow root, each looked through once).
+      const labelMaps = new Map();
+      const labelsOf = el => {
+        const root = el.getRootNode();
+        let map = labelMaps.get(root);
+        if (!map) {
+          map = new Map();
+          for (const label of (root.querySelectorAll ? root : document).querySelectorAll('label')) {
+            const control = label.control;
+            if (!control) continue;
+            const list = map.get(control);
+            if (list) list.push(label); else map.set(control, [label]);
+          }
+          labelMaps.set(root, map);
+        }
+        return map.get(el) || [];
+      };
       function nameOf(el, role) {
         const tag = el.tagName;
         const labelledby = el.getAttribute('aria-labelledby');
@@ -117,8 +135,9 @@ enum SnapshotScript {
           if (type === 'image') return norm(el.alt || el.value) || 'Submit';
         }
         if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'METER' || tag === 'PROGRESS' || tag === 'OUTPUT') {
-          if (el.labels && el.labels.length) {
-            const text = norm([...el.labels].map(l => contentText(l, 0)).join(' '));
+          const own = labelsOf(el);
+          if (own.length) {
+            const text = norm(own.map(l => contentText(l, 0)).join(' '));
             if (text) return text;
           }
           return norm(el.title || el.getAttribute('placeholder') || '');

@@ -189,5 +189,39 @@ extension Chromium {
             #expect(!text.contains("hunter2-secret") && !text.contains("424242"))
         }
     }
+
+    /// Fields that share a label, and a field and a button with one name: each form line carries
+    /// the ref of its own element, which the snapshot names the same way.
+    @Test func fieldsWithTheSameLabelEachGetTheirOwnRef() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        let page = """
+            <form><input name=a aria-label="Clear this text input"><button type=button name=ca>Clear this text input</button></form>
+            <form><input name=b aria-label="Clear this text input"><button type=button name=cb>Clear this text input</button></form>
+            <form><label for=q>Search</label><input id=q name=q><button name=go>Search</button></form>
+            """
+        try await session.navigate(to: dataURL(page), as: system).get()
+        let context = await session.agentContext(budget: 4000)
+        let forms = try #require(context.text.components(separatedBy: "== Forms").last?.components(separatedBy: "\n\n").first)
+        var refs: [String: String] = [:]
+        for line in forms.split(separator: "\n") where line.hasPrefix("- ") {
+            let words = line.split(separator: " ")
+            guard let name = words.first(where: { $0.hasPrefix("name=") }), let ref = words.first(where: { $0.hasPrefix("ref=") }) else {
+                Issue.record("a field without a ref: \(line)")
+                continue
+            }
+            refs[String(name.dropFirst(5))] = String(ref.dropFirst(4))
+        }
+        #expect(refs.count == 6 && Set(refs.values).count == 6, "\(forms)")
+        // Each ref names its own element: fill the text fields through their refs, read back by name.
+        for name in ["a", "b", "q"] {
+            try await session.fill(ElementTarget("ref=" + (refs[name] ?? "none")), "via \(name)", as: system).get()
+            #expect(try await session.evaluate("document.querySelector('[name=\(name)]').value", as: system).get().value == .string("via \(name)"))
+        }
+        // The buttons' refs are the snapshot's buttons, not the fields of the same name.
+        let snapshot = try #require(try await session.snapshot(as: system).get().snapshot)
+        for (name, label) in [("ca", "Clear this text input"), ("cb", "Clear this text input"), ("go", "Search")] {
+            #expect(snapshot.text.contains("button \"\(label)\" ref=\(refs[name] ?? "none")"), "\(name): \(snapshot.text)")
+        }
+    }
 }
 }
