@@ -133,10 +133,10 @@ public struct ContextComposer: Sendable {
         used += count(errors.text) + 1
         let notice = Part(name: "notice", text: input.content != nil || input.snapshot != nil ? pageDataNotice ?? "" : "", omitted: nil)
         if !notice.text.isEmpty { used += count(notice.text) + 2 }
-        // The interactive elements in view are what an agent acts on: they get up to 85% of what is
+        // The interactive elements in view are what an agent acts on: they get up to 92% of what is
         // left before forms, text and links are shared out.
         let lines = input.snapshot.map { Self.ordered($0) }
-        let elementsFloor = lines.map { min(visibleInteractiveNeed($0), max(0, total - used) * 85 / 100) } ?? 0
+        let elementsFloor = lines.map { min(visibleInteractiveNeed($0), max(0, total - used) * 92 / 100) } ?? 0
         let formsBudget = Int(Double(max(0, total - used - elementsFloor)) * budgets.formsShare)
         let forms = self.forms(input.content?.forms ?? [], refs: input.fieldRefs, budget: formsBudget)
         if !forms.text.isEmpty { used += count(forms.text) + 1 }

@@ -133,7 +133,7 @@ enum PageReader {
             return walk
         }
         var nodes = Self.nodes(walk.nodes, visibility: visibility)
-        if root != nil, nodes.isEmpty {
+        if root != nil, nodes.count <= 1 {
             throw SessionError(.notApplicable, "\(root?.description ?? "the root") is not in the accessibility tree (hidden or ignored)",
                                selector: root?.description)
         }

@@ -228,7 +228,9 @@ enum SnapshotScript {
       }
       const root = this && this.nodeType === 1 ? this : null;
       if (root) {
-        walk(root, 0, false, options.visibility ? '1' : '');
+        // One top node, whatever the root turns into (a container may fold into several).
+        emit(0, 'none', '', '', '', 0, options.visibility ? '1' : '');
+        walk(root, 1, false, options.visibility ? '1' : '');
       } else {
         emit(0, 'RootWebArea', norm(document.title), '', '', 0, options.visibility ? '1' : '');
         const body = document.body || document.documentElement;

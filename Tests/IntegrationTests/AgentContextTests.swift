@@ -124,6 +124,9 @@ extension Chromium {
         #expect(byRef.text.hasPrefix("- combobox") && !byRef.text.contains("textbox"))
         let byText = try #require(try await session.snapshot(root: "text=Far link", as: system).get().snapshot)
         #expect(byText.text.hasPrefix("- link \"Far link\""))
+        // A container that folds into several parts keeps them all.
+        let byContainer = try #require(try await session.snapshot(root: "body", as: system).get().snapshot)
+        #expect(byContainer.text.contains("combobox") && byContainer.text.contains("link \"Far link\""), "\(byContainer.text)")
         let missing = await session.snapshot(root: "#no-such-element", as: system, options: .init(timeout: .milliseconds(300)))
         #expect(missing.error?.code == .timeout)
 
