@@ -323,6 +323,17 @@ extension Chromium {
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains("alpha,done"))
     }
 
+    @Test func theDefaultViewportIs1280By720InEveryTab() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        try await session.navigate(to: site.url("/widgets"), as: system).get()
+        #expect(try await session.evaluate("[innerWidth, innerHeight]", as: system).get().value == [1280, 720])
+        // A tab opened later gets it too.
+        let opened = try await session.openTab(url: site.url("/"), as: system).get()
+        #expect(try await session.evaluate("[innerWidth, innerHeight]", as: system).get().value == [1280, 720])
+        try await session.closeTab(as: system).get()
+        #expect(opened.succeeded)
+    }
+
     @Test func takesScreenshotsAndSetsTheViewport() async throws {
         let (session, site) = try await TestSession.shared.get()
         try await session.navigate(to: site.url("/widgets"), as: system).get()
