@@ -43,22 +43,12 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         var statuses: [String]
     }
 
-    struct ReadCommand: CDPCommand {
-        static let method = "Runtime.evaluate"
-        var expression = PageFeedback.script
-        var contextId: Int
-        var returnByValue = true
-        struct Response: Decodable, Sendable {
-            struct Result: Decodable, Sendable { var value: Reading? }
-            var result: Result
-        }
-    }
-
     static func read(_ tab: Tab) async -> Reading? {
         guard tab.dialog == nil else { return nil }
         let deadline = ContinuousClock.now + .seconds(2)
         return try? await PageWorld.run(tab, deadline: deadline) { world in
-            try await tab.page.send(ReadCommand(contextId: world), timeout: Navigation.remaining(deadline)).result.value
+            try await tab.page.send(PageWorld.Evaluate<Reading>(expression: script, contextId: world),
+                                    timeout: Navigation.remaining(deadline)).result.value
         }
     }
 

@@ -14,21 +14,6 @@ enum PageReader {
         var links: [[String]]
     }
 
-    /// `Runtime.evaluate` of ``readScript``, decoding the reply straight into a ``Reading`` (no copy
-    /// of the HTML through a generic JSON tree).
-    struct ReadCommand: CDPCommand {
-        static let method = "Runtime.evaluate"
-        var expression = PageReader.readScript
-        /// The session's isolated world: the page's own scripts cannot change what is read.
-        var contextId: Int
-        var returnByValue = true
-        struct Response: Decodable, Sendable {
-            struct Result: Decodable, Sendable { var value: Reading? }
-            var result: Result
-            var exceptionDetails: Runtime.ExceptionDetails?
-        }
-    }
-
     static let readScript = #"""
     (() => {
       const vw = innerWidth, vh = innerHeight, links = [];
@@ -49,7 +34,9 @@ enum PageReader {
     /// The page's content, extracted from the HTML the browser serializes, and the links in view.
     static func content(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
         let reply = try await PageWorld.run(tab, deadline: deadline) { world in
-            try await tab.page.send(ReadCommand(contextId: world), timeout: Navigation.remaining(deadline))
+            // Decoded straight into a Reading: no copy of the HTML through a generic JSON tree.
+            try await tab.page.send(PageWorld.Evaluate<Reading>(expression: readScript, contextId: world),
+                                    timeout: Navigation.remaining(deadline))
         }
         if let details = reply.exceptionDetails {
             throw SessionError(.evaluationFailed, "reading the page failed: \(details.exception?.description ?? details.text)")

@@ -16,6 +16,19 @@ enum PageWorld {
         struct Response: Decodable, Sendable { var executionContextId: Int }
     }
 
+    /// `Runtime.evaluate` of a script in the world, its result decoded straight into `Value`.
+    struct Evaluate<Value: Decodable & Sendable>: CDPCommand {
+        static var method: String { "Runtime.evaluate" }
+        var expression: String
+        var contextId: Int
+        var returnByValue = true
+        struct Response: Decodable, Sendable {
+            struct Result: Decodable, Sendable { var value: Value? }
+            var result: Result
+            var exceptionDetails: Runtime.ExceptionDetails?
+        }
+    }
+
     /// The execution context of the world in the tab's current document.
     static func context(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> Int {
         let (generation, frame, known) = tab.state.withLock { s in (s.generation, s.mainFrameId, s.world) }
