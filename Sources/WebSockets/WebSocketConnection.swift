@@ -74,6 +74,8 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         var wsi: OpaquePointer?
         var rx = Data()
         var rxBinary = false
+        /// Set once a message went over the cap: what is left of it is dropped until the connection closes.
+        var discardingMessage = false
         var peerClose: WebSocketCloseInfo?
         var cStrings: [UnsafeMutablePointer<CChar>] = []
         deinit { cStrings.forEach { free($0) } }
@@ -261,15 +263,15 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The message exceeded the cap: returns the close code to send.
-    func messageTooLarge(size: Int) -> UInt16 {
+    /// The message exceeded the cap: the rest of it is dropped as it arrives and the connection closes with
+    /// 1009 from the writable callback. (Returning -1 from a receive callback in the middle of a message
+    /// makes libwebsockets 4.1 free its receive buffer twice, so the close never happens in the receive path.)
+    func messageTooLarge(size: Int) {
+        io.rx = Data()
+        io.discardingMessage = true
         let error = WebSocketError(
             .messageTooLarge, "message of at least \(size) bytes exceeds the cap of \(options.maxMessageSize) bytes",
             closeCode: 1009)
-        shared.withLock { s in
-            s.closeFrame = nil
-            _ = s.machine.closeRequested(code: 1009, reason: "message too big", error: error)
-        }
-        return 1009
+        closeNow(code: 1009, reason: "message too big", error: error)
     }
 }

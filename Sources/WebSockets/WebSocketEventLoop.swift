@@ -641,13 +641,10 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     ) -> Int32 {
         let io = connection.io
         let first = io.rx.isEmpty
+        if io.discardingMessage { return 0 }
         if io.rx.count + length > connection.options.maxMessageSize {
-            let code = connection.messageTooLarge(size: io.rx.count + length)
-            io.rx = Data()
-            let reason = Array("message too big".utf8)
-            var bytes = reason
-            lws_close_reason(wsi, lws_close_status(rawValue: UInt32(code)), &bytes, bytes.count)
-            return -1
+            connection.messageTooLarge(size: io.rx.count + length)
+            return 0
         }
         if first { io.rxBinary = lws_frame_is_binary(wsi) != 0 }
         let final = lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0

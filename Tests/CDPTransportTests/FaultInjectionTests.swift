@@ -122,17 +122,21 @@ import WebSockets
         #expect(later?.code == .invalidResponse)
     }
 
-    @Test func aMessageOverTheCapClosesWithMessageTooLarge() async throws {
+    /// Far over the cap (10x to 300x) the connection closes with `messageTooLarge` and the process lives.
+    @Test(arguments: [100_000, 1 << 20, 20 << 20])
+    func aMessageOverTheCapClosesWithMessageTooLarge(size: Int) async throws {
         var options = CDPConnection.Options()
         options.maxMessageSize = 64 << 10
         let (peer, connection) = try await FakePeer.connected(options: options)
         defer { Task { await peer.stop() } }
         let pending = Task { try await connection.browserSession.send(method: "Big.reply") }
         let command = try await peer.nextCommand()
-        let big = String(repeating: "x", count: 100_000)
+        let big = String(repeating: "x", count: size)
         try peer.send(#"{"id":\#(command.id),"result":{"data":"\#(big)"}}"#)
         let error = await cdpError { _ = try await pending.value }
         #expect(error?.code == .messageTooLarge)
+        let later = await cdpError { try await connection.browserSession.send(method: "A.b") }
+        #expect(later?.code == .messageTooLarge)
     }
 
     @Test func aDroppedSocketFailsEveryPendingCommandAtOnce() async throws {
