@@ -106,7 +106,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
             let socket = try await WebSocketConnection.connect(to: url, options: socketOptions, handler: connection)
             connection.socket.withLock { $0 = socket }
         } catch let error as WebSocketError {
-            throw CDPError(.connectionClosed, "cannot connect to \(webSocketURL): \(error.message)")
+            throw CDPError(.connectionClosed, "cannot open the browser connection: \(error.message)")
         }
         connection.start()
         return connection
@@ -145,7 +145,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
 
     /// Closes the WebSocket. Pending commands fail with ``CDPError/Code/connectionClosed``.
     public func close() async {
-        fail(with: CDPError(.connectionClosed, "the connection to \(endpoint) was closed by the client"))
+        fail(with: CDPError(.connectionClosed, "the browser connection was closed by the client"))
         socket.withLock { $0 }?.close(code: 1000, reason: "client closed")
         await routerFinished()
     }
@@ -403,7 +403,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         } else if let wsError = info.error, wsError.code == .messageTooLarge {
             error = CDPError(.messageTooLarge, wsError.message)
         } else {
-            error = CDPError(.connectionClosed, "the connection to \(endpoint) closed (\(info))")
+            error = CDPError(.connectionClosed, "the browser connection closed (\(info))")
         }
         fail(with: error)
     }

@@ -1,4 +1,5 @@
 import EventBuffer
+import Foundation
 
 /// Secrets that must never reach events, state, results or contexts: the values of URL query
 /// parameters named like passwords, one-time codes, tokens and keys (a GET form with a password
@@ -33,8 +34,14 @@ enum Redaction {
         return url[...question] + pairs.joined(separator: "&") + url[fragmentStart...]
     }
 
-    /// `text` with every URL in it (a word holding `?` and `=`) redacted.
+    /// What a DevTools URL (`ws://host:port/devtools/browser/<id>`, which lets anyone who has it drive
+    /// the browser) is called in anything recorded or reported.
+    static let browserConnection = "the browser connection"
+
+    /// `text` with every DevTools URL replaced by "the browser connection" and every URL in it (a word
+    /// holding `?` and `=`) redacted.
     static func text(_ text: String) -> String {
+        let text = text.contains("/devtools/") ? withoutDevToolsURLs(text) : text
         guard text.contains("?") else { return text }
         var changed = false
         let words = text.split(separator: " ", omittingEmptySubsequences: false).map { word -> Substring in
@@ -44,6 +51,25 @@ enum Redaction {
             return Substring(redacted)
         }
         return changed ? words.joined(separator: " ") : text
+    }
+
+    /// `text` with each `ws://` or `wss://` URL whose path starts with `/devtools/` replaced.
+    static func withoutDevToolsURLs(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "ws://") ?? rest.range(of: "wss://") {
+            var scheme = start
+            if let secure = rest.range(of: "wss://"), secure.lowerBound < scheme.lowerBound { scheme = secure }
+            var end = rest[scheme.lowerBound...].firstIndex { $0 == " " || $0 == "\n" || $0 == "\"" || $0 == ")" || $0 == "," }
+                ?? rest.endIndex
+            // Punctuation that ends a sentence is not part of the URL.
+            while end > scheme.upperBound, ":.;".contains(rest[rest.index(before: end)]) { end = rest.index(before: end) }
+            let candidate = rest[scheme.lowerBound..<end]
+            result += rest[..<scheme.lowerBound]
+            result += candidate.contains("/devtools/") ? browserConnection : String(candidate)
+            rest = rest[end...]
+        }
+        return result + rest
     }
 
     /// The payload with the URLs it carries redacted.
@@ -68,6 +94,8 @@ enum Redaction {
             info.target = info.target.map(url)
             info.error = info.error.map(text)
             return .action(info)
+        case .message(let message):
+            return .message(text(message))
         default:
             return payload
         }

@@ -75,8 +75,16 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "SessionError.\(code): \(message)" }
 
-    /// Maps errors of the layers below to a session error.
+    /// Maps errors of the layers below to a session error, with no DevTools URL or secret URL value
+    /// in its message or URL (``Redaction``).
     static func from(_ error: any Error, selector: String? = nil, url: String? = nil) -> SessionError {
+        var mapped = mapped(error, selector: selector, url: url)
+        mapped.message = Redaction.text(mapped.message)
+        mapped.url = mapped.url.map { Redaction.text(Redaction.url($0)) }
+        return mapped
+    }
+
+    private static func mapped(_ error: any Error, selector: String?, url: String?) -> SessionError {
         if let error = error as? SessionError { return error }
         if let error = error as? CoordinationError {
             switch error.code {

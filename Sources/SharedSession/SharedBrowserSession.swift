@@ -546,10 +546,7 @@ public actor SharedBrowserSession {
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
-            var error = SessionError.from(browser.connection.closedError ?? error, selector: target)
-            error.message = Redaction.text(error.message)
-            error.url = error.url.map(Redaction.url)
-            failure = error
+            failure = SessionError.from(browser.connection.closedError ?? error, selector: target)
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)

@@ -1,3 +1,4 @@
+import CDPTransport
 import EventBuffer
 import Foundation
 @testable import SharedSession
@@ -100,5 +101,17 @@ import Testing
                 == "https://a.test/cb?code=***&state=1&access_token=***&API_KEY=***&q=")
         #expect(Redaction.url("https://a.test/search?q=passport") == "https://a.test/search?q=passport")
         #expect(Redaction.url("https://a.test/p") == "https://a.test/p")
+    }
+
+    @Test func devToolsURLsBecomeTheBrowserConnection() {
+        let url = "ws://127.0.0.1:41234/devtools/browser/0f2c9a1e-4b8e-4c1d-9f4e-5d6a7b8c9d0e"
+        #expect(Redaction.text("the connection to \(url) closed (1006)") == "the connection to the browser connection closed (1006)")
+        #expect(Redaction.text("cannot open \(url): refused, and wss://h:1/devtools/page/AB, x")
+                == "cannot open the browser connection: refused, and the browser connection, x")
+        #expect(Redaction.text("see ws://chat.example/socket?room=1") == "see ws://chat.example/socket?room=1")
+        #expect(Redaction.payload(.message("lost \(url)")) == .message("lost the browser connection"))
+        let error = SessionError.from(CDPError(.connectionClosed, "closed \(url)"), url: url)
+        #expect(!error.message.contains("/devtools/"))
+        #expect(error.url == "the browser connection")
     }
 }
