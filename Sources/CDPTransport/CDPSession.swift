@@ -24,6 +24,7 @@ public final class CDPSession: Sendable, CustomStringConvertible {
     struct Subscriber {
         var methods: Set<String>?
         var continuation: AsyncStream<CDPEvent>.Continuation
+        var onDrop: (@Sendable () -> Void)?
     }
 
     struct State {
@@ -94,13 +95,16 @@ public final class CDPSession: Sendable, CustomStringConvertible {
     /// A stream of this session's events, optionally only those whose method is in `methods`.
     ///
     /// The stream ends when the session detaches or the connection closes. It holds at most `limit`
-    /// undelivered events; beyond that the oldest are dropped and counted in ``droppedEventCount``.
-    public func events(_ methods: Set<String>? = nil, bufferingNewest limit: Int = 1024) -> AsyncStream<CDPEvent> {
+    /// undelivered events; beyond that the oldest are dropped, counted in ``droppedEventCount`` and
+    /// reported to `onDrop` (called once per dropped event, on the thread that delivers events: keep it
+    /// to a counter).
+    public func events(_ methods: Set<String>? = nil, bufferingNewest limit: Int = 1024,
+                       onDrop: (@Sendable () -> Void)? = nil) -> AsyncStream<CDPEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: CDPEvent.self, bufferingPolicy: .bufferingNewest(limit))
         let key = state.withLock { s -> Int? in
             guard s.closed == nil else { return nil }
             s.nextSubscriber += 1
-            s.subscribers[s.nextSubscriber] = Subscriber(methods: methods, continuation: continuation)
+            s.subscribers[s.nextSubscriber] = Subscriber(methods: methods, continuation: continuation, onDrop: onDrop)
             return s.nextSubscriber
         }
         guard let key else {
@@ -173,7 +177,10 @@ public final class CDPSession: Sendable, CustomStringConvertible {
     func deliver(_ event: CDPEvent) {
         state.withLock { s in
             for subscriber in s.subscribers.values where subscriber.methods?.contains(event.method) ?? true {
-                if case .dropped = subscriber.continuation.yield(event) { s.dropped += 1 }
+                if case .dropped = subscriber.continuation.yield(event) {
+                    s.dropped += 1
+                    subscriber.onDrop?()
+                }
             }
         }
     }

@@ -76,6 +76,9 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         public static let targetCrashed: Self = "targetCrashed"
         /// Another tab became the active one.
         public static let tabActivated: Self = "tabActivated"
+        /// Events were lost before they could be published (the page sent them faster than they could
+        /// be read): ``MissedInfo`` says how many and from where. Nothing is dropped without one.
+        public static let eventsMissed: Self = "eventsMissed"
     }
 
     /// The event's details. `indirect`, so events are cheap to copy to many subscribers.
@@ -91,6 +94,7 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         case control(ControlInfo)
         case target(TargetInfo)
         case message(String)
+        case missed(MissedInfo)
         /// Caller-defined fields, for caller-defined kinds.
         case custom([String: String])
         case none
@@ -274,6 +278,18 @@ public struct TargetInfo: Hashable, Sendable, Codable {
     }
 }
 
+/// How many events were lost, and where.
+public struct MissedInfo: Hashable, Sendable, Codable {
+    public var count: Int
+    /// `tab` (console, network and page events of one tab) or `browser` (tabs opened and closed,
+    /// downloads).
+    public var source: String
+    public init(count: Int, source: String) {
+        self.count = count
+        self.source = source
+    }
+}
+
 extension BrowserEvent {
     /// True for what an agent must notice first: console errors, page errors, failed requests, failed
     /// actions, crashes and library errors.
@@ -336,6 +352,8 @@ extension BrowserEvent {
             parts.append(t.url ?? t.id)
         case .message(let text):
             parts.append(text)
+        case .missed(let m):
+            parts.append("\(m.count) \(m.source) events dropped")
         case .custom(let fields):
             parts.append(fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         case .none:

@@ -78,7 +78,8 @@ public actor SharedBrowserSession {
         /// How long an action may wait for its element or its navigation. Default 30 s.
         public var actionTimeout: Duration = .seconds(30)
         public var dialogPolicy: DialogPolicy = .automatic
-        /// Where downloads go; nil uses `<profile>/Downloads` (or a temporary directory).
+        /// Where downloads go; nil uses `<profile>/Downloads`, or without a profile a private temporary
+        /// folder that is removed when the session closes.
         public var downloadsDirectory: String?
         /// URL schemes `navigate` accepts. `file`, `chrome`, `javascript` and `view-source` are
         /// refused unless added here.
@@ -216,12 +217,18 @@ public actor SharedBrowserSession {
         let hub = EventHub(capacity: options.eventCapacity)
         let sink = EventSink(hub: hub, sessionId: options.id)
         let root = browser.session
-        let downloads = options.downloadsDirectory ?? (profile.map { $0 + "/Downloads" }
-            ?? NSTemporaryDirectory() + "shared-browser-downloads-\(options.id)")
-        try? FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
+        let downloads = try Self.downloadsFolder(options: options, profile: profile)
+        var connected = false
+        defer {
+            if !connected, options.downloadsDirectory == nil, profile == nil {
+                try? FileManager.default.removeItem(atPath: downloads)
+            }
+        }
+        let rootDropped = DropCounter()
         let rootEvents = root.events(["Target.targetCreated", "Target.targetDestroyed", "Target.targetCrashed",
                                       "Target.targetInfoChanged", "Browser.downloadWillBegin",
-                                      "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096)
+                                      "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096,
+                                     onDrop: rootDropped.add)
         try await root.send(Target.SetDiscoverTargets(discover: true))
         try await root.send(Browser.SetDownloadBehavior(behavior: .allow, downloadPath: downloads, eventsEnabled: true))
         let targets = try await root.send(Target.GetTargets())
@@ -234,11 +241,33 @@ public actor SharedBrowserSession {
         let first = try await openTab(targetId: pageTarget, browser: browser, sink: sink, options: options)
         let session = SharedBrowserSession(options: options, browser: browser, lock: lock, profile: profile,
                                            downloads: downloads, sink: sink, first: first)
-        await session.startBrowserPump(rootEvents)
+        await session.startBrowserPump(rootEvents, dropped: rootDropped)
         await session.startControlPump(await session.coordinator.events())
         sink.emit(.tabActivated, target: first.targetId, payload: .page(PageInfo(url: first.url)), cause: .system)
+        connected = true
         return session
     }
+
+    /// The downloads folder: the one asked for, `<profile>/Downloads`, or for a session without a
+    /// profile a new private folder in the temporary directory that ``close()`` removes. A folder the
+    /// session creates is private (0700).
+    private static func downloadsFolder(options: Options, profile: String?) throws -> String {
+        if let chosen = options.downloadsDirectory ?? profile.map({ $0 + "/Downloads" }) {
+            if !FileManager.default.fileExists(atPath: chosen) {
+                try? FileManager.default.createDirectory(atPath: chosen, withIntermediateDirectories: true,
+                                                         attributes: [.posixPermissions: 0o700])
+            }
+            return chosen
+        }
+        var template = Array((NSTemporaryDirectory() + "shared-browser-downloads-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw SessionError(.launchFailed, "cannot create a downloads folder in \(NSTemporaryDirectory())")
+        }
+        return String(cString: made)
+    }
+
+    /// Whether ``downloadsDirectory`` is the session's own temporary folder.
+    var ownsDownloadsFolder: Bool { options.downloadsDirectory == nil && profileDirectory == nil }
 
     private static func openTab(targetId: String, browser: CDPBrowser, sink: EventSink, options: Options) async throws -> Tab {
         let attached = try await browser.session.send(Target.AttachToTarget(targetId: targetId, flatten: true))
@@ -265,7 +294,7 @@ public actor SharedBrowserSession {
         return tab
     }
 
-    private func startBrowserPump(_ stream: AsyncStream<CDPEvent>) {
+    private func startBrowserPump(_ stream: AsyncStream<CDPEvent>, dropped: DropCounter) {
         let sink = self.sink
         let downloads = downloadsDirectory
         let gate = browserFlush
@@ -274,6 +303,7 @@ public actor SharedBrowserSession {
             var titles: [String: String] = [:]
             var downloadURLs: [String: (url: String, path: String)] = [:]
             for await event in stream {
+                dropped.report(to: sink, target: nil, source: "browser")
                 switch event.method {
                 case Tab.flushMethod:
                     if let id = event.params["id"]?.intValue { gate.release(id) }
@@ -370,6 +400,7 @@ public actor SharedBrowserSession {
         browserPump?.cancel()
         controlPump?.cancel()
         for tab in tabList { tab.stopPump() }
+        if ownsDownloadsFolder { try? FileManager.default.removeItem(atPath: downloadsDirectory) }
         lock?.release()
         events.close()
         sink.finish()

@@ -52,9 +52,14 @@ final class Tab: Sendable {
     /// Subscribes to the tab's events and starts turning them into browser events. Call before
     /// enabling the CDP domains, so nothing is missed.
     func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) {
-        let stream = page.events(Self.methods, bufferingNewest: 4096)
+        let dropped = DropCounter()
+        let stream = page.events(Self.methods, bufferingNewest: 4096, onDrop: dropped.add)
         let task = Task { [self] in
-            for await event in stream { await handle(event, sink: sink, dialogPolicy: dialogPolicy) }
+            for await event in stream {
+                dropped.report(to: sink, target: targetId, source: "tab")
+                await handle(event, sink: sink, dialogPolicy: dialogPolicy)
+            }
+            dropped.report(to: sink, target: targetId, source: "tab")
             // The session ended (tab closed or browser gone): no marker will come any more.
             flushGate.close()
         }
@@ -212,5 +217,22 @@ final class Tab: Sendable {
         }
         if let unserializable = object.unserializableValue { return unserializable }
         return object.description ?? object.type.rawValue
+    }
+}
+
+/// Counts the CDP events a pump's stream dropped, and publishes them as one `eventsMissed` marker
+/// before the next event that does arrive.
+final class DropCounter: Sendable {
+    private let count = LockedValue(0)
+
+    @Sendable func add() { count.withLock { $0 += 1 } }
+
+    func report(to sink: EventSink, target: String?, source: String) {
+        let missed = count.withLock { n -> Int in
+            defer { n = 0 }
+            return n
+        }
+        guard missed > 0 else { return }
+        sink.emit(.eventsMissed, target: target, payload: .missed(MissedInfo(count: missed, source: source)), cause: .system)
     }
 }
