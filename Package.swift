@@ -78,6 +78,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(name: "session-host", dependencies: ["SharedSession"], path: "Tests/SessionHost", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CDPTransport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),

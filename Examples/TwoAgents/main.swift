@@ -11,6 +11,7 @@ let site = try await DemoSite.start()
 var options = SharedBrowserSession.Options(id: "two-agents-demo")
 options.persistentProfile = false            // a throwaway profile: the demo leaves nothing behind
 let session = try await SharedBrowserSession.start(options)
+session.closeOnTerminationSignals()   // Ctrl-C closes the browser too
 print("session \(session.id) started; demo site at \(site.baseURL)\n")
 
 // Stream events to the terminal, tagged by participant (requests are left out to keep it readable).

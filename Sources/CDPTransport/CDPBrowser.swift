@@ -31,6 +31,10 @@ public final class CDPBrowser: Sendable {
         /// with a running animation then keeps every core busy (227% CPU instead of 4% on a 2-core
         /// machine), so it is off by default. Turn it on for screenshot-heavy, short-lived work.
         public var unlimitedFrameRate = false
+        /// End the browser when the host process dies without closing it, by any signal including
+        /// SIGKILL (the default): a watchdog process sees the host go and ends the browser's process
+        /// group (SIGTERM, so cookies are written, then SIGKILL 1.5 s later). Off leaves the browser running.
+        public var closeWithHost = true
         /// More command-line switches, after the defaults.
         public var extraArguments: [String] = []
         /// How long Chromium may take to open its DevTools port.
@@ -46,7 +50,9 @@ public final class CDPBrowser: Sendable {
     /// this machine who knows it can drive the browser: do not log it where others can read.
     public let webSocketDebuggerURL: String
     private let process: ChildProcess?
-    private let temporaryProfile: String?
+    /// The temporary profile directory this browser was launched with (removed when it closes, or by
+    /// the watchdog when the host dies); nil for a given profile or an attached browser.
+    public let temporaryProfile: String?
     private let closing = LockedValue(false)
 
     private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?) {
@@ -106,8 +112,9 @@ public final class CDPBrowser: Sendable {
     /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not open
     ///   its port within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
     ///
-    /// Call ``close()`` before the process ends: a browser whose host process exits without it, or is
-    /// killed, keeps running (it is not tied to the host's lifetime yet).
+    /// Call ``close()`` before the process ends. When the host process dies without it (any signal,
+    /// SIGKILL included), a watchdog ends the browser within 2 s and removes a temporary profile,
+    /// unless ``LaunchOptions/closeWithHost`` is off.
     public static func launch(_ options: LaunchOptions = LaunchOptions()) async throws -> CDPBrowser {
         let executable = try findExecutable(options.executablePath)
         let fm = FileManager.default
@@ -139,7 +146,10 @@ public final class CDPBrowser: Sendable {
 
         func cleanUp() { if let temporaryProfile { try? fm.removeItem(atPath: temporaryProfile) } }
         let process: ChildProcess
-        do { process = try ChildProcess(executable: executable, arguments: arguments) } catch {
+        do {
+            process = try ChildProcess(executable: executable, arguments: arguments, watchdog: options.closeWithHost,
+                                       removeOnOrphan: temporaryProfile)
+        } catch {
             cleanUp()
             throw error
         }

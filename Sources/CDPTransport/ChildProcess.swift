@@ -24,58 +24,33 @@ final class ChildProcess: Sendable {
     private let state = LockedValue(State())
     private static let tailLimit = 4096
 
-    init(executable: String, arguments: [String], environment: [String: String]? = nil) throws {
+    /// The watchdog's pid and the write end of its pipe, while the process runs.
+    private let watchdog: LockedValue<(pid: pid_t, fd: Int32)?>
+
+    /// Starts `executable`. With `watchdog`, a small shell process watches a pipe that only this
+    /// process holds open: when this process dies, by any signal, the kernel closes the pipe and the
+    /// watchdog ends the child's process group (SIGTERM, then SIGKILL 1.5 s later) and removes
+    /// `removeOnOrphan` (a temporary profile), so the child never outlives its host.
+    init(executable: String, arguments: [String], environment: [String: String]? = nil,
+         watchdog: Bool = false, removeOnOrphan: String? = nil) throws {
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else {
+        guard pipeClosedOnExec(&pipeFDs) else {
             throw CDPError(.launchFailed, "cannot create a pipe: \(String(cString: strerror(errno)))")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
-        // The child gets stdin, stdout and stderr only: no descriptor of the host process leaks into
-        // the browser (which would also keep files the host writes "busy" for as long as it runs).
-        if let closeFrom = spawnCloseFrom {
-            _ = closeFrom(&actions, 3)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A new process group: closing the browser can signal every process it started.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGINT)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let env = environment.map { $0.map { "\($0.key)=\($0.value)" } } ?? ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        defer { envp.forEach { free($0) } }
-
+        var env = environment ?? ProcessInfo.processInfo.environment
+        // Names the host, so a later start can tell a browser orphaned by a dead host (ProfileLock).
+        env[Self.hostVariable] = String(getpid())
         var child: pid_t = 0
-        var rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        // ETXTBSY: another thread's spawn briefly inherited a write handle to a just-written
-        // executable. It clears within milliseconds.
-        var retries = 0
-        while rc == ETXTBSY, retries < 50 {
-            usleep(2000)
-            retries += 1
-            rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        }
+        let rc = Self.spawn(executable, arguments, environment: env, stdin: nil, stderr: pipeFDs[1], pid: &child)
         close(pipeFDs[1])
         guard rc == 0 else {
             close(pipeFDs[0])
             throw CDPError(.launchFailed, "cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        if watchdog, let started = Self.startWatchdog(group: child, removing: removeOnOrphan) {
+            self.watchdog = LockedValue(started)
+        } else {
+            self.watchdog = LockedValue(nil)
         }
         pid = child
         let readFD = pipeFDs[0]
@@ -100,6 +75,7 @@ final class ChildProcess: Sendable {
         let waiter = Thread { [self] in
             var status: Int32 = 0
             while waitpid(spawned, &status, 0) < 0, errno == EINTR {}
+            stopWatchdog()
             // Crash handlers first: pending work must fail at once.
             let handlers = state.withLock { s in
                 defer { s.onExit.removeAll() }
@@ -120,6 +96,102 @@ final class ChildProcess: Sendable {
         waiter.name = "chromium-wait"
         waiter.start()
     }
+
+    /// The environment variable that names the host process's pid in the browser's environment.
+    static let hostVariable = "SHARED_BROWSER_HOST_PID"
+
+    /// Spawns with `posix_spawn` in a new process group, stdin from `stdin` (or `/dev/null`), stdout on
+    /// `/dev/null`, stderr on `stderr`, no other descriptor, default signal handling. Returns the error
+    /// number (0 on success).
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
+                              stdin: Int32?, stderr: Int32?, pid: inout pid_t) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        // The child gets stdin, stdout and stderr only: no descriptor of the host process leaks into
+        // the browser (which would also keep files the host writes "busy" for as long as it runs).
+        if let closeFrom = spawnCloseFrom {
+            _ = closeFrom(&actions, 3)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A new process group: closing the browser can signal every process it started, and a Ctrl-C
+        // meant for the host's group does not reach it.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGHUP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: another thread's spawn briefly inherited a write handle to a just-written
+        // executable. It clears within milliseconds.
+        var retries = 0
+        while rc == ETXTBSY, retries < 50 {
+            usleep(2000)
+            retries += 1
+            rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
+        return rc
+    }
+
+    /// Starts the watchdog of `group`; nil when it cannot (the child then runs without one).
+    private static func startWatchdog(group: pid_t, removing directory: String?) -> (pid: pid_t, fd: Int32)? {
+        var fds: [Int32] = [0, 0]
+        // Close-on-exec on both ends: no other child of the host may hold the pipe open.
+        guard pipeClosedOnExec(&fds) else { return nil }
+        // `read` returns at end of file, that is when the host is gone. SIGTERM lets the browser write
+        // its cookies and storage to disk; SIGKILL ends whatever is left.
+        let script = """
+            trap '' HUP INT TERM
+            read -r _
+            kill -TERM -"$1" 2>/dev/null
+            i=0
+            while [ $i -lt 15 ] && kill -0 -"$1" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+            kill -KILL -"$1" 2>/dev/null
+            [ -n "$2" ] && rm -rf -- "$2"
+            """
+        var pid: pid_t = 0
+        let rc = spawn("/bin/sh", ["-c", script, "shared-browser-watchdog", String(group), directory ?? ""],
+                       environment: ["PATH": "/usr/bin:/bin"], stdin: fds[0], stderr: nil, pid: &pid)
+        close(fds[0])
+        guard rc == 0 else {
+            close(fds[1])
+            return nil
+        }
+        return (pid, fds[1])
+    }
+
+    /// Stops the watchdog (the child exited or is being closed by its owner).
+    private func stopWatchdog() {
+        guard let (pid, fd) = watchdog.withLock({ w in defer { w = nil }; return w }) else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        close(fd)
+    }
+
+    /// The pid of the watchdog while it runs.
+    var watchdogPID: pid_t? { watchdog.withLock { $0?.pid } }
 
     /// The last lines the process wrote to stderr.
     var stderrTail: String { state.withLock { String(decoding: $0.stderrTail, as: UTF8.self) } }
@@ -166,6 +238,13 @@ final class ChildProcess: Sendable {
         if signal == 0 { return "exited with code \((status >> 8) & 0xff)" }
         return "killed by signal \(signal)"
     }
+}
+
+/// A pipe whose ends are closed on exec (`pipe2` is not exported to Swift).
+private func pipeClosedOnExec(_ fds: inout [Int32]) -> Bool {
+    guard pipe(&fds) == 0 else { return false }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return true
 }
 
 /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+), which Swift's Glibc module does not

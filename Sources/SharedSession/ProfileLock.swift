@@ -9,7 +9,8 @@ import Glibc
 /// An advisory `flock` on `<profile>/SharedBrowser.lock`: a second session (in this or another
 /// process) fails at once, and the kernel drops the lock when the holder dies, so a killed session
 /// never leaves a stale lock behind. Chromium's own `SingletonLock` from a killed browser is removed
-/// when its process is gone.
+/// when its process is gone; a browser still running from a host that died (its environment names the
+/// host) is ended first, so the profile is reclaimed.
 final class ProfileLock: Sendable {
     let directory: String
     private let descriptor: Int32
@@ -51,12 +52,45 @@ final class ProfileLock: Sendable {
         gethostname(&hostBuffer, hostBuffer.count)
         let host = String(decoding: hostBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if let dash = target.lastIndex(of: "-"), let pid = Int32(target[target.index(after: dash)...]),
-           String(target[..<dash]) == host, kill(pid, 0) == 0 || errno == EPERM {
-            throw SessionError(.profileLocked, "Chromium (pid \(pid)) is using the profile \(directory)")
+           String(target[..<dash]) == host, Self.isRunning(pid) {
+            guard let host = Self.hostOf(pid), !Self.isRunning(host) else {
+                throw SessionError(.profileLocked, "Chromium (pid \(pid)) is using the profile \(directory)")
+            }
+            // A browser whose host died (the profile's lock is free, so no session holds it): end it.
+            let group = getpgid(pid)
+            _ = kill(group > 1 ? -group : pid, SIGKILL)
+            var waited = 0
+            while Self.isRunning(pid), waited < 300 {
+                usleep(10_000)
+                waited += 1
+            }
+            if Self.isRunning(pid) {
+                throw SessionError(.profileLocked, "Chromium (pid \(pid)), left by a session whose process died, still holds the profile \(directory)")
+            }
         }
         for name in ["SingletonLock", "SingletonCookie", "SingletonSocket"] {
             try? FileManager.default.removeItem(atPath: directory + "/" + name)
         }
+    }
+
+    /// Whether `pid` runs (a zombie does not).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
+
+    /// The pid of the host that launched the browser `pid`, from its environment (a browser this
+    /// library launched names its host); nil for any other process.
+    static func hostOf(_ pid: pid_t) -> pid_t? {
+        guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        let prefix = Array("SHARED_BROWSER_HOST_PID=".utf8)
+        for entry in environment.split(separator: 0) where entry.starts(with: prefix) {
+            return pid_t(String(decoding: entry.dropFirst(prefix.count), as: UTF8.self))
+        }
+        return nil
     }
 
     func release() {
@@ -85,6 +119,26 @@ final class ActionQueue: Sendable {
             }
             if now { continuation.resume() }
         }
+    }
+
+    /// Whether `pid` runs (a zombie does not).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
+
+    /// The pid of the host that launched the browser `pid`, from its environment (a browser this
+    /// library launched names its host); nil for any other process.
+    static func hostOf(_ pid: pid_t) -> pid_t? {
+        guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        let prefix = Array("SHARED_BROWSER_HOST_PID=".utf8)
+        for entry in environment.split(separator: 0) where entry.starts(with: prefix) {
+            return pid_t(String(decoding: entry.dropFirst(prefix.count), as: UTF8.self))
+        }
+        return nil
     }
 
     func release() {

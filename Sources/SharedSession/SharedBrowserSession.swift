@@ -79,7 +79,7 @@ public actor SharedBrowserSession {
         public var actionTimeout: Duration = .seconds(30)
         public var dialogPolicy: DialogPolicy = .automatic
         /// Where downloads go; nil uses `<profile>/Downloads`, or without a profile a private temporary
-        /// folder that is removed when the session closes.
+        /// folder that is removed when the session closes (or its host dies).
         public var downloadsDirectory: String?
         /// URL schemes `navigate` accepts. `file`, `chrome`, `javascript` and `view-source` are
         /// refused unless added here.
@@ -217,7 +217,7 @@ public actor SharedBrowserSession {
         let hub = EventHub(capacity: options.eventCapacity)
         let sink = EventSink(hub: hub, sessionId: options.id)
         let root = browser.session
-        let downloads = try Self.downloadsFolder(options: options, profile: profile)
+        let downloads = try Self.downloadsFolder(options: options, profile: profile ?? browser.temporaryProfile)
         var connected = false
         defer {
             if !connected, options.downloadsDirectory == nil, profile == nil {
@@ -248,9 +248,10 @@ public actor SharedBrowserSession {
         return session
     }
 
-    /// The downloads folder: the one asked for, `<profile>/Downloads`, or for a session without a
-    /// profile a new private folder in the temporary directory that ``close()`` removes. A folder the
-    /// session creates is private (0700).
+    /// The downloads folder: the one asked for or `<profile>/Downloads` (the temporary profile's for a
+    /// session without one, removed with it even when the host is killed); for an attached browser, a
+    /// new private folder in the temporary directory that ``close()`` removes. A folder the session
+    /// creates is private (0700).
     private static func downloadsFolder(options: Options, profile: String?) throws -> String {
         if let chosen = options.downloadsDirectory ?? profile.map({ $0 + "/Downloads" }) {
             if !FileManager.default.fileExists(atPath: chosen) {
@@ -404,6 +405,15 @@ public actor SharedBrowserSession {
         lock?.release()
         events.close()
         sink.finish()
+    }
+
+    /// For executables: on SIGINT or SIGTERM, close the session (the browser with it) and exit with
+    /// 128 + the signal's number. A second signal while closing exits at once.
+    ///
+    /// Without it, a signal ends the process at once and the browser is ended by its watchdog
+    /// (``CDPBrowser/LaunchOptions/closeWithHost``) instead, without ``close()``'s orderly goodbye.
+    public nonisolated func closeOnTerminationSignals() {
+        TerminationSignals.shared.add(self)
     }
 
     // MARK: State and endpoints

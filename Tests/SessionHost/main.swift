@@ -1,0 +1,25 @@
+// A host process for fault tests: starts a session and waits to be killed or signalled.
+//
+//   session-host PROFILE_DIR|- [URL]
+//
+// Prints `ready <browser pid> <downloads folder>` once the session runs (after loading URL), then
+// waits. SIGINT and SIGTERM close the session and exit; SIGKILL leaves the cleanup to the watchdog.
+import Foundation
+import SharedSession
+
+let arguments = CommandLine.arguments.dropFirst()
+var options = SharedBrowserSession.Options(id: "session-host")
+if let profile = arguments.first, profile != "-" {
+    options.profileDirectory = profile
+} else {
+    options.persistentProfile = false
+}
+// Without its watchdog, to leave an orphaned browser behind when killed.
+if ProcessInfo.processInfo.environment["SESSION_HOST_NO_WATCHDOG"] == "1" { options.launch.closeWithHost = false }
+let session = try await SharedBrowserSession.start(options)
+session.closeOnTerminationSignals()
+if arguments.count > 1 {
+    try await session.navigate(to: arguments[arguments.startIndex + 1], as: .system).get()
+}
+FileHandle.standardOutput.write(Data("ready \(session.browserProcessID ?? 0) \(session.downloadsDirectory)\n".utf8))
+while true { try await Task.sleep(for: .seconds(3600)) }
