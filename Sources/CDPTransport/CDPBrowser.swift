@@ -20,6 +20,9 @@ public final class CDPBrowser: Sendable {
         public var headless = true
         /// The profile directory; nil creates a temporary one that ``CDPBrowser/close()`` removes.
         public var userDataDirectory: String?
+        /// Treat ``userDataDirectory`` as temporary: removed when the browser closes or its host dies
+        /// (to launch again on a temporary profile that must outlive one browser, as a relaunch does).
+        public var removeProfileWhenClosed = false
         /// Adds `--no-sandbox`. nil (the default) adds it only when running as root, where Chromium
         /// refuses to start without it.
         public var noSandbox: Bool?
@@ -54,12 +57,45 @@ public final class CDPBrowser: Sendable {
     /// the watchdog when the host dies); nil for a given profile or an attached browser.
     public let temporaryProfile: String?
     private let closing = LockedValue(false)
+    private let connectionOptions: CDPConnection.Options
 
-    private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?) {
+    private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?,
+                 options: CDPConnection.Options) {
         self.connection = connection
         self.webSocketDebuggerURL = url
         self.process = process
         self.temporaryProfile = temporaryProfile
+        connectionOptions = options
+        if let process {
+            // A browser that dies fails every pending command at once, as a crash.
+            process.onExit { [weak self] status in
+                guard let self, !self.closing.withLock({ $0 }) else { return }
+                self.connection.fail(with: CDPError(
+                    .browserCrashed, "the browser process \(process.pid) \(ChildProcess.describe(status: status))"))
+            }
+        }
+    }
+
+    /// Whether the browser process still runs: false once a launched browser has exited; true for an
+    /// attached browser (whose process this library cannot see).
+    public var isRunning: Bool { !(process?.hasExited ?? false) }
+
+    /// Whether a launched browser's process exits within `timeout` (a socket that closes is often
+    /// seen a moment before the exit of the process behind it). False for an attached browser.
+    public func exits(within timeout: Duration) async -> Bool {
+        guard let process else { return false }
+        return await process.waitForExit(timeout: timeout)
+    }
+
+    /// A new connection to the same browser, for when this one dropped while the browser lives. The
+    /// new value owns the launched process from then on; this one is done.
+    ///
+    /// - Throws: ``CDPError/Code/connectionClosed`` when the browser does not answer.
+    public func reconnect() async throws -> CDPBrowser {
+        let connection = try await CDPConnection.connect(to: webSocketDebuggerURL, options: connectionOptions)
+        closing.withLock { $0 = true }
+        return CDPBrowser(connection: connection, url: webSocketDebuggerURL, process: process,
+                          temporaryProfile: temporaryProfile, options: connectionOptions)
     }
 
     /// The browser session.
@@ -123,6 +159,7 @@ public final class CDPBrowser: Sendable {
         if let dir = options.userDataDirectory {
             try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             profile = dir
+            if options.removeProfileWhenClosed { temporaryProfile = dir }
         } else {
             var template = Array((NSTemporaryDirectory() + "/shared-browser-profile-XXXXXX").utf8CString)
             guard let made = mkdtemp(&template) else {
@@ -156,13 +193,8 @@ public final class CDPBrowser: Sendable {
         do {
             let url = try await waitForPortFile(portFile, process: process, timeout: options.launchTimeout)
             let connection = try await CDPConnection.connect(to: url, options: options.connection)
-            let browser = CDPBrowser(connection: connection, url: url, process: process, temporaryProfile: temporaryProfile)
-            process.onExit { [weak browser] status in
-                guard let browser, !browser.closing.withLock({ $0 }) else { return }
-                browser.connection.fail(with: CDPError(
-                    .browserCrashed, "the browser process \(process.pid) \(ChildProcess.describe(status: status))"))
-            }
-            return browser
+            return CDPBrowser(connection: connection, url: url, process: process, temporaryProfile: temporaryProfile,
+                              options: options.connection)
         } catch {
             process.signalGroup(SIGKILL)
             _ = await process.waitForExit(timeout: .seconds(5))
@@ -218,7 +250,7 @@ public final class CDPBrowser: Sendable {
             throw CDPError(.invalidEndpoint, "expected http://host:port or ws://host:port/devtools/browser/<id>, got \(endpoint)")
         }
         let connection = try await CDPConnection.connect(to: url, options: options)
-        return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil)
+        return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil, options: options)
     }
 
     /// Opens a new tab and attaches to it, returning its session.
@@ -241,6 +273,19 @@ public final class CDPBrowser: Sendable {
     public func closePage(_ page: CDPSession) async throws {
         guard let targetId = page.targetId else { return }
         _ = try await session.send(Target.CloseTarget(targetId: targetId))
+    }
+
+    /// Lets go of a browser that died or cannot be reached: ends whatever is left of its processes and
+    /// the connection, and keeps the profile (a temporary one too), so the browser can be launched on
+    /// it again.
+    public func abandon() async {
+        guard !closing.withLock({ closing in defer { closing = true }; return closing }) else { return }
+        connection.fail(with: CDPError(.browserCrashed, "the browser was abandoned"))
+        if let process {
+            process.signalGroup(SIGKILL)
+            _ = await process.waitForExit(timeout: .seconds(3))
+        }
+        await connection.close()
     }
 
     /// Closes the browser (a launched one) or disconnects (an attached one).

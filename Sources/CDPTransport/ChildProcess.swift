@@ -196,6 +196,9 @@ final class ChildProcess: Sendable {
     /// The last lines the process wrote to stderr.
     var stderrTail: String { state.withLock { String(decoding: $0.stderrTail, as: UTF8.self) } }
 
+    /// Whether the process has exited (it is reaped at once).
+    var hasExited: Bool { state.withLock { $0.exited != nil } }
+
     /// The raw wait status once the process has exited.
     var exitStatus: Int32? { state.withLock { $0.exitStatus } }
 

@@ -70,7 +70,12 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         /// An error of the library or the browser that fits no other kind.
         public static let error: Self = "error"
         public static let browserCrashed: Self = "browserCrashed"
+        /// The browser was launched again after it died (``RecoveryInfo`` gives the downtime).
         public static let browserRestarted: Self = "browserRestarted"
+        /// The connection to the browser dropped or stalled while the browser lives.
+        public static let disconnected: Self = "disconnected"
+        /// The connection is back (``RecoveryInfo`` gives the downtime); the browser was not relaunched.
+        public static let reconnected: Self = "reconnected"
         public static let targetCreated: Self = "targetCreated"
         public static let targetClosed: Self = "targetClosed"
         public static let targetCrashed: Self = "targetCrashed"
@@ -95,6 +100,7 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         case target(TargetInfo)
         case message(String)
         case missed(MissedInfo)
+        case recovery(RecoveryInfo)
         /// Caller-defined fields, for caller-defined kinds.
         case custom([String: String])
         case none
@@ -278,6 +284,21 @@ public struct TargetInfo: Hashable, Sendable, Codable {
     }
 }
 
+/// A crash, a drop, or the recovery from one.
+public struct RecoveryInfo: Hashable, Sendable, Codable {
+    /// What happened, in words (never the browser's DevTools URL).
+    public var detail: String
+    /// For `browserRestarted` and `reconnected`: how long the browser could not be used.
+    public var downtimeMilliseconds: Int?
+    /// For `browserRestarted`: the tabs reopened at their URLs.
+    public var restoredTabs: Int?
+    public init(detail: String, downtimeMilliseconds: Int? = nil, restoredTabs: Int? = nil) {
+        self.detail = detail
+        self.downtimeMilliseconds = downtimeMilliseconds
+        self.restoredTabs = restoredTabs
+    }
+}
+
 /// How many events were lost, and where.
 public struct MissedInfo: Hashable, Sendable, Codable {
     public var count: Int
@@ -354,6 +375,9 @@ extension BrowserEvent {
             parts.append(text)
         case .missed(let m):
             parts.append("\(m.count) \(m.source) events dropped")
+        case .recovery(let r):
+            parts.append(r.detail)
+            if let ms = r.downtimeMilliseconds { parts.append("after \(ms) ms") }
         case .custom(let fields):
             parts.append(fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         case .none:

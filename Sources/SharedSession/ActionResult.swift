@@ -34,6 +34,9 @@ public struct ActionResult: Sendable {
     /// string "NaN", a BigInt as a decimal string, a Date as its ISO string, a Map as an object, a
     /// function as null, ...). Empty when ``value`` is the result itself.
     public var valueNotes: [String] = []
+    /// What the participant must know that happened outside its action, told once: the browser
+    /// restarted or reconnected since its last action.
+    public var notices: [String] = []
     /// For `screenshot`: the image.
     public var data: Data?
     /// For `snapshot`: the accessibility snapshot with its refs.
@@ -79,6 +82,7 @@ public struct ActionResult: Sendable {
         }
         if let dialog { lines.append("A \(dialog.type) dialog opened: \"\(ContextComposer.clip(dialog.message, 300))\" — answer it with handleDialog") }
         if !valueNotes.isEmpty { lines.append("Note: " + valueNotes.joined(separator: "; ")) }
+        lines += notices.map { "Note: " + $0 }
         if let feedback { lines.append(feedback.description) }
         if let page { lines.append(page.description) }
         return lines.joined(separator: "\n")

@@ -105,6 +105,9 @@ public struct BrowserState: Sendable, Hashable, Codable {
             lastError = "the browser crashed"
             loading = false
             pendingRequests = 0
+        case (.disconnected, _):
+            loading = false
+            pendingRequests = 0
         case (.targetCrashed, _) where onActiveTab:
             lastError = "the tab crashed"
             loading = false
@@ -118,7 +121,7 @@ public struct BrowserState: Sendable, Hashable, Codable {
     public static func isNotable(_ event: BrowserEvent) -> Bool {
         switch event.kind {
         case .navigation, .pageLoaded, .titleChanged, .dialogOpened, .dialogClosed, .tabActivated,
-             .browserCrashed, .targetCrashed:
+             .browserCrashed, .targetCrashed, .browserRestarted, .disconnected, .reconnected:
             return true
         default:
             return event.isError

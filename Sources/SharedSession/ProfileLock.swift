@@ -42,10 +42,19 @@ final class ProfileLock: Sendable {
         return lock
     }
 
+    private func clearStaleChromiumLock() throws { try Self.clearStaleChromiumLock(in: directory) }
+
+    /// Removes Chromium's lock files of a browser that is gone (before a relaunch on the same profile).
+    static func clearChromiumLock(in directory: String) {
+        for name in ["SingletonLock", "SingletonCookie", "SingletonSocket"] {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+    }
+
     /// Chromium marks a profile in use with a `SingletonLock` symlink to `host-pid`. If that process
     /// is gone (a killed browser), the lock and its companions are removed; if it runs, the profile is
     /// in use by a browser outside this library.
-    private func clearStaleChromiumLock() throws {
+    private static func clearStaleChromiumLock(in directory: String) throws {
         let lockPath = directory + "/SingletonLock"
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: lockPath) else { return }
         var hostBuffer = [CChar](repeating: 0, count: 256)
@@ -68,9 +77,7 @@ final class ProfileLock: Sendable {
                 throw SessionError(.profileLocked, "Chromium (pid \(pid)), left by a session whose process died, still holds the profile \(directory)")
             }
         }
-        for name in ["SingletonLock", "SingletonCookie", "SingletonSocket"] {
-            try? FileManager.default.removeItem(atPath: directory + "/" + name)
-        }
+        clearChromiumLock(in: directory)
     }
 
     /// Whether `pid` runs (a zombie does not).

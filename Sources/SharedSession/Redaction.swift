@@ -96,6 +96,9 @@ enum Redaction {
             return .action(info)
         case .message(let message):
             return .message(text(message))
+        case .recovery(var info):
+            info.detail = text(info.detail)
+            return .recovery(info)
         default:
             return payload
         }

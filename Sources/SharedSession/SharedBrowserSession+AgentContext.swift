@@ -106,9 +106,11 @@ extension SharedBrowserSession {
     ///
     /// Reads run beside actions: no queue, no control, no events.
     public func contextInput(for participant: Participant? = nil, interactiveOnly: Bool = false) async -> ContextComposer.Input {
+        await recovered()
         let tab = active
         let state = sink.state
         var notes: [String] = []
+        if let notice = contextNotice(for: participant) { notes.append(notice) }
         if let participant, options.coordination {
             let holder = await coordinator.holder
             if holder == participant {

@@ -84,6 +84,9 @@ public actor SharedBrowserSession {
         /// URL schemes `navigate` accepts. `file`, `chrome`, `javascript` and `view-source` are
         /// refused unless added here.
         public var allowedURLSchemes: Set<String> = ["http", "https", "about", "data"]
+        /// What to do when the browser dies or its connection drops: relaunch (the default), reconnect
+        /// only, or nothing.
+        public var recovery: RecoveryPolicy = .relaunch
         /// How many recent events the session's hub keeps.
         public var eventCapacity = EventBuffer.defaultCapacity
         /// Launch settings (executable, switches, window size, timeouts).
@@ -125,25 +128,41 @@ public actor SharedBrowserSession {
     public nonisolated let profileDirectory: String?
     /// The downloads directory.
     public nonisolated let downloadsDirectory: String
-    nonisolated let browser: CDPBrowser
+    /// The browser now (a relaunch or reconnect replaces it).
+    nonisolated var browser: CDPBrowser { browserBox.withLock { $0 } }
+    nonisolated let browserBox: LockedValue<CDPBrowser>
     nonisolated let sink: EventSink
     let options: Options
     private let queue = ActionQueue()
-    private let lock: ProfileLock?
-    private var tabList: [Tab] = []
-    private(set) var active: Tab
-    private var browserPump: Task<Void, Never>?
+    let lock: ProfileLock?
+    /// How the browser was launched (nil when attached): a relaunch uses the same.
+    let launchOptions: CDPBrowser.LaunchOptions?
+    var lifecycle: Lifecycle
+    /// The recovery under way, which actions wait for.
+    var recovery: Task<Void, Never>?
+    /// The browser's cookies as last read, restored after a relaunch (Chromium writes them lazily).
+    var savedCookies: [Network.Cookie] = []
+    /// What agents are told once after a recovery, and who has been told in a result / a context.
+    var recoveryNotice: String?
+    var toldInResult: Set<Participant> = []
+    var toldInContext: Set<Participant> = []
+    var monitor: Task<Void, Never>?
+    var tabList: [Tab] = []
+    var active: Tab
+    var browserPump: Task<Void, Never>?
     private var controlPump: Task<Void, Never>?
-    private var closing = false
+    var closing = false
     private var flushCounter = 0
     private let browserFlush = FlushGate()
 
     private init(options: Options, browser: CDPBrowser, lock: ProfileLock?, profile: String?, downloads: String,
-                 sink: EventSink, first: Tab) {
+                 sink: EventSink, first: Tab, launch: CDPBrowser.LaunchOptions?) {
         id = options.id
         self.options = options
-        self.browser = browser
+        browserBox = LockedValue(browser)
         self.lock = lock
+        launchOptions = launch
+        lifecycle = Lifecycle(launched: launch != nil, policy: options.recovery)
         profileDirectory = profile
         downloadsDirectory = downloads
         self.sink = sink
@@ -190,7 +209,7 @@ public actor SharedBrowserSession {
             throw SessionError.from(error)
         }
         do {
-            return try await connect(browser: browser, options: options, lock: lock, profile: profile)
+            return try await connect(browser: browser, options: options, lock: lock, profile: profile, launch: launch)
         } catch {
             try? await browser.close()
             lock?.release()
@@ -206,14 +225,15 @@ public actor SharedBrowserSession {
             throw SessionError.from(error, url: endpoint)
         }
         do {
-            return try await connect(browser: browser, options: options, lock: nil, profile: nil)
+            return try await connect(browser: browser, options: options, lock: nil, profile: nil, launch: nil)
         } catch {
             try? await browser.close()
             throw SessionError.from(error)
         }
     }
 
-    private static func connect(browser: CDPBrowser, options: Options, lock: ProfileLock?, profile: String?) async throws -> SharedBrowserSession {
+    private static func connect(browser: CDPBrowser, options: Options, lock: ProfileLock?, profile: String?,
+                                launch: CDPBrowser.LaunchOptions?) async throws -> SharedBrowserSession {
         let hub = EventHub(capacity: options.eventCapacity)
         let sink = EventSink(hub: hub, sessionId: options.id)
         let root = browser.session
@@ -224,13 +244,7 @@ public actor SharedBrowserSession {
                 try? FileManager.default.removeItem(atPath: downloads)
             }
         }
-        let rootDropped = DropCounter()
-        let rootEvents = root.events(["Target.targetCreated", "Target.targetDestroyed", "Target.targetCrashed",
-                                      "Target.targetInfoChanged", "Browser.downloadWillBegin",
-                                      "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096,
-                                     onDrop: rootDropped.add)
-        try await root.send(Target.SetDiscoverTargets(discover: true))
-        try await root.send(Browser.SetDownloadBehavior(behavior: .allow, downloadPath: downloads, eventsEnabled: true))
+        let (rootEvents, rootDropped) = try await setUpBrowser(browser, downloads: downloads)
         let targets = try await root.send(Target.GetTargets())
         let pageTarget: String
         if let existing = targets.targetInfos.first(where: { $0.type == "page" && !$0.url.hasPrefix("devtools://") }) {
@@ -240,12 +254,26 @@ public actor SharedBrowserSession {
         }
         let first = try await openTab(targetId: pageTarget, browser: browser, sink: sink, options: options)
         let session = SharedBrowserSession(options: options, browser: browser, lock: lock, profile: profile,
-                                           downloads: downloads, sink: sink, first: first)
+                                           downloads: downloads, sink: sink, first: first, launch: launch)
         await session.startBrowserPump(rootEvents, dropped: rootDropped)
+        await session.running()
         await session.startControlPump(await session.coordinator.events())
         sink.emit(.tabActivated, target: first.targetId, payload: .page(PageInfo(url: first.url)), cause: .system)
         connected = true
         return session
+    }
+
+    /// Subscribes to the browser-wide events and sets up target discovery and downloads.
+    static func setUpBrowser(_ browser: CDPBrowser, downloads: String) async throws -> (AsyncStream<CDPEvent>, DropCounter) {
+        let root = browser.session
+        let dropped = DropCounter()
+        let events = root.events(["Target.targetCreated", "Target.targetDestroyed", "Target.targetCrashed",
+                                  "Target.targetInfoChanged", "Browser.downloadWillBegin",
+                                  "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096,
+                                 onDrop: dropped.add)
+        try await root.send(Target.SetDiscoverTargets(discover: true))
+        try await root.send(Browser.SetDownloadBehavior(behavior: .allow, downloadPath: downloads, eventsEnabled: true))
+        return (events, dropped)
     }
 
     /// The downloads folder: the one asked for or `<profile>/Downloads` (the temporary profile's for a
@@ -270,7 +298,7 @@ public actor SharedBrowserSession {
     /// Whether ``downloadsDirectory`` is the session's own temporary folder.
     var ownsDownloadsFolder: Bool { options.downloadsDirectory == nil && profileDirectory == nil }
 
-    private static func openTab(targetId: String, browser: CDPBrowser, sink: EventSink, options: Options) async throws -> Tab {
+    static func openTab(targetId: String, browser: CDPBrowser, sink: EventSink, options: Options) async throws -> Tab {
         let attached = try await browser.session.send(Target.AttachToTarget(targetId: targetId, flatten: true))
         guard let page = browser.connection.session(id: attached.sessionId) else {
             throw SessionError(.targetClosed, "the tab \(targetId) closed while it was being opened")
@@ -295,7 +323,7 @@ public actor SharedBrowserSession {
         return tab
     }
 
-    private func startBrowserPump(_ stream: AsyncStream<CDPEvent>, dropped: DropCounter) {
+    func startBrowserPump(_ stream: AsyncStream<CDPEvent>, dropped: DropCounter) {
         let sink = self.sink
         let downloads = downloadsDirectory
         let gate = browserFlush
@@ -374,7 +402,7 @@ public actor SharedBrowserSession {
         } ?? false
     }
 
-    private func forgetTab(_ targetId: String) {
+    func forgetTab(_ targetId: String) {
         guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
         let tab = tabList.remove(at: index)
         tab.stopPump()
@@ -384,20 +412,20 @@ public actor SharedBrowserSession {
         }
     }
 
-    private func browserGone(_ error: CDPError?) {
-        guard !closing else { return }
-        sink.emit(.browserCrashed, target: nil, payload: .message(error?.message ?? "the connection to the browser closed"),
-                  cause: .system)
-    }
 
     /// Closes the browser (or disconnects from an attached one), releases the profile and ends the
     /// event and state streams. Cookies and storage of a persistent profile are written to disk.
     public func close() async {
         guard !closing else { return }
         closing = true
+        _ = lifecycle.closeRequested()
+        recovery?.cancel()
+        await recovery?.value
+        monitor?.cancel()
         await queue.acquire()
         defer { queue.release() }
         try? await browser.close()
+        lifecycle.closed()
         browserPump?.cancel()
         controlPump?.cancel()
         for tab in tabList { tab.stopPump() }
@@ -498,9 +526,9 @@ public actor SharedBrowserSession {
 
     private func tab(_ targetId: String) -> Tab? { tabList.first { $0.targetId == targetId } }
 
-    private func adopt(_ tab: Tab) { if !tabList.contains(where: { $0 === tab }) { tabList.append(tab) } }
+    func adopt(_ tab: Tab) { if !tabList.contains(where: { $0 === tab }) { tabList.append(tab) } }
 
-    private func activate(_ tab: Tab) {
+    func activate(_ tab: Tab) {
         adopt(tab)
         active = tab
         sink.emit(.tabActivated, target: tab.targetId, payload: .page(PageInfo(url: tab.url, title: tab.title)))
@@ -542,6 +570,7 @@ public actor SharedBrowserSession {
         let started = clock.now
         await queue.acquire()
         defer { queue.release() }
+        await recovered()
         let capture = events.subscribe(bufferSize: 8192)
         // What is recorded and reported never carries a secret from a URL.
         let target = target.map(Redaction.url)
@@ -587,7 +616,7 @@ public actor SharedBrowserSession {
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
-            failure = SessionError.from(browser.connection.closedError ?? error, selector: target)
+            failure = SessionError.from(await failureCause(error), selector: target)
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)
@@ -611,6 +640,7 @@ public actor SharedBrowserSession {
             action: name, participant: participant, target: target, error: failure,
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
             duration: duration, events: captured, dialog: dialog, state: sink.state)
+        if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         result.feedback = pageFeedback
         switch outcome {
         case .value(let value): result.value = value

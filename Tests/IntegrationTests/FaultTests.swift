@@ -2,7 +2,7 @@ import CDPTransport
 import DemoSite
 import EventBuffer
 import Foundation
-import SharedSession
+@testable import SharedSession
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -48,6 +48,71 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
                 }
             }
             #expect(published + missed == total, "published \(published), counted as missed \(missed)")
+        }
+    }
+
+    /// A launched browser killed with SIGKILL: pending work fails in < 1 s, the next action through the
+    /// same session succeeds on a relaunched browser with the tabs at their URLs and every cookie, the
+    /// events say crashed then restarted, each agent is told once, and no DevTools URL shows anywhere.
+    @Test func aKilledBrowserIsRelaunchedWithItsTabsAndCookies() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        try await withOwnSession("relaunch") { session in
+            let agent = Participant.agent("survivor")
+            var options = SharedBrowserSession.ActionOptions()
+            options.waitForControl = .seconds(5)
+            try await session.navigate(to: site.url("/widgets"), as: agent, options: options).get()
+            try await session.evaluate("document.cookie = 'kept=yes; max-age=3600'; document.cookie = 'visit=1'", as: agent).get()
+            try await session.openTab(url: site.url("/console"), as: agent).get()
+            let urls = await session.tabs().map(\.url)
+            // The session has read the cookies (it does every 500 ms).
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                await session.savedCookies.contains { $0.name == "visit" }
+            })
+            let recovery = session.events.subscribe(kinds: [.browserCrashed, .browserRestarted, .actionFailed])
+            let oldPID = try #require(session.browserProcessID)
+            let pending = Task { await session.evaluate("new Promise(() => {})", as: agent) }
+            #expect(await firstEvent(session.events.subscribe(kinds: [.actionStarted]), .actionStarted) != nil)
+            let clock = ContinuousClock()
+            let killedAt = clock.now
+            kill(oldPID, SIGKILL)
+            let failed = await pending.value
+            #expect(killedAt.duration(to: clock.now) < .seconds(1))
+            #expect(failed.error?.code == .browserCrashed, "\(String(describing: failed.error))")
+
+            let next = await session.evaluate("document.cookie", as: agent)
+            #expect(killedAt.duration(to: clock.now) < .seconds(3), "recovered after \(killedAt.duration(to: clock.now))")
+            #expect(next.error == nil, "\(String(describing: next.error))")
+            #expect(await session.lifecycleState == .running)
+            #expect(session.browserProcessID != oldPID)
+            #expect(await session.tabs().map(\.url) == urls)
+            // The active tab is the second one (/console); the cookies are the site's, in every tab.
+            let cookie = next.value?.stringValue ?? ""
+            #expect(cookie.contains("kept=yes") && cookie.contains("visit=1"), "\(cookie)")
+            #expect(next.notices.count == 1 && next.notices[0].contains("restarted"), "\(next.notices)")
+            #expect(next.report.contains("restarted"))
+            #expect(try await session.evaluate("1", as: agent).get().notices.isEmpty, "told once")
+
+            let seen = await within(.seconds(5)) { () -> [BrowserEvent] in
+                var events: [BrowserEvent] = []
+                for await element in recovery {
+                    if let event = element.event { events.append(event) }
+                    if events.count == 3 { break }
+                }
+                return events
+            } ?? []
+            let kinds = seen.map(\.kind)
+            var downtime: Int?
+            for event in seen {
+                if case .recovery(let info) = event.payload, event.kind == .browserRestarted { downtime = info.downtimeMilliseconds }
+                #expect(!event.summary.contains("/devtools/"))
+            }
+            #expect(kinds == [.actionFailed, .browserCrashed, .browserRestarted] || kinds == [.browserCrashed, .actionFailed, .browserRestarted],
+                    "\(kinds)")
+            #expect((downtime ?? 0) > 0)
+            let context = await session.agentContext(budget: 2000, for: agent)
+            #expect(context.text.contains("restarted"))
+            #expect(!(await session.agentContext(budget: 2000, for: agent)).text.contains("restarted"), "told once")
+            for text in [failed.error?.message ?? "", context.text] { #expect(!text.contains("/devtools/")) }
         }
     }
 

@@ -505,6 +505,7 @@ extension Chromium {
         let (_, site) = try await TestSession.shared.get()
         var options = SharedBrowserSession.Options(id: "dying")
         options.persistentProfile = false
+        options.recovery = .none
         let session = try await SharedBrowserSession.start(options)
         let pid = try #require(session.browserProcessID)
         registerForKillAtExit(pid)

@@ -90,3 +90,14 @@ func eventually(within timeout: Duration, _ condition: () -> Bool) async -> Bool
     }
     return condition()
 }
+
+/// `eventually` for a condition that must be awaited (an actor's state).
+func eventuallyAsync(within timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
+}

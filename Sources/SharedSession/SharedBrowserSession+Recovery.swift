@@ -1,0 +1,221 @@
+import CDPTransport
+import EventBuffer
+import Foundation
+import WebSockets
+
+extension SharedBrowserSession {
+    /// Where the session is in its life: running, or recovering from a crash or a dropped connection.
+    public var lifecycleState: LifecycleState { lifecycle.state }
+
+    /// Called once the session runs: starts watching the browser.
+    func running() {
+        lifecycle.started()
+        startMonitor()
+    }
+
+    /// Waits for a recovery under way (an action that arrives meanwhile runs on the recovered browser).
+    /// A connection that ended without the browser pump noticing yet starts the recovery here.
+    func recovered() async {
+        if !closing, lifecycle.isRunning, browser.connection.closedError != nil {
+            await browserGone(browser.connection.closedError)
+        }
+        await recovery?.value
+    }
+
+    /// The browser pump ended: the connection closed or the browser died.
+    func browserGone(_ error: CDPError?) async {
+        guard !closing, lifecycle.isRunning, recovery == nil else { return }
+        let downSince = ContinuousClock.now
+        monitor?.cancel()
+        // The socket closes a moment before the process's exit is seen: give a dying browser that moment.
+        let alive = !(await browser.exits(within: .milliseconds(300)))
+        guard !closing, lifecycle.isRunning, recovery == nil else { return }
+        let action = lifecycle.connectionLost(browserAlive: alive)
+        if lifecycle.state == .crashed {
+            sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
+                detail: error?.message ?? "the browser connection closed")), cause: .system)
+        } else {
+            sink.emit(.disconnected, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser connection dropped (\(error?.message ?? "closed")); the browser still runs")), cause: .system)
+        }
+        guard action != .none else { return }
+        recovery = Task { await self.recover(action, since: downSince) }
+    }
+
+    /// Why an action failed when the browser went away: a crash when the process died (even if the
+    /// socket's close was seen first), else what the connection reported.
+    func failureCause(_ error: any Error) async -> any Error {
+        guard let closed = browser.connection.closedError else { return error }
+        if closed.code == .connectionClosed, await browser.exits(within: .milliseconds(300)) {
+            return CDPError(.browserCrashed, "the browser process died")
+        }
+        return closed
+    }
+
+    private func recover(_ first: Lifecycle.Action, since downSince: ContinuousClock.Instant) async {
+        var action = first
+        while !closing {
+            switch action {
+            case .none:
+                recovery = nil
+                return
+            case .reconnect(let attempt, let delay):
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                guard !closing else { break }
+                lifecycle.reconnecting()
+                do {
+                    try await reconnect()
+                    lifecycle.reconnected()
+                    let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
+                    sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
+                        detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
+                    announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
+                    action = .none
+                } catch {
+                    action = lifecycle.reconnectFailed(browserAlive: browser.isRunning)
+                    if lifecycle.state == .crashed {
+                        sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
+                            detail: "the browser does not answer after \(attempt) tries to reconnect")), cause: .system)
+                    }
+                }
+            case .relaunch:
+                lifecycle.relaunching()
+                do {
+                    let restored = try await relaunch()
+                    lifecycle.relaunched()
+                    let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
+                    sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
+                        detail: "the browser was relaunched on the same profile", downtimeMilliseconds: ms,
+                        restoredTabs: restored)), cause: .system)
+                    announce("The browser crashed and was restarted after \(ms) ms: \(restored) tab(s) reopened at their URLs, "
+                             + "cookies kept; what was typed but not submitted is gone, and element refs are new.")
+                } catch {
+                    lifecycle.relaunchFailed()
+                    sink.emit(.error, target: nil, payload: .message(
+                        "the browser could not be relaunched: \(SessionError.from(error).message)"), cause: .system)
+                }
+                action = .none
+            }
+        }
+        recovery = nil
+    }
+
+    /// Tells each participant once, in its next result and its next context.
+    private func announce(_ notice: String) {
+        recoveryNotice = notice
+        toldInResult.removeAll()
+        toldInContext.removeAll()
+    }
+
+    /// A new connection to the same browser; its tabs are attached again with fresh handlers.
+    private func reconnect() async throws {
+        let old = browser
+        let fresh = try await old.reconnect()
+        do {
+            try await adopt(fresh, tabs: tabList.map { ($0.targetId, nil) })
+        } catch {
+            await fresh.connection.close()
+            throw error
+        }
+    }
+
+    /// Launches the browser again on the same profile, restores its cookies and reopens the tabs at
+    /// their URLs. Returns how many tabs were reopened.
+    private func relaunch() async throws -> Int {
+        guard var launch = launchOptions else { throw SessionError(.browserCrashed, "an attached browser cannot be relaunched") }
+        let old = browser
+        let urls = tabList.map { $0.state.withLock { $0.url } }
+        let activeIndex = tabList.firstIndex { $0 === active } ?? 0
+        launch.userDataDirectory = profileDirectory ?? old.temporaryProfile
+        launch.removeProfileWhenClosed = profileDirectory == nil && old.temporaryProfile != nil
+        await old.abandon()
+        if let directory = launch.userDataDirectory { ProfileLock.clearChromiumLock(in: directory) }
+        let fresh = try await CDPBrowser.launch(launch)
+        do {
+            if !savedCookies.isEmpty {
+                try await fresh.session.send(Storage.SetCookies(cookies: savedCookies.map(Self.param)))
+            }
+            let first = try await fresh.session.send(Target.GetTargets()).targetInfos
+                .first { $0.type == "page" && !$0.url.hasPrefix("devtools://") }?.targetId
+            var targets: [(String, String?)] = []
+            for (index, url) in urls.enumerated() {
+                var id = index == 0 ? first : nil
+                if id == nil { id = try await fresh.session.send(Target.CreateTarget(url: "about:blank")).targetId }
+                guard let id else { continue }
+                targets.append((id, url))
+            }
+            try await adopt(fresh, tabs: targets, activeIndex: activeIndex)
+            return targets.count
+        } catch {
+            try? await fresh.close()
+            throw error
+        }
+    }
+
+    /// Makes `fresh` the session's browser: the browser-wide pump, a tab per target (navigated to its
+    /// URL when given), the active one as before, the monitor.
+    private func adopt(_ fresh: CDPBrowser, tabs targets: [(id: String, url: String?)], activeIndex: Int? = nil) async throws {
+        browserPump?.cancel()
+        for tab in tabList { tab.stopPump() }
+        let (events, dropped) = try await Self.setUpBrowser(fresh, downloads: downloadsDirectory)
+        var tabs: [Tab] = []
+        for target in targets {
+            let tab = try await Self.openTab(targetId: target.id, browser: fresh, sink: sink, options: options)
+            if let url = target.url, url != "about:blank" {
+                try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: .now + .seconds(10))
+            }
+            tabs.append(tab)
+        }
+        let previous = tabList.firstIndex { $0 === active } ?? 0
+        browserBox.withLock { $0 = fresh }
+        tabList = tabs
+        if let tab = tabs[safe: activeIndex ?? previous] ?? tabs.first { activate(tab) }
+        startBrowserPump(events, dropped: dropped)
+        startMonitor()
+    }
+
+    /// Reads the cookies every 500 ms (they are restored after a relaunch), which also checks that
+    /// the connection lives: no answer within 1.5 s means it stalled, and it is closed so that the
+    /// recovery begins.
+    func startMonitor() {
+        monitor?.cancel()
+        let connection = browser.connection
+        let root = browser.session
+        monitor = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                guard !Task.isCancelled, connection.closedError == nil else { return }
+                do {
+                    let cookies = try await root.send(Storage.GetCookies(), timeout: .milliseconds(1500)).cookies
+                    await self?.keep(cookies)
+                } catch let error as CDPError where error.code == .timeout {
+                    connection.fail(with: CDPError(.connectionClosed, "the browser connection stalled: no answer within 1.5 s"))
+                    await connection.close()
+                    return
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    private func keep(_ cookies: [Network.Cookie]) { savedCookies = cookies }
+
+    /// The notice for `participant`'s next context, once.
+    func contextNotice(for participant: Participant?) -> String? {
+        guard let notice = recoveryNotice, let participant, toldInContext.insert(participant).inserted else { return nil }
+        return notice
+    }
+
+    static func param(_ cookie: Network.Cookie) -> Network.CookieParam {
+        Network.CookieParam(
+            name: cookie.name, value: cookie.value, domain: cookie.domain, path: cookie.path, secure: cookie.secure,
+            httpOnly: cookie.httpOnly, sameSite: cookie.sameSite, expires: cookie.session ? nil : cookie.expires,
+            priority: cookie.priority, sourceScheme: cookie.sourceScheme, sourcePort: cookie.sourcePort,
+            partitionKey: cookie.partitionKey)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
