@@ -175,7 +175,7 @@ extension SharedBrowserSession {
     }
 
     /// Reads the cookies every 500 ms (they are restored after a relaunch), which also checks that
-    /// the connection lives: no answer within 1.5 s means it stalled, and it is closed so that the
+    /// the connection lives: no answer within 1 s means it stalled, and it is closed so that the
     /// recovery begins.
     func startMonitor() {
         monitor?.cancel()
@@ -186,10 +186,10 @@ extension SharedBrowserSession {
                 try? await Task.sleep(for: .milliseconds(500))
                 guard !Task.isCancelled, connection.closedError == nil else { return }
                 do {
-                    let cookies = try await root.send(Storage.GetCookies(), timeout: .milliseconds(1500)).cookies
+                    let cookies = try await root.send(Storage.GetCookies(), timeout: .seconds(1)).cookies
                     await self?.keep(cookies)
                 } catch let error as CDPError where error.code == .timeout {
-                    connection.fail(with: CDPError(.connectionClosed, "the browser connection stalled: no answer within 1.5 s"))
+                    connection.fail(with: CDPError(.connectionClosed, "the browser connection stalled: no answer within 1 s"))
                     await connection.close()
                     return
                 } catch {

@@ -116,6 +116,43 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
         }
     }
 
+    /// An attached browser whose connection drops is reconnected, not relaunched: the tabs are attached
+    /// again with one handler each; a connection that stalls is noticed by the keep-alive within 2 s.
+    @Test func aDroppedOrStalledConnectionIsReconnected() async throws {
+        let browser = try await CDPBrowser.launch()
+        if let pid = browser.processID { registerForKillAtExit(pid) }
+        defer { Task { try? await browser.close() } }
+        let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        let proxy = try TCPProxy(to: port)
+        defer { proxy.stop() }
+        let endpoint = browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
+        let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "reconnect"))
+        defer { Task { await session.close() } }
+        try await session.navigate(to: dataURL("<title>kept</title><p>here</p>"), as: system).get()
+        let watched = session.events.subscribe(kinds: [.disconnected, .reconnected, .browserCrashed, .browserRestarted])
+
+        proxy.dropAll()
+        #expect(await firstEvent(watched, .disconnected) != nil)
+        let back = await firstEvent(watched, .reconnected)
+        if case .recovery(let info)? = back?.payload { #expect(info.downtimeMilliseconds != nil) } else { Issue.record("no reconnected event") }
+        let logged = await session.evaluate("console.log('once after reconnect'); document.title", as: system)
+        #expect(logged.value == "kept", "\(String(describing: logged.error))")
+        #expect(logged.events.filter { $0.summary.contains("once after reconnect") }.count == 1, "one handler per tab")
+        #expect(logged.notices.first?.contains("came back") == true)
+        #expect(await session.lifecycleState == .running)
+
+        let clock = ContinuousClock()
+        let stalledAt = clock.now
+        proxy.stallAll()
+        #expect(await firstEvent(watched, .disconnected) != nil)
+        #expect(stalledAt.duration(to: clock.now) < .seconds(2), "a stall noticed after \(stalledAt.duration(to: clock.now))")
+        #expect(await firstEvent(watched, .reconnected) != nil)
+        #expect(try await session.evaluate("document.title", as: system).get().value == "kept")
+        let crashes = session.events.recent(200).filter { $0.kind == .browserCrashed || $0.kind == .browserRestarted }
+        #expect(crashes.isEmpty, "never a crash while the browser lives")
+    }
+
     /// A session without a profile downloads into a private folder of its own, removed when it closes.
     @Test func aTemporarySessionsDownloadsFolderIsPrivateAndRemoved() async throws {
         let folder = try await withOwnSession("downloads") { session in

@@ -1,0 +1,149 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP proxy on 127.0.0.1 in front of a local port, whose connections a test can drop (closed at
+/// once) or stall (kept open, nothing forwarded) while the server behind it keeps running. New
+/// connections are forwarded normally.
+public final class TCPProxy: @unchecked Sendable {
+    // `@unchecked`: `lock` guards `pairs`, `stopped` and `nextId`.
+    public let port: Int
+    private let target: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var pairs: [Int: Pair] = [:]
+    private var nextId = 0
+    private var stopped = false
+
+    private final class Pair: @unchecked Sendable {
+        let client: Int32
+        let server: Int32
+        var stalled = false
+        var dropped = false
+        init(client: Int32, server: Int32) {
+            self.client = client
+            self.server = server
+        }
+    }
+
+    public init(to target: Int) throws {
+        self.target = target
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw ProxyError.failed("cannot listen")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    public enum ProxyError: Error { case failed(String) }
+
+    /// How many connections are open through the proxy.
+    public var openConnections: Int { lock.withLock { pairs.values.filter { !$0.dropped }.count } }
+
+    /// Closes every open connection (both sides), as a network that drops them would.
+    public func dropAll() {
+        let current = lock.withLock { Array(pairs.values) }
+        for pair in current {
+            lock.withLock { pair.dropped = true }
+            shutdown(pair.client, Int32(SHUT_RDWR))
+            shutdown(pair.server, Int32(SHUT_RDWR))
+        }
+    }
+
+    /// Stops forwarding on every open connection, keeping them open (a link that hangs).
+    public func stallAll() {
+        lock.withLock { for pair in pairs.values { pair.stalled = true } }
+    }
+
+    public func stop() {
+        lock.withLock { stopped = true }
+        dropAll()
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: target)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                close(client)
+                close(server)
+                continue
+            }
+            let pair = Pair(client: client, server: server)
+            let id = lock.withLock { () -> Int in
+                nextId += 1
+                pairs[nextId] = pair
+                return nextId
+            }
+            let thread = Thread { [self] in
+                forward(pair)
+                lock.withLock { _ = pairs.removeValue(forKey: id) }
+                close(pair.client)
+                close(pair.server)
+            }
+            thread.start()
+        }
+    }
+
+    private func forward(_ pair: Pair) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: pair.client, events: Int16(POLLIN), revents: 0), pollfd(fd: pair.server, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let (stalled, dropped) = lock.withLock { (pair.stalled, pair.dropped) }
+            if dropped { return }
+            if stalled {
+                // Read nothing, forward nothing, until dropped.
+                usleep(20_000)
+                continue
+            }
+            let ready = poll(&fds, 2, 50)
+            if ready < 0, errno != EINTR { return }
+            if ready <= 0 { continue }
+            for (index, entry) in fds.enumerated() where entry.revents != 0 {
+                let from = index == 0 ? pair.client : pair.server
+                let to = index == 0 ? pair.server : pair.client
+                let n = read(from, &buffer, buffer.count)
+                if n <= 0 { return }
+                var offset = 0
+                while offset < n {
+                    let written = buffer[offset..<n].withUnsafeBytes { send(to, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if written <= 0 { return }
+                    offset += written
+                }
+            }
+        }
+    }
+}
