@@ -223,7 +223,10 @@ public final class CDPConnection: Sendable, WebSocketHandler {
     }
 
     private func deadline(after timeout: Duration?) -> UInt64 {
-        let limit = timeout ?? options.defaultTimeout
+        var limit = timeout ?? options.defaultTimeout
+        if let outer = CDPDeadline.current {
+            limit = min(limit, max(.zero, ContinuousClock.now.duration(to: outer)))
+        }
         let nanos = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds / 1_000_000_000))
         return DispatchTime.now().uptimeNanoseconds &+ nanos
     }
@@ -606,4 +609,17 @@ final class ReplyPromise: Sendable {
             if let ready { continuation.resume(with: ready) }
         }
     }
+}
+
+/// A deadline for every command a task sends (and the tasks it starts): a command's own timeout, or
+/// the connection's default, is cut to what is left of it. A caller that gives a whole operation
+/// (an action, a read) a deadline bounds every command inside it, however deeply it is sent:
+///
+/// ```swift
+/// try await CDPDeadline.$current.withValue(.now + .seconds(2)) {
+///     try await page.send(DOM.Enable())   // fails with `timeout` after at most 2 s
+/// }
+/// ```
+public enum CDPDeadline {
+    @TaskLocal public static var current: ContinuousClock.Instant?
 }

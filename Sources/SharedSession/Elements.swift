@@ -39,7 +39,7 @@ enum Elements {
             located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
                 var timed = request
                 timed.timeoutMs = remaining
-                let reply = try await tab.page.send(Runtime.CallFunctionOn(
+                let reply = try await tab.script(Runtime.CallFunctionOn(
                     functionDeclaration: PageScripts.locatorOnElement, objectId: objectId,
                     arguments: [Runtime.CallArgument(value: try JSONValue(encoding: timed))],
                     returnByValue: true, awaitPromise: true), timeout: Navigation.remaining(deadline) + .seconds(2))
@@ -49,7 +49,7 @@ enum Elements {
             located = try await evaluateUntil(tab, deadline: deadline, describing: "\(target)") { remaining in
                 var timed = request
                 timed.timeoutMs = remaining
-                let reply = try await tab.page.send(
+                let reply = try await tab.script(
                     Runtime.Evaluate(expression: PageScripts.locate(timed), returnByValue: true, awaitPromise: true),
                     timeout: Navigation.remaining(deadline) + .seconds(2))
                 return (reply.result.value, reply.exceptionDetails)
@@ -87,7 +87,7 @@ enum Elements {
     static func object(of target: ElementTarget, in tab: Tab, world: Int, deadline: ContinuousClock.Instant) async throws -> String? {
         if target.kind == .ref { return try await resolve(ref: target.value, in: tab, world: world) }
         let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: "element", timeoutMs: 0)
-        return try await tab.page.send(Runtime.Evaluate(expression: PageScripts.locate(request), contextId: world, awaitPromise: true),
+        return try await tab.script(Runtime.Evaluate(expression: PageScripts.locate(request), contextId: world, awaitPromise: true),
                                        timeout: Navigation.remaining(deadline)).result.objectId
     }
 
@@ -109,7 +109,7 @@ enum Elements {
         guard let element, generation == current else {
             throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page; take a new snapshot", selector: "ref=" + ref)
         }
-        let resolved = try await tab.page.send(Runtime.Evaluate(expression: SnapshotScript.element(element), contextId: world))
+        let resolved = try await tab.script(Runtime.Evaluate(expression: SnapshotScript.element(element), contextId: world))
         guard let objectId = resolved.result.objectId else {
             throw SessionError(.staleReference, "the element of ref \(ref) is no longer in the page; take a new snapshot", selector: "ref=" + ref)
         }
@@ -130,9 +130,12 @@ enum Elements {
             let value: JSONValue?
             let exception: Runtime.ExceptionDetails?
             do {
-                (value, exception) = try await run(Navigation.milliseconds(remaining))
+                (value, exception) = try await run(Navigation.pageWait(deadline))
             } catch let error as CDPError where error.code == .protocolError && Self.isContextGone(error.message) {
                 continue   // the document changed under us: look again in the new one
+            } catch let error as CDPError where error.code == .timeout {
+                throw SessionError(.timeout, "waiting for \(what): the page did not answer in time (a script keeps it busy)",
+                                   selector: what)
             }
             if let details = exception {
                 let text = details.exception?.description ?? details.text
@@ -148,7 +151,7 @@ enum Elements {
 
     static func evaluateUntil(_ tab: Tab, _ script: String, deadline: ContinuousClock.Instant, describing what: String) async throws {
         let located = try await evaluateUntil(tab, deadline: deadline, describing: what) { _ in
-            let reply = try await tab.page.send(Runtime.Evaluate(expression: script, returnByValue: true, awaitPromise: true),
+            let reply = try await tab.script(Runtime.Evaluate(expression: script, returnByValue: true, awaitPromise: true),
                                                 timeout: Navigation.remaining(deadline) + .seconds(2))
             return (reply.result.value, reply.exceptionDetails)
         }

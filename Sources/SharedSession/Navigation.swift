@@ -4,6 +4,13 @@ import WebSockets
 
 /// Navigation and waiting on a tab, with deadlines.
 enum Navigation {
+    /// How long a script in the page may wait, in milliseconds: what is left until `deadline`, less a
+    /// margin (a quarter, at most 250 ms) so that its answer arrives before the command's own deadline.
+    static func pageWait(_ deadline: ContinuousClock.Instant) -> Double {
+        let ms = milliseconds(remaining(deadline))
+        return max(0, ms - min(250, ms / 4))
+    }
+
     static func remaining(_ deadline: ContinuousClock.Instant) -> Duration {
         max(.zero, ContinuousClock.now.duration(to: deadline))
     }

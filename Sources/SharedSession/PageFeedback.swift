@@ -47,7 +47,7 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         guard tab.dialog == nil else { return nil }
         let deadline = ContinuousClock.now + .seconds(2)
         return try? await PageWorld.run(tab, deadline: deadline) { world in
-            try await tab.page.send(PageWorld.Evaluate<Reading>(expression: script, contextId: world),
+            try await tab.script(PageWorld.Evaluate<Reading>(expression: script, contextId: world),
                                     timeout: Navigation.remaining(deadline)).result.value
         }
     }

@@ -35,7 +35,7 @@ enum PageReader {
     static func content(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
         let reply = try await PageWorld.run(tab, deadline: deadline) { world in
             // Decoded straight into a Reading: no copy of the HTML through a generic JSON tree.
-            try await tab.page.send(PageWorld.Evaluate<Reading>(expression: readScript, contextId: world),
+            try await tab.script(PageWorld.Evaluate<Reading>(expression: readScript, contextId: world),
                                     timeout: Navigation.remaining(deadline))
         }
         if let details = reply.exceptionDetails {
@@ -112,7 +112,7 @@ enum PageReader {
             } else {
                 command.executionContextId = world
             }
-            let reply = try await tab.page.send(command, timeout: Navigation.remaining(deadline))
+            let reply = try await tab.script(command, timeout: Navigation.remaining(deadline))
             if let details = reply.exceptionDetails {
                 throw PageWorld.failure(details, "reading the page's accessibility tree failed")
             }

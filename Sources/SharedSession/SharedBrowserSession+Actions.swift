@@ -167,7 +167,7 @@ extension SharedBrowserSession {
     public func scroll(byX deltaX: Double = 0, y deltaY: Double, as participant: Participant,
                        options: ActionOptions = .init()) async -> ActionResult {
         await perform("scroll", target: "\(deltaX),\(deltaY)", as: participant, options: options) { _, tab, _ in
-            let reply = try await tab.page.send(Runtime.Evaluate(
+            let reply = try await tab.script(Runtime.Evaluate(
                 expression: "window.scrollBy({left: \(deltaX), top: \(deltaY), behavior: 'instant'}); [scrollX, scrollY]",
                 returnByValue: true))
             return .value(reply.result.value ?? .null)
@@ -196,7 +196,7 @@ extension SharedBrowserSession {
         await perform("evaluate", target: nil, as: participant, options: options) { _, tab, deadline in
             let reply: Runtime.Evaluate.Response
             do {
-                reply = try await tab.page.send(Runtime.Evaluate(
+                reply = try await tab.script(Runtime.Evaluate(
                     expression: script, userGesture: true, awaitPromise: true,
                     serializationOptions: .init(serialization: .deep, maxDepth: 32)),
                     timeout: Navigation.remaining(deadline))
@@ -232,7 +232,7 @@ extension SharedBrowserSession {
     /// Waits until the page's visible text contains `text`.
     public func waitFor(text: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForText", target: text, as: participant, options: options) { _, tab, deadline in
-            try await Elements.evaluateUntil(tab, PageScripts.waitForText(text, timeoutMs: Navigation.milliseconds(Navigation.remaining(deadline))),
+            try await Elements.evaluateUntil(tab, PageScripts.waitForText(text, timeoutMs: Navigation.pageWait(deadline)),
                                              deadline: deadline, describing: "text \"\(text)\"")
             return .none
         }
@@ -257,7 +257,7 @@ extension SharedBrowserSession {
     public func waitFor(url pattern: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForURL", target: pattern, as: participant, options: options) { _, tab, deadline in
             let navigations = tab.page.events(["Page.frameNavigated", "Page.navigatedWithinDocument"])
-            let current = try await tab.page.send(Runtime.Evaluate(expression: "location.href", returnByValue: true))
+            let current = try await tab.script(Runtime.Evaluate(expression: "location.href", returnByValue: true))
             if let href = current.result.value?.stringValue, Navigation.matches(href, pattern: pattern) { return .none }
             _ = try await Navigation.first(navigations, until: deadline, timeoutMessage: "the URL did not match \(pattern) within the timeout") { event in
                 if let navigated = try? event.decode(Page.FrameNavigated.self) {

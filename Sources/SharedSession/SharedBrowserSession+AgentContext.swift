@@ -134,18 +134,22 @@ extension SharedBrowserSession {
             return input
         }
         let deadline = ContinuousClock.now + .seconds(10)
-        async let reading = PageReader.content(tab, deadline: deadline)
-        async let snapshot = PageReader.snapshot(tab, options: .init(interactiveOnly: interactiveOnly), root: nil,
-                                                 visibility: true, deadline: deadline)
+        // Every command of the reads ends by the deadline (`DOM.enable` too).
+        let (reading, snapshot) = await CDPDeadline.$current.withValue(deadline) {
+            async let reading = Result.of { try await PageReader.content(tab, deadline: deadline) }
+            async let snapshot = Result.of { try await PageReader.snapshot(tab, options: .init(interactiveOnly: interactiveOnly), root: nil,
+                                                                           visibility: true, deadline: deadline) }
+            return await (reading, snapshot)
+        }
         do {
-            let (content, visible) = try await reading
+            let (content, visible) = try reading.get()
             input.content = content
             input.visibleLinks = visible
         } catch {
             input.notes.append("The page's content could not be read: \(SessionError.from(error, selector: nil).message)")
         }
         do {
-            let (tree, layout) = try await snapshot
+            let (tree, layout) = try snapshot.get()
             input.snapshot = tree
             if let content = input.content, let layout {
                 input.fieldRefs = PageReader.fieldRefs(content, layout: layout, snapshot: tree)
@@ -206,5 +210,12 @@ extension ContextComposer {
         }
         flush()
         return pages
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The value or the error of an async throwing body.
+    static func of(_ body: () async throws -> Success) async -> Result {
+        do { return .success(try await body()) } catch { return .failure(error) }
     }
 }

@@ -603,8 +603,11 @@ public actor SharedBrowserSession {
             let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
             let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
-            let result = try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog && staysOpen) {
-                try await body(self, tab, deadline)
+            // Every command the action sends, however deep, ends by the action's deadline.
+            let result = try await CDPDeadline.$current.withValue(deadline) {
+                try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog && staysOpen) {
+                    try await body(self, tab, deadline)
+                }
             }
             switch result {
             case .finished(let value): outcome = value
@@ -617,6 +620,8 @@ public actor SharedBrowserSession {
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
             failure = SessionError.from(await failureCause(error), selector: target)
+            // An action that ran out of time on a page whose main thread is stuck frees the page.
+            if failure?.code == .timeout, needsPage { await tab.stopScriptIfBusy() }
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
         let duration = started.duration(to: clock.now)

@@ -49,6 +49,30 @@ final class Tab: Sendable {
     var title: String { state.withLock { $0.title } }
     var dialog: DialogInfo? { state.withLock { $0.dialog } }
 
+    /// Sends a command that runs script in the page. When it times out and the page's main thread is
+    /// still busy, the running script is stopped (``stopScriptIfBusy()``), so the tab answers again.
+    func script<C: CDPCommand>(_ command: C, timeout: Duration? = nil) async throws -> C.Response {
+        do {
+            return try await page.send(command, timeout: timeout)
+        } catch let error as CDPError where error.code == .timeout {
+            await stopScriptIfBusy()
+            throw error
+        }
+    }
+
+    /// Stops the script that keeps the page's main thread busy (`Runtime.terminateExecution`), if one
+    /// does: a probe that gets no answer in 250 ms says so. A page that is only waiting (on a promise
+    /// that never settles) is left alone, since terminating then would stop the next script instead.
+    func stopScriptIfBusy() async {
+        await CDPDeadline.$current.withValue(nil) {
+            do {
+                _ = try await page.send(Runtime.Evaluate(expression: "0", returnByValue: true), timeout: .milliseconds(250))
+            } catch let error as CDPError where error.code == .timeout {
+                _ = try? await page.send(method: "Runtime.terminateExecution", timeout: .seconds(2))
+            } catch {}
+        }
+    }
+
     /// Subscribes to the tab's events and starts turning them into browser events. Call before
     /// enabling the CDP domains, so nothing is missed.
     func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) {
