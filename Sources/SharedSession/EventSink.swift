@@ -10,7 +10,9 @@ final class EventSink: Sendable {
     let hub: EventHub
     private struct Shared {
         var state: BrowserState
-        var cause: EventCause = .page
+        /// Per tab, who its running action is for; `browserCause` for browser-wide events.
+        var causes: [String: EventCause] = [:]
+        var browserCause: EventCause = .page
         var watchers: [Int: AsyncStream<BrowserState>.Continuation] = [:]
         var nextWatcher = 0
         /// The latest errors, newest last (the hub's ring may have dropped them among other events).
@@ -37,15 +39,30 @@ final class EventSink: Sendable {
     /// The sequence number of the event that began `target`'s current document.
     func pageStart(of target: String) -> UInt64? { shared.withLock { $0.pageStarts[target] } }
 
-    /// Events from now on are attributed to `cause` (the participant whose action runs).
-    func setCause(_ cause: EventCause) { shared.withLock { $0.cause = cause } }
+    /// Events of tab `target` (and browser-wide ones) from now on are attributed to `cause`, the
+    /// participant whose action runs there.
+    func setCause(_ cause: EventCause, target: String) {
+        shared.withLock { s in
+            s.causes[target] = cause
+            s.browserCause = cause
+        }
+    }
+
+    /// The action of `cause` in tab `target` ended: its events are the page's again.
+    func resetCause(_ cause: EventCause, target: String) {
+        shared.withLock { s in
+            if s.causes[target] == cause { s.causes[target] = nil }
+            if s.browserCause == cause { s.browserCause = .page }
+        }
+    }
 
     @discardableResult
     func emit(_ kind: BrowserEvent.Kind, target: String?, payload: BrowserEvent.Payload = .none,
               cause: EventCause? = nil) -> BrowserEvent {
         // One lock around publish and reduce, so the state sees events in sequence order.
         let (event, notify) = shared.withLock { s -> (BrowserEvent, (BrowserState, [AsyncStream<BrowserState>.Continuation])?) in
-            let event = hub.publish(kind, cause: cause ?? s.cause, target: target, payload: Redaction.payload(payload))
+            let event = hub.publish(kind, cause: cause ?? target.flatMap { s.causes[$0] } ?? s.browserCause, target: target,
+                                    payload: Redaction.payload(payload))
             s.state.apply(event)
             if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let target {
                 s.pageStarts[target] = event.sequence

@@ -83,6 +83,7 @@ enum PageReader {
         var executionContextId: Int?
         var arguments: [Runtime.CallArgument]
         var returnByValue = true
+        var awaitPromise = true
         struct Response: Decodable, Sendable {
             struct Result: Decodable, Sendable { var value: Walk? }
             var result: Result
@@ -98,8 +99,10 @@ enum PageReader {
     /// page's form controls.
     static func snapshot(_ tab: Tab, options: AccessibilitySnapshot.Options, root: ElementTarget?, visibility: Bool,
                          deadline: ContinuousClock.Instant) async throws -> (AccessibilitySnapshot, Layout?) {
+        let token = Int.random(in: 1...Int(Int32.max))
         let arguments = try JSONValue(encoding: WalkOptions(visibility: visibility, controls: visibility,
-                                                            interactiveOnly: options.interactiveOnly, maxNodes: maxNodes))
+                                                            interactiveOnly: options.interactiveOnly, maxNodes: maxNodes,
+                                                            token: token))
         let generation = tab.state.withLock { $0.generation }
         let walk: Walk = try await PageWorld.run(tab, deadline: deadline) { world in
             var command = WalkCommand(arguments: [Runtime.CallArgument(value: arguments)])
@@ -112,7 +115,18 @@ enum PageReader {
             } else {
                 command.executionContextId = world
             }
-            let reply = try await tab.script(command, timeout: Navigation.remaining(deadline))
+            let reply: WalkCommand.Response
+            do {
+                reply = try await tab.script(command, timeout: Navigation.remaining(deadline))
+            } catch let error as CDPError where error.code == .timeout {
+                // Given up: the walk stops at its next pause instead of running on in the page.
+                _ = try? await CDPDeadline.$current.withValue(nil) {
+                    try await tab.page.send(Runtime.Evaluate(
+                        expression: "globalThis.__sharedBrowser && (globalThis.__sharedBrowser.stop = \(token))",
+                        contextId: world), timeout: .seconds(1))
+                }
+                throw error
+            }
             if let details = reply.exceptionDetails {
                 throw PageWorld.failure(details, "reading the page's accessibility tree failed")
             }
@@ -145,6 +159,8 @@ enum PageReader {
         var controls: Bool
         var interactiveOnly: Bool
         var maxNodes: Int
+        /// Names the walk, so a reader that gives up can stop it (`__sharedBrowser.stop = token`).
+        var token: Int
     }
 
     /// The walk's lines (`depth TAB role TAB name TAB value TAB state TAB id TAB inView`) as a tree.

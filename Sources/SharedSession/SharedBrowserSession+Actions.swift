@@ -276,7 +276,7 @@ extension SharedBrowserSession {
     /// Watching needs no control: any participant may take one, and it is recorded as theirs.
     public func screenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
                            as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("screenshot", target: nil, as: participant, options: options, requiresControl: false) { _, tab, deadline in
+        await perform("screenshot", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             var clip: Page.Viewport?
             if fullPage {
                 let metrics = try await tab.page.send(Page.GetLayoutMetrics())
@@ -314,7 +314,7 @@ extension SharedBrowserSession {
     ///   - options: timeout and waiting for control.
     public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
                          as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("snapshot", target: root?.description, as: participant, options: options, requiresControl: false) { _, tab, deadline in
+        await perform("snapshot", target: root?.description, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             .snapshot(try await PageReader.snapshot(
                 tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
                 visibility: false, deadline: deadline).0)

@@ -76,7 +76,7 @@ extension SharedBrowserSession {
     /// Everything extracted from the active tab's HTML (``ActionResult/content``): links, forms,
     /// headings, images, meta and main text. Does not need control.
     public func pageContent(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("pageContent", target: nil, as: participant, options: options, requiresControl: false) { _, tab, deadline in
+        await perform("pageContent", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             .content(try await PageReader.content(tab, deadline: deadline).0)
         }
     }
@@ -87,7 +87,7 @@ extension SharedBrowserSession {
     /// need control.
     public func pageText(page: Int = 1, tokensPerPage: Int = 2000, as participant: Participant,
                          options: ActionOptions = .init()) async -> ActionResult {
-        await perform("pageText", target: "page \(page)", as: participant, options: options, requiresControl: false) { _, tab, deadline in
+        await perform("pageText", target: "page \(page)", as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             let content = try await PageReader.content(tab, deadline: deadline).0
             let pages = ContextComposer.pages(of: content.mainText, tokensPerPage: max(50, tokensPerPage),
                                               counter: EstimatedTokenCounter())

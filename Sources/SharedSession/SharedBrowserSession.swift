@@ -133,7 +133,8 @@ public actor SharedBrowserSession {
     nonisolated let browserBox: LockedValue<CDPBrowser>
     nonisolated let sink: EventSink
     let options: Options
-    private let queue = ActionQueue()
+    /// Runs page-less actions (tabs, the browser) one at a time; each tab has its own queue.
+    private let browserQueue = ActionQueue()
     let lock: ProfileLock?
     /// How the browser was launched (nil when attached): a relaunch uses the same.
     let launchOptions: CDPBrowser.LaunchOptions?
@@ -422,8 +423,13 @@ public actor SharedBrowserSession {
         recovery?.cancel()
         await recovery?.value
         monitor?.cancel()
-        await queue.acquire()
-        defer { queue.release() }
+        // Let running actions finish (each ends by its deadline).
+        await browserQueue.acquire()
+        defer { browserQueue.release() }
+        for tab in tabList {
+            await tab.queue.acquire()
+            tab.queue.release()
+        }
         try? await browser.close()
         lifecycle.closed()
         browserPump?.cancel()
@@ -561,20 +567,23 @@ public actor SharedBrowserSession {
 
     /// The one path every action takes: queue, control check, attribution, the dialog race, the
     /// events it caused, and the result.
+    ///
+    /// Actions on a page queue in that tab's queue (a tab that hangs delays no other tab); page-less
+    /// actions in the browser's. Reads (`queued: false`: snapshot, content, screenshot) queue nowhere:
+    /// they run beside the actions and never hold them up.
     func perform(
         _ name: String, target: String?, as participant: Participant, options actionOptions: ActionOptions,
         needsPage: Bool = true, allowWithDialog: Bool = false, requiresControl: Bool = true, feedback: Bool = false,
+        queued: Bool = true,
         _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
     ) async -> ActionResult {
         let clock = ContinuousClock()
         let started = clock.now
-        await queue.acquire()
-        defer { queue.release() }
-        await recovered()
+        let (tab, queue) = await queueUp(needsPage: needsPage, queued: queued)
+        defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
         // What is recorded and reported never carries a secret from a URL.
         let target = target.map(Redaction.url)
-        let tab = active
         let urlBefore = tab.url
         let cause = EventCause(participant)
         var outcome: Outcome = .none
@@ -598,7 +607,7 @@ public actor SharedBrowserSession {
                 generationBefore = tab.state.withLock { $0.generation }
                 before = await PageFeedback.read(tab)
             }
-            sink.setCause(cause)
+            sink.setCause(cause, target: tab.targetId)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target)))
             let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
@@ -633,14 +642,17 @@ public actor SharedBrowserSession {
             sink.emit(.actionFinished, target: tab.targetId, payload: .action(ActionInfo(
                 name: name, target: target, durationMilliseconds: ms)), cause: cause)
         }
-        sink.setCause(.page)
+        sink.resetCause(cause, target: tab.targetId)
         capture.cancel()
         var captured: [BrowserEvent] = []
-        for await element in capture { if let event = element.event { captured.append(event) } }
+        for await element in capture {
+            // Another tab's events belong to the actions running there.
+            if let event = element.event, !needsPage || event.target == nil || event.target == tab.targetId { captured.append(event) }
+        }
         if dialog == nil, let opened = captured.first(where: { $0.kind == .dialogOpened }), case .dialog(let info) = opened.payload {
             dialog = info
         }
-        let now = active
+        let now = needsPage ? tab : active
         var result = ActionResult(
             action: name, participant: participant, target: target, error: failure,
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
@@ -661,6 +673,20 @@ public actor SharedBrowserSession {
         case .none: break
         }
         return result
+    }
+
+    /// Waits for a recovery under way, then for the queue of the action's tab (or the browser's);
+    /// returns the tab and the queue held.
+    private func queueUp(needsPage: Bool, queued: Bool) async -> (Tab, ActionQueue?) {
+        while true {
+            await recovered()
+            let tab = active
+            let queue = queued ? (needsPage ? tab.queue : browserQueue) : nil
+            await queue?.acquire()
+            // A recovery while waiting replaced the tabs: queue again for the new one.
+            if closing || tabList.contains(where: { $0 === tab }) { return (tab, queue) }
+            queue?.release()
+        }
     }
 
     enum Raced: Sendable {

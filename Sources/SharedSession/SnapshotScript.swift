@@ -12,7 +12,7 @@
 enum SnapshotScript {
     /// The function called on the root element (`this`), or with `this` undefined for the document.
     static let walker = #"""
-    function (options) {
+    async function (options) {
       const S = globalThis.__sharedBrowser || (globalThis.__sharedBrowser = { ids: new WeakMap(), elements: new Map(), next: 1 });
       const idOf = el => {
         let id = S.ids.get(el);
@@ -201,7 +201,7 @@ enum SnapshotScript {
           role = 'generic';   // an unnamed drawing: only its text, if any
         }
         if (role === 'generic' || role === 'none') {
-          for (const child of childrenOf(el)) visit(child, depth, quiet, flag);
+          later(childrenOf(el), depth, quiet, flag);
           return;
         }
         if (quiet && role === 'image') return;
@@ -213,11 +213,35 @@ enum SnapshotScript {
         // A closed <details> shows only its summary.
         if (el.tagName === 'DETAILS' && !el.open) {
           const summary = el.querySelector(':scope > summary');
-          if (summary) visit(summary, depth + 1, quiet || (name !== '' && FROM_CONTENT.has(role)), flag);
+          if (summary) stack.push([summary, depth + 1, quiet || (name !== '' && FROM_CONTENT.has(role)), flag]);
           return;
         }
         const childQuiet = quiet || (name !== '' && FROM_CONTENT.has(role));
-        for (const child of childrenOf(el)) visit(child, depth + 1, childQuiet, flag);
+        later(childrenOf(el), depth + 1, childQuiet, flag);
+      }
+      // The walk is depth first in document order, from a stack: it can stop every 20 ms to let the
+      // page (and other participants' scripts) run, and end early when the reader gave up.
+      const stack = [];
+      const later = (nodes, depth, quiet, seen) => {
+        for (let i = nodes.length - 1; i >= 0; i--) stack.push([nodes[i], depth, quiet, seen]);
+      };
+      const pause = () => new Promise(resolve => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(0);
+      });
+      async function drain() {
+        let since = performance.now();
+        let count = 0;
+        while (stack.length) {
+          if (++count % 256 === 0 && performance.now() - since > 20) {
+            await pause();
+            if (S.stop === options.token) throw new Error('the read was given up');
+            since = performance.now();
+          }
+          const [node, depth, quiet, seen] = stack.pop();
+          visit(node, depth, quiet, seen);
+        }
       }
       function visit(node, depth, quiet, seen) {
         if (node.nodeType === 1) walk(node, depth, quiet, seen);
@@ -230,12 +254,13 @@ enum SnapshotScript {
       if (root) {
         // One top node, whatever the root turns into (a container may fold into several).
         emit(0, 'none', '', '', '', 0, options.visibility ? '1' : '');
-        walk(root, 1, false, options.visibility ? '1' : '');
+        stack.push([root, 1, false, options.visibility ? '1' : '']);
       } else {
         emit(0, 'RootWebArea', norm(document.title), '', '', 0, options.visibility ? '1' : '');
         const body = document.body || document.documentElement;
-        if (body) for (const child of childrenOf(body)) visit(child, 1, false, options.visibility ? '1' : '');
+        if (body) later(childrenOf(body), 1, false, options.visibility ? '1' : '');
       }
+      await drain();
       let controls = '';
       if (options.controls) {
         const found = [];

@@ -27,6 +27,8 @@ final class Tab: Sendable {
         var requests: [String: (url: String, method: String, answered: Bool, cause: EventCause)] = [:]
     }
     let state = LockedValue(State())
+    /// The tab's actions, one at a time.
+    let queue = ActionQueue()
     private let flushGate = FlushGate()
     private let pumpTask = LockedValue<Task<Void, Never>?>(nil)
 

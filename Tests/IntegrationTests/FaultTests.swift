@@ -70,8 +70,9 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
             })
             let recovery = session.events.subscribe(kinds: [.browserCrashed, .browserRestarted, .actionFailed])
             let oldPID = try #require(session.browserProcessID)
+            let started = session.events.subscribe(kinds: [.actionStarted])
             let pending = Task { await session.evaluate("new Promise(() => {})", as: agent) }
-            #expect(await firstEvent(session.events.subscribe(kinds: [.actionStarted]), .actionStarted) != nil)
+            #expect(await firstEvent(started, .actionStarted) != nil)
             let clock = ContinuousClock()
             let killedAt = clock.now
             kill(oldPID, SIGKILL)
