@@ -78,13 +78,21 @@ public final class CDPBrowser: Sendable {
 
     /// Whether the browser process still runs: false once a launched browser has exited; true for an
     /// attached browser (whose process this library cannot see).
-    public var isRunning: Bool { !(process?.hasExited ?? false) }
+    public var isRunning: Bool { !(process?.isDead ?? false) }
 
     /// Whether a launched browser's process exits within `timeout` (a socket that closes is often
     /// seen a moment before the exit of the process behind it). False for an attached browser.
     public func exits(within timeout: Duration) async -> Bool {
         guard let process else { return false }
-        return await process.waitForExit(timeout: timeout)
+        // Dead already (a zombie not yet reaped), or dying: look at the process itself, not only at
+        // the thread that reaps it, which a busy machine may run late.
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if process.isDead { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return process.isDead
     }
 
     /// A new connection to the same browser, for when this one dropped while the browser lives. The

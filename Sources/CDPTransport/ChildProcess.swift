@@ -199,6 +199,16 @@ final class ChildProcess: Sendable {
     /// Whether the process has exited (it is reaped at once).
     var hasExited: Bool { state.withLock { $0.exited != nil } }
 
+    /// Whether the process is dead, even before it is reaped: a zombie counts (the kernel has ended
+    /// it; only its exit status waits to be read).
+    var isDead: Bool {
+        if hasExited { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state == "Z" || state == "X"
+    }
+
     /// The raw wait status once the process has exited.
     var exitStatus: Int32? { state.withLock { $0.exitStatus } }
 

@@ -277,10 +277,13 @@ public struct TargetInfo: Hashable, Sendable, Codable {
     public var id: String
     public var url: String?
     public var type: String?
-    public init(id: String, url: String? = nil, type: String? = nil) {
+    /// For a tab the page opened (`window.open`, `target=_blank`): the tab that opened it.
+    public var openerId: String?
+    public init(id: String, url: String? = nil, type: String? = nil, openerId: String? = nil) {
         self.id = id
         self.url = url
         self.type = type
+        self.openerId = openerId
     }
 }
 
@@ -370,7 +373,8 @@ extension BrowserEvent {
             if let holder = c.holder { parts.append("holder=\(holder)") }
         case .target(let t):
             if let type = t.type { parts.append(type) }
-            parts.append(t.url ?? t.id)
+            parts.append(t.url.flatMap { $0.isEmpty ? nil : $0 } ?? t.id)
+            if let opener = t.openerId { parts.append("opened by \(opener)") }
         case .message(let text):
             parts.append(text)
         case .missed(let m):

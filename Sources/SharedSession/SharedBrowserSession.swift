@@ -340,7 +340,10 @@ public actor SharedBrowserSession {
                 case "Target.targetCreated":
                     guard let info = try? event.decode(Target.TargetCreated.self).targetInfo, info.type == "page" else { continue }
                     titles[info.targetId] = info.title
-                    sink.emit(.targetCreated, target: info.targetId, payload: .target(TargetInfo(id: info.targetId, url: info.url, type: info.type)))
+                    sink.emit(.targetCreated, target: info.targetId, payload: .target(TargetInfo(
+                        id: info.targetId, url: info.url, type: info.type, openerId: info.openerId)))
+                    // A tab the page opened (window.open, target=_blank): one of the session's tabs.
+                    if info.openerId != nil { await self?.adoptPopup(info.targetId) }
                 case "Target.targetDestroyed":
                     guard let destroyed = try? event.decode(Target.TargetDestroyed.self),
                           titles.removeValue(forKey: destroyed.targetId) != nil else { continue }
@@ -486,13 +489,12 @@ public actor SharedBrowserSession {
     /// Opens a tab, makes it the active one, and navigates it to `url` when given.
     public func openTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("openTab", target: url, as: participant, options: options, needsPage: false) { session, _, deadline in
+            // A URL the session refuses opens nothing.
+            if let url { try session.validate(url) }
             let created = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
             let tab = try await Self.openTab(targetId: created.targetId, browser: session.browser, sink: session.sink, options: session.options)
             await session.activate(tab)
-            if let url {
-                try session.validate(url)
-                try await Navigation.go(tab, to: url, waitUntil: .load, deadline: deadline)
-            }
+            if let url { try await Navigation.go(tab, to: url, waitUntil: .load, deadline: deadline) }
             return .none
         }
     }
@@ -531,6 +533,17 @@ public actor SharedBrowserSession {
     }
 
     private func tab(_ targetId: String) -> Tab? { tabList.first { $0.targetId == targetId } }
+
+    /// Attaches to a tab the page opened and lists it (the opener stays active).
+    private func adoptPopup(_ targetId: String) async {
+        guard !closing, tab(targetId) == nil else { return }
+        do {
+            let tab = try await Self.openTab(targetId: targetId, browser: browser, sink: sink, options: options)
+            if self.tab(targetId) == nil { adopt(tab) } else { tab.stopPump() }
+        } catch {
+            options.logger.debug("a tab the page opened closed before it could be attached", metadata: ["target": "\(targetId)"])
+        }
+    }
 
     func adopt(_ tab: Tab) { if !tabList.contains(where: { $0 === tab }) { tabList.append(tab) } }
 
@@ -620,7 +633,13 @@ public actor SharedBrowserSession {
             }
             switch result {
             case .finished(let value): outcome = value
-            case .dialog(let info): dialog = info
+            case .dialog(let info):
+                dialog = info
+                // Leaving the page waits for the person's answer: the navigation has not happened.
+                if info.type == "beforeunload" {
+                    throw SessionError(.dialogOpen, "the page asks before it is left (a beforeunload dialog); accept it with "
+                                       + "handleDialog(accept: true) to leave, or dismiss it to stay")
+                }
             }
             if feedback, dialog == nil {
                 let newDocument = tab.state.withLock { $0.generation } != generationBefore

@@ -25,6 +25,8 @@ final class Tab: Sendable {
         /// Requests of the current document, until they fail; `answered` once a response came; `cause`
         /// credits their response or failure, whenever it comes, to whoever caused the request.
         var requests: [String: (url: String, method: String, answered: Bool, cause: EventCause)] = [:]
+        /// When ``stopScriptIfBusy()`` last looked.
+        var busyCheckedAt: ContinuousClock.Instant?
     }
     let state = LockedValue(State())
     /// The tab's actions, one at a time.
@@ -66,6 +68,13 @@ final class Tab: Sendable {
     /// does: a probe that gets no answer in 250 ms says so. A page that is only waiting (on a promise
     /// that never settles) is left alone, since terminating then would stop the next script instead.
     func stopScriptIfBusy() async {
+        // Checked a moment ago (the command that timed out, then its action): once is enough.
+        let now = ContinuousClock.now
+        let recent = state.withLock { s -> Bool in
+            defer { s.busyCheckedAt = now }
+            return s.busyCheckedAt.map { $0.duration(to: now) < .seconds(1) } ?? false
+        }
+        if recent { return }
         await CDPDeadline.$current.withValue(nil) {
             do {
                 _ = try await page.send(Runtime.Evaluate(expression: "0", returnByValue: true), timeout: .milliseconds(250))
@@ -216,12 +225,15 @@ final class Tab: Sendable {
 
     /// Publishes `pageLoaded` with the document's title and the tab's history (committed by now).
     private func emitLoaded(_ sink: EventSink) async {
-        // The browser reports the URL as the title until the document has one: ask the document.
-        async let titleReply = page.send(Runtime.Evaluate(expression: "document.title", returnByValue: true), timeout: .seconds(5))
+        // Both answered by the browser process, never by a renderer that may hang: the tab's events
+        // keep flowing whatever the page does.
+        async let infoReply = page.connection.browserSession.send(Target.GetTargetInfo(targetId: targetId), timeout: .seconds(5))
         let history = await historyFlags()
-        let current = try? await titleReply
+        let info = try? await infoReply.targetInfo
+        // The browser reports the URL as the title until the document has one.
+        let current = info.flatMap { $0.title.isEmpty || $0.url.hasSuffix($0.title) ? nil : $0.title }
         let (url, changed, title) = state.withLock { s -> (String, Bool, String) in
-            guard let title = current?.result.value?.stringValue, title != s.title else { return (s.url, false, s.title) }
+            guard let title = current, title != s.title else { return (s.url, false, s.title) }
             s.title = title
             return (s.url, true, title)
         }
