@@ -249,11 +249,15 @@ public struct ActionInfo: Hashable, Sendable, Codable {
     public var error: String?
     /// For finished and failed actions: how long it took, in milliseconds.
     public var durationMilliseconds: Double?
-    public init(name: String, target: String? = nil, error: String? = nil, durationMilliseconds: Double? = nil) {
+    /// The action itself, as data (what was typed into a secret field masked).
+    public var action: BrowserAction?
+    public init(name: String, target: String? = nil, error: String? = nil, durationMilliseconds: Double? = nil,
+                action: BrowserAction? = nil) {
         self.name = name
         self.target = target
         self.error = error
         self.durationMilliseconds = durationMilliseconds
+        self.action = action
     }
 }
 

@@ -9,6 +9,8 @@ public import Foundation
 public struct ActionResult: Sendable {
     /// `navigate`, `click`, `fill`, ...
     public var action: String
+    /// The action as data, as recorded (what was typed into a secret field masked).
+    public var actionValue: BrowserAction?
     /// Who asked.
     public var participant: Participant
     /// The selector, ref or URL acted on.

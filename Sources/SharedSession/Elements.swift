@@ -175,6 +175,31 @@ enum Elements {
         try await tab.page.send(inOrder: events)
     }
 
+    /// Whether the focused element takes a secret: a password, a one-time code, or a field named like
+    /// one (`pin`, `otp`, `cvc`, ...). Read in the session's isolated world, so the page cannot lie;
+    /// true when it cannot be read (what was typed then stays masked).
+    static func focusIsSecret(_ tab: Tab) async -> Bool {
+        let script = #"""
+            (() => {
+              let e = document.activeElement;
+              while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+              if (!e || e === document.body) return false;
+              const type = (e.getAttribute('type') || '').toLowerCase();
+              const auto = (e.getAttribute('autocomplete') || '').toLowerCase();
+              const names = ((e.getAttribute('name') || '') + ' ' + (e.id || '') + ' ' + (e.getAttribute('aria-label') || '')).toLowerCase();
+              return type === 'password' || /one-time-code|password/.test(auto) ||
+                /pass|pwd|otp|one.?time|2fa|mfa|totp|\bpin\b|secret|token|cvc|cvv|security.?code|verification.?code/.test(names);
+            })()
+            """#
+        let deadline = ContinuousClock.now + .seconds(2)
+        let secret = try? await CDPDeadline.$current.withValue(deadline) {
+            try await PageWorld.run(tab, deadline: deadline) { world in
+                try await tab.script(Runtime.Evaluate(expression: script, contextId: world, returnByValue: true)).result.value?.boolValue
+            }
+        }
+        return secret ?? true
+    }
+
     /// Presses `key` (`Enter`, `a`, `Control+A`, `Shift+Tab`).
     static func press(_ tab: Tab, key combination: String) async throws {
         var parts = combination.count > 1 ? combination.split(separator: "+", omittingEmptySubsequences: false).map(String.init) : [combination]

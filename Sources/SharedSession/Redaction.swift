@@ -93,6 +93,11 @@ enum Redaction {
         case .action(var info):
             info.target = info.target.map(url)
             info.error = info.error.map(text)
+            if var action = info.action {
+                action.params.url = action.params.url.map(url)
+                action.params.pattern = action.params.pattern.map(url)
+                info.action = action
+            }
             return .action(info)
         case .message(let message):
             return .message(text(message))

@@ -28,6 +28,8 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let optionNotFound = Code("optionNotFound")
         /// The element is of the wrong kind for the action (filling a `<div>`, checking a button).
         public static let notApplicable = Code("notApplicable")
+        /// A ``BrowserAction`` of an unknown type, or without a parameter its type needs.
+        public static let invalidAction = Code("invalidAction")
         /// Another session uses the profile directory.
         public static let profileLocked = Code("profileLocked")
         /// A ref from before a navigation (refs come with accessibility snapshots).

@@ -15,6 +15,11 @@ extension SharedBrowserSession {
     /// ``SessionError/Code/timeout`` naming the URL.
     public func navigate(to url: String, waitUntil: LoadState = .load, as participant: Participant,
                          options: ActionOptions = .init()) async -> ActionResult {
+        await run(.navigate(to: url, waitUntil: waitUntil, by: participant), options: options)
+    }
+
+    func executeNavigate(to url: String, waitUntil: LoadState = .load, as participant: Participant,
+                         options: ActionOptions = .init()) async -> ActionResult {
         await perform("navigate", target: url, as: participant, options: options, feedback: true) { session, tab, deadline in
             try session.validate(url)
             do {
@@ -33,11 +38,19 @@ extension SharedBrowserSession {
 
     /// Goes one entry back in the active tab's history.
     public func back(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.back, source: EventCause(participant)), options: options)
+    }
+
+    func executeBack(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await history(-1, name: "back", as: participant, options: options)
     }
 
     /// Goes one entry forward in the active tab's history.
     public func forward(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.forward, source: EventCause(participant)), options: options)
+    }
+
+    func executeForward(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await history(1, name: "forward", as: participant, options: options)
     }
 
@@ -58,6 +71,10 @@ extension SharedBrowserSession {
 
     /// Reloads the active tab and waits for the load event.
     public func reload(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.reload, source: EventCause(participant)), options: options)
+    }
+
+    func executeReload(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("reload", target: nil, as: participant, options: options, feedback: true) { _, tab, deadline in
             try await Navigation.waitForLoad(tab, deadline: deadline, what: "the reload") {
                 _ = try await tab.page.send(Page.Reload())
@@ -76,6 +93,11 @@ extension SharedBrowserSession {
     /// selector and the last state seen (`not found`, `not visible`, `disabled`, `covered by ...`).
     public func click(_ target: ElementTarget, clickCount: Int = 1, as participant: Participant,
                       options: ActionOptions = .init()) async -> ActionResult {
+        await run(.click(target, clickCount: clickCount, by: participant), options: options)
+    }
+
+    func executeClick(_ target: ElementTarget, clickCount: Int = 1, as participant: Participant,
+                      options: ActionOptions = .init()) async -> ActionResult {
         await perform("click", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "click", deadline: deadline)
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
@@ -87,6 +109,10 @@ extension SharedBrowserSession {
 
     /// Moves the mouse over the element.
     public func hover(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(.hover(target, by: participant), options: options)
+    }
+
+    func executeHover(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("hover", target: target.description, as: participant, options: options) { _, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "hover", deadline: deadline)
             try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: point.x, y: point.y))
@@ -98,6 +124,11 @@ extension SharedBrowserSession {
     /// Passwords are not recorded: the `actionStarted` event names the field, never the value.
     public func fill(_ target: ElementTarget, _ value: String, as participant: Participant,
                      options: ActionOptions = .init()) async -> ActionResult {
+        await run(.fill(target, value, by: participant), options: options)
+    }
+
+    func executeFill(_ target: ElementTarget, _ value: String, as participant: Participant,
+                     options: ActionOptions = .init()) async -> ActionResult {
         await perform("fill", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             let located = try await Elements.locate(tab, target, action: "fill", values: [value], deadline: deadline)
             if !located.done { try await tab.page.send(Input.InsertText(text: value)) }
@@ -107,6 +138,11 @@ extension SharedBrowserSession {
 
     /// Types `text` key by key into the focused element, or into `target` after focusing it.
     public func type(_ text: String, into target: ElementTarget? = nil, as participant: Participant,
+                     options: ActionOptions = .init()) async -> ActionResult {
+        await run(.type(text, into: target, by: participant), options: options)
+    }
+
+    func executeType(_ text: String, into target: ElementTarget? = nil, as participant: Participant,
                      options: ActionOptions = .init()) async -> ActionResult {
         await perform("type", target: target?.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
@@ -120,6 +156,11 @@ extension SharedBrowserSession {
     /// Presses a key, with modifiers: `Enter`, `Tab`, `ArrowDown`, `Control+A`, `Shift+Tab`.
     public func press(_ key: String, on target: ElementTarget? = nil, as participant: Participant,
                       options: ActionOptions = .init()) async -> ActionResult {
+        await run(.press(key, on: target, by: participant), options: options)
+    }
+
+    func executePress(_ key: String, on target: ElementTarget? = nil, as participant: Participant,
+                      options: ActionOptions = .init()) async -> ActionResult {
         await perform("press", target: target?.description ?? key, as: participant, options: options, feedback: true) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
             try await Navigation.settle(tab, deadline: deadline, what: "pressing \(key)") {
@@ -132,6 +173,11 @@ extension SharedBrowserSession {
     /// Selects the options of a `<select>` whose value or label is in `values`.
     public func selectOption(_ target: ElementTarget, _ values: [String], as participant: Participant,
                              options: ActionOptions = .init()) async -> ActionResult {
+        await run(.selectOption(target, values, by: participant), options: options)
+    }
+
+    func executeSelectOption(_ target: ElementTarget, _ values: [String], as participant: Participant,
+                             options: ActionOptions = .init()) async -> ActionResult {
         await perform("selectOption", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: "select", values: values, deadline: deadline)
             return .none
@@ -140,11 +186,19 @@ extension SharedBrowserSession {
 
     /// Checks a checkbox or radio button (clicking it if needed).
     public func check(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.check, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
+    }
+
+    func executeCheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await setChecked(target, true, as: participant, options: options)
     }
 
     /// Unchecks a checkbox (clicking it if needed).
     public func uncheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.uncheck, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
+    }
+
+    func executeUncheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await setChecked(target, false, as: participant, options: options)
     }
 
@@ -166,6 +220,11 @@ extension SharedBrowserSession {
     /// Scrolls the page by a delta in CSS pixels.
     public func scroll(byX deltaX: Double = 0, y deltaY: Double, as participant: Participant,
                        options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.scroll, ActionParams(deltaX: deltaX, deltaY: deltaY), source: EventCause(participant)), options: options)
+    }
+
+    func executeScrollBy(byX deltaX: Double = 0, y deltaY: Double, as participant: Participant,
+                       options: ActionOptions = .init()) async -> ActionResult {
         await perform("scroll", target: "\(deltaX),\(deltaY)", as: participant, options: options) { _, tab, _ in
             let reply = try await tab.script(Runtime.Evaluate(
                 expression: "window.scrollBy({left: \(deltaX), top: \(deltaY), behavior: 'instant'}); [scrollX, scrollY]",
@@ -176,6 +235,10 @@ extension SharedBrowserSession {
 
     /// Scrolls the element into view.
     public func scroll(to target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.scroll, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
+    }
+
+    func executeScrollTo(to target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("scroll", target: target.description, as: participant, options: options) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: "scroll", deadline: deadline)
             return .none
@@ -193,6 +256,10 @@ extension SharedBrowserSession {
     /// A script that throws or a promise that rejects gives ``SessionError/Code/evaluationFailed``
     /// with the message and ``SessionError/stack``.
     public func evaluate(_ script: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(.evaluate(script, by: participant), options: options)
+    }
+
+    func executeEvaluate(_ script: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("evaluate", target: nil, as: participant, options: options) { _, tab, deadline in
             let reply: Runtime.Evaluate.Response
             do {
@@ -220,6 +287,11 @@ extension SharedBrowserSession {
     /// or `detached`.
     public func waitFor(_ target: ElementTarget, state: String = "visible", as participant: Participant,
                         options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.waitForSelector, ActionParams(target: target.encoded, state: state), source: EventCause(participant)), options: options)
+    }
+
+    func executeWaitForSelector(_ target: ElementTarget, state: String = "visible", as participant: Participant,
+                        options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForSelector", target: target.description, as: participant, options: options) { _, tab, deadline in
             guard ["attached", "visible", "hidden", "detached"].contains(state) else {
                 throw SessionError(.notApplicable, "unknown state \(state): use attached, visible, hidden or detached")
@@ -231,6 +303,10 @@ extension SharedBrowserSession {
 
     /// Waits until the page's visible text contains `text`.
     public func waitFor(text: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.waitForText, ActionParams(text: text), source: EventCause(participant)), options: options)
+    }
+
+    func executeWaitForText(text: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForText", target: text, as: participant, options: options) { _, tab, deadline in
             try await Elements.evaluateUntil(tab, PageScripts.waitForText(text, timeoutMs: Navigation.pageWait(deadline)),
                                              deadline: deadline, describing: "text \"\(text)\"")
@@ -240,6 +316,10 @@ extension SharedBrowserSession {
 
     /// Waits for the active tab's next main-frame navigation to load.
     public func waitForNavigation(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.waitForNavigation, source: EventCause(participant)), options: options)
+    }
+
+    func executeWaitForNavigation(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForNavigation", target: nil, as: participant, options: options) { _, tab, deadline in
             let lifecycle = tab.page.events(Page.LifecycleEvent.self)
             let navigated = try await Navigation.first(tab.page.events(Page.FrameNavigated.self), until: deadline,
@@ -255,6 +335,10 @@ extension SharedBrowserSession {
     /// Waits until the active tab's URL matches `pattern` (exact, or a glob: `*` within a path
     /// segment, `**` across).
     public func waitFor(url pattern: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.waitForURL, ActionParams(pattern: pattern), source: EventCause(participant)), options: options)
+    }
+
+    func executeWaitForURL(url pattern: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("waitForURL", target: pattern, as: participant, options: options) { _, tab, deadline in
             let navigations = tab.page.events(["Page.frameNavigated", "Page.navigatedWithinDocument"])
             let current = try await tab.script(Runtime.Evaluate(expression: "location.href", returnByValue: true))
@@ -276,6 +360,11 @@ extension SharedBrowserSession {
     /// Watching needs no control: any participant may take one, and it is recorded as theirs.
     public func screenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
                            as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.screenshot, ActionParams(fullPage: fullPage, format: format.rawValue, quality: quality), source: EventCause(participant)), options: options)
+    }
+
+    func executeScreenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
+                           as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("screenshot", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             var clip: Page.Viewport?
             if fullPage {
@@ -294,6 +383,10 @@ extension SharedBrowserSession {
 
     /// Sets the active tab's viewport size in CSS pixels.
     public func setViewport(width: Int, height: Int, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.setViewport, ActionParams(width: width, height: height), source: EventCause(participant)), options: options)
+    }
+
+    func executeSetViewport(width: Int, height: Int, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("setViewport", target: "\(width)x\(height)", as: participant, options: options) { _, tab, _ in
             guard width > 0, height > 0 else { throw SessionError(.notApplicable, "a viewport needs a positive size, not \(width)x\(height)") }
             try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: width, height: height, deviceScaleFactor: 1, mobile: false))
@@ -314,6 +407,11 @@ extension SharedBrowserSession {
     ///   - options: timeout and waiting for control.
     public func snapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
                          as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.snapshot, ActionParams(interactiveOnly: interactiveOnly, maxDepth: maxDepth, root: root?.encoded), source: EventCause(participant)), options: options)
+    }
+
+    func executeSnapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
+                         as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("snapshot", target: root?.description, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             .snapshot(try await PageReader.snapshot(
                 tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
@@ -323,6 +421,11 @@ extension SharedBrowserSession {
 
     /// Answers the open JavaScript dialog of the active tab.
     public func handleDialog(accept: Bool, promptText: String? = nil, as participant: Participant,
+                             options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.handleDialog, ActionParams(accept: accept, promptText: promptText), source: EventCause(participant)), options: options)
+    }
+
+    func executeHandleDialog(accept: Bool, promptText: String? = nil, as participant: Participant,
                              options: ActionOptions = .init()) async -> ActionResult {
         await perform("handleDialog", target: nil, as: participant, options: options, allowWithDialog: true) { _, tab, _ in
             guard tab.dialog != nil else { throw SessionError(.notApplicable, "no dialog is open") }

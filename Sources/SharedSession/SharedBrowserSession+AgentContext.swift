@@ -76,6 +76,10 @@ extension SharedBrowserSession {
     /// Everything extracted from the active tab's HTML (``ActionResult/content``): links, forms,
     /// headings, images, meta and main text. Does not need control.
     public func pageContent(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.pageContent, source: EventCause(participant)), options: options)
+    }
+
+    func executePageContent(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("pageContent", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             .content(try await PageReader.content(tab, deadline: deadline).0)
         }
@@ -86,6 +90,11 @@ extension SharedBrowserSession {
     /// many there are. A page past the end fails with ``SessionError/Code/notApplicable``. Does not
     /// need control.
     public func pageText(page: Int = 1, tokensPerPage: Int = 2000, as participant: Participant,
+                         options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.pageText, ActionParams(page: page, tokens: tokensPerPage), source: EventCause(participant)), options: options)
+    }
+
+    func executePageText(page: Int = 1, tokensPerPage: Int = 2000, as participant: Participant,
                          options: ActionOptions = .init()) async -> ActionResult {
         await perform("pageText", target: "page \(page)", as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
             let content = try await PageReader.content(tab, deadline: deadline).0

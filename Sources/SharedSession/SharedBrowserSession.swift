@@ -488,6 +488,10 @@ public actor SharedBrowserSession {
 
     /// Opens a tab, makes it the active one, and navigates it to `url` when given.
     public func openTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.openTab, ActionParams(url: url), source: EventCause(participant)), options: options)
+    }
+
+    func executeOpenTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("openTab", target: url, as: participant, options: options, needsPage: false) { session, _, deadline in
             // A URL the session refuses opens nothing.
             if let url { try session.validate(url) }
@@ -501,6 +505,10 @@ public actor SharedBrowserSession {
 
     /// Makes another tab the active one.
     public func switchTab(to targetId: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.switchTab, ActionParams(tab: targetId), source: EventCause(participant)), options: options)
+    }
+
+    func executeSwitchTab(to targetId: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("switchTab", target: targetId, as: participant, options: options, needsPage: false) { session, _, _ in
             guard let tab = await session.tab(targetId) else {
                 throw SessionError(.noSuchTab, "no tab \(targetId); open tabs: \(await session.tabs().map(\.id).joined(separator: ", "))")
@@ -513,6 +521,10 @@ public actor SharedBrowserSession {
 
     /// Closes a tab (the active one by default); another becomes active.
     public func closeTab(_ targetId: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
+        await run(BrowserAction(.closeTab, ActionParams(tab: targetId), source: EventCause(participant)), options: options)
+    }
+
+    func executeCloseTab(_ targetId: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await perform("closeTab", target: targetId, as: participant, options: options, needsPage: false) { session, active, _ in
             let id = targetId ?? active.targetId
             guard await session.tab(id) != nil else { throw SessionError(.noSuchTab, "no tab \(id)") }
@@ -592,6 +604,7 @@ public actor SharedBrowserSession {
     ) async -> ActionResult {
         let clock = ContinuousClock()
         let started = clock.now
+        let action = Self.runningAction
         let (tab, queue) = await queueUp(needsPage: needsPage, queued: queued)
         defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
@@ -621,7 +634,7 @@ public actor SharedBrowserSession {
                 before = await PageFeedback.read(tab)
             }
             sink.setCause(cause, target: tab.targetId)
-            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target)))
+            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action?.redacted())))
             let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
             let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
@@ -652,14 +665,21 @@ public actor SharedBrowserSession {
             if failure?.code == .timeout, needsPage { await tab.stopScriptIfBusy() }
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
+        // What was typed is shown only when it went into a field that is neither a password nor a
+        // one-time code.
+        var typedTextIsSafe = false
+        if let action, action.type.carriesTypedText, failure == nil, dialog == nil {
+            typedTextIsSafe = await !Elements.focusIsSecret(tab)
+        }
+        let recorded = action?.redacted(typedTextIsSafe: typedTextIsSafe)
         let duration = started.duration(to: clock.now)
         let ms = Navigation.milliseconds(duration)
         if let failure {
             sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
-                name: name, target: target, error: failure.message, durationMilliseconds: ms)), cause: cause)
+                name: name, target: target, error: failure.message, durationMilliseconds: ms, action: recorded)), cause: cause)
         } else {
             sink.emit(.actionFinished, target: tab.targetId, payload: .action(ActionInfo(
-                name: name, target: target, durationMilliseconds: ms)), cause: cause)
+                name: name, target: target, durationMilliseconds: ms, action: recorded)), cause: cause)
         }
         sink.resetCause(cause, target: tab.targetId)
         capture.cancel()
@@ -678,6 +698,7 @@ public actor SharedBrowserSession {
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         result.feedback = pageFeedback
+        result.actionValue = recorded
         switch outcome {
         case .value(let value): result.value = value
         case .evaluated(let value, let notes):

@@ -115,3 +115,11 @@ import Testing
         #expect(error.url == "the browser connection")
     }
 }
+
+@Suite struct ElementTargetEncodingTests {
+    @Test func encodedTargetsParseBack() {
+        for target: ElementTarget in [.css("#login"), .css("text=odd"), .css("e12@3"), .css("ref=x"), .text("Sign in"), .ref("e4@1")] {
+            #expect(ElementTarget(target.encoded) == target, "\(target.encoded)")
+        }
+    }
+}

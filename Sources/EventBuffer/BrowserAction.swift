@@ -1,0 +1,212 @@
+/// One thing a participant asks the shared browser to do, as data: its type, its parameters and who
+/// asks. Agents in this process, the live view, MCP clients and the timeline all speak it, and the
+/// event stream records it (values typed into secret fields masked).
+///
+/// Its JSON form is flat and stable, for other processes to send:
+///
+/// ```json
+/// {"type": "click", "params": {"target": "#submit"}, "source": {"kind": "agent", "id": "collector"}}
+/// {"type": "fill", "params": {"target": "ref=e12@3", "value": "Widget"}, "source": {"kind": "agent", "id": "creator"}}
+/// {"type": "mouse", "params": {"event": "click", "x": 120, "y": 48}, "source": {"kind": "human", "id": "alice"}}
+/// ```
+///
+/// Element targets are strings as ``ActionParams/target`` describes; parameters an action does not
+/// use are left out. The session's executor (`SharedBrowserSession.run(_:options:)`) checks that the
+/// parameters an action needs are there.
+public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// What the action does. The JSON `type` string.
+    public struct ActionType: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+        CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+        public var description: String { rawValue }
+
+        /// `url`, optional `waitUntil` (`load`, `DOMContentLoaded`, `networkIdle`).
+        public static let navigate: Self = "navigate"
+        public static let back: Self = "back"
+        public static let forward: Self = "forward"
+        public static let reload: Self = "reload"
+        /// `target`, optional `clickCount`.
+        public static let click: Self = "click"
+        /// `target`.
+        public static let hover: Self = "hover"
+        /// `target`, `value`.
+        public static let fill: Self = "fill"
+        /// `text`, optional `target` (focused first).
+        public static let type: Self = "type"
+        /// `key` (`Enter`, `Control+A`), optional `target`.
+        public static let press: Self = "press"
+        /// `target`, `values`.
+        public static let selectOption: Self = "selectOption"
+        /// `target`.
+        public static let check: Self = "check"
+        /// `target`.
+        public static let uncheck: Self = "uncheck"
+        /// `deltaX`, `deltaY` in CSS pixels; or `target` to scroll into view.
+        public static let scroll: Self = "scroll"
+        /// `script`.
+        public static let evaluate: Self = "evaluate"
+        /// `target`, optional `state` (`attached`, `visible`, `hidden`, `detached`).
+        public static let waitForSelector: Self = "waitForSelector"
+        /// `text`.
+        public static let waitForText: Self = "waitForText"
+        /// `pattern` (exact, or a glob).
+        public static let waitForURL: Self = "waitForURL"
+        public static let waitForNavigation: Self = "waitForNavigation"
+        /// Optional `fullPage`, `format` (`png`, `jpeg`, `webp`), `quality`.
+        public static let screenshot: Self = "screenshot"
+        /// `width`, `height`.
+        public static let setViewport: Self = "setViewport"
+        /// Optional `interactiveOnly`, `maxDepth`, `root`.
+        public static let snapshot: Self = "snapshot"
+        public static let pageContent: Self = "pageContent"
+        /// Optional `page` (1 by default), `tokens` per part.
+        public static let pageText: Self = "pageText"
+        /// `accept`, optional `promptText`.
+        public static let handleDialog: Self = "handleDialog"
+        /// Optional `url`.
+        public static let openTab: Self = "openTab"
+        /// `tab`.
+        public static let switchTab: Self = "switchTab"
+        /// Optional `tab` (the active one by default).
+        public static let closeTab: Self = "closeTab"
+        /// Raw mouse input at page coordinates (CSS pixels of the viewport): `event` (`move`, `down`,
+        /// `up`, `click`, `doubleClick`), `x`, `y`, optional `button` (`left`, `middle`, `right`),
+        /// `clickCount`, `modifiers`.
+        public static let mouse: Self = "mouse"
+        /// Raw wheel input: `x`, `y`, `deltaX`, `deltaY`, optional `modifiers`.
+        public static let wheel: Self = "wheel"
+        /// Raw key input: `event` (`down`, `up`, `press`), `key` (`a`, `Enter`, `Control+A` for
+        /// `press`), optional `modifiers` (for `down` and `up`).
+        public static let key: Self = "key"
+        /// Text inserted at the cursor as if typed or pasted (IME composition, paste): `text`.
+        public static let insertText: Self = "insertText"
+
+        /// The types whose parameters may hold what a person typed.
+        public var carriesTypedText: Bool { [.fill, .type, .insertText, .key].contains(self) }
+    }
+
+    public var type: ActionType
+    public var params: ActionParams
+    /// Who asks.
+    public var source: EventCause
+
+    public init(_ type: ActionType, _ params: ActionParams = ActionParams(), source: EventCause) {
+        self.type = type
+        self.params = params
+        self.source = source
+    }
+
+    /// The action as it may be recorded: what was typed is masked (`***`) unless `typedTextIsSafe`
+    /// (the field is known to be neither a password nor a one-time code).
+    public func redacted(typedTextIsSafe: Bool = false) -> BrowserAction {
+        guard type.carriesTypedText, !typedTextIsSafe else { return self }
+        var copy = self
+        if copy.params.value != nil { copy.params.value = ActionParams.mask }
+        if copy.params.text != nil { copy.params.text = ActionParams.mask }
+        // A single character is typed text; named keys (`Enter`, `Control+A`) are not.
+        if type == .key, let key = copy.params.key, key.count == 1 { copy.params.key = ActionParams.mask }
+        return copy
+    }
+
+    public var description: String {
+        var parts = [type.rawValue]
+        if let target = params.target { parts.append(target) }
+        if let url = params.url { parts.append(url) }
+        if let key = params.key { parts.append(key) }
+        if let event = params.event { parts.append(event) }
+        if let x = params.x, let y = params.y { parts.append("(\(x), \(y))") }
+        return parts.joined(separator: " ") + " by \(source)"
+    }
+}
+
+/// The parameters of a ``BrowserAction``; each action uses a few (see ``BrowserAction/ActionType``).
+public struct ActionParams: Hashable, Sendable, Codable {
+    /// What recorded actions show instead of typed secrets.
+    public static let mask = "***"
+
+    public var url: String?
+    /// An element: a CSS selector (`#login`, `css=#login`), visible text (`text=Sign in`, or
+    /// `text="Sign in"` for the whole text) or a snapshot ref (`ref=e12@3`, `e12@3`).
+    public var target: String?
+    public var value: String?
+    public var values: [String]?
+    public var text: String?
+    public var key: String?
+    public var script: String?
+    public var state: String?
+    public var waitUntil: String?
+    public var pattern: String?
+    /// For `mouse` and `key`: `move`, `down`, `up`, `click`, `doubleClick`, `press`.
+    public var event: String?
+    public var x: Double?
+    public var y: Double?
+    public var deltaX: Double?
+    public var deltaY: Double?
+    public var button: String?
+    public var clickCount: Int?
+    /// `Alt`, `Control`, `Meta`, `Shift`.
+    public var modifiers: [String]?
+    public var accept: Bool?
+    public var promptText: String?
+    /// A tab id (`switchTab`, `closeTab`).
+    public var tab: String?
+    public var width: Int?
+    public var height: Int?
+    public var fullPage: Bool?
+    public var format: String?
+    public var quality: Int?
+    public var interactiveOnly: Bool?
+    public var maxDepth: Int?
+    public var root: String?
+    public var page: Int?
+    /// For `pageText`: the most tokens per part.
+    public var tokens: Int?
+
+    public init(url: String? = nil, target: String? = nil, value: String? = nil, values: [String]? = nil,
+                text: String? = nil, key: String? = nil, script: String? = nil, state: String? = nil,
+                waitUntil: String? = nil, pattern: String? = nil, event: String? = nil, x: Double? = nil,
+                y: Double? = nil, deltaX: Double? = nil, deltaY: Double? = nil, button: String? = nil,
+                clickCount: Int? = nil, modifiers: [String]? = nil, accept: Bool? = nil, promptText: String? = nil,
+                tab: String? = nil, width: Int? = nil, height: Int? = nil, fullPage: Bool? = nil,
+                format: String? = nil, quality: Int? = nil, interactiveOnly: Bool? = nil, maxDepth: Int? = nil,
+                root: String? = nil, page: Int? = nil, tokens: Int? = nil) {
+        self.url = url
+        self.target = target
+        self.value = value
+        self.values = values
+        self.text = text
+        self.key = key
+        self.script = script
+        self.state = state
+        self.waitUntil = waitUntil
+        self.pattern = pattern
+        self.event = event
+        self.x = x
+        self.y = y
+        self.deltaX = deltaX
+        self.deltaY = deltaY
+        self.button = button
+        self.clickCount = clickCount
+        self.modifiers = modifiers
+        self.accept = accept
+        self.promptText = promptText
+        self.tab = tab
+        self.width = width
+        self.height = height
+        self.fullPage = fullPage
+        self.format = format
+        self.quality = quality
+        self.interactiveOnly = interactiveOnly
+        self.maxDepth = maxDepth
+        self.root = root
+        self.page = page
+        self.tokens = tokens
+    }
+}
