@@ -48,6 +48,9 @@ final class EventSink: Sendable {
         }
     }
 
+    /// Who causes what happens in tab `target` now: the participant whose action runs there, else the page.
+    func cause(for target: String) -> EventCause { shared.withLock { $0.causes[target] ?? .page } }
+
     /// The action of `cause` in tab `target` ended: its events are the page's again.
     func resetCause(_ cause: EventCause, target: String) {
         shared.withLock { s in

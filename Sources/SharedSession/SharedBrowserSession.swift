@@ -268,10 +268,7 @@ public actor SharedBrowserSession {
     static func setUpBrowser(_ browser: CDPBrowser, downloads: String) async throws -> (AsyncStream<CDPEvent>, DropCounter) {
         let root = browser.session
         let dropped = DropCounter()
-        let events = root.events(["Target.targetCreated", "Target.targetDestroyed", "Target.targetCrashed",
-                                  "Target.targetInfoChanged", "Browser.downloadWillBegin",
-                                  "Browser.downloadProgress", Tab.flushMethod], bufferingNewest: 4096,
-                                 onDrop: dropped.add)
+        let events = root.events(BrowserEventMapper.methods.union([Tab.flushMethod]), bufferingNewest: 4096, onDrop: dropped.add)
         try await root.send(Target.SetDiscoverTargets(discover: true))
         try await root.send(Browser.SetDownloadBehavior(behavior: .allow, downloadPath: downloads, eventsEnabled: true))
         return (events, dropped)
@@ -330,53 +327,27 @@ public actor SharedBrowserSession {
         let gate = browserFlush
         let connection = browser.connection
         browserPump = Task { [weak self] in
-            var titles: [String: String] = [:]
-            var downloadURLs: [String: (url: String, path: String)] = [:]
+            var state = BrowserEventMapper.State()
             for await event in stream {
                 dropped.report(to: sink, target: nil, source: "browser")
-                switch event.method {
-                case Tab.flushMethod:
+                if event.method == Tab.flushMethod {
                     if let id = event.params["id"]?.intValue { gate.release(id) }
-                case "Target.targetCreated":
-                    guard let info = try? event.decode(Target.TargetCreated.self).targetInfo, info.type == "page" else { continue }
-                    titles[info.targetId] = info.title
-                    sink.emit(.targetCreated, target: info.targetId, payload: .target(TargetInfo(
-                        id: info.targetId, url: info.url, type: info.type, openerId: info.openerId)))
-                    // A tab the page opened (window.open, target=_blank): one of the session's tabs.
-                    if info.openerId != nil { await self?.adoptPopup(info.targetId) }
-                case "Target.targetDestroyed":
-                    guard let destroyed = try? event.decode(Target.TargetDestroyed.self),
-                          titles.removeValue(forKey: destroyed.targetId) != nil else { continue }
-                    sink.emit(.targetClosed, target: destroyed.targetId, payload: .target(TargetInfo(id: destroyed.targetId)))
-                    await self?.forgetTab(destroyed.targetId)
-                case "Target.targetCrashed":
-                    guard let crashed = try? event.decode(Target.TargetCrashed.self) else { continue }
-                    sink.emit(.targetCrashed, target: crashed.targetId, payload: .target(TargetInfo(id: crashed.targetId)))
-                case "Target.targetInfoChanged":
-                    guard let info = try? event.decode(Target.TargetInfoChanged.self).targetInfo, info.type == "page",
-                          let previous = titles[info.targetId], previous != info.title else { continue }
-                    titles[info.targetId] = info.title
-                    // Until a document has a <title>, the browser reports its URL (without the scheme).
-                    if info.title.isEmpty || info.url.hasSuffix(info.title) { continue }
-                    // A title a script set later; the load event reports the first one.
-                    if await self?.tabTitleChanged(info.targetId, info.title) == true {
-                        sink.emit(.titleChanged, target: info.targetId, payload: .page(PageInfo(url: info.url, title: info.title)))
+                    continue
+                }
+                for effect in BrowserEventMapper.map(event, state: &state, downloadsDirectory: downloads) {
+                    switch effect {
+                    case .emit(let kind, let payload, let target):
+                        sink.emit(kind, target: target, payload: payload)
+                    case .adoptPopup(let targetId):
+                        await self?.adoptPopup(targetId)
+                    case .forgetTab(let targetId):
+                        await self?.forgetTab(targetId)
+                    case .titleChanged(let targetId, let title, let url):
+                        // A title a script set later; the load event reports the first one.
+                        if await self?.tabTitleChanged(targetId, title) == true {
+                            sink.emit(.titleChanged, target: targetId, payload: .page(PageInfo(url: url, title: title)))
+                        }
                     }
-                case "Browser.downloadWillBegin":
-                    guard let begin = try? event.decode(Browser.DownloadWillBegin.self) else { continue }
-                    let path = downloads + "/" + begin.suggestedFilename
-                    downloadURLs[begin.guid] = (begin.url, path)
-                    sink.emit(.downloadStarted, target: nil, payload: .download(DownloadInfo(
-                        id: begin.guid, url: begin.url, path: path, state: "inProgress")))
-                case "Browser.downloadProgress":
-                    guard let progress = try? event.decode(Browser.DownloadProgress.self) else { continue }
-                    let known = downloadURLs[progress.guid]
-                    let info = DownloadInfo(id: progress.guid, url: known?.url, path: known?.path,
-                                            receivedBytes: Int(progress.receivedBytes), totalBytes: Int(progress.totalBytes),
-                                            state: progress.state.rawValue)
-                    sink.emit(progress.state == .inProgress ? .downloadProgress : .downloadFinished, target: nil, payload: .download(info))
-                default:
-                    break
                 }
             }
             gate.close()

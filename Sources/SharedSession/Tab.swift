@@ -35,13 +35,7 @@ final class Tab: Sendable {
     private let pumpTask = LockedValue<Task<Void, Never>?>(nil)
 
     static let flushMethod = "SharedBrowser.flush"
-    static let methods: Set<String> = [
-        "Page.frameNavigated", "Page.navigatedWithinDocument", "Page.loadEventFired",
-        "Page.javascriptDialogOpening", "Page.javascriptDialogClosed",
-        "Runtime.consoleAPICalled", "Runtime.exceptionThrown",
-        "Network.requestWillBeSent", "Network.responseReceived", "Network.loadingFailed",
-        flushMethod,
-    ]
+    static let methods: Set<String> = TabEventMapper.methods.union([flushMethod])
 
     init(targetId: String, page: CDPSession) {
         self.targetId = targetId
@@ -111,115 +105,34 @@ final class Tab: Sendable {
     }
 
     private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) async {
-        switch event.method {
-        case Self.flushMethod:
+        if event.method == Self.flushMethod {
             if let id = event.params["id"]?.intValue { flushGate.release(id) }
-        case "Page.frameNavigated":
-            guard let navigated = try? event.decode(Page.FrameNavigated.self) else { return }
-            let frame = navigated.frame
-            if frame.parentId == nil {
-                let url = frame.unreachableUrl ?? frame.url
-                state.withLock { s in
-                    s.mainFrameId = frame.id
-                    s.url = url
-                    s.title = ""
-                    s.requests.removeAll()
-                    s.generation += 1
-                }
-                // History flags come with the load event: the entry may not be committed yet here.
+            return
+        }
+        let context = TabEventMapper.Context(dialogPolicy: dialogPolicy, humanInControl: sink.humanHoldsControl,
+                                             cause: sink.cause(for: targetId))
+        let effects = state.withLock { TabEventMapper.map(event, state: &$0, context: context) }
+        for effect in effects {
+            switch effect {
+            case .emit(let kind, let payload, let cause):
+                sink.emit(kind, target: targetId, payload: payload, cause: cause)
+            case .loaded:
+                await emitLoaded(sink)
+            case .navigatedWithinDocument(let url, let isMain):
+                let history = isMain ? await historyFlags() : nil
                 sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
-                    url: url, isMainFrame: true,
-                    errorText: frame.unreachableUrl == nil ? nil : "the page could not be loaded")))
-                // A page restored from the back-forward cache fires no load event: it is loaded already.
-                if navigated.type == .backForwardCacheRestore { await emitLoaded(sink) }
-            } else {
-                sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(url: frame.url, isMainFrame: false)))
-            }
-        case "Page.navigatedWithinDocument":
-            guard let navigated = try? event.decode(Page.NavigatedWithinDocument.self) else { return }
-            let isMain = state.withLock { s -> Bool in
-                guard navigated.frameId == s.mainFrameId else { return false }
-                s.url = navigated.url
-                return true
-            }
-            let history = isMain ? await historyFlags() : nil
-            sink.emit(.navigation, target: targetId, payload: .navigation(NavigationInfo(
-                url: navigated.url, isMainFrame: isMain, canGoBack: history?.back, canGoForward: history?.forward)))
-        case "Page.loadEventFired":
-            await emitLoaded(sink)
-        case "Runtime.consoleAPICalled":
-            guard let call = try? event.decode(Runtime.ConsoleAPICalled.self) else { return }
-            let text = call.args.map(Self.render).joined(separator: " ")
-            let location = call.stackTrace?.callFrames.first.map { "\($0.url):\($0.lineNumber + 1):\($0.columnNumber + 1)" }
-            let level = call.type == .warning ? "warning" : call.type.rawValue
-            sink.emit(.console, target: targetId, payload: .console(ConsoleInfo(level: level, text: text, location: location)))
-        case "Runtime.exceptionThrown":
-            guard let thrown = try? event.decode(Runtime.ExceptionThrown.self) else { return }
-            let details = thrown.exceptionDetails
-            let description = details.exception?.description ?? details.text
-            let message = description.split(separator: "\n").first.map(String.init) ?? details.text
-            sink.emit(.pageError, target: targetId, payload: .pageError(PageErrorInfo(message: message, stack: description)))
-        case "Page.javascriptDialogOpening":
-            guard let opening = try? event.decode(Page.JavascriptDialogOpening.self) else { return }
-            let info = DialogInfo(type: opening.type.rawValue, message: opening.message)
-            state.withLock { $0.dialog = info }
-            sink.emit(.dialogOpened, target: targetId, payload: .dialog(info))
-            switch dialogPolicy {
-            case .leaveOpen:
-                break
-            case .automatic:
-                // A person in control answers it; otherwise answered at once, as Playwright does.
-                if sink.humanHoldsControl { break }
-                let accept = opening.type == .beforeunload || opening.type == .alert
-                _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept), timeout: .seconds(5))
-            case .dismiss(let delay), .accept(let delay):
-                var accept = false
-                if case .accept = dialogPolicy { accept = true }
-                // `beforeunload` is always accepted: it must never block leaving or closing a page.
-                if opening.type == .beforeunload { accept = true }
+                    url: url, isMainFrame: isMain, canGoBack: history?.back, canGoForward: history?.forward)))
+            case .answerDialog(let accept, let delay):
+                guard let delay else {
+                    _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept), timeout: .seconds(5))
+                    continue
+                }
                 let page = self.page
                 Task {
                     try? await Task.sleep(for: delay)
                     _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept))
                 }
             }
-        case "Page.javascriptDialogClosed":
-            let closed = try? event.decode(Page.JavascriptDialogClosed.self)
-            let info = state.withLock { s -> DialogInfo? in
-                defer { s.dialog = nil }
-                return s.dialog
-            }
-            sink.emit(.dialogClosed, target: targetId, payload: .dialog(DialogInfo(
-                type: info?.type ?? "dialog", message: info?.message ?? "", accepted: closed?.result)))
-        case "Network.requestWillBeSent":
-            guard let sent = try? event.decode(Network.RequestWillBeSent.self) else { return }
-            if let redirect = sent.redirectResponse {
-                sink.emit(.response, target: targetId, payload: .request(RequestInfo(
-                    id: sent.requestId, url: redirect.url, method: sent.request.method, resourceType: sent.type?.rawValue,
-                    status: redirect.status)))
-            }
-            let request = sink.emit(.request, target: targetId, payload: .request(RequestInfo(
-                id: sent.requestId, url: sent.request.url, method: sent.request.method, resourceType: sent.type?.rawValue)))
-            state.withLock { $0.requests[sent.requestId] = (sent.request.url, sent.request.method, false, request.cause) }
-        case "Network.responseReceived":
-            guard let received = try? event.decode(Network.ResponseReceived.self) else { return }
-            // Answered: no longer pending (as in BrowserState), even while its body still streams; kept
-            // so a later failure still names its URL.
-            let request = state.withLock { s -> (method: String, cause: EventCause)? in
-                s.requests[received.requestId]?.answered = true
-                return s.requests[received.requestId].map { ($0.method, $0.cause) }
-            }
-            sink.emit(.response, target: targetId, payload: .request(RequestInfo(
-                id: received.requestId, url: received.response.url, method: request?.method, resourceType: received.type.rawValue,
-                status: received.response.status)), cause: request?.cause)
-        case "Network.loadingFailed":
-            guard let failed = try? event.decode(Network.LoadingFailed.self) else { return }
-            let request = state.withLock { $0.requests.removeValue(forKey: failed.requestId) }
-            sink.emit(.requestFailed, target: targetId, payload: .request(RequestInfo(
-                id: failed.requestId, url: request?.url ?? "", method: request?.method, resourceType: failed.type.rawValue,
-                errorText: failed.errorText)), cause: request?.cause)
-        default:
-            break
         }
     }
 
@@ -245,16 +158,6 @@ final class Tab: Sendable {
     private func historyFlags() async -> (back: Bool, forward: Bool)? {
         guard let history = try? await page.send(Page.GetNavigationHistory(), timeout: .seconds(5)) else { return nil }
         return (history.currentIndex > 0, history.currentIndex < history.entries.count - 1)
-    }
-
-    /// A console argument as a person would read it.
-    static func render(_ object: Runtime.RemoteObject) -> String {
-        if let value = object.value {
-            if case .string(let text) = value { return text }
-            return value.description
-        }
-        if let unserializable = object.unserializableValue { return unserializable }
-        return object.description ?? object.type.rawValue
     }
 }
 
