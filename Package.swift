@@ -38,23 +38,24 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
 
+        .target(name: "SharedBrowserSupport", swiftSettings: swiftSettings),
         .target(
             name: "WebSockets",
-            dependencies: ["CLibWebSockets", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibWebSockets", "SharedBrowserSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CDPTransport",
-            dependencies: ["WebSockets", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WebSockets", "SharedBrowserSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "EventBuffer", swiftSettings: swiftSettings),
         .target(name: "Coordination", swiftSettings: swiftSettings),
         .target(name: "ContentExtraction", dependencies: ["CLibXML2"], swiftSettings: swiftSettings),
-        .target(name: "DemoSite", dependencies: ["WebSockets"], swiftSettings: swiftSettings),
+        .target(name: "DemoSite", dependencies: ["WebSockets", "SharedBrowserSupport"], swiftSettings: swiftSettings),
         .target(
             name: "SharedSession",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction", "SharedBrowserSupport"],
             swiftSettings: swiftSettings
         ),
 
@@ -80,6 +81,7 @@ let package = Package(
 
         .executableTarget(name: "session-host", dependencies: ["SharedSession"], path: "Tests/SessionHost", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CDPTransport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import WebSockets
+import SharedBrowserSupport
 
 /// A Chromium browser spoken to over CDP: launched by this process, or attached to while it runs.
 ///

@@ -3,6 +3,7 @@ public import Logging
 import Dispatch
 import Synchronization
 public import WebSockets
+import SharedBrowserSupport
 
 /// A Chrome DevTools Protocol connection over one WebSocket.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import WebSockets
+import SharedBrowserSupport
 
 /// One CDP session: the browser itself (id `""`) or a target (tab, worker) attached with
 /// `flatten: true`.

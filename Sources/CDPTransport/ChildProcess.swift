@@ -1,5 +1,5 @@
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +16,7 @@ final class ChildProcess: Sendable {
         var exited: Int32?
         /// Set once the stderr tail is complete too.
         var exitStatus: Int32?
-        var exitWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var exitWaiters: [Int: OneShot<Bool>] = [:]
         var nextWaiter = 0
         var onExit: [@Sendable (Int32) -> Void] = []
         var stderrTail: [UInt8] = []
@@ -221,24 +221,31 @@ final class ChildProcess: Sendable {
         if let status { handler(status) }
     }
 
-    /// Waits for the exit; returns false if the process is still running after `timeout`.
+    /// Waits for the exit; returns false if the process is still running after `timeout`. The exit
+    /// and the deadline race for one continuation: whichever comes first resumes it.
     func waitForExit(timeout: Duration) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let key = state.withLock { s -> Int? in
+        let shot = OneShot<Bool>()
+        var key: Int?
+        var timer: Task<Void, Never>?
+        let exited = await shot.wait {
+            key = state.withLock { s -> Int? in
                 guard s.exitStatus == nil else { return nil }
                 s.nextWaiter += 1
-                s.exitWaiters[s.nextWaiter] = continuation
+                s.exitWaiters[s.nextWaiter] = shot
                 return s.nextWaiter
             }
-            guard let key else {
-                continuation.resume(returning: true)
+            guard key != nil else {
+                shot.resume(returning: true)
                 return
             }
-            Task { [state] in
+            timer = Task {
                 try? await Task.sleep(for: timeout)
-                state.withLock { $0.exitWaiters.removeValue(forKey: key) }?.resume(returning: false)
+                shot.resume(returning: false)
             }
         }
+        timer?.cancel()
+        if let key { state.withLock { _ = $0.exitWaiters.removeValue(forKey: key) } }
+        return exited
     }
 
     /// Sends `signal` to the whole process group (the browser and every helper it started).

@@ -1,5 +1,6 @@
 import Foundation
 import WebSockets
+import SharedBrowserSupport
 
 /// A small web site for the examples and tests, served on 127.0.0.1 by the `WebSockets` HTTP server.
 ///

@@ -1,6 +1,6 @@
 import CDPTransport
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// Finding elements and sending input to them.
 enum Elements {

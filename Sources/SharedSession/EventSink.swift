@@ -1,7 +1,7 @@
 import Coordination
 import EventBuffer
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// Where the session's event pumps publish: numbers events in the hub, reduces them into the state,
 /// tells state watchers about notable changes, and tags events with the participant whose action

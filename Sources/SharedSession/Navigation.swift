@@ -1,6 +1,6 @@
 import CDPTransport
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// Navigation and waiting on a tab, with deadlines.
 enum Navigation {

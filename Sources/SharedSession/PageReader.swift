@@ -1,7 +1,7 @@
 import CDPTransport
 import ContentExtraction
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// Reads the page for agents: its accessibility snapshot (with which elements are in the viewport)
 /// and its HTML content (with which links are in the viewport).

@@ -1,6 +1,6 @@
 import CDPTransport
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// The session's isolated world in a tab's document: where snapshots walk the page and where the
 /// elements their refs name are kept. One per document, made on first use; a page's own scripts

@@ -1,5 +1,5 @@
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,59 +103,5 @@ final class ProfileLock: Sendable {
     func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
-    }
-}
-
-/// Runs actions one at a time, in the order they were asked for.
-final class ActionQueue: Sendable {
-    private struct State {
-        var busy = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-    private let state = LockedValue(State())
-
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if !s.busy {
-                    s.busy = true
-                    return true
-                }
-                s.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    /// Whether `pid` runs (a zombie does not).
-    static func isRunning(_ pid: pid_t) -> Bool {
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
-    }
-
-    /// The pid of the host that launched the browser `pid`, from its environment (a browser this
-    /// library launched names its host); nil for any other process.
-    static func hostOf(_ pid: pid_t) -> pid_t? {
-        guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
-        let prefix = Array("SHARED_BROWSER_HOST_PID=".utf8)
-        for entry in environment.split(separator: 0) where entry.starts(with: prefix) {
-            return pid_t(String(decoding: entry.dropFirst(prefix.count), as: UTF8.self))
-        }
-        return nil
-    }
-
-    func release() {
-        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.waiters.isEmpty {
-                s.busy = false
-                return nil
-            }
-            return s.waiters.removeFirst()   // stays busy: handed straight to the next
-        }
-        next?.resume()
     }
 }

@@ -2,7 +2,7 @@ public import CDPTransport
 import ContentExtraction
 public import Coordination
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 extension SharedBrowserSession {
     // MARK: Navigation

@@ -1,7 +1,7 @@
 public import ContentExtraction
 public import Coordination
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// A function an agent framework calls before each model call: it returns the current
 /// ``AgentContext`` text for the system prompt.

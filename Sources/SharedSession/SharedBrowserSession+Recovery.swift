@@ -1,7 +1,7 @@
 import CDPTransport
 import EventBuffer
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 extension SharedBrowserSession {
     /// Where the session is in its life: running, or recovering from a crash or a dropped connection.
@@ -60,7 +60,7 @@ extension SharedBrowserSession {
                 recovery = nil
                 return
             case .reconnect(let attempt, let delay):
-                if delay > .zero { try? await Task.sleep(for: delay) }
+                if delay > .zero { try? await options.clock.sleep(for: delay) }
                 guard !closing else { break }
                 lifecycle.reconnecting()
                 do {
@@ -181,9 +181,10 @@ extension SharedBrowserSession {
         monitor?.cancel()
         let connection = browser.connection
         let root = browser.session
+        let clock = options.clock
         monitor = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
+                try? await clock.sleep(for: .milliseconds(500))
                 guard !Task.isCancelled, connection.closedError == nil else { return }
                 do {
                     let cookies = try await root.send(Storage.GetCookies(), timeout: .seconds(1)).cookies

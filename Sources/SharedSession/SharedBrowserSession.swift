@@ -4,7 +4,7 @@ public import EventBuffer
 import ContentExtraction
 import Foundation
 public import Logging
-import WebSockets
+import SharedBrowserSupport
 
 /// One long-lived browser that several agents and people share: actions go through one queue, each
 /// tagged with the participant that asked; every event lands in one numbered stream; the state is
@@ -95,6 +95,10 @@ public actor SharedBrowserSession {
         /// 1280x720 window alone leaves a smaller page area). Nil lets the page follow the window.
         public var viewport: Viewport? = Viewport(width: 1280, height: 720)
         public var logger = Logger(label: "SharedSession", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The clock of the session's timers: control leases, dialog answer delays, the keep-alive
+        /// interval and reconnect backoff (inject a manual clock in tests). Action deadlines follow
+        /// the continuous clock, as the browser's own timeouts do.
+        public var clock: any Clock<Duration> = ContinuousClock()
 
         public init(id: String = "default") {
             self.id = id
@@ -168,7 +172,7 @@ public actor SharedBrowserSession {
         downloadsDirectory = downloads
         self.sink = sink
         events = sink.hub
-        coordinator = AgentCoordinator(configuration: options.coordinatorConfiguration)
+        coordinator = AgentCoordinator(configuration: options.coordinatorConfiguration, clock: options.clock)
         tabList = [first]
         active = first
     }
@@ -302,7 +306,7 @@ public actor SharedBrowserSession {
             throw SessionError(.targetClosed, "the tab \(targetId) closed while it was being opened")
         }
         let tab = Tab(targetId: targetId, page: page)
-        tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy)
+        tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy, clock: options.clock)
         async let pageEnabled = page.send(Page.Enable())
         async let lifecycle = page.send(Page.SetLifecycleEventsEnabled(enabled: true))
         async let runtime = page.send(Runtime.Enable())

@@ -1,7 +1,7 @@
 import CDPTransport
 import EventBuffer
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 
 /// One tab of the session: its CDP session and the task that turns its CDP events into
 /// ``BrowserEvent``s.
@@ -80,13 +80,13 @@ final class Tab: Sendable {
 
     /// Subscribes to the tab's events and starts turning them into browser events. Call before
     /// enabling the CDP domains, so nothing is missed.
-    func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) {
+    func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy, clock: any Clock<Duration>) {
         let dropped = DropCounter()
         let stream = page.events(Self.methods, bufferingNewest: 4096, onDrop: dropped.add)
         let task = Task { [self] in
             for await event in stream {
                 dropped.report(to: sink, target: targetId, source: "tab")
-                await handle(event, sink: sink, dialogPolicy: dialogPolicy)
+                await handle(event, sink: sink, dialogPolicy: dialogPolicy, clock: clock)
             }
             dropped.report(to: sink, target: targetId, source: "tab")
             // The session ended (tab closed or browser gone): no marker will come any more.
@@ -104,7 +104,8 @@ final class Tab: Sendable {
         }
     }
 
-    private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) async {
+    private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy,
+                        clock: any Clock<Duration>) async {
         if event.method == Self.flushMethod {
             if let id = event.params["id"]?.intValue { flushGate.release(id) }
             return
@@ -129,7 +130,7 @@ final class Tab: Sendable {
                 }
                 let page = self.page
                 Task {
-                    try? await Task.sleep(for: delay)
+                    try? await clock.sleep(for: delay)
                     _ = try? await page.send(Page.HandleJavaScriptDialog(accept: accept))
                 }
             }

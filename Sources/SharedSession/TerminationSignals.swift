@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import WebSockets
+import SharedBrowserSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 public import Foundation
+import SharedBrowserSupport
 
 /// One WebSocket message as it arrived: the whole message, reassembled from its frames.
 public struct WebSocketMessage: Sendable {

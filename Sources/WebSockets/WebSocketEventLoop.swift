@@ -1,6 +1,7 @@
 private import CLibWebSockets
 public import Logging
 import Foundation
+import SharedBrowserSupport
 #if canImport(Glibc)
 import Glibc
 #endif

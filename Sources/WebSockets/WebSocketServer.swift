@@ -1,4 +1,5 @@
 public import Foundation
+import SharedBrowserSupport
 
 /// An HTTP and WebSocket server on the process-wide lws service thread.
 ///

@@ -5,6 +5,7 @@ import Glibc
 import TestSupport
 import Testing
 import WebSockets
+import SharedBrowserSupport
 
 /// A client that speaks raw WebSocket frames, so a test can fragment, interleave and corrupt them at will.
 private final class RawClient {

@@ -1,15 +1,15 @@
-import WebSockets
-
 /// Lets a caller wait until an event pump has handled everything received before a marker.
 ///
 /// The caller registers and then sends the marker; the pump calls ``release(_:)`` when the marker
 /// arrives and ``close()`` when its stream ends. Registering and closing share one lock, so a waiter
 /// that comes after the pump ended is resumed at once instead of waiting forever.
-final class FlushGate: Sendable {
+package final class FlushGate: Sendable {
+    package init() {}
+
     private let waiters = LockedValue<[Int: CheckedContinuation<Void, Never>]?>([:])
 
     /// Waits for marker `id`; `send` injects the marker once the waiter is registered.
-    func wait(_ id: Int, send: () -> Void) async {
+    package func wait(_ id: Int, send: () -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let open = waiters.withLock { w -> Bool in
                 guard w != nil else { return false }
@@ -21,12 +21,12 @@ final class FlushGate: Sendable {
     }
 
     /// The marker `id` arrived.
-    func release(_ id: Int) {
+    package func release(_ id: Int) {
         waiters.withLock { $0?.removeValue(forKey: id) }?.resume()
     }
 
     /// The pump ended: every waiter, now and later, is resumed.
-    func close() {
+    package func close() {
         let pending = waiters.withLock { w -> [CheckedContinuation<Void, Never>] in
             defer { w = nil }
             return w.map { Array($0.values) } ?? []
