@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

@@ -9,6 +9,8 @@
 //                                               memory with a stalled subscriber after 10M events
 //   shared-browser-bench coordination           grant/release cycles/s: 1 agent, 50 contending
 //   shared-browser-bench actions    [--n 30]    fill + fill + click + navigation on the demo login
+//   shared-browser-bench recover    [--n 10]    kill -9 of the browser to the first successful action (relaunch)
+//   shared-browser-bench reconnect  [--n 10]    socket dropped by a proxy to the first successful action
 //   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
 //   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
@@ -191,6 +193,10 @@ do {
         try await benchCoordination(n: options.n)
     case "actions":
         try await benchActions(n: options.n, launch: launchOptions)
+    case "recover":
+        try await benchRecover(n: options.n)
+    case "reconnect":
+        try await benchReconnect(n: options.n, launch: launchOptions)
     case "tokens":
         try benchTokens(directory: options.directory ?? corpusDirectory, output: options.page ?? NSTemporaryDirectory() + "shared-browser-texts")
     case "snapshot":
@@ -223,12 +229,14 @@ do {
         try await browser.close()
         if options.command == "all" {
             try await benchActions(n: options.n, launch: launchOptions)
+            try await benchRecover(n: options.n)
+            try await benchReconnect(n: options.n, launch: launchOptions)
             try benchExtract(directory: corpusDirectory, rounds: options.n, perPage: false)
             await benchEvents(n: options.n)
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -175,22 +175,26 @@ enum Elements {
         try await tab.page.send(inOrder: events)
     }
 
+    /// The page-side test of ``focusIsSecret(_:)``, a function expression (also part of the page
+    /// feedback's reading, which runs after each action that types).
+    static let focusSecretFunction = #"""
+        () => {
+          let e = document.activeElement;
+          while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+          if (!e || e === document.body) return false;
+          const type = (e.getAttribute('type') || '').toLowerCase();
+          const auto = (e.getAttribute('autocomplete') || '').toLowerCase();
+          const names = ((e.getAttribute('name') || '') + ' ' + (e.id || '') + ' ' + (e.getAttribute('aria-label') || '')).toLowerCase();
+          return type === 'password' || /one-time-code|password/.test(auto) ||
+            /pass|pwd|otp|one.?time|2fa|mfa|totp|\bpin\b|secret|token|cvc|cvv|security.?code|verification.?code/.test(names);
+        }
+        """#
+
     /// Whether the focused element takes a secret: a password, a one-time code, or a field named like
     /// one (`pin`, `otp`, `cvc`, ...). Read in the session's isolated world, so the page cannot lie;
     /// true when it cannot be read (what was typed then stays masked).
     static func focusIsSecret(_ tab: Tab) async -> Bool {
-        let script = #"""
-            (() => {
-              let e = document.activeElement;
-              while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
-              if (!e || e === document.body) return false;
-              const type = (e.getAttribute('type') || '').toLowerCase();
-              const auto = (e.getAttribute('autocomplete') || '').toLowerCase();
-              const names = ((e.getAttribute('name') || '') + ' ' + (e.id || '') + ' ' + (e.getAttribute('aria-label') || '')).toLowerCase();
-              return type === 'password' || /one-time-code|password/.test(auto) ||
-                /pass|pwd|otp|one.?time|2fa|mfa|totp|\bpin\b|secret|token|cvc|cvv|security.?code|verification.?code/.test(names);
-            })()
-            """#
+        let script = "(\(focusSecretFunction))()"
         let deadline = ContinuousClock.now + .seconds(2)
         let secret = try? await CDPDeadline.$current.withValue(deadline) {
             try await PageWorld.run(tab, deadline: deadline) { world in

@@ -41,6 +41,8 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         /// Alert texts and error notes (`important`), and status or live-region texts.
         var alerts: [String]
         var statuses: [String]
+        /// Whether the focused element takes a secret (``Elements/focusIsSecret(_:)``).
+        var focusSecret: Bool?
     }
 
     static func read(_ tab: Tab) async -> Reading? {
@@ -107,6 +109,7 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         fields,
         alerts: texts('[role=alert], [aria-live=assertive], ' + errorish),
         statuses: texts('[role=status], [aria-live=polite], output'),
+        focusSecret: (\#(Elements.focusSecretFunction))(),
       };
     })()
     """#

@@ -160,16 +160,27 @@ extension SharedBrowserSession {
         let (events, dropped) = try await Self.setUpBrowser(fresh, downloads: downloadsDirectory)
         var tabs: [Tab] = []
         for target in targets {
-            let tab = try await Self.openTab(targetId: target.id, browser: fresh, sink: sink, options: options)
-            if let url = target.url, url != "about:blank" {
-                try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: .now + .seconds(10))
-            }
-            tabs.append(tab)
+            tabs.append(try await Self.openTab(targetId: target.id, browser: fresh, sink: sink, options: options))
         }
         let previous = tabList.firstIndex { $0 === active } ?? 0
+        // All tabs load at once: the active one until its load event (the next action runs on it), the
+        // others until their navigation commits (their URL is theirs again).
+        let activeTab = activeIndex ?? previous
+        await withTaskGroup(of: Void.self) { group in
+            for (index, (tab, target)) in zip(tabs, targets).enumerated() {
+                guard let url = target.url, url != "about:blank" else { continue }
+                group.addTask {
+                    if index == activeTab {
+                        try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: .now + .seconds(10))
+                    } else {
+                        _ = try? await tab.page.send(Page.Navigate(url: url), timeout: .seconds(10))
+                    }
+                }
+            }
+        }
         browserBox.withLock { $0 = fresh }
         tabList = tabs
-        if let tab = tabs[safe: activeIndex ?? previous] ?? tabs.first { activate(tab) }
+        if let tab = tabs[safe: activeTab] ?? tabs.first { activate(tab) }
         startBrowserPump(events, dropped: dropped)
         startMonitor()
     }

@@ -6,9 +6,10 @@ import Foundation
 public import Logging
 import SharedBrowserSupport
 
-/// One long-lived browser that several agents and people share: actions go through one queue, each
-/// tagged with the participant that asked; every event lands in one numbered stream; the state is
-/// always at hand.
+/// One long-lived browser that several agents and people share: every action is a ``BrowserAction``
+/// run by one executor, in the queue of its tab, tagged with the participant that asked; every event
+/// lands in one numbered stream; the state is always at hand; a crashed browser or a dropped
+/// connection is recovered (``RecoveryPolicy``).
 ///
 /// ```swift
 /// let session = try await SharedBrowserSession.start(.init(id: "shop"))
@@ -593,6 +594,7 @@ public actor SharedBrowserSession {
         var before: PageFeedback.Reading?
         var pageFeedback: PageFeedback?
         var generationBefore = 0
+        var focusSecret: Bool?
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
             if options.coordination, requiresControl, participant.kind != .system {
@@ -631,7 +633,9 @@ public actor SharedBrowserSession {
             }
             if feedback, dialog == nil {
                 let newDocument = tab.state.withLock { $0.generation } != generationBefore
-                pageFeedback = PageFeedback.difference(before: before, after: await PageFeedback.read(tab), newDocument: newDocument)
+                let after = await PageFeedback.read(tab)
+                pageFeedback = PageFeedback.difference(before: before, after: after, newDocument: newDocument)
+                focusSecret = after?.focusSecret
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
@@ -644,7 +648,8 @@ public actor SharedBrowserSession {
         // one-time code.
         var typedTextIsSafe = false
         if let action, action.type.carriesTypedText, failure == nil, dialog == nil {
-            typedTextIsSafe = await !Elements.focusIsSecret(tab)
+            // Read with the page feedback when the action had one; else asked now.
+            if let focusSecret { typedTextIsSafe = !focusSecret } else { typedTextIsSafe = await !Elements.focusIsSecret(tab) }
         }
         let recorded = action?.redacted(typedTextIsSafe: typedTextIsSafe)
         let duration = started.duration(to: clock.now)

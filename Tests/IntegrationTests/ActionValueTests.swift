@@ -5,6 +5,7 @@ import SharedSession
 import TestSupport
 import Testing
 
+extension Chromium {
 /// Actions as data: what another process sends as JSON runs through the one executor, raw input
 /// lands where it is aimed, and what is recorded never shows a secret.
 @Suite(.serialized) struct ActionValueTests {
@@ -100,4 +101,5 @@ import Testing
             })
         }
     }
+}
 }

@@ -5,6 +5,7 @@ import SharedSession
 import TestSupport
 import Testing
 
+extension Chromium {
 /// The session's timers follow the clock it is given.
 @Suite struct ClockTests {
     /// `dismiss(after: 30 s)` on a manual clock: the dialog stays open until the clock is moved.
@@ -29,4 +30,5 @@ import Testing
             if case .dialog(let info)? = event?.payload { #expect(info.accepted == false) } else { Issue.record("no dialogClosed") }
         }
     }
+}
 }

@@ -27,6 +27,7 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
     }
 }
 
+extension Chromium {
 @Suite(.serialized) struct FaultTests {
     /// A console flood: every message is either published or counted in an `eventsMissed` marker.
     @Test func aConsoleFloodLosesNothingUncounted() async throws {
@@ -166,6 +167,7 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
         #expect(!FileManager.default.fileExists(atPath: folder))
     }
 }
+}
 
 /// A `session-host` process (built with the tests): a session in another process, to kill.
 final class SessionHost {
@@ -215,6 +217,7 @@ final class SessionHost {
     }
 }
 
+extension Chromium {
 @Suite(.serialized) struct HostDeathTests {
     /// Whatever ends the host (SIGKILL included), no process of its browser is left within 3 s, and a
     /// temporary profile goes with it; SIGINT and SIGTERM close the session in an orderly way in < 10 s.
@@ -247,4 +250,5 @@ final class SessionHost {
         #expect(try await session.evaluate("1 + 1", as: system).get().value == 2)
         await session.close()
     }
+}
 }

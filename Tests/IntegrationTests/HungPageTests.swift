@@ -5,6 +5,7 @@ import CDPTransport
 import TestSupport
 import Testing
 
+extension Chromium {
 /// Pages that hang the renderer or never answer: every action ends by its deadline, and the tab is
 /// usable again afterwards.
 @Suite(.serialized) struct HungPageTests {
@@ -60,7 +61,9 @@ import Testing
         }
     }
 }
+}
 
+extension Chromium {
 /// Tabs and reads do not wait for each other.
 @Suite(.serialized) struct ConcurrencyTests {
     /// An action stuck in one tab holds up nothing in another tab.
@@ -120,6 +123,7 @@ import Testing
             #expect(slowest < .seconds(1), "evaluate(\"1\") waited \(slowest) while the page was read")
         }
     }
+}
 }
 
 /// A flag set once, read from any task.

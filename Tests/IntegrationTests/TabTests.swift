@@ -5,6 +5,7 @@ import SharedSession
 import TestSupport
 import Testing
 
+extension Chromium {
 /// Tabs the page opens, tabs that must not open, and pages that ask before being left.
 @Suite(.serialized) struct TabTests {
     /// `window.open`, `target=_blank` and a form with a target each become a tab: listed by `tabs()`,
@@ -74,4 +75,5 @@ import Testing
             }
         }
     }
+}
 }
