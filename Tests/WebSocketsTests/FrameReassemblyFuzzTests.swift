@@ -86,6 +86,16 @@ private struct SplitMix: RandomNumberGenerator {
 @Suite struct FrameReassemblyFuzzTests {
     static let cap = 4096
 
+    /// The server still accepts a new connection and echoes on it.
+    static func expectEcho(from server: WebSocketServer) async throws {
+        let probe = Recorder()
+        let connection = try await WebSocketConnection.connect(
+            to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: probe)
+        try connection.send(text: "alive")
+        #expect(await probe.messages.next(within: .seconds(5)).map { String(decoding: $0.data, as: UTF8.self) } == "alive")
+        connection.close(code: 1000, reason: "done")
+    }
+
     /// Random messages, split into random fragments with pings between them, some far over the cap (10x to
     /// 100x): every message under the cap arrives whole and in order, the first one over it closes the
     /// connection with 1009 and `messageTooLarge`, and the server keeps serving.
@@ -140,13 +150,7 @@ private struct SplitMix: RandomNumberGenerator {
             #expect(info?.code == 1009, "seed \(seed)")
             #expect(info?.error?.code == .messageTooLarge, "seed \(seed)")
         }
-        // The server still accepts and echoes on a new connection.
-        let probe = Recorder()
-        let connection = try await WebSocketConnection.connect(
-            to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: probe)
-        try connection.send(text: "alive")
-        #expect(await probe.messages.next(within: .seconds(5)).map { String(decoding: $0.data, as: UTF8.self) } == "alive")
-        connection.close(code: 1000, reason: "done")
+        try await Self.expectEcho(from: server)
     }
 
     /// Random bytes after the handshake (bad opcodes, reserved bits, unmasked and truncated frames): the
@@ -163,11 +167,6 @@ private struct SplitMix: RandomNumberGenerator {
             let garbage = (0..<Int.random(in: 1...20_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
             try client.write(garbage)
         }
-        let probe = Recorder()
-        let connection = try await WebSocketConnection.connect(
-            to: WebSocketURL(host: "127.0.0.1", port: server.port, path: "/"), handler: probe)
-        try connection.send(text: "alive")
-        #expect(await probe.messages.next(within: .seconds(5)).map { String(decoding: $0.data, as: UTF8.self) } == "alive")
-        connection.close(code: 1000, reason: "done")
+        try await Self.expectEcho(from: server)
     }
 }
