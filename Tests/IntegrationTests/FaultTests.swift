@@ -155,6 +155,29 @@ extension Chromium {
         #expect(crashes.isEmpty, "never a crash while the browser lives")
     }
 
+    /// A launched browser whose connection drops while it lives is reconnected, not relaunched: the
+    /// same process, the same tab, and a later crash is still seen as a crash.
+    @Test func aLaunchedBrowserWhoseConnectionDropsIsReconnected() async throws {
+        try await withOwnSession("launched-drop") { session in
+            try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
+            let pid = try #require(session.browserProcessID)
+            let watched = session.events.subscribe(kinds: [.disconnected, .reconnected, .browserCrashed, .browserRestarted])
+            // Drop the socket from our side, the browser untouched.
+            let connection = session.browser.connection
+            connection.fail(with: CDPError(.connectionClosed, "dropped by the test"))
+            await connection.close()
+            #expect(await firstEvent(watched, .reconnected) != nil)
+            #expect(session.browserProcessID == pid, "the same browser, not a relaunch")
+            #expect(try await session.evaluate("document.title", as: system).get().value == "still here")
+            #expect(session.events.recent(100).allSatisfy { $0.kind != .browserCrashed && $0.kind != .browserRestarted })
+            // The new connection owns the process: its death is a crash, and is recovered.
+            kill(pid, SIGKILL)
+            #expect(await firstEvent(watched, .browserCrashed) != nil)
+            #expect(await firstEvent(watched, .browserRestarted) != nil)
+            #expect(try await session.evaluate("document.title", as: system).get().value == "still here")
+        }
+    }
+
     /// A session without a profile downloads into a private folder of its own, removed when it closes.
     @Test func aTemporarySessionsDownloadsFolderIsPrivateAndRemoved() async throws {
         let folder = try await withOwnSession("downloads") { session in
