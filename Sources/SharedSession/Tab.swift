@@ -82,7 +82,9 @@ final class Tab: Sendable {
     /// enabling the CDP domains, so nothing is missed.
     func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy, clock: any Clock<Duration>) {
         let dropped = DropCounter()
-        let stream = page.events(Self.methods, bufferingNewest: 4096, onDrop: dropped.add)
+        // Room for a burst (16,384 events, about 10 MB at most): a page that floods the console for a
+        // moment loses nothing; one that keeps flooding loses the oldest, each counted.
+        let stream = page.events(Self.methods, bufferingNewest: 16384, onDrop: dropped.add)
         let task = Task { [self] in
             for await event in stream {
                 dropped.report(to: sink, target: targetId, source: "tab")
