@@ -390,6 +390,8 @@ extension SharedBrowserSession {
         await perform("setViewport", target: "\(width)x\(height)", as: participant, options: options) { _, tab, _ in
             guard width > 0, height > 0 else { throw SessionError(.notApplicable, "a viewport needs a positive size, not \(width)x\(height)") }
             try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: width, height: height, deviceScaleFactor: 1, mobile: false))
+            // Kept, so a reconnect or a relaunch gives the tab the same viewport again.
+            tab.state.withLock { $0.viewport = Viewport(width: width, height: height) }
             return .none
         }
     }

@@ -159,8 +159,16 @@ extension SharedBrowserSession {
         for tab in tabList { tab.stopPump() }
         let (events, dropped) = try await Self.setUpBrowser(fresh, downloads: downloadsDirectory)
         var tabs: [Tab] = []
-        for target in targets {
-            tabs.append(try await Self.openTab(targetId: target.id, browser: fresh, sink: sink, options: options))
+        // The viewports set for single tabs, in the order of `targets` (the tabs' order before).
+        let viewports = tabList.map { $0.state.withLock { $0.viewport } }
+        for (index, target) in targets.enumerated() {
+            let tab = try await Self.openTab(targetId: target.id, browser: fresh, sink: sink, options: options)
+            if let viewport = viewports[safe: index] ?? nil {
+                try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: viewport.width, height: viewport.height,
+                                                                           deviceScaleFactor: 1, mobile: false))
+                tab.state.withLock { $0.viewport = viewport }
+            }
+            tabs.append(tab)
         }
         let previous = tabList.firstIndex { $0 === active } ?? 0
         // All tabs load at once: the active one until its load event (the next action runs on it), the

@@ -25,6 +25,8 @@ final class Tab: Sendable {
         /// Requests of the current document, until they fail; `answered` once a response came; `cause`
         /// credits their response or failure, whenever it comes, to whoever caused the request.
         var requests: [String: (url: String, method: String, answered: Bool, cause: EventCause)] = [:]
+        /// A viewport set for this tab alone (``SharedBrowserSession/setViewport(width:height:as:options:)``).
+        var viewport: SharedBrowserSession.Viewport?
         /// When ``stopScriptIfBusy()`` last looked.
         var busyCheckedAt: ContinuousClock.Instant?
     }

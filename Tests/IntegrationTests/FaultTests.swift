@@ -160,6 +160,7 @@ extension Chromium {
     @Test func aLaunchedBrowserWhoseConnectionDropsIsReconnected() async throws {
         try await withOwnSession("launched-drop") { session in
             try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
+            try await session.setViewport(width: 900, height: 600, as: system).get()
             let pid = try #require(session.browserProcessID)
             let watched = session.events.subscribe(kinds: [.disconnected, .reconnected, .browserCrashed, .browserRestarted])
             // Drop the socket from our side, the browser untouched.
@@ -169,12 +170,15 @@ extension Chromium {
             #expect(await firstEvent(watched, .reconnected) != nil)
             #expect(session.browserProcessID == pid, "the same browser, not a relaunch")
             #expect(try await session.evaluate("document.title", as: system).get().value == "still here")
+            #expect(try await session.evaluate("innerWidth + 'x' + innerHeight", as: system).get().value == "900x600",
+                    "the tab's own viewport is set again")
             #expect(session.events.recent(100).allSatisfy { $0.kind != .browserCrashed && $0.kind != .browserRestarted })
             // The new connection owns the process: its death is a crash, and is recovered.
             kill(pid, SIGKILL)
             #expect(await firstEvent(watched, .browserCrashed) != nil)
             #expect(await firstEvent(watched, .browserRestarted) != nil)
             #expect(try await session.evaluate("document.title", as: system).get().value == "still here")
+            #expect(try await session.evaluate("innerWidth + 'x' + innerHeight", as: system).get().value == "900x600")
         }
     }
 
