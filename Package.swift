@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ContentExtraction", targets: ["ContentExtraction"]),
         .library(name: "SharedSession", targets: ["SharedSession"]),
         .library(name: "DemoSite", targets: ["DemoSite"]),
+        .library(name: "LiveView", targets: ["LiveView"]),
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
         .executable(name: "TwoAgents", targets: ["TwoAgents"]),
@@ -59,6 +60,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "LiveView",
+            dependencies: ["SharedSession", "WebSockets", "SharedBrowserSupport"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "QuickStart",
             dependencies: ["SharedSession"],
@@ -84,7 +90,8 @@ let package = Package(
         .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView"], swiftSettings: swiftSettings),
+        .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
         .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,5 +1,5 @@
-import Coordination
-import EventBuffer
+public import Coordination
+public import EventBuffer
 import Foundation
 import SharedBrowserSupport
 
@@ -101,7 +101,8 @@ final class EventSink: Sendable {
 }
 
 extension EventCause {
-    init(_ participant: Participant) {
+    /// The cause of what `participant` does.
+    public init(_ participant: Participant) {
         switch participant.kind {
         case .agent: self = .agent(participant.id)
         case .human: self = .human(participant.id)

@@ -462,6 +462,11 @@ public actor SharedBrowserSession {
         TabInfo(id: active.targetId, url: active.url, title: active.title, isActive: true)
     }
 
+    /// The CDP session of the active tab, for what watches the page beside the session's own work (the
+    /// live view's screencast). It changes when another tab becomes active (`tabActivated`) and after a
+    /// relaunch or reconnect (`browserRestarted`, `reconnected`); what the caller enables on it is its own.
+    public var activePageSession: CDPSession { active.page }
+
     /// Opens a tab, makes it the active one, and navigates it to `url` when given.
     public func openTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await run(BrowserAction(.openTab, ActionParams(url: url), source: EventCause(participant)), options: options)

@@ -1,0 +1,160 @@
+public import Coordination
+import EventBuffer
+import Foundation
+public import SharedSession
+import SharedBrowserSupport
+public import WebSockets
+
+/// What people see and do in the shared browser from a web page: the screen of the active tab, who
+/// drives, the event log, the tabs, the URL and the errors; with the control link, Take over, input
+/// and Hand back.
+///
+/// One HTTP + WebSocket server per session, on 127.0.0.1 and a free port by default, reached through
+/// URLs that carry an unguessable token (``LiveViewAccess``): ``watchURL`` only watches, ``controlURL``
+/// may also act. `Host` and `Origin` are checked on every request and upgrade. One screencast of the
+/// active tab feeds every viewer, each at its own pace (a slow viewer gets the latest frame when it is
+/// ready and never holds up another); it runs only while someone watches, and follows tab switches and
+/// a relaunched browser.
+///
+/// ```swift
+/// let view = try await session.liveView()
+/// print("watch: \(view.watchURL!)\ncontrol: \(view.controlURL!)")
+/// ```
+///
+/// The WebSocket protocol (`/ws?token=…`) is documented in the article "Humans in the loop", so other
+/// programs can subscribe with the watch token.
+public final class LiveView: Sendable {
+    /// Where to listen and who acts.
+    public struct Options: Sendable {
+        /// The interface to listen on. `127.0.0.1` by default; anything else is an explicit choice to
+        /// be reachable from elsewhere.
+        public var host = "127.0.0.1"
+        /// 0 lets the system choose.
+        public var port = 0
+        /// Who a viewer with the control link acts as.
+        public var person = Participant.human("person")
+        /// JPEG quality of the screen, 1-100.
+        public var jpegQuality = 70
+        public init() {}
+    }
+
+    public let access: LiveViewAccess
+    public let options: Options
+    /// The port the server listens on.
+    public let port: Int
+    let server: WebSocketServer
+    let hub: ViewerHub
+
+    init(access: LiveViewAccess, options: Options, port: Int, server: WebSocketServer, hub: ViewerHub) {
+        self.access = access
+        self.options = options
+        self.port = port
+        self.server = server
+        self.hub = hub
+    }
+
+    /// The address people open: `http://127.0.0.1:PORT`.
+    public var baseURL: String {
+        let host = options.host == "0.0.0.0" || options.host == "::" ? "127.0.0.1" : options.host
+        return "http://\(host):\(port)"
+    }
+
+    /// The link that only watches; nil once revoked.
+    public var watchURL: String? { access.token(for: .watch).map { "\(baseURL)/?token=\($0)" } }
+
+    /// The link that may also take over and act; nil once revoked.
+    public var controlURL: String? { access.token(for: .control).map { "\(baseURL)/?token=\($0)" } }
+
+    /// Revokes a link and closes the viewers that came in through it.
+    public func revoke(_ grant: LiveViewAccess.Grant) {
+        access.revoke(grant)
+        hub.disconnect(grant)
+    }
+
+    /// How many viewers are connected.
+    public var viewerCount: Int { hub.count }
+
+    /// Stops the server and the screencast (closing the session does too); a later
+    /// `session.liveView()` starts a new one, with new links.
+    public func stop() async {
+        hub.stop()
+        await server.stop()
+        liveViews.withLock { views in
+            if let key = views.first(where: { $0.value === self })?.key { views.removeValue(forKey: key) }
+        }
+    }
+
+    static func start(session: SharedBrowserSession, options: Options) async throws -> LiveView {
+        let access = LiveViewAccess()
+        let hub = ViewerHub(session: session, person: options.person, quality: options.jpegQuality)
+        let portBox = LockedValue(0)
+        var configuration = WebSocketServer.Configuration()
+        configuration.host = options.host
+        configuration.port = options.port
+        configuration.maxMessageSize = 64 << 10
+        let listenHost = options.host
+        let server = try await WebSocketServer.start(configuration, onHTTP: { request in
+            Self.answer(request, access: access, port: portBox.withLock { $0 }, listenHost: listenHost)
+        }, onWebSocket: { request in
+            let port = portBox.withLock { $0 }
+            guard LiveViewAccess.hostAllowed(request.host, port: port, listenHost: listenHost),
+                  LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost),
+                  request.pathWithoutQuery == "/ws",
+                  let grant = access.grant(for: request.formValues["token"]) else { return nil }
+            return hub.newViewer(grant: grant)
+        })
+        portBox.withLock { $0 = server.port }
+        let key = ObjectIdentifier(session)
+        hub.start(onSessionClosed: {
+            await server.stop()
+            liveViews.withLock { _ = $0.removeValue(forKey: key) }
+        })
+        return LiveView(access: access, options: options, port: server.port, server: server, hub: hub)
+    }
+
+    /// The page and its two files; everything else is 404. Refused: a foreign `Host` (421), a foreign
+    /// `Origin` (403), the page without a valid token (403).
+    static func answer(_ request: WebSocketServer.Request, access: LiveViewAccess, port: Int, listenHost: String) -> WebSocketServer.HTTPResponse {
+        guard LiveViewAccess.hostAllowed(request.host, port: port, listenHost: listenHost) else {
+            return .init(status: request.host == nil ? 400 : 421, text: "this server answers only to its own address\n")
+        }
+        guard LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost) else {
+            return .init(status: 403, text: "requests from other pages are refused\n")
+        }
+        let headers: [(name: String, value: String)] = [
+            ("Content-Security-Policy", LiveViewPage.contentSecurityPolicy), ("Referrer-Policy", "no-referrer"),
+            ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"),
+        ]
+        switch request.pathWithoutQuery {
+        case "/":
+            guard access.grant(for: request.formValues["token"]) != nil else {
+                return .init(status: 403, text: "a valid token is needed: use the live view link you were given\n")
+            }
+            return .init(contentType: "text/html; charset=utf-8", text: LiveViewPage.html, headers: headers)
+        case "/app.js":
+            return .init(contentType: "text/javascript; charset=utf-8", text: LiveViewPage.script, headers: headers)
+        case "/app.css":
+            return .init(contentType: "text/css; charset=utf-8", text: LiveViewPage.css, headers: headers)
+        default:
+            return .notFound(String(request.pathWithoutQuery))
+        }
+    }
+}
+
+private let liveViews = LockedValue<[ObjectIdentifier: LiveView]>([:])
+private let startingLiveViews = ActionQueue()
+
+extension SharedBrowserSession {
+    /// Starts the session's live view (once; later calls return the same one) and returns it with its
+    /// links.
+    ///
+    /// - Throws: `WebSocketError` `listenFailed` when the address cannot be bound.
+    public nonisolated func liveView(_ options: LiveView.Options = LiveView.Options()) async throws -> LiveView {
+        await startingLiveViews.acquire()
+        defer { startingLiveViews.release() }
+        if let running = liveViews.withLock({ $0[ObjectIdentifier(self)] }) { return running }
+        let view = try await LiveView.start(session: self, options: options)
+        liveViews.withLock { $0[ObjectIdentifier(self)] = view }
+        return view
+    }
+}

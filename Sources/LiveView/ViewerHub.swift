@@ -1,0 +1,396 @@
+import CDPTransport
+import Coordination
+import EventBuffer
+import Foundation
+import SharedBrowserSupport
+import SharedSession
+import WebSockets
+
+/// The viewers of one live view, the one screencast that feeds them, and what they are told.
+final class ViewerHub: Sendable {
+    let session: SharedBrowserSession
+    let person: Participant
+    let quality: Int
+
+    /// A frame of the screen: the JPEG and what it shows (the viewport size in CSS pixels).
+    struct Frame: Sendable {
+        var seq: Int
+        var jpeg: Data
+        var width: Double
+        var height: Double
+        var meta: String {
+            #"{"type":"frame","seq":\#(seq),"deviceWidth":\#(width),"deviceHeight":\#(height)}"#
+        }
+    }
+
+    private struct State {
+        var viewers: [ObjectIdentifier: Viewer] = [:]
+        var lastFrame: Frame?
+        var seq = 0
+        var stopped = false
+        var tasks: [Task<Void, Never>] = []
+        /// Called once when the session closes (stops the server).
+        var onSessionClosed: (@Sendable () async -> Void)?
+    }
+    private let state = LockedValue(State())
+    /// Asks the screencast to start, stop or move to another tab.
+    private let reconfigure: AsyncStream<Void>.Continuation
+    private let reconfigurations: AsyncStream<Void>
+
+    init(session: SharedBrowserSession, person: Participant, quality: Int) {
+        self.session = session
+        self.person = person
+        self.quality = max(1, min(100, quality))
+        (reconfigurations, reconfigure) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    var count: Int { state.withLock { $0.viewers.count } }
+
+    func start(onSessionClosed: @escaping @Sendable () async -> Void) {
+        state.withLock { $0.onSessionClosed = onSessionClosed }
+        let events = session.events.subscribe(bufferSize: 4096)
+        let forward = Task { [self] in
+            for await element in events {
+                guard let event = element.event else { continue }
+                broadcast(Self.message(for: event))
+                switch event.kind {
+                case .tabActivated, .browserRestarted, .reconnected:
+                    reconfigure.yield()
+                    await sendTabs()
+                case .targetCreated, .targetClosed, .titleChanged, .pageLoaded:
+                    await sendTabs()
+                case .control:
+                    await sendControl()
+                default:
+                    break
+                }
+            }
+            // The session closed: so does the live view.
+            let closed = state.withLock { $0.onSessionClosed }
+            stop()
+            await closed?()
+        }
+        let context = Task { [self] in
+            for await browserState in session.stateUpdates() { broadcast(Self.contextMessage(browserState)) }
+        }
+        let screencast = Task { [self] in await runScreencast() }
+        state.withLock { $0.tasks = [forward, context, screencast] }
+        reconfigure.yield()
+    }
+
+    func stop() {
+        let (viewers, tasks) = state.withLock { s -> ([Viewer], [Task<Void, Never>]) in
+            s.stopped = true
+            defer { s.viewers.removeAll(); s.tasks.removeAll() }
+            return (Array(s.viewers.values), s.tasks)
+        }
+        tasks.forEach { $0.cancel() }
+        reconfigure.finish()
+        viewers.forEach { $0.close() }
+    }
+
+    // MARK: Viewers
+
+    func newViewer(grant: LiveViewAccess.Grant) -> Viewer? {
+        let viewer = Viewer(hub: self, grant: grant)
+        let accepted = state.withLock { s -> Bool in
+            guard !s.stopped else { return false }
+            s.viewers[ObjectIdentifier(viewer)] = viewer
+            return true
+        }
+        return accepted ? viewer : nil
+    }
+
+    /// A viewer's socket opened: greet it, give it the last frame at once, and start the screencast if
+    /// it is the first.
+    func opened(_ viewer: Viewer) {
+        let (frame, first) = state.withLock { ($0.lastFrame, $0.viewers.count == 1) }
+        Task { [self] in
+            let holder = await session.coordinator.holder
+            let queue = await session.coordinator.queue
+            viewer.send(text: #"{"type":"hello","role":"\#(viewer.grant.rawValue)","participant":"\#(EventCause(person).description)","control":\#(Self.controlJSON(holder, queue))}"#)
+            viewer.send(text: Self.contextMessage(session.state))
+            await sendTabs(to: [viewer])
+        }
+        if let frame { viewer.offer(frame) }
+        if first { reconfigure.yield() }
+    }
+
+    func closed(_ viewer: Viewer) {
+        let last = state.withLock { s -> Bool in
+            s.viewers.removeValue(forKey: ObjectIdentifier(viewer))
+            return s.viewers.isEmpty
+        }
+        if last { reconfigure.yield() }
+    }
+
+    func disconnect(_ grant: LiveViewAccess.Grant) {
+        let viewers = state.withLock { s in s.viewers.values.filter { $0.grant == grant } }
+        viewers.forEach { $0.close() }
+    }
+
+    private func broadcast(_ text: String) {
+        let viewers = state.withLock { Array($0.viewers.values) }
+        for viewer in viewers { viewer.send(text: text) }
+    }
+
+    private func sendTabs(to only: [Viewer]? = nil) async {
+        let tabs = await session.tabs()
+        let list = tabs.map { tab in
+            #"{"id":\#(Self.json(tab.id)),"url":\#(Self.json(tab.url)),"title":\#(Self.json(tab.title)),"isActive":\#(tab.isActive)}"#
+        }.joined(separator: ",")
+        let text = #"{"type":"tabs","tabs":[\#(list)]}"#
+        for viewer in only ?? state.withLock({ Array($0.viewers.values) }) { viewer.send(text: text) }
+    }
+
+    private func sendControl() async {
+        let holder = await session.coordinator.holder
+        let queue = await session.coordinator.queue
+        broadcast(#"{"type":"control",\#(Self.controlJSON(holder, queue).dropFirst().dropLast())}"#)
+    }
+
+    // MARK: What a viewer asks
+
+    func received(_ text: String, from viewer: Viewer) {
+        struct Message: Decodable {
+            struct Action: Decodable {
+                var type: BrowserAction.ActionType
+                var params: ActionParams?
+            }
+            var type: String
+            var action: Action?
+        }
+        guard let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) else {
+            viewer.send(text: #"{"type":"error","message":"not a message of the live view protocol"}"#)
+            return
+        }
+        switch message.type {
+        case "ack":
+            viewer.acknowledged()
+        case "takeOver", "handBack", "input":
+            guard viewer.grant == .control else {
+                viewer.send(text: #"{"type":"error","message":"this link may only watch"}"#)
+                return
+            }
+            if message.type == "input", let action = message.action {
+                viewer.enqueue(BrowserAction(action.type, action.params ?? ActionParams(), source: EventCause(person)))
+            } else if message.type == "takeOver" {
+                Task { [self] in
+                    do { try await session.coordinator.takeOver(by: person) } catch {
+                        viewer.send(text: #"{"type":"error","message":\#(Self.json("\(error)"))}"#)
+                    }
+                }
+            } else if message.type == "handBack" {
+                Task { [self] in
+                    do { try await session.coordinator.handBack(by: person) } catch {
+                        viewer.send(text: #"{"type":"error","message":\#(Self.json("\(error)"))}"#)
+                    }
+                }
+            }
+        default:
+            viewer.send(text: #"{"type":"error","message":"unknown message type"}"#)
+        }
+    }
+
+    /// Runs a control viewer's input in order; a run of mouse moves shrinks to its last one, so moves
+    /// never hold up a click.
+    func run(_ actions: [BrowserAction], for viewer: Viewer) async {
+        var pending = actions
+        pending = pending.enumerated().filter { index, action in
+            guard action.type == .mouse, action.params.event == "move", index + 1 < pending.count else { return true }
+            let next = pending[index + 1]
+            return !(next.type == .mouse && next.params.event == "move")
+        }.map(\.element)
+        for action in pending {
+            let result = await session.run(action, options: .init(timeout: .seconds(5), pageSummary: false))
+            // Told to the viewer that sent it (the event log has it too).
+            if let error = result.error { viewer.send(text: #"{"type":"error","message":\#(Self.json(error.message))}"#) }
+        }
+    }
+
+    // MARK: The screencast
+
+    private func runScreencast() async {
+        var current: Task<Void, Never>?
+        for await _ in reconfigurations {
+            current?.cancel()
+            await current?.value
+            current = nil
+            guard count > 0, !Task.isCancelled else { continue }
+            let page = await session.activePageSession
+            current = Task { [self] in await stream(page) }
+        }
+        current?.cancel()
+    }
+
+    /// Streams one tab until cancelled: each frame acked at once (so Chromium keeps sending), kept as
+    /// the last frame, offered to every viewer.
+    private func stream(_ page: CDPSession) async {
+        let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
+        do {
+            try await page.send(Page.StartScreencast(format: .jpeg, quality: quality, maxWidth: 1920, maxHeight: 1080, everyNthFrame: 1))
+        } catch {
+            return
+        }
+        for await frame in frames {
+            if Task.isCancelled { break }
+            let ack = Page.ScreencastFrameAck(sessionId: frame.sessionId)
+            Task { _ = try? await page.send(ack) }
+            guard let jpeg = Data(base64Encoded: frame.data) else { continue }
+            let current = state.withLock { s -> (Frame, [Viewer]) in
+                s.seq += 1
+                let made = Frame(seq: s.seq, jpeg: jpeg, width: frame.metadata.deviceWidth, height: frame.metadata.deviceHeight)
+                s.lastFrame = made
+                return (made, Array(s.viewers.values))
+            }
+            for viewer in current.1 { viewer.offer(current.0) }
+        }
+        _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2))
+    }
+
+    // MARK: Messages
+
+    static func json(_ string: String) -> String {
+        (try? String(decoding: encoder.encode(string), as: UTF8.self)) ?? "\"\""
+    }
+
+    static func controlJSON(_ holder: Participant?, _ queue: [Participant]) -> String {
+        let holderText = holder.map { json(EventCause($0).description) } ?? "null"
+        let queueText = queue.map { json(EventCause($0).description) }.joined(separator: ",")
+        return #"{"holder":\#(holderText),"queue":[\#(queueText)]}"#
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }()
+
+    /// `{"type":"browser_event","data":{…the BrowserEvent…},"error":"…"}` (`error` for error events).
+    static func message(for event: BrowserEvent) -> String {
+        let data = (try? String(decoding: encoder.encode(event), as: UTF8.self)) ?? "{}"
+        let error = event.isError ? #","error":\#(json(event.summary))"# : ""
+        return #"{"type":"browser_event","data":\#(data)\#(error)}"#
+    }
+
+    /// `{"type":"browser_context","data":{session_id, url, title, loading, can_go_back, …}}`.
+    static func contextMessage(_ state: BrowserState) -> String {
+        struct Context: Encodable {
+            var session_id: String
+            var url: String
+            var title: String
+            var loading: Bool
+            var can_go_back: Bool
+            var can_go_forward: Bool
+            var timestamp: Date?
+            var navigation_success: Bool?
+            var navigation_error: String?
+            var final_url: String?
+            var last_error: String?
+        }
+        let context = Context(session_id: state.sessionId, url: state.url, title: state.title, loading: state.loading,
+                              can_go_back: state.canGoBack, can_go_forward: state.canGoForward, timestamp: state.timestamp,
+                              navigation_success: state.navigationSucceeded, navigation_error: state.navigationError,
+                              final_url: state.finalURL, last_error: state.lastError)
+        let data = (try? String(decoding: encoder.encode(context), as: UTF8.self)) ?? "{}"
+        return #"{"type":"browser_context","data":\#(data)}"#
+    }
+}
+
+/// One person's (or program's) connection to the live view.
+final class Viewer: WebSocketHandler, @unchecked Sendable {
+    // `@unchecked`: the mutable state is in `state`.
+    let grant: LiveViewAccess.Grant
+    private let hub: ViewerHub
+    private struct State {
+        var connection: WebSocketConnection?
+        /// A frame is on its way and not yet drawn: the next one waits here, and a newer one replaces it.
+        var inFlight = false
+        var pending: ViewerHub.Frame?
+        var inputs: [BrowserAction] = []
+        var running = false
+    }
+    private let state = LockedValue(State())
+
+    init(hub: ViewerHub, grant: LiveViewAccess.Grant) {
+        self.hub = hub
+        self.grant = grant
+    }
+
+    func send(text: String) {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        try? connection.send(text: text)
+    }
+
+    /// Latest frame wins: sent now if the viewer drew the last one, else kept (replacing an older one)
+    /// until it says it did.
+    func offer(_ frame: ViewerHub.Frame) {
+        let sendNow = state.withLock { s -> Bool in
+            guard s.connection != nil else { return false }
+            if s.inFlight {
+                s.pending = frame
+                return false
+            }
+            s.inFlight = true
+            return true
+        }
+        if sendNow { transmit(frame) }
+    }
+
+    func acknowledged() {
+        let next = state.withLock { s -> ViewerHub.Frame? in
+            defer { s.pending = nil }
+            if s.pending == nil { s.inFlight = false }
+            return s.pending
+        }
+        if let next { transmit(next) }
+    }
+
+    private func transmit(_ frame: ViewerHub.Frame) {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        try? connection.send(text: frame.meta)
+        try? connection.send(frame.jpeg, binary: true)
+    }
+
+    func enqueue(_ action: BrowserAction) {
+        let start = state.withLock { s -> Bool in
+            s.inputs.append(action)
+            defer { s.running = true }
+            return !s.running
+        }
+        guard start else { return }
+        Task { [self] in
+            while true {
+                let batch = state.withLock { s -> [BrowserAction] in
+                    defer { s.inputs.removeAll() }
+                    if s.inputs.isEmpty { s.running = false }
+                    return s.inputs
+                }
+                if batch.isEmpty { return }
+                await hub.run(batch, for: self)
+            }
+        }
+    }
+
+    func close() {
+        state.withLock { $0.connection }?.close(code: 1000, reason: "the live view closed this viewer")
+    }
+
+    // MARK: WebSocketHandler
+
+    func webSocketDidOpen(_ connection: WebSocketConnection) {
+        state.withLock { $0.connection = connection }
+        hub.opened(self)
+    }
+
+    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
+        guard let text = message.text else { return }
+        hub.received(text, from: self)
+    }
+
+    func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
+        state.withLock { $0.connection = nil }
+        hub.closed(self)
+    }
+}

@@ -1,0 +1,192 @@
+import CDPTransport
+import DemoSite
+import EventBuffer
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LiveView
+import SharedSession
+import TestSupport
+import Testing
+import WebSockets
+
+/// Collects a live view client's messages.
+final class LiveViewClient: WebSocketHandler, @unchecked Sendable {
+    let texts: AsyncStream<String>
+    let frames: AsyncStream<Data>
+    private let textSink: AsyncStream<String>.Continuation
+    private let frameSink: AsyncStream<Data>.Continuation
+    init() {
+        (texts, textSink) = AsyncStream.makeStream()
+        (frames, frameSink) = AsyncStream.makeStream()
+    }
+    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
+        if message.isBinary {
+            frameSink.yield(message.data)
+            try? connection.send(text: #"{"type":"ack"}"#)
+        } else if let text = message.text {
+            textSink.yield(text)
+        }
+    }
+    func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
+        textSink.finish()
+        frameSink.finish()
+    }
+
+    /// The first message from now on that contains every one of `needles`.
+    func first(containing needles: String..., within timeout: Duration = .seconds(10)) async -> String? {
+        let texts = self.texts
+        return await within(timeout) {
+            for await text in texts where needles.allSatisfy({ text.contains($0) }) { return text }
+            return nil
+        }
+    }
+}
+
+func httpStatus(_ url: String, headers: [String: String] = [:]) async throws -> (Int, [AnyHashable: Any]) {
+    var request = URLRequest(url: URL(string: url)!)
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    let (_, response) = try await URLSession.shared.data(for: request)
+    let http = response as! HTTPURLResponse
+    return (http.statusCode, http.allHeaderFields)
+}
+
+extension Chromium {
+@Suite(.serialized) struct LiveViewTests {
+    /// Links with tokens, and everything else refused: no token, a wrong or revoked one, a foreign
+    /// `Host` (DNS rebinding) or `Origin`; the page comes with a strict Content-Security-Policy.
+    @Test func onlyTheLinksOpenTheLiveView() async throws {
+        try await withOwnSession("live-view-access") { session in
+            let view = try await session.liveView()
+            #expect(try await session.liveView() === view, "started once")
+            let watch = try #require(view.watchURL)
+            #expect(watch.hasPrefix("http://127.0.0.1:\(view.port)/?token="))
+            let (ok, headers) = try await httpStatus(watch)
+            #expect(ok == 200)
+            #expect((headers["Content-Security-Policy"] as? String)?.contains("default-src 'none'") == true)
+            #expect(try await httpStatus(view.baseURL + "/").0 == 403)
+            #expect(try await httpStatus(view.baseURL + "/?token=nope").0 == 403)
+            #expect(try await httpStatus(watch, headers: ["Host": "evil.example:\(view.port)"]).0 == 421)
+            #expect(try await httpStatus(watch, headers: ["Origin": "https://evil.example"]).0 == 403)
+
+            let ws = { (token: String, origin: String?) async throws -> WebSocketConnection in
+                var options = WebSocketConnection.Options()
+                options.origin = origin
+                return try await WebSocketConnection.connect(
+                    to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(token)"), options: options,
+                    handler: LiveViewClient())
+            }
+            await #expect(throws: WebSocketError.self) { _ = try await ws("wrong", nil) }
+            await #expect(throws: WebSocketError.self) { _ = try await ws(view.access.token(for: .watch)!, "https://evil.example") }
+            let control = try #require(view.access.token(for: .control))
+            view.revoke(.control)
+            await #expect(throws: WebSocketError.self) { _ = try await ws(control, nil) }
+            #expect(view.controlURL == nil)
+        }
+    }
+
+    /// Closing the session stops its live view: nothing listens on the port any more.
+    @Test func closingTheSessionStopsTheLiveView() async throws {
+        let watch = try await withOwnSession("live-view-close") { session in
+            try #require(try await session.liveView().watchURL)
+        }
+        #expect(await eventuallyAsync(within: .seconds(5)) { (try? await httpStatus(watch)) == nil })
+    }
+
+    /// A program with the watch token gets frames, the context and the events, and cannot act.
+    @Test func aWatcherSeesFramesContextAndEventsButCannotAct() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        try await withOwnSession("live-view-watch") { session in
+            try await session.navigate(to: site.url("/widgets"), as: system).get()
+            let view = try await session.liveView()
+            let client = LiveViewClient()
+            let connection = try await WebSocketConnection.connect(
+                to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
+                handler: client)
+            defer { connection.close(code: 1000, reason: "done") }
+            let hello = await client.first(containing: #""type":"hello""#)
+            #expect(hello?.contains(#""role":"watch""#) == true)
+            let frames = client.frames
+            let frame = await within(.seconds(10)) { () -> Data? in
+                for await frame in frames { return frame }
+                return nil
+            }
+            #expect(frame?.starts(with: [0xFF, 0xD8]) == true, "a JPEG")
+            try await session.navigate(to: site.url("/console"), as: system).get()
+            #expect(await client.first(containing: #""type":"browser_context""#, "/console") != nil)
+            #expect(await client.first(containing: #""type":"browser_event""#) != nil)
+            try connection.send(text: #"{"type":"takeOver"}"#)
+            #expect(await client.first(containing: "may only watch") != nil)
+            #expect(await session.coordinator.holder == nil)
+        }
+    }
+
+    /// A person opens the control link in their own browser (a second Chromium), takes over, clicks a
+    /// button of the shared page where they see it and types into a field; the page changes, the
+    /// events name the person, an agent is refused meanwhile; then the person hands back.
+    @Test func aPersonTakesOverClicksTypesAndHandsBack() async throws {
+        try await withOwnSession("live-view-person") { session in
+            let agent = Participant.agent("worker")
+            try await session.navigate(to: dataURL("""
+                <style>body{margin:0} button{position:absolute;left:600px;top:300px;width:200px;height:80px}
+                input{position:absolute;left:100px;top:100px}</style>
+                <input id=field><button id=b onclick="this.textContent='pressed'">press</button>
+                """), as: system).get()
+            _ = await session.coordinator.tryRequestControl(for: agent)
+            let view = try await session.liveView()
+            let (_, page) = try await TestBrowser.page()
+            try await load(page, "<p>person</p>")
+            _ = try await page.send(Page.Navigate(url: try #require(view.controlURL)))
+            // The person's page draws frames.
+            #expect(await eventuallyAsync(within: .seconds(15)) {
+                Int((try? await evaluate(page, "document.body.dataset.frames || '0'"))?.stringValue ?? "0") ?? 0 > 0
+            })
+            #expect(try await evaluate(page, "document.getElementById('driver').textContent")?.stringValue?.contains("agent:worker") == true)
+            _ = try await evaluate(page, "document.getElementById('take').click(); 1")
+            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder == .human("person") })
+            // The person's page shows it (and sends input only from then on).
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                (try? await evaluate(page, "document.getElementById('driver').textContent"))??.stringValue == "human:person is driving"
+            })
+            let refused = await session.click("#b", as: agent)
+            #expect(refused.error?.code == .notInControl)
+            #expect(refused.error?.message.contains("person") == true)
+            // Click where the person sees the button: the canvas shows the 1280x720 viewport scaled.
+            let rect = try #require(try await evaluate(page, "JSON.stringify(document.getElementById('screen').getBoundingClientRect())")?.stringValue)
+            let box = try JSONDecoder().decode([String: Double].self, from: Data(rect.utf8))
+            func screen(_ x: Double, _ y: Double) -> (Double, Double) {
+                (box["left"]! + x * box["width"]! / 1280, box["top"]! + y * box["height"]! / 720)
+            }
+            let (bx, by) = screen(700, 340)
+            try await page.send(inOrder: [
+                Input.DispatchMouseEvent(type: .mousePressed, x: bx, y: by, button: .left, clickCount: 1),
+                Input.DispatchMouseEvent(type: .mouseReleased, x: bx, y: by, button: .left, clickCount: 1),
+            ])
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                (try? await session.evaluate("document.querySelector('#b').textContent", as: .system).get().value?.stringValue) == "pressed"
+            })
+            let (fx, fy) = screen(150, 110)
+            try await page.send(inOrder: [
+                Input.DispatchMouseEvent(type: .mousePressed, x: fx, y: fy, button: .left, clickCount: 1),
+                Input.DispatchMouseEvent(type: .mouseReleased, x: fx, y: fy, button: .left, clickCount: 1),
+            ])
+            for key in ["h", "i"] {
+                try await page.send(Input.DispatchKeyEvent(type: .keyDown, text: key, key: key))
+                try await page.send(Input.DispatchKeyEvent(type: .keyUp, key: key))
+            }
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                (try? await session.evaluate("document.querySelector('#field').value", as: .system).get().value?.stringValue) == "hi"
+            })
+            let lastError = try await evaluate(page, "document.body.dataset.lastError || ''")?.stringValue ?? ""
+            #expect(lastError.isEmpty, "\(lastError)")
+            let byPerson = session.events.recent(50).filter { $0.kind == .actionFinished && $0.cause == .human("person") }
+            #expect(byPerson.count >= 4, "the person's input is recorded as theirs")
+            _ = try await evaluate(page, "document.getElementById('back').click(); 1")
+            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder == agent })
+            try await session.click("#b", as: agent).get()
+            try await page.send(Page.Navigate(url: "about:blank"))
+        }
+    }
+}
+}
