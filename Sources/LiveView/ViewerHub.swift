@@ -61,6 +61,13 @@ final class ViewerHub: Sendable {
                     await sendTabs()
                 case .control:
                     await sendControl()
+                    if case .control(let info) = event.payload, info.change == "handedBack" {
+                        broadcast(#"{"type":"help","reason":null}"#)
+                    }
+                case .helpRequested:
+                    if case .message(let reason) = event.payload {
+                        broadcast(#"{"type":"help","reason":\#(Self.json(reason)),"from":\#(Self.json(event.cause.description))}"#)
+                    }
                 default:
                     break
                 }

@@ -120,6 +120,7 @@ extension SharedBrowserSession {
         let state = sink.state
         var notes: [String] = []
         if let notice = contextNotice(for: participant) { notes.append(notice) }
+        if let brief = takeBriefForContext(participant) { notes.append(brief) }
         if let participant, options.coordination {
             let holder = await coordinator.holder
             if holder == participant {

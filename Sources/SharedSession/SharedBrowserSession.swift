@@ -96,6 +96,9 @@ public actor SharedBrowserSession {
         /// 1280x720 window alone leaves a smaller page area). Nil lets the page follow the window.
         public var viewport: Viewport? = Viewport(width: 1280, height: 720)
         public var logger = Logger(label: "SharedSession", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// Called when an agent asks for a person's help (``SharedBrowserSession/requestHumanHelp(reason:by:timeout:)``):
+        /// the host notifies someone, with the live view's link.
+        public var onHelpRequested: (@Sendable (HelpRequest) async -> Void)?
         /// The clock of the session's timers: control leases, dialog answer delays, the keep-alive
         /// interval and reconnect backoff (inject a manual clock in tests). Action deadlines follow
         /// the continuous clock, as the browser's own timeouts do.
@@ -153,6 +156,12 @@ public actor SharedBrowserSession {
     var toldInResult: Set<Participant> = []
     var toldInContext: Set<Participant> = []
     var monitor: Task<Void, Never>?
+    /// While a person drives: where things stood when they took over, and what they did.
+    var awayMark: AwayMark?
+    /// The latest hand-back brief, and the ones not yet given to the agent control went back to.
+    var lastBrief: HandBackBrief?
+    var briefForResult: [Participant: String] = [:]
+    var briefForContext: [Participant: String] = [:]
     var tabList: [Tab] = []
     var active: Tab
     var browserPump: Task<Void, Never>?
@@ -364,8 +373,11 @@ public actor SharedBrowserSession {
     /// participant it is about.
     private func startControlPump(_ changes: AsyncStream<ControlEvent>) {
         let sink = self.sink
-        controlPump = Task {
+        controlPump = Task { [weak self] in
             for await change in changes {
+                // Before the event: whoever waits for the hand-back finds its brief ready.
+                if change.change == .takenOver { await self?.personTookOver(change.participant) }
+                if change.change == .handedBack { await self?.personHandedBack(to: change.holder) }
                 sink.emit(.control, target: nil, payload: .control(ControlInfo(
                     change: change.change.rawValue, holder: change.holder.map { EventCause($0).description },
                     previousHolder: change.previousHolder.map { EventCause($0).description })),
@@ -682,6 +694,8 @@ public actor SharedBrowserSession {
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
+        if let brief = takeBriefForResult(participant) { result.notices.append(brief) }
+        if participant.kind == .human, let recorded { recordPersonAction(recorded) }
         result.feedback = pageFeedback
         result.actionValue = recorded
         switch outcome {

@@ -86,6 +86,56 @@ extension Chromium {
         }
     }
 
+    /// An agent asks for help; the host is told; a person takes over, acts and hands back; the agent
+    /// gets what changed — from `requestHumanHelp`, once in its next result and once in its next
+    /// context — and what the person typed into a secret field is not in it.
+    @Test func anAgentAsksForHelpAndGetsABriefWhenThePersonHandsBack() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        let asked = LockedFlag()
+        try await withOwnSession("help", configure: { $0.onHelpRequested = { _ in asked.set() } }) { session in
+            let agent = Participant.agent("signer")
+            #expect(await session.coordinator.tryRequestControl(for: agent))
+            try await session.navigate(to: dataURL("<title>Check</title><input id=code autocomplete=one-time-code><input id=note>"),
+                                       as: agent).get()
+            let alice = HumanObserver(session: session, person: .human("alice"))
+            let requests = alice.events(kinds: [.helpRequested])
+            let help = Task { try await session.requestHumanHelp(reason: "a one-time code", by: agent, timeout: .seconds(30)) }
+            let request = try #require(await firstEvent(requests, .helpRequested))
+            #expect(request.cause == .agent("signer"))
+            #expect(asked.value, "the host's hook was called")
+            try await alice.takeManualControl()
+            let refused = await session.fill("#note", "agent", as: agent)
+            #expect(refused.error?.code == .notInControl && refused.error?.message.contains("alice") == true)
+            try await session.fill("#code", "424242", as: alice.person).get()
+            try await session.fill("#note", "done by hand", as: alice.person).get()
+            try await session.navigate(to: site.url("/widgets"), as: alice.person).get()
+            try await alice.handBack()
+            let brief = try await help.value
+            #expect(brief.person == "human:alice")
+            #expect(brief.urlBefore.hasPrefix("data:") && brief.urlAfter.hasSuffix("/widgets"))
+            #expect(brief.actions.map(\.type) == [.fill, .fill, .navigate])
+            #expect(!brief.description.contains("424242"), "a one-time code stays secret")
+            #expect(brief.description.contains("done by hand"))
+            #expect(await session.coordinator.holder == agent)
+            let next = try await session.evaluate("1", as: agent).get()
+            #expect(next.notices.contains { $0.contains("alice drove the browser") })
+            #expect(try await session.evaluate("1", as: agent).get().notices.isEmpty, "told once")
+            let context = await session.agentContext(budget: 3000, for: agent)
+            #expect(context.text.contains("alice drove the browser"))
+            #expect(!(await session.agentContext(budget: 3000, for: agent)).text.contains("alice drove the browser"))
+        }
+    }
+
+    @Test func nobodyHelpingInTimeIsATimeout() async throws {
+        let clock = ManualClock()
+        try await withOwnSession("no-help", configure: { $0.clock = clock }) { session in
+            let help = Task { try await session.requestHumanHelp(reason: "a captcha", by: .agent("a"), timeout: .seconds(60)) }
+            #expect(await eventually(within: .seconds(5)) { clock.sleeperCount >= 2 })
+            clock.advance(by: .seconds(61))
+            await #expect(throws: SessionError.self) { _ = try await help.value }
+        }
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in
