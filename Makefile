@@ -2,7 +2,7 @@
 # Both install what is missing first (Chromium, libwebsockets-dev, libxml2-dev) with apt-get.
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench tsan fuzz clean
+.PHONY: deps build test demo observe bench tsan fuzz clean
 
 deps:
 	@bash Scripts/install-deps.sh
@@ -17,6 +17,11 @@ test: deps
 
 demo: deps
 	$(SWIFT) run TwoAgents
+
+# An agent that asks a person for help through the live view: open the control link it prints.
+WAIT ?= 300
+observe: deps
+	$(SWIFT) run HumanObserver --wait $(WAIT)
 
 # Prints one JSON object per benchmark (release build).
 bench: deps

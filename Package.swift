@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
         .executable(name: "TwoAgents", targets: ["TwoAgents"]),
+        .executable(name: "HumanObserver", targets: ["HumanObserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -75,6 +76,12 @@ let package = Package(
             name: "TwoAgents",
             dependencies: ["SharedSession", "DemoSite"],
             path: "Examples/TwoAgents",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HumanObserver",
+            dependencies: ["SharedSession", "LiveView", "DemoSite"],
+            path: "Examples/HumanObserver",
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),

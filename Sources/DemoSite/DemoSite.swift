@@ -17,6 +17,7 @@ import SharedBrowserSupport
 /// | `/late` | a button that appears, and one that becomes enabled, 300 ms after load |
 /// | `/widgets` | inputs of every kind, a hover target, a long page to scroll, a key log |
 /// | `/sequence` | records every fill and click in page order, for turn-taking tests |
+/// | `/human-check` | a checkbox "I am a human" whose label fills the middle of the viewport (a click at the centre ticks it), a small animation, and Continue; `POST` passes only when it is ticked |
 public final class DemoSite: Sendable {
     /// A project created through the site.
     public struct Project: Sendable, Hashable, Codable {
@@ -212,6 +213,29 @@ public final class DemoSite: Sendable {
             let ms = Int(request.formValues["ms"] ?? "") ?? 1500
             return .init(contentType: "text/html; charset=utf-8",
                          text: html("Slow", "<h1 id=\"slow\">Finally loaded</h1>"), delay: .milliseconds(max(0, min(ms, 60_000))))
+        case ("GET", "/human-check"):
+            return page("Human check", """
+                <style>
+                #check { position: fixed; left: 20%; top: 25%; width: 60%; height: 50%; display: flex; align-items: center;
+                  justify-content: center; gap: .5em; font-size: 40px; border: 3px dashed #888; margin: 0; cursor: pointer; }
+                #check input { width: 40px; height: 40px; }
+                #spinner { position: fixed; right: 20px; top: 20px; width: 24px; height: 24px; border: 4px solid #ccc;
+                  border-top-color: #36c; border-radius: 50%; animation: spin 1s linear infinite; }
+                @keyframes spin { to { transform: rotate(360deg); } }
+                #continue { position: fixed; bottom: 40px; left: 40px; font-size: 20px; }
+                </style>
+                <h1>Are you human?</h1>
+                <div id="spinner"></div>
+                <form method="post" action="/human-check">
+                  <label id="check"><input type="checkbox" id="human" name="human"> I am a human</label>
+                  <button id="continue" type="submit">Continue</button>
+                </form>
+                """)
+        case ("POST", "/human-check"):
+            guard request.formValues["human"] == "on" else {
+                return page("Human check", "<h1 class=\"error\" role=\"alert\">Please confirm that you are a human.</h1>", status: 400)
+            }
+            return page("Welcome, human", "<h1 id=\"passed\">Thanks, human: you may go on.</h1>")
         case ("GET", "/late"):
             return page("Late", """
                 <h1>Late elements</h1>

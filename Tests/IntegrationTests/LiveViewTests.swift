@@ -136,6 +136,60 @@ extension Chromium {
         }
     }
 
+    /// The HumanObserver example, run as a person would meet it: its control link opened in another
+    /// browser, Take over, a click at the centre of the screen, Hand back; the example finishes and
+    /// exits 0.
+    @Test func theHumanObserverExampleIsHelpedThroughTheLiveView() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("HumanObserver")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build with `swift build --build-tests`")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--wait", "60"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.interrupt() } }
+        let lines = LockedLines()
+        let reader = Thread {
+            var line = Data()
+            while true {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty { break }
+                if byte == Data("\n".utf8) { lines.append(String(decoding: line, as: UTF8.self)); line = Data() } else { line += byte }
+            }
+        }
+        reader.start()
+        #expect(await eventually(within: .seconds(30)) { lines.all.contains { $0.hasPrefix("waiting for help: ") } }, "\(lines.all)")
+        let control = try #require(lines.all.first { $0.hasPrefix("live view (control): ") }?.dropFirst("live view (control): ".count))
+        let (_, page) = try await TestBrowser.page()
+        _ = try await page.send(Page.Navigate(url: String(control)))
+        #expect(await eventuallyAsync(within: .seconds(15)) {
+            Int((try? await evaluate(page, "document.body.dataset.frames || '0'"))?.stringValue ?? "0") ?? 0 > 0
+        })
+        _ = try await evaluate(page, "document.getElementById('take').click(); 1")
+        #expect(await eventuallyAsync(within: .seconds(5)) {
+            (try? await evaluate(page, "document.getElementById('driver').textContent"))??.stringValue == "human:person is driving"
+        })
+        let rect = try #require(try await evaluate(page, "JSON.stringify(document.getElementById('screen').getBoundingClientRect())")?.stringValue)
+        let box = try JSONDecoder().decode([String: Double].self, from: Data(rect.utf8))
+        let (x, y) = (box["left"]! + box["width"]! / 2, box["top"]! + box["height"]! / 2)
+        try await page.send(inOrder: [
+            Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, button: .left, clickCount: 1),
+            Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: 1),
+        ])
+        // The person sees the box ticked in a later frame; hand back once the click has run.
+        #expect(await eventuallyAsync(within: .seconds(5)) {
+            (try? await evaluate(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('actionFinished human:person'))"))??.boolValue == true
+        })
+        _ = try await evaluate(page, "document.getElementById('back').click(); 1")
+        #expect(await eventually(within: .seconds(30)) { !process.isRunning })
+        #expect(process.terminationStatus == 0, "\(lines.all)")
+        #expect(lines.all.contains("handed back by human:person"), "\(lines.all)")
+        #expect(lines.all.contains { $0.hasPrefix("done: ") }, "\(lines.all)")
+        try await page.send(Page.Navigate(url: "about:blank"))
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in
@@ -239,4 +293,12 @@ extension Chromium {
         }
     }
 }
+}
+
+/// Lines read on another thread.
+final class LockedLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }
