@@ -48,9 +48,9 @@ enum LiveViewPage {
     nav { padding: 4px 12px; color: #bbb; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .url { color: #8ab; }
     main { display: flex; gap: 8px; padding: 8px; }
-    #screen { flex: 3; width: 100%; max-width: 1280px; height: auto; background: #000; outline: 2px solid #333; }
+    #screen { flex: 1 1 auto; min-width: 0; width: 100%; max-width: 1280px; height: auto; background: #000; outline: 2px solid #333; }
     #screen:focus { outline-color: #7fd17f; }
-    aside { flex: 1; min-width: 240px; max-height: 80vh; overflow: auto; font-size: 12px; }
+    aside { flex: 0 0 280px; max-height: 80vh; overflow: auto; font-size: 12px; overflow-wrap: anywhere; }
     aside h2 { font-size: 13px; margin: 8px 0 4px; }
     ol, ul { margin: 0; padding-left: 18px; }
     #errors li { color: #f88; }
@@ -109,7 +109,7 @@ enum LiveViewPage {
         else if (m.type === 'browser_event') {
           const e = m.data, cause = e.cause.id ? e.cause.kind + ':' + e.cause.id : e.cause.kind;
           const filter = $('filter').value;
-          if (!filter || filter === e.cause.kind) item($('events'), '#' + e.sequence + ' ' + e.kind + ' ' + cause, 200);
+          if (!filter || filter === e.cause.kind) item($('events'), '#' + e.sequence + ' ' + (m.summary || e.kind + ' ' + cause), 200);
           if (m.error) item($('errors'), '#' + e.sequence + ' ' + m.error, 50);
         }
       };

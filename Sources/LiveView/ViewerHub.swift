@@ -29,6 +29,8 @@ final class ViewerHub: Sendable {
         var seq = 0
         var stopped = false
         var tasks: [Task<Void, Never>] = []
+        /// The help an agent asked for and nobody has given yet (a `help` message), for new viewers too.
+        var help: String?
         /// Called once when the session closes (stops the server).
         var onSessionClosed: (@Sendable () async -> Void)?
     }
@@ -62,11 +64,14 @@ final class ViewerHub: Sendable {
                 case .control:
                     await sendControl()
                     if case .control(let info) = event.payload, info.change == "handedBack" {
+                        state.withLock { $0.help = nil }
                         broadcast(#"{"type":"help","reason":null}"#)
                     }
                 case .helpRequested:
                     if case .message(let reason) = event.payload {
-                        broadcast(#"{"type":"help","reason":\#(Self.json(reason)),"from":\#(Self.json(event.cause.description))}"#)
+                        let help = #"{"type":"help","reason":\#(Self.json(reason)),"from":\#(Self.json(event.cause.description))}"#
+                        state.withLock { $0.help = help }
+                        broadcast(help)
                     }
                 default:
                     break
@@ -117,6 +122,9 @@ final class ViewerHub: Sendable {
             let queue = await session.coordinator.queue
             viewer.send(text: #"{"type":"hello","role":"\#(viewer.grant.rawValue)","participant":"\#(EventCause(person).description)","control":\#(Self.controlJSON(holder, queue))}"#)
             viewer.send(text: Self.contextMessage(session.state))
+            // The recent history, so the log does not start empty, and a request for help still open.
+            for event in session.events.recent(50) { viewer.send(text: Self.message(for: event)) }
+            if let help = state.withLock({ $0.help }) { viewer.send(text: help) }
             await sendTabs(to: [viewer])
         }
         if let frame { viewer.offer(frame) }
@@ -278,7 +286,7 @@ final class ViewerHub: Sendable {
     static func message(for event: BrowserEvent) -> String {
         let data = (try? String(decoding: encoder.encode(event), as: UTF8.self)) ?? "{}"
         let error = event.isError ? #","error":\#(json(event.summary))"# : ""
-        return #"{"type":"browser_event","data":\#(data)\#(error)}"#
+        return #"{"type":"browser_event","data":\#(data),"summary":\#(json(event.summary))\#(error)}"#
     }
 
     /// `{"type":"browser_context","data":{session_id, url, title, loading, can_go_back, …}}`.
