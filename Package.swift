@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

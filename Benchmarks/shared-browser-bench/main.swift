@@ -11,6 +11,7 @@
 //   shared-browser-bench actions    [--n 30]    fill + fill + click + navigation on the demo login
 //   shared-browser-bench recover    [--n 10]    kill -9 of the browser to the first successful action (relaunch)
 //   shared-browser-bench reconnect  [--n 10]    socket dropped by a proxy to the first successful action
+//   shared-browser-bench liveview   [--n 30]    live view frames/s to 1 and 5 viewers, CPU, input-to-frame latency
 //   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
 //   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
@@ -197,6 +198,8 @@ do {
         try await benchRecover(n: options.n)
     case "reconnect":
         try await benchReconnect(n: options.n, launch: launchOptions)
+    case "liveview":
+        try await benchLiveView(n: options.n)
     case "tokens":
         try benchTokens(directory: options.directory ?? corpusDirectory, output: options.page ?? NSTemporaryDirectory() + "shared-browser-texts")
     case "snapshot":
@@ -231,12 +234,13 @@ do {
             try await benchActions(n: options.n, launch: launchOptions)
             try await benchRecover(n: options.n)
             try await benchReconnect(n: options.n, launch: launchOptions)
+            try await benchLiveView(n: options.n)
             try benchExtract(directory: corpusDirectory, rounds: options.n, perPage: false)
             await benchEvents(n: options.n)
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -116,7 +116,7 @@ final class ViewerHub: Sendable {
     /// A viewer's socket opened: greet it, give it the last frame at once, and start the screencast if
     /// it is the first.
     func opened(_ viewer: Viewer) {
-        let (frame, first) = state.withLock { ($0.lastFrame, $0.viewers.count == 1) }
+        let frame = state.withLock { $0.lastFrame }
         Task { [self] in
             let holder = await session.coordinator.holder
             let queue = await session.coordinator.queue
@@ -128,7 +128,7 @@ final class ViewerHub: Sendable {
             await sendTabs(to: [viewer])
         }
         if let frame { viewer.offer(frame) }
-        if first { reconfigure.yield() }
+        reconfigure.yield()
     }
 
     func closed(_ viewer: Viewer) {
@@ -225,17 +225,21 @@ final class ViewerHub: Sendable {
 
     // MARK: The screencast
 
+    /// Keeps one screencast running on the active tab while anyone watches: started by the first
+    /// viewer, stopped after the last, moved when another tab becomes active or the browser is
+    /// relaunched or reconnected.
     private func runScreencast() async {
-        var current: Task<Void, Never>?
+        var current: (page: CDPSession, task: Task<Void, Never>)?
         for await _ in reconfigurations {
-            current?.cancel()
-            await current?.value
+            let page = count > 0 && !Task.isCancelled ? await session.activePageSession : nil
+            if let running = current, let page, running.page === page, running.page.closedError == nil { continue }
+            current?.task.cancel()
+            await current?.task.value
             current = nil
-            guard count > 0, !Task.isCancelled else { continue }
-            let page = await session.activePageSession
-            current = Task { [self] in await stream(page) }
+            guard let page else { continue }
+            current = (page, Task { [self] in await stream(page) })
         }
-        current?.cancel()
+        current?.task.cancel()
     }
 
     /// Streams one tab until cancelled: each frame acked at once (so Chromium keeps sending), kept as
@@ -244,13 +248,17 @@ final class ViewerHub: Sendable {
         let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
         do {
             try await page.send(Page.StartScreencast(format: .jpeg, quality: quality, maxWidth: 1920, maxHeight: 1080, everyNthFrame: 1))
+        } catch let error as CDPError where error.message.contains("already active") {
+            // Left running by an earlier stream of this tab: its frames come all the same.
         } catch {
             return
         }
         for await frame in frames {
-            if Task.isCancelled { break }
+            // Acked first, always: Chromium sends no further frame, on this screencast or the next one on
+            // the tab, until the last is acked.
             let ack = Page.ScreencastFrameAck(sessionId: frame.sessionId)
             Task { _ = try? await page.send(ack) }
+            if Task.isCancelled { break }
             guard let jpeg = Data(base64Encoded: frame.data) else { continue }
             let current = state.withLock { s -> (Frame, [Viewer]) in
                 s.seq += 1
@@ -260,7 +268,8 @@ final class ViewerHub: Sendable {
             }
             for viewer in current.1 { viewer.offer(current.0) }
         }
-        _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2))
+        // Sent from a task of its own: this one is cancelled, and a cancelled task's commands are not sent.
+        await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
     }
 
     // MARK: Messages

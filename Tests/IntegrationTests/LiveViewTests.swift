@@ -190,6 +190,36 @@ extension Chromium {
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 
+    /// The screencast stops when the last viewer leaves and starts again for the next one, who gets
+    /// frames as the page changes (a stop that was never sent left Chromium "already active", and the
+    /// next viewer got only the cached frame).
+    @Test func theScreencastStartsAgainForTheNextViewer() async throws {
+        try await withOwnSession("live-view-again") { session in
+            try await session.navigate(to: "data:text/html,<style>div{width:200px;height:200px;background:%2336c;"
+                + "animation:m 1s linear infinite alternate}@keyframes m{to{transform:translateX(800px)}}</style><div></div>",
+                as: system).get()
+            let view = try await session.liveView()
+            for round in 0..<2 {
+                let client = LiveViewClient()
+                let connection = try await WebSocketConnection.connect(
+                    to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
+                    handler: client)
+                let frames = client.frames
+                let counted = await within(.seconds(10)) { () -> Int? in
+                    var count = 0
+                    for await _ in frames {
+                        count += 1
+                        if count == 10 { return count }
+                    }
+                    return nil
+                }
+                #expect(counted == 10, "viewer \(round + 1) got frames")
+                connection.close(code: 1000, reason: "done")
+                #expect(await eventually(within: .seconds(5)) { view.viewerCount == 0 })
+            }
+        }
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in
