@@ -35,18 +35,23 @@ final class ViewerHub: Sendable {
         var onSessionClosed: (@Sendable () async -> Void)?
     }
     private let state = LockedValue(State())
-    /// Asks the screencast to start, stop or move to another tab.
-    private let reconfigure: AsyncStream<Void>.Continuation
-    private let reconfigurations: AsyncStream<Void>
+    /// Asks the screencast to start, stop or move to another tab; `true` restarts it on the same tab
+    /// (a navigation may have moved the page to another renderer, which a running screencast does not
+    /// follow).
+    private let reconfigure: AsyncStream<Bool>.Continuation
+    private let reconfigurations: AsyncStream<Bool>
 
     init(session: SharedBrowserSession, person: Participant, quality: Int) {
         self.session = session
         self.person = person
         self.quality = max(1, min(100, quality))
-        (reconfigurations, reconfigure) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (reconfigurations, reconfigure) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4))
     }
 
     var count: Int { state.withLock { $0.viewers.count } }
+
+    /// How many frames the screencast has produced (for tests and diagnostics).
+    var frameCount: Int { state.withLock { $0.seq } }
 
     func start(onSessionClosed: @escaping @Sendable () async -> Void) {
         state.withLock { $0.onSessionClosed = onSessionClosed }
@@ -57,8 +62,12 @@ final class ViewerHub: Sendable {
                 broadcast(Self.message(for: event))
                 switch event.kind {
                 case .tabActivated, .browserRestarted, .reconnected:
-                    reconfigure.yield()
+                    reconfigure.yield(false)
                     await sendTabs()
+                case .navigation:
+                    if case .navigation(let info) = event.payload, info.isMainFrame, event.target == nil || event.target == session.state.activeTab {
+                        reconfigure.yield(true)
+                    }
                 case .targetCreated, .targetClosed, .titleChanged, .pageLoaded:
                     await sendTabs()
                 case .control:
@@ -87,7 +96,7 @@ final class ViewerHub: Sendable {
         }
         let screencast = Task { [self] in await runScreencast() }
         state.withLock { $0.tasks = [forward, context, screencast] }
-        reconfigure.yield()
+        reconfigure.yield(false)
     }
 
     func stop() {
@@ -128,7 +137,7 @@ final class ViewerHub: Sendable {
             await sendTabs(to: [viewer])
         }
         if let frame { viewer.offer(frame) }
-        reconfigure.yield()
+        reconfigure.yield(false)
     }
 
     func closed(_ viewer: Viewer) {
@@ -136,7 +145,7 @@ final class ViewerHub: Sendable {
             s.viewers.removeValue(forKey: ObjectIdentifier(viewer))
             return s.viewers.isEmpty
         }
-        if last { reconfigure.yield() }
+        if last { reconfigure.yield(false) }
     }
 
     func disconnect(_ grant: LiveViewAccess.Grant) {
@@ -230,9 +239,9 @@ final class ViewerHub: Sendable {
     /// relaunched or reconnected.
     private func runScreencast() async {
         var current: (page: CDPSession, task: Task<Void, Never>)?
-        for await _ in reconfigurations {
+        for await restart in reconfigurations {
             let page = count > 0 && !Task.isCancelled ? await session.activePageSession : nil
-            if let running = current, let page, running.page === page, running.page.closedError == nil { continue }
+            if !restart, let running = current, let page, running.page === page, running.page.closedError == nil { continue }
             current?.task.cancel()
             await current?.task.value
             current = nil
@@ -246,6 +255,8 @@ final class ViewerHub: Sendable {
     /// the last frame, offered to every viewer.
     private func stream(_ page: CDPSession) async {
         let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
+        // The tab shown in front, as the active tab is: a tab behind others does not paint.
+        _ = try? await page.send(Page.BringToFront(), timeout: .seconds(2))
         do {
             try await page.send(Page.StartScreencast(format: .jpeg, quality: quality, maxWidth: 1920, maxHeight: 1080, everyNthFrame: 1))
         } catch let error as CDPError where error.message.contains("already active") {

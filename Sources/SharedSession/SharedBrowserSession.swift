@@ -490,6 +490,8 @@ public actor SharedBrowserSession {
             if let url { try session.validate(url) }
             let created = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
             let tab = try await Self.openTab(targetId: created.targetId, browser: session.browser, sink: session.sink, options: session.options)
+            // In front, as a browser shows the tab it opens: a tab behind others does not paint.
+            _ = try? await session.browser.session.send(Target.ActivateTarget(targetId: created.targetId))
             await session.activate(tab)
             if let url { try await Navigation.go(tab, to: url, waitUntil: .load, deadline: deadline) }
             return .none

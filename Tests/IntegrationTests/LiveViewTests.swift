@@ -5,7 +5,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LiveView
+@testable import LiveView
 import SharedSession
 import TestSupport
 import Testing
@@ -220,6 +220,37 @@ extension Chromium {
         }
     }
 
+    /// The screen follows the active tab and a relaunched browser.
+    @Test func theScreenFollowsTabSwitchesAndARelaunch() async throws {
+        let animated = "data:text/html,<title>moving</title><style>div{width:200px;height:200px;background:%2336c;"
+            + "animation:m 1s linear infinite alternate}@keyframes m{to{transform:translateX(800px)}}</style><div></div>"
+        try await withOwnSession("live-view-follow") { session in
+            try await session.navigate(to: dataURL("<p>still</p>"), as: system).get()
+            let view = try await session.liveView()
+            let client = LiveViewClient()
+            let connection = try await WebSocketConnection.connect(
+                to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
+                handler: client)
+            defer { connection.close(code: 1000, reason: "done") }
+            let frames = client.frames
+            let counter = LockedFlagCounter()
+            let counting = Task { for await _ in frames { counter.add() } }
+            defer { counting.cancel() }
+            // A still page sends a frame or two; the new active tab's animation keeps them coming.
+            try await session.openTab(url: animated, as: system).get()
+            let afterSwitch = counter.value
+            let producedBefore = view.hub.frameCount
+            let switched = await eventually(within: .seconds(10)) { counter.value >= afterSwitch + 20 }
+            #expect(switched, "frames of the new tab: received \(counter.value - afterSwitch), produced \(view.hub.frameCount - producedBefore)")
+            let pid = try #require(session.browserProcessID)
+            let restarted = session.events.subscribe(kinds: [.browserRestarted])
+            kill(pid, SIGKILL)
+            #expect(await firstEvent(restarted, .browserRestarted, within: .seconds(15)) != nil)
+            let afterRelaunch = counter.value
+            #expect(await eventually(within: .seconds(10)) { counter.value >= afterRelaunch + 20 }, "frames after the relaunch")
+        }
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in
@@ -331,4 +362,11 @@ final class LockedLines: @unchecked Sendable {
     private var lines: [String] = []
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
+}
+
+final class LockedFlagCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
 }
