@@ -34,6 +34,12 @@ final class LiveViewClient: WebSocketHandler, @unchecked Sendable {
         frameSink.finish()
     }
 
+    /// A client connected to `view` with its watch token.
+    static func watching(_ view: LiveView) async throws -> (LiveViewClient, WebSocketConnection) {
+        let (client, connection) = try await LiveViewClient.watching(view)
+        return (client, connection)
+    }
+
     /// The first message from now on that contains every one of `needles`.
     func first(containing needles: String..., within timeout: Duration = .seconds(10)) async -> String? {
         let texts = self.texts
@@ -200,10 +206,7 @@ extension Chromium {
                 as: system).get()
             let view = try await session.liveView()
             for round in 0..<2 {
-                let client = LiveViewClient()
-                let connection = try await WebSocketConnection.connect(
-                    to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
-                    handler: client)
+                let (client, connection) = try await LiveViewClient.watching(view)
                 let frames = client.frames
                 let counted = await within(.seconds(10)) { () -> Int? in
                     var count = 0
@@ -227,10 +230,7 @@ extension Chromium {
         try await withOwnSession("live-view-follow") { session in
             try await session.navigate(to: dataURL("<p>still</p>"), as: system).get()
             let view = try await session.liveView()
-            let client = LiveViewClient()
-            let connection = try await WebSocketConnection.connect(
-                to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
-                handler: client)
+            let (client, connection) = try await LiveViewClient.watching(view)
             defer { connection.close(code: 1000, reason: "done") }
             let frames = client.frames
             let counter = LockedFlagCounter()
@@ -265,10 +265,7 @@ extension Chromium {
         try await withOwnSession("live-view-watch") { session in
             try await session.navigate(to: site.url("/widgets"), as: system).get()
             let view = try await session.liveView()
-            let client = LiveViewClient()
-            let connection = try await WebSocketConnection.connect(
-                to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
-                handler: client)
+            let (client, connection) = try await LiveViewClient.watching(view)
             defer { connection.close(code: 1000, reason: "done") }
             let hello = await client.first(containing: #""type":"hello""#)
             #expect(hello?.contains(#""role":"watch""#) == true)
