@@ -36,7 +36,10 @@ final class LiveViewClient: WebSocketHandler, @unchecked Sendable {
 
     /// A client connected to `view` with its watch token.
     static func watching(_ view: LiveView) async throws -> (LiveViewClient, WebSocketConnection) {
-        let (client, connection) = try await LiveViewClient.watching(view)
+        let client = LiveViewClient()
+        let connection = try await WebSocketConnection.connect(
+            to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
+            handler: client)
         return (client, connection)
     }
 
