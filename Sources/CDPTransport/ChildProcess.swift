@@ -190,9 +190,6 @@ final class ChildProcess: Sendable {
         close(fd)
     }
 
-    /// The pid of the watchdog while it runs.
-    var watchdogPID: pid_t? { watchdog.withLock { $0?.pid } }
-
     /// The last lines the process wrote to stderr.
     var stderrTail: String { state.withLock { String(decoding: $0.stderrTail, as: UTF8.self) } }
 

@@ -59,7 +59,8 @@ final class ViewerHub: Sendable {
         let forward = Task { [self] in
             for await element in events {
                 guard let event = element.event else { continue }
-                broadcast(Self.message(for: event))
+                // Encoded only when someone watches: with nobody there, events cost nothing here.
+                if count > 0 { broadcast(Self.message(for: event)) }
                 switch event.kind {
                 case .tabActivated, .browserRestarted, .reconnected:
                     reconfigure.yield(false)
@@ -92,7 +93,7 @@ final class ViewerHub: Sendable {
             await closed?()
         }
         let context = Task { [self] in
-            for await browserState in session.stateUpdates() { broadcast(Self.contextMessage(browserState)) }
+            for await browserState in session.stateUpdates() where count > 0 { broadcast(Self.contextMessage(browserState)) }
         }
         let screencast = Task { [self] in await runScreencast() }
         state.withLock { $0.tasks = [forward, context, screencast] }
@@ -302,7 +303,7 @@ final class ViewerHub: Sendable {
         return encoder
     }()
 
-    /// `{"type":"browser_event","data":{…the BrowserEvent…},"error":"…"}` (`error` for error events).
+    /// `{"type":"browser_event","data":{…the BrowserEvent…},"summary":"…","error":"…"}` (`error` for error events).
     static func message(for event: BrowserEvent) -> String {
         let data = (try? String(decoding: encoder.encode(event), as: UTF8.self)) ?? "{}"
         let error = event.isError ? #","error":\#(json(event.summary))"# : ""
