@@ -79,6 +79,23 @@ public final class CDPSession: Sendable, CustomStringConvertible {
         return responses
     }
 
+    /// Sends several commands back to back, in order, and returns at once: the replies are awaited by
+    /// the returned task, which fails with the first error, in command order.
+    ///
+    /// For input that must not wait for the browser between one event and the next (a person's mouse
+    /// and keys forwarded from a live view): commands posted one after another reach the browser in
+    /// that order, whether or not the earlier replies have come.
+    @discardableResult
+    public func post<C: CDPCommand>(inOrder commands: [C], timeout: Duration? = nil) -> Task<Void, any Error> {
+        let dispatched = commands.map { connection.dispatch(method: C.method, params: $0, session: self, timeout: timeout) }
+        return Task { [connection, id] in
+            for handle in dispatched {
+                let reply = try await connection.awaitReply(handle, method: C.method, sessionId: id)
+                _ = try connection.decodeReply(C.Response.self, from: reply, method: C.method, sessionId: id)
+            }
+        }
+    }
+
     /// Sends any command by name, for methods not modelled as types.
     ///
     /// ```swift

@@ -3,7 +3,7 @@ import EventBuffer
 import Foundation
 public import SharedSession
 import SharedBrowserSupport
-public import WebSockets
+import WebSockets
 
 /// What people see and do in the shared browser from a web page: the screen of the active tab, who
 /// drives, the event log, the tabs, the URL and the errors; with the control link, Take over, input

@@ -38,7 +38,7 @@ enum LiveViewPage {
 
     static let css = #"""
     * { box-sizing: border-box; }
-    body { margin: 0; font: 14px system-ui, sans-serif; background: #111; color: #eee; }
+    body { margin: 0; font: 14px system-ui, sans-serif; background: #111; color: #eee; display: flex; flex-direction: column; height: 100vh; }
     header { display: flex; gap: 12px; align-items: center; padding: 8px 12px; background: #222; }
     .driver { font-weight: 600; }
     .driver.human { color: #7fd17f; } .driver.agent { color: #f0c060; }
@@ -47,12 +47,14 @@ enum LiveViewPage {
     .help { padding: 8px 12px; background: #553; }
     nav { padding: 4px 12px; color: #bbb; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .url { color: #8ab; }
-    main { display: flex; gap: 8px; padding: 8px; }
-    #screen { flex: 1 1 auto; min-width: 0; width: 100%; max-width: 1280px; height: auto; background: #000; outline: 2px solid #333; }
+    main { display: flex; gap: 8px; padding: 8px; flex: 1 1 auto; min-height: 0; }
+    /* The whole screen in the window, its shape kept: bars where the window's shape differs. */
+    #screen { flex: 1 1 auto; min-width: 0; height: 100%; object-fit: contain; background: #000; outline: 2px solid #333; }
     #screen:focus { outline-color: #7fd17f; }
-    aside { flex: 0 0 280px; max-height: 80vh; overflow: auto; font-size: 12px; overflow-wrap: anywhere; }
+    aside { flex: 0 0 280px; overflow: auto; font-size: 12px; overflow-wrap: anywhere; }
     aside h2 { font-size: 13px; margin: 8px 0 4px; }
     ol, ul { margin: 0; padding-left: 18px; }
+    ol { padding-left: 34px; }
     #errors li { color: #f88; }
     """#
 
@@ -66,11 +68,20 @@ enum LiveViewPage {
     function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
     function input(type, params) { if (role === 'control' && holder === me) send({ type: 'input', action: { type, params } }); }
     function modifiers(e) { const m = []; if (e.altKey) m.push('Alt'); if (e.ctrlKey) m.push('Control'); if (e.metaKey) m.push('Meta'); if (e.shiftKey) m.push('Shift'); return m; }
-    // Screen position to page position: the canvas shows the frame scaled; the frame shows the viewport.
-    function point(e) {
+    // Screen position to page position. The canvas shows the frame scaled to fit, centred, with bars
+    // where the window's shape differs (object-fit: contain); the frame shows the viewport, whatever the
+    // device scale. A point on a bar is nowhere (null), unless clamped (a button released off the screen).
+    function point(e, clamp) {
       const r = screen.getBoundingClientRect();
+      const scale = Math.min(r.width / screen.width, r.height / screen.height);
+      const shownW = screen.width * scale, shownH = screen.height * scale;
+      let fx = (e.clientX - r.left - (r.width - shownW) / 2) / shownW, fy = (e.clientY - r.top - (r.height - shownH) / 2) / shownH;
+      if (fx < 0 || fy < 0 || fx > 1 || fy > 1) {
+        if (!clamp) return null;
+        fx = Math.min(1, Math.max(0, fx)); fy = Math.min(1, Math.max(0, fy));
+      }
       const w = meta ? meta.deviceWidth : screen.width, h = meta ? meta.deviceHeight : screen.height;
-      return { x: (e.clientX - r.left) * w / r.width, y: (e.clientY - r.top) * h / r.height };
+      return { x: fx * w, y: fy * h };
     }
     function item(list, text, limit) {
       const li = document.createElement('li'); li.textContent = text; list.prepend(li);
@@ -117,10 +128,10 @@ enum LiveViewPage {
     }
     $('take').onclick = () => send({ type: 'takeOver' });
     $('back').onclick = () => send({ type: 'handBack' });
-    screen.addEventListener('mousedown', e => { const p = point(e); screen.focus({ preventScroll: true }); input('mouse', { event: 'down', x: p.x, y: p.y, button: ['left', 'middle', 'right'][e.button] || 'left', clickCount: e.detail || 1, modifiers: modifiers(e) }); e.preventDefault(); });
-    screen.addEventListener('mouseup', e => { const p = point(e); input('mouse', { event: 'up', x: p.x, y: p.y, button: ['left', 'middle', 'right'][e.button] || 'left', clickCount: e.detail || 1, modifiers: modifiers(e) }); e.preventDefault(); });
-    screen.addEventListener('mousemove', e => { const now = performance.now(); if (now - lastMove < 32) return; lastMove = now; const p = point(e); input('mouse', { event: 'move', x: p.x, y: p.y, modifiers: modifiers(e) }); });
-    screen.addEventListener('wheel', e => { const p = point(e); input('wheel', { x: p.x, y: p.y, deltaX: e.deltaX, deltaY: e.deltaY, modifiers: modifiers(e) }); e.preventDefault(); }, { passive: false });
+    screen.addEventListener('mousedown', e => { const p = point(e); if (!p) return; screen.focus({ preventScroll: true }); input('mouse', { event: 'down', x: p.x, y: p.y, button: ['left', 'middle', 'right'][e.button] || 'left', clickCount: e.detail || 1, modifiers: modifiers(e) }); e.preventDefault(); });
+    screen.addEventListener('mouseup', e => { const p = point(e, true); input('mouse', { event: 'up', x: p.x, y: p.y, button: ['left', 'middle', 'right'][e.button] || 'left', clickCount: e.detail || 1, modifiers: modifiers(e) }); e.preventDefault(); });
+    screen.addEventListener('mousemove', e => { const now = performance.now(); if (now - lastMove < 32) return; lastMove = now; const p = point(e); if (!p) return; input('mouse', { event: 'move', x: p.x, y: p.y, modifiers: modifiers(e) }); });
+    screen.addEventListener('wheel', e => { const p = point(e); if (!p) return; input('wheel', { x: p.x, y: p.y, deltaX: e.deltaX, deltaY: e.deltaY, modifiers: modifiers(e) }); e.preventDefault(); }, { passive: false });
     screen.addEventListener('contextmenu', e => e.preventDefault());
     screen.addEventListener('keydown', e => { if (e.isComposing) return; input('key', { event: 'down', key: e.key, modifiers: modifiers(e) }); e.preventDefault(); });
     screen.addEventListener('keyup', e => { if (e.isComposing) return; input('key', { event: 'up', key: e.key, modifiers: modifiers(e) }); e.preventDefault(); });

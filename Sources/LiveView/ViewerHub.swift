@@ -217,8 +217,8 @@ final class ViewerHub: Sendable {
         }
     }
 
-    /// Runs a control viewer's input in order; a run of mouse moves shrinks to its last one, so moves
-    /// never hold up a click.
+    /// Runs a control viewer's input in order, each sent without waiting for the browser's reply (the
+    /// next goes out at once); a run of mouse moves shrinks to its last one.
     func run(_ actions: [BrowserAction], for viewer: Viewer) async {
         var pending = actions
         pending = pending.enumerated().filter { index, action in
@@ -226,8 +226,11 @@ final class ViewerHub: Sendable {
             let next = pending[index + 1]
             return !(next.type == .mouse && next.params.event == "move")
         }.map(\.element)
+        let options = SharedBrowserSession.ActionOptions(timeout: .seconds(5), pageSummary: false) { [weak viewer] error in
+            viewer?.send(text: #"{"type":"error","message":\#(Self.json(error.message))}"#)
+        }
         for action in pending {
-            let result = await session.run(action, options: .init(timeout: .seconds(5), pageSummary: false))
+            let result = await session.run(action, options: options)
             // Told to the viewer that sent it (the event log has it too).
             if let error = result.error { viewer.send(text: #"{"type":"error","message":\#(Self.json(error.message))}"#) }
         }

@@ -206,34 +206,42 @@ enum Elements {
 
     /// Presses `key` (`Enter`, `a`, `Control+A`, `Shift+Tab`).
     static func press(_ tab: Tab, key combination: String) async throws {
+        try await tab.page.send(inOrder: try keyEvents(combination))
+    }
+
+    /// The key events of pressing a key or combination (`Enter`, `Control+Shift+A`): each modifier
+    /// down, the key down and up, the modifiers up.
+    static func keyEvents(_ combination: String) throws -> [Input.DispatchKeyEvent] {
         var parts = combination.count > 1 ? combination.split(separator: "+", omittingEmptySubsequences: false).map(String.init) : [combination]
         if combination.hasSuffix("++") { parts = Array(parts.dropLast(2)) + ["+"] }
         guard let keyName = parts.last, let main = KeyDefinition.lookup(keyName) else {
             throw SessionError(.notApplicable, "unknown key \"\(combination)\"")
         }
         let modifiers = parts.dropLast()
+        var events: [Input.DispatchKeyEvent] = []
         var bits = 0
         for modifier in modifiers {
             guard let bit = KeyDefinition.modifierBits[modifier], let definition = KeyDefinition.lookup(modifier) else {
                 throw SessionError(.notApplicable, "unknown modifier \"\(modifier)\" in \"\(combination)\"")
             }
             bits |= bit
-            try await tab.page.send(Input.DispatchKeyEvent(
+            events.append(Input.DispatchKeyEvent(
                 type: .rawKeyDown, modifiers: bits, code: definition.code, key: definition.key,
                 windowsVirtualKeyCode: definition.keyCode))
         }
         let commandModifier = bits & (1 | 2 | 4) != 0
         let text = commandModifier ? nil : main.text.map { bits & 8 != 0 ? $0.uppercased() : $0 }
-        try await tab.page.send(Input.DispatchKeyEvent(
+        events.append(Input.DispatchKeyEvent(
             type: text == nil ? .rawKeyDown : .keyDown, modifiers: bits, text: text, unmodifiedText: text,
             code: main.code, key: main.key, windowsVirtualKeyCode: main.keyCode))
-        try await tab.page.send(Input.DispatchKeyEvent(
+        events.append(Input.DispatchKeyEvent(
             type: .keyUp, modifiers: bits, code: main.code, key: main.key, windowsVirtualKeyCode: main.keyCode))
         for modifier in modifiers.reversed() {
             let definition = KeyDefinition.lookup(modifier)!
             bits &= ~KeyDefinition.modifierBits[modifier]!
-            try await tab.page.send(Input.DispatchKeyEvent(
+            events.append(Input.DispatchKeyEvent(
                 type: .keyUp, modifiers: bits, code: definition.code, key: definition.key, windowsVirtualKeyCode: definition.keyCode))
         }
+        return events
     }
 }

@@ -1,4 +1,4 @@
-public import CDPTransport
+import CDPTransport
 public import Coordination
 public import EventBuffer
 import Foundation
@@ -134,19 +134,19 @@ extension SharedBrowserSession {
                 [Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, modifiers: modifiers, button: button, clickCount: count),
                  Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, modifiers: modifiers, button: button, clickCount: count)]
             }
+            let events: [Input.DispatchMouseEvent]
             switch p.event ?? "click" {
-            case "move": try await tab.page.send(moved)
+            case "move": events = [moved]
             case "down":
-                try await tab.page.send(Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, modifiers: modifiers,
-                                                                 button: button, clickCount: p.clickCount ?? 1))
+                events = [Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, modifiers: modifiers, button: button, clickCount: p.clickCount ?? 1)]
             case "up":
-                try await tab.page.send(Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, modifiers: modifiers,
-                                                                 button: button, clickCount: p.clickCount ?? 1))
-            case "click": try await tab.page.send(inOrder: [moved] + pressed(p.clickCount ?? 1))
-            case "doubleClick": try await tab.page.send(inOrder: [moved] + pressed(1) + pressed(2))
+                events = [Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, modifiers: modifiers, button: button, clickCount: p.clickCount ?? 1)]
+            case "click": events = [moved] + pressed(p.clickCount ?? 1)
+            case "doubleClick": events = [moved] + pressed(1) + pressed(2)
             case let other:
                 throw SessionError(.invalidAction, "a mouse event is move, down, up, click or doubleClick, not \(other)")
             }
+            try await Self.sendInput(events, to: tab, options)
             return .none
         }
     }
@@ -156,8 +156,8 @@ extension SharedBrowserSession {
                       options: ActionOptions) async -> ActionResult {
         await perform("wheel", target: "\(p.deltaX ?? 0),\(p.deltaY ?? 0)", as: participant, options: options) { _, tab, _ in
             let modifiers = try Self.modifierBits(p.modifiers)
-            try await tab.page.send(Input.DispatchMouseEvent(
-                type: .mouseWheel, x: p.x ?? 0, y: p.y ?? 0, modifiers: modifiers, deltaX: p.deltaX ?? 0, deltaY: p.deltaY ?? 0))
+            try await Self.sendInput([Input.DispatchMouseEvent(
+                type: .mouseWheel, x: p.x ?? 0, y: p.y ?? 0, modifiers: modifiers, deltaX: p.deltaX ?? 0, deltaY: p.deltaY ?? 0)], to: tab, options)
             return .none
         }
     }
@@ -170,15 +170,15 @@ extension SharedBrowserSession {
         return await perform("key", target: key.count == 1 ? nil : key, as: participant, options: options) { _, tab, _ in
             guard !key.isEmpty else { throw SessionError(.invalidAction, "a key action needs key") }
             switch p.event ?? "press" {
-            case "press": try await Elements.press(tab, key: key)
+            case "press": try await Self.sendInput(try Elements.keyEvents(key), to: tab, options)
             case "down", "up":
                 guard let definition = KeyDefinition.lookup(key) else { throw SessionError(.notApplicable, "unknown key \"\(key)\"") }
                 let bits = try Self.modifierBits(p.modifiers) ?? 0
                 let down = p.event == "down"
                 let text = down && bits & (1 | 2 | 4) == 0 ? definition.text.map { bits & 8 != 0 ? $0.uppercased() : $0 } : nil
-                try await tab.page.send(Input.DispatchKeyEvent(
+                try await Self.sendInput([Input.DispatchKeyEvent(
                     type: down ? (text == nil ? .rawKeyDown : .keyDown) : .keyUp, modifiers: bits, text: text, unmodifiedText: text,
-                    code: definition.code, key: definition.key, windowsVirtualKeyCode: definition.keyCode))
+                    code: definition.code, key: definition.key, windowsVirtualKeyCode: definition.keyCode)], to: tab, options)
             case let other:
                 throw SessionError(.invalidAction, "a key event is press, down or up, not \(other)")
             }
@@ -189,8 +189,21 @@ extension SharedBrowserSession {
     /// Text inserted at the cursor (a paste, or the result of an IME composition).
     func executeInsertText(_ text: String, as participant: Participant, options: ActionOptions) async -> ActionResult {
         await perform("insertText", target: nil, as: participant, options: options, feedback: true) { _, tab, _ in
-            try await tab.page.send(Input.InsertText(text: text))
+            try await Self.sendInput([Input.InsertText(text: text)], to: tab, options)
             return .none
+        }
+    }
+
+    /// Sends raw input in order: waiting for the replies, or (with ``ActionOptions/onLateInputFailure``)
+    /// not, a failed reply going to that closure.
+    static func sendInput<C: CDPCommand>(_ commands: [C], to tab: Tab, _ options: ActionOptions) async throws {
+        guard let onFailure = options.onLateInputFailure else {
+            try await tab.page.send(inOrder: commands)
+            return
+        }
+        let replies = tab.page.post(inOrder: commands, timeout: .seconds(5))
+        Task {
+            do { try await replies.value } catch { onFailure(SessionError.from(error)) }
         }
     }
 

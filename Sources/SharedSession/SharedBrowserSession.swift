@@ -119,10 +119,17 @@ public actor SharedBrowserSession {
         /// Whether navigations and clicks read the page afterwards for ``ActionResult/page`` (one
         /// more round trip and an HTML extraction). Default true.
         public var pageSummary: Bool
-        public init(timeout: Duration? = nil, waitForControl: Duration? = nil, pageSummary: Bool = true) {
+        /// For raw input (`mouse`, `wheel`, `key`, `insertText`): when set, the input is sent without
+        /// waiting for the browser's replies, so the next input goes out at once (the live view sends a
+        /// person's input this way: moves never hold up a click), and a reply that reports a failure
+        /// comes to this closure instead of failing the action. Default nil: the action waits.
+        public var onLateInputFailure: (@Sendable (SessionError) -> Void)?
+        public init(timeout: Duration? = nil, waitForControl: Duration? = nil, pageSummary: Bool = true,
+                    onLateInputFailure: (@Sendable (SessionError) -> Void)? = nil) {
             self.timeout = timeout
             self.waitForControl = waitForControl
             self.pageSummary = pageSummary
+            self.onLateInputFailure = onLateInputFailure
         }
     }
 
@@ -600,6 +607,13 @@ public actor SharedBrowserSession {
         let clock = ContinuousClock()
         let started = clock.now
         let action = Self.runningAction
+        let coordinated = options.coordination && requiresControl && participant.kind != .system
+        // Waiting for a turn happens before the queue: a participant waiting for control holds up
+        // nobody (the holder's actions, a person's input, go on meanwhile).
+        var controlRefusal: (any Error)?
+        if coordinated, let wait = actionOptions.waitForControl, await coordinator.holder != participant {
+            do { try await coordinator.requestControl(for: participant, timeout: wait) } catch { controlRefusal = error }
+        }
         let (tab, queue) = await queueUp(needsPage: needsPage, queued: queued)
         defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
@@ -616,12 +630,8 @@ public actor SharedBrowserSession {
         var focusSecret: Bool?
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
-            if options.coordination, requiresControl, participant.kind != .system {
-                if let wait = actionOptions.waitForControl, await coordinator.holder != participant {
-                    try await coordinator.requestControl(for: participant, timeout: wait)
-                }
-                try await coordinator.checkControl(participant)
-            }
+            if let controlRefusal { throw controlRefusal }
+            if coordinated { try await coordinator.checkControl(participant) }
             if needsPage, !allowWithDialog, let open = tab.dialog {
                 throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
             }
@@ -631,7 +641,8 @@ public actor SharedBrowserSession {
             }
             sink.setCause(cause, target: tab.targetId)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action?.redacted())))
-            let deadline = started + (actionOptions.timeout ?? options.actionTimeout)
+            // The action's time starts when it may run (not while it waited for its turn or its queue).
+            let deadline = clock.now + (actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
             let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
             // Every command the action sends, however deep, ends by the action's deadline.

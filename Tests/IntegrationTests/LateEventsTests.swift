@@ -39,7 +39,7 @@ extension Chromium {
             """, as: system).get()
         let clicker = Participant.agent("clicker"), waiter = Participant.agent("waiter")
         let failures = session.events.subscribe(kinds: [.requestFailed])
-        try await session.coordinator.withTurn(for: clicker) {
+        _ = try await session.coordinator.withTurn(for: clicker) {
             try await session.click("#late", as: clicker).get()
         }
         try await session.coordinator.withTurn(for: waiter) {

@@ -317,13 +317,14 @@ extension Chromium {
             let refused = await session.click("#b", as: agent)
             #expect(refused.error?.code == .notInControl)
             #expect(refused.error?.message.contains("person") == true)
-            // Click where the person sees the button: the canvas shows the 1280x720 viewport scaled.
-            let rect = try #require(try await evaluate(page, "JSON.stringify(document.getElementById('screen').getBoundingClientRect())")?.stringValue)
-            let box = try JSONDecoder().decode([String: Double].self, from: Data(rect.utf8))
-            func screen(_ x: Double, _ y: Double) -> (Double, Double) {
-                (box["left"]! + x * box["width"]! / 1280, box["top"]! + y * box["height"]! / 720)
-            }
-            let (bx, by) = screen(700, 340)
+            // An agent that waits for its turn shows as waiting in the person's page.
+            let waiting = Task { await session.click("#b", as: agent, options: .init(waitForControl: .seconds(30))) }
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                (try? await evaluate(page, "document.getElementById('waiting').textContent"))??.stringValue == "waiting: agent:worker"
+            })
+            // Click where the person sees the button.
+            let screen = try await ScreenGeometry.read(page, viewport: (1280, 720))
+            let (bx, by) = screen.client(700, 340)!
             try await page.send(inOrder: [
                 Input.DispatchMouseEvent(type: .mousePressed, x: bx, y: by, button: .left, clickCount: 1),
                 Input.DispatchMouseEvent(type: .mouseReleased, x: bx, y: by, button: .left, clickCount: 1),
@@ -331,7 +332,7 @@ extension Chromium {
             #expect(await eventuallyAsync(within: .seconds(5)) {
                 (try? await session.evaluate("document.querySelector('#b').textContent", as: .system).get().value?.stringValue) == "pressed"
             })
-            let (fx, fy) = screen(150, 110)
+            let (fx, fy) = screen.client(150, 110)!
             try await page.send(inOrder: [
                 Input.DispatchMouseEvent(type: .mousePressed, x: fx, y: fy, button: .left, clickCount: 1),
                 Input.DispatchMouseEvent(type: .mouseReleased, x: fx, y: fy, button: .left, clickCount: 1),
@@ -349,11 +350,128 @@ extension Chromium {
             #expect(byPerson.count >= 4, "the person's input is recorded as theirs")
             _ = try await evaluate(page, "document.getElementById('back').click(); 1")
             #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder == agent })
+            #expect(await waiting.value.error == nil, "the waiting agent acts once the person hands back")
             try await session.click("#b", as: agent).get()
             try await page.send(Page.Navigate(url: "about:blank"))
         }
     }
+
+    /// What the agent does shows on the person's screen: the canvas in the person's browser turns from
+    /// one colour to the next as the agent navigates.
+    @Test func thePersonSeesTheAgentNavigate() async throws {
+        try await withOwnSession("live-view-follow") { session in
+            let agent = Participant.agent("navigator")
+            _ = await session.coordinator.tryRequestControl(for: agent)
+            func page(_ color: String) -> String { dataURL("<style>html,body{margin:0;height:100%;background:\(color)}</style>") }
+            try await session.navigate(to: page("rgb(255,0,0)"), as: agent).get()
+            let view = try await session.liveView()
+            let (_, person) = try await TestBrowser.page()
+            _ = try await person.send(Page.Navigate(url: try #require(view.watchURL)))
+            func centre() async -> [Int] {
+                let js = "(() => { const s = document.getElementById('screen'); if (!document.body.dataset.frames) return '[]';"
+                    + " return JSON.stringify(Array.from(s.getContext('2d').getImageData(s.width / 2, s.height / 2, 1, 1).data)); })()"
+                let text = (try? await evaluate(person, js))??.stringValue ?? "[]"
+                return (try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? []
+            }
+            func isColour(_ pixel: [Int], _ r: Int, _ g: Int, _ b: Int) -> Bool {
+                pixel.count == 4 && abs(pixel[0] - r) < 40 && abs(pixel[1] - g) < 40 && abs(pixel[2] - b) < 40
+            }
+            #expect(await eventuallyAsync(within: .seconds(15)) { isColour(await centre(), 255, 0, 0) }, "red first")
+            for (name, rgb) in [("rgb(0,0,255)", (0, 0, 255)), ("rgb(0,160,0)", (0, 160, 0))] {
+                try await session.navigate(to: page(name), as: agent).get()
+                #expect(await eventuallyAsync(within: .seconds(10)) { isColour(await centre(), rgb.0, rgb.1, rgb.2) }, "then \(name)")
+            }
+            try await person.send(Page.Navigate(url: "about:blank"))
+        }
+    }
+
+    /// A click lands where the person clicked, whatever the shape of their window (bars left and right,
+    /// or above and below) and however the frames are scaled (a viewport beyond the screencast's size
+    /// limit); a click on a bar sends nothing.
+    @Test(arguments: [(1600, 520), (720, 1000)])
+    func clicksLandWhereThePersonClicked(window: (Int, Int)) async throws {
+        try await withOwnSession("live-view-geometry") { session in
+            try await session.navigate(to: dataURL("""
+                <style>html,body{margin:0;height:100%;background:#eee}</style>
+                <script>window.clicks = []; addEventListener('mousedown', e => clicks.push([e.clientX, e.clientY]))</script>
+                """), as: system).get()
+            // A viewport wider than the screencast's 1920-pixel limit: frames come scaled down.
+            try await session.setViewport(width: 2400, height: 1350, as: system).get()
+            _ = try await session.coordinator.takeOver(by: .human("person"))
+            let view = try await session.liveView()
+            let (_, person) = try await TestBrowser.page()
+            _ = try await person.send(Emulation.SetDeviceMetricsOverride(width: window.0, height: window.1, deviceScaleFactor: 1, mobile: false))
+            _ = try await person.send(Page.Navigate(url: try #require(view.controlURL)))
+            #expect(await eventuallyAsync(within: .seconds(15)) {
+                (try? await evaluate(person, "document.getElementById('back').disabled === false && !!document.body.dataset.frames"))??.boolValue == true
+            })
+            let screen = try await ScreenGeometry.read(person, viewport: (2400, 1350))
+            #expect(screen.frameWidth < 2400, "frames smaller than the viewport")
+            #expect(screen.hasBars, "the window's shape leaves bars")
+            // A click on a bar: nothing is sent.
+            let (barX, barY) = screen.onBar
+            try await person.send(inOrder: [
+                Input.DispatchMouseEvent(type: .mousePressed, x: barX, y: barY, button: .left, clickCount: 1),
+                Input.DispatchMouseEvent(type: .mouseReleased, x: barX, y: barY, button: .left, clickCount: 1),
+            ])
+            func clicks() async -> [[Double]] {
+                let text = (try? await session.evaluate("JSON.stringify(clicks)", as: .system).get().value?.stringValue) ?? "[]"
+                return (try? JSONDecoder().decode([[Double]].self, from: Data(text.utf8))) ?? []
+            }
+            for (index, (x, y)) in [(200.0, 150.0), (2200.0, 1250.0), (1200.0, 675.0)].enumerated() {
+                let (cx, cy) = try #require(screen.client(x, y))
+                try await person.send(inOrder: [
+                    Input.DispatchMouseEvent(type: .mousePressed, x: cx, y: cy, button: .left, clickCount: 1),
+                    Input.DispatchMouseEvent(type: .mouseReleased, x: cx, y: cy, button: .left, clickCount: 1),
+                ])
+                var landed: [[Double]] = []
+                #expect(await eventuallyAsync(within: .seconds(5)) {
+                    landed = await clicks()
+                    return landed.count > index
+                }, "a click at \(x),\(y) arrived")
+                // Only the clicks on the screen arrive (not the one on the bar), each where it was aimed:
+                // one pixel of the person's screen is two to four of the page here.
+                #expect(landed.count == index + 1, "\(landed)")
+                if let point = landed.last {
+                    #expect(abs(point[0] - x) <= 6 && abs(point[1] - y) <= 6, "clicked at \(x),\(y), landed at \(point)")
+                }
+            }
+            try await person.send(Page.Navigate(url: "about:blank"))
+        }
+    }
 }
+}
+
+/// Where a page point shows on the live view's screen in the person's browser: the canvas scales the
+/// frame to fit its box, centred, with bars where the shapes differ (CSS `object-fit: contain`).
+struct ScreenGeometry {
+    var left, top, width, height: Double
+    var frameWidth, frameHeight: Double
+    var viewport: (width: Double, height: Double)
+
+    static func read(_ page: CDPSession, viewport: (Double, Double)) async throws -> ScreenGeometry {
+        let js = "(() => { const s = document.getElementById('screen'), r = s.getBoundingClientRect();"
+            + " return JSON.stringify([r.left, r.top, r.width, r.height, s.width, s.height]); })()"
+        let text = try #require(try await evaluate(page, js)?.stringValue)
+        let v = try JSONDecoder().decode([Double].self, from: Data(text.utf8))
+        return ScreenGeometry(left: v[0], top: v[1], width: v[2], height: v[3], frameWidth: v[4], frameHeight: v[5], viewport: viewport)
+    }
+
+    private var scale: Double { min(width / frameWidth, height / frameHeight) }
+    private var shown: (x: Double, y: Double, width: Double, height: Double) {
+        let w = frameWidth * scale, h = frameHeight * scale
+        return (left + (width - w) / 2, top + (height - h) / 2, w, h)
+    }
+    var hasBars: Bool { shown.width < width - 20 || shown.height < height - 20 }
+    /// A point on a bar (left of the frame, or above it).
+    var onBar: (Double, Double) {
+        shown.width < width - 20 ? ((left + shown.x) / 2, top + height / 2) : (left + width / 2, (top + shown.y) / 2)
+    }
+    /// The client position in the person's page of page point (`x`, `y`).
+    func client(_ x: Double, _ y: Double) -> (Double, Double)? {
+        guard x >= 0, y >= 0, x <= viewport.width, y <= viewport.height else { return nil }
+        return (shown.x + x / viewport.width * shown.width, shown.y + y / viewport.height * shown.height)
+    }
 }
 
 /// Lines read on another thread.
