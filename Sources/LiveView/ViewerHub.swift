@@ -12,21 +12,11 @@ final class ViewerHub: Sendable {
     let person: Participant
     let quality: Int
 
-    /// A frame of the screen: the JPEG and what it shows (the viewport size in CSS pixels).
-    struct Frame: Sendable {
-        var seq: Int
-        var jpeg: Data
-        var width: Double
-        var height: Double
-        var meta: String {
-            #"{"type":"frame","seq":\#(seq),"deviceWidth":\#(width),"deviceHeight":\#(height)}"#
-        }
-    }
-
     private struct State {
         var viewers: [ObjectIdentifier: Viewer] = [:]
-        var lastFrame: Frame?
-        var seq = 0
+        var frames = 0
+        /// Takes the session's screen frames while anyone watches.
+        var watching: Task<Void, Never>?
         var stopped = false
         var tasks: [Task<Void, Never>] = []
         /// The help an agent asked for and nobody has given yet (a `help` message), for new viewers too.
@@ -35,23 +25,17 @@ final class ViewerHub: Sendable {
         var onSessionClosed: (@Sendable () async -> Void)?
     }
     private let state = LockedValue(State())
-    /// Asks the screencast to start, stop or move to another tab; `true` restarts it on the same tab
-    /// (a navigation may have moved the page to another renderer, which a running screencast does not
-    /// follow).
-    private let reconfigure: AsyncStream<Bool>.Continuation
-    private let reconfigurations: AsyncStream<Bool>
 
     init(session: SharedBrowserSession, person: Participant, quality: Int) {
         self.session = session
         self.person = person
         self.quality = max(1, min(100, quality))
-        (reconfigurations, reconfigure) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4))
     }
 
     var count: Int { state.withLock { $0.viewers.count } }
 
-    /// How many frames the screencast has produced (for tests and diagnostics).
-    var frameCount: Int { state.withLock { $0.seq } }
+    /// How many frames the live view has taken from the screencast (for tests and diagnostics).
+    var frameCount: Int { state.withLock { $0.frames } }
 
     func start(onSessionClosed: @escaping @Sendable () async -> Void) {
         state.withLock { $0.onSessionClosed = onSessionClosed }
@@ -62,14 +46,7 @@ final class ViewerHub: Sendable {
                 // Encoded only when someone watches: with nobody there, events cost nothing here.
                 if count > 0 { broadcast(Self.message(for: event)) }
                 switch event.kind {
-                case .tabActivated, .browserRestarted, .reconnected:
-                    reconfigure.yield(false)
-                    await sendTabs()
-                case .navigation:
-                    if case .navigation(let info) = event.payload, info.isMainFrame, event.target == nil || event.target == session.state.activeTab {
-                        reconfigure.yield(true)
-                    }
-                case .targetCreated, .targetClosed, .titleChanged, .pageLoaded:
+                case .tabActivated, .browserRestarted, .reconnected, .targetCreated, .targetClosed, .titleChanged, .pageLoaded:
                     await sendTabs()
                 case .control:
                     await sendControl()
@@ -95,19 +72,16 @@ final class ViewerHub: Sendable {
         let context = Task { [self] in
             for await browserState in session.stateUpdates() where count > 0 { broadcast(Self.contextMessage(browserState)) }
         }
-        let screencast = Task { [self] in await runScreencast() }
-        state.withLock { $0.tasks = [forward, context, screencast] }
-        reconfigure.yield(false)
+        state.withLock { $0.tasks = [forward, context] }
     }
 
     func stop() {
         let (viewers, tasks) = state.withLock { s -> ([Viewer], [Task<Void, Never>]) in
             s.stopped = true
-            defer { s.viewers.removeAll(); s.tasks.removeAll() }
-            return (Array(s.viewers.values), s.tasks)
+            defer { s.viewers.removeAll(); s.tasks.removeAll(); s.watching = nil }
+            return (Array(s.viewers.values), s.tasks + [s.watching].compactMap { $0 })
         }
         tasks.forEach { $0.cancel() }
-        reconfigure.finish()
         viewers.forEach { $0.close() }
     }
 
@@ -126,7 +100,7 @@ final class ViewerHub: Sendable {
     /// A viewer's socket opened: greet it, give it the last frame at once, and start the screencast if
     /// it is the first.
     func opened(_ viewer: Viewer) {
-        let frame = state.withLock { $0.lastFrame }
+        let frame = session.lastScreenFrame
         Task { [self] in
             let holder = await session.coordinator.holder
             let queue = await session.coordinator.queue
@@ -138,15 +112,35 @@ final class ViewerHub: Sendable {
             await sendTabs(to: [viewer])
         }
         if let frame { viewer.offer(frame) }
-        reconfigure.yield(false)
+        startWatching()
     }
 
     func closed(_ viewer: Viewer) {
-        let last = state.withLock { s -> Bool in
+        let watching = state.withLock { s -> Task<Void, Never>? in
             s.viewers.removeValue(forKey: ObjectIdentifier(viewer))
-            return s.viewers.isEmpty
+            guard s.viewers.isEmpty else { return nil }
+            defer { s.watching = nil }
+            return s.watching
         }
-        if last { reconfigure.yield(false) }
+        // The last viewer left: the screencast stops unless someone else watches the screen.
+        watching?.cancel()
+    }
+
+    /// Takes the session's screen frames (its one screencast) while anyone watches.
+    private func startWatching() {
+        state.withLock { s in
+            guard !s.stopped, s.watching == nil, !s.viewers.isEmpty else { return }
+            let frames = session.screenFrames(quality: quality)
+            s.watching = Task { [self] in
+                for await frame in frames {
+                    let viewers = state.withLock { s -> [Viewer] in
+                        s.frames += 1
+                        return Array(s.viewers.values)
+                    }
+                    for viewer in viewers { viewer.offer(frame) }
+                }
+            }
+        }
     }
 
     func disconnect(_ grant: LiveViewAccess.Grant) {
@@ -236,57 +230,6 @@ final class ViewerHub: Sendable {
         }
     }
 
-    // MARK: The screencast
-
-    /// Keeps one screencast running on the active tab while anyone watches: started by the first
-    /// viewer, stopped after the last, moved when another tab becomes active or the browser is
-    /// relaunched or reconnected.
-    private func runScreencast() async {
-        var current: (page: CDPSession, task: Task<Void, Never>)?
-        for await restart in reconfigurations {
-            let page = count > 0 && !Task.isCancelled ? await session.activePageSession : nil
-            if !restart, let running = current, let page, running.page === page, running.page.closedError == nil { continue }
-            current?.task.cancel()
-            await current?.task.value
-            current = nil
-            guard let page else { continue }
-            current = (page, Task { [self] in await stream(page) })
-        }
-        current?.task.cancel()
-    }
-
-    /// Streams one tab until cancelled: each frame acked at once (so Chromium keeps sending), kept as
-    /// the last frame, offered to every viewer.
-    private func stream(_ page: CDPSession) async {
-        let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
-        // The tab shown in front, as the active tab is: a tab behind others does not paint.
-        _ = try? await page.send(Page.BringToFront(), timeout: .seconds(2))
-        do {
-            try await page.send(Page.StartScreencast(format: .jpeg, quality: quality, maxWidth: 1920, maxHeight: 1080, everyNthFrame: 1))
-        } catch let error as CDPError where error.message.contains("already active") {
-            // Left running by an earlier stream of this tab: its frames come all the same.
-        } catch {
-            return
-        }
-        for await frame in frames {
-            // Acked first, always: Chromium sends no further frame, on this screencast or the next one on
-            // the tab, until the last is acked.
-            let ack = Page.ScreencastFrameAck(sessionId: frame.sessionId)
-            Task { _ = try? await page.send(ack) }
-            if Task.isCancelled { break }
-            guard let jpeg = Data(base64Encoded: frame.data) else { continue }
-            let current = state.withLock { s -> (Frame, [Viewer]) in
-                s.seq += 1
-                let made = Frame(seq: s.seq, jpeg: jpeg, width: frame.metadata.deviceWidth, height: frame.metadata.deviceHeight)
-                s.lastFrame = made
-                return (made, Array(s.viewers.values))
-            }
-            for viewer in current.1 { viewer.offer(current.0) }
-        }
-        // Sent from a task of its own: this one is cancelled, and a cancelled task's commands are not sent.
-        await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
-    }
-
     // MARK: Messages
 
     static func json(_ string: String) -> String {
@@ -346,7 +289,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         var connection: WebSocketConnection?
         /// A frame is on its way and not yet drawn: the next one waits here, and a newer one replaces it.
         var inFlight = false
-        var pending: ViewerHub.Frame?
+        var pending: ScreenFrame?
         var inputs: [BrowserAction] = []
         var running = false
     }
@@ -364,7 +307,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
 
     /// Latest frame wins: sent now if the viewer drew the last one, else kept (replacing an older one)
     /// until it says it did.
-    func offer(_ frame: ViewerHub.Frame) {
+    func offer(_ frame: ScreenFrame) {
         let sendNow = state.withLock { s -> Bool in
             guard s.connection != nil else { return false }
             if s.inFlight {
@@ -378,7 +321,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
     }
 
     func acknowledged() {
-        let next = state.withLock { s -> ViewerHub.Frame? in
+        let next = state.withLock { s -> ScreenFrame? in
             defer { s.pending = nil }
             if s.pending == nil { s.inFlight = false }
             return s.pending
@@ -386,9 +329,9 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         if let next { transmit(next) }
     }
 
-    private func transmit(_ frame: ViewerHub.Frame) {
+    private func transmit(_ frame: ScreenFrame) {
         guard let connection = state.withLock({ $0.connection }) else { return }
-        try? connection.send(text: frame.meta)
+        try? connection.send(text: #"{"type":"frame","seq":\#(frame.sequence),"deviceWidth":\#(frame.deviceWidth),"deviceHeight":\#(frame.deviceHeight)}"#)
         try? connection.send(frame.jpeg, binary: true)
     }
 

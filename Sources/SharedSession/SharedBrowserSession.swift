@@ -147,6 +147,8 @@ public actor SharedBrowserSession {
     nonisolated var browser: CDPBrowser { browserBox.withLock { $0 } }
     nonisolated let browserBox: LockedValue<CDPBrowser>
     nonisolated let sink: EventSink
+    /// The one screencast of the active tab, for everyone who watches the screen.
+    nonisolated let screencast = Screencast()
     let options: Options
     /// Runs page-less actions (tabs, the browser) one at a time; each tab has its own queue.
     private let browserQueue = ActionQueue()
@@ -435,6 +437,7 @@ public actor SharedBrowserSession {
         for tab in tabList { tab.stopPump() }
         if ownsDownloadsFolder { try? FileManager.default.removeItem(atPath: downloadsDirectory) }
         lock?.release()
+        screencast.close()
         events.close()
         sink.finish()
     }
