@@ -13,10 +13,12 @@ public struct ScreenFrame: Sendable {
     /// a device scale, or a viewport beyond the screencast's 1920 × 1080 limit).
     public var deviceWidth: Double
     public var deviceHeight: Double
-    /// When the frame arrived.
+    /// When the browser made the frame (when it arrived, for a browser that does not say).
     public var timestamp: Date
     /// The tab it shows.
     public var target: String
+    /// The tab's document generation when the frame came (a main-frame navigation makes a new one).
+    var generation = 0
 }
 
 /// The session's one screencast of the active tab, shared by everyone who watches the screen (the live
@@ -36,6 +38,9 @@ final class Screencast: Sendable {
         var last: ScreenFrame?
         var runner: Task<Void, Never>?
         var closed = false
+        /// Actions waiting for a frame of their tab's current document.
+        var waiters: [Int: (target: String, generation: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextWaiter = 0
     }
     private let state = LockedValue(State())
     /// `true`: restart on the same tab; `false`: start, stop or move as needed.
@@ -85,23 +90,28 @@ final class Screencast: Sendable {
             if case .navigation(let info) = event.payload, info.isMainFrame, event.target == nil || event.target == activeTab {
                 reconfigure.yield(true)
             }
+        case .pageLoaded where event.target == nil || event.target == activeTab:
+            // Once more when the new page has loaded: a screencast started while the old document was
+            // being replaced may stay with it and never send the new one's frames.
+            reconfigure.yield(true)
         default: break
         }
     }
 
     func close() {
-        let (subscribers, runner) = state.withLock { s -> ([Subscriber], Task<Void, Never>?) in
+        let (subscribers, runner, waiters) = state.withLock { s -> ([Subscriber], Task<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             s.closed = true
-            defer { s.subscribers.removeAll() }
-            return (Array(s.subscribers.values), s.runner)
+            defer { s.subscribers.removeAll(); s.waiters.removeAll() }
+            return (Array(s.subscribers.values), s.runner, s.waiters.values.map(\.continuation))
         }
+        waiters.forEach { $0.resume() }
         subscribers.forEach { $0.continuation.finish() }
         reconfigure.finish()
         runner?.cancel()
     }
 
     private func startRunner(_ session: SharedBrowserSession) {
-        let events = session.events.subscribe(kinds: [.tabActivated, .browserRestarted, .reconnected, .navigation], bufferSize: 256)
+        let events = session.events.subscribe(kinds: [.tabActivated, .browserRestarted, .reconnected, .navigation, .pageLoaded], bufferSize: 256)
         let follow = Task { [weak self, weak session] in
             for await element in events {
                 guard let self, let event = element.event else { continue }
@@ -113,14 +123,15 @@ final class Screencast: Sendable {
             guard let self else { return }
             var current: (page: CDPSession, task: Task<Void, Never>)?
             for await restart in reconfigurations {
-                let page: CDPSession? = if subscriberCount > 0, let session { await session.activePageSession } else { nil }
+                let tab: Tab? = if subscriberCount > 0, let session { await session.activeTabObject } else { nil }
+                let page = tab?.page
                 if !restart, let running = current, let page, running.page === page, running.page.closedError == nil { continue }
                 current?.task.cancel()
                 await current?.task.value
                 current = nil
-                guard let page else { continue }
+                guard let tab, let page else { continue }
                 let quality = quality
-                current = (page, Task { await self.stream(page, quality: quality) })
+                current = (page, Task { await self.stream(tab, quality: quality) })
             }
             current?.task.cancel()
             await current?.task.value
@@ -130,7 +141,8 @@ final class Screencast: Sendable {
 
     /// Streams one tab until cancelled: each frame acked at once (so Chromium keeps sending), kept as
     /// the last frame and handed to every subscriber.
-    private func stream(_ page: CDPSession, quality: Int) async {
+    private func stream(_ tab: Tab, quality: Int) async {
+        let page = tab.page
         let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
         // The tab shown in front, as the active tab is: a tab behind others does not paint.
         _ = try? await page.send(Page.BringToFront(), timeout: .seconds(2))
@@ -142,15 +154,16 @@ final class Screencast: Sendable {
             return
         }
         // Chromium sends a frame when the page paints: a still page that painted before the screencast
-        // started sends none. Without a frame soon, one screenshot stands in for it.
+        // started (a navigation's new page, often) sends none. So one screenshot starts it off, unless a
+        // frame comes within 100 ms (a screenshot at once may catch the page before its first paint).
         let painted = LockedValue(false)
         let seed = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(300))
+            try? await Task.sleep(for: .milliseconds(100))
             guard !Task.isCancelled, !painted.withLock({ $0 }) else { return }
             guard let shot = try? await page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality), timeout: .seconds(2)),
                   let metrics = try? await page.send(Page.GetLayoutMetrics(), timeout: .seconds(2)),
                   let jpeg = Data(base64Encoded: shot.data), !Task.isCancelled, !painted.withLock({ $0 }) else { return }
-            self?.publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, page: page)
+            self?.publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, made: nil, tab: tab)
         }
         defer { seed.cancel() }
         for await frame in frames {
@@ -161,22 +174,64 @@ final class Screencast: Sendable {
             if Task.isCancelled { break }
             painted.withLock { $0 = true }
             guard let jpeg = Data(base64Encoded: frame.data) else { continue }
-            publish(jpeg, width: frame.metadata.deviceWidth, height: frame.metadata.deviceHeight, page: page)
+            publish(jpeg, width: frame.metadata.deviceWidth, height: frame.metadata.deviceHeight,
+                    made: frame.metadata.timestamp.map { Date(timeIntervalSince1970: $0) }, tab: tab)
         }
         // Sent from a task of its own: this one is cancelled, and a cancelled task's commands are not sent.
         await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
     }
 
     /// Keeps a frame as the last one and hands it to every subscriber.
-    private func publish(_ jpeg: Data, width: Double, height: Double, page: CDPSession) {
-        let (made, subscribers) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation]) in
+    private func publish(_ jpeg: Data, width: Double, height: Double, made madeAt: Date?, tab: Tab) {
+        let generation = tab.state.withLock { $0.generation }
+        let (made, subscribers, woken) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation], [CheckedContinuation<Void, Never>]) in
             s.sequence += 1
+            // Frames come in order: a browser clock a little ahead never puts one before the last.
+            let arrived = Date()
+            let time = max(min(madeAt ?? arrived, arrived), s.last?.timestamp ?? .distantPast)
             let made = ScreenFrame(sequence: s.sequence, jpeg: jpeg, deviceWidth: width, deviceHeight: height,
-                                   timestamp: Date(), target: page.targetId ?? "")
+                                   timestamp: time, target: tab.targetId, generation: generation)
             s.last = made
-            return (made, s.subscribers.values.map(\.continuation))
+            var woken: [CheckedContinuation<Void, Never>] = []
+            for (id, waiter) in s.waiters where waiter.target == tab.targetId && waiter.generation <= generation {
+                woken.append(waiter.continuation)
+                s.waiters.removeValue(forKey: id)
+            }
+            return (made, s.subscribers.values.map(\.continuation), woken)
         }
         for continuation in subscribers { continuation.yield(made) }
+        woken.forEach { $0.resume() }
+    }
+
+    /// While anyone watches the screen: waits (up to `limit`) until the screen shows `tab`'s current
+    /// document, so what an action does is seen after what was there before it (a navigation's new
+    /// page may have painted before the screencast moved to it). Returns at once when nobody watches
+    /// or the screen is current.
+    func awaitCurrentFrame(of tab: Tab, within limit: Duration) async {
+        guard subscriberCount > 0 else { return }
+        let generation = tab.state.withLock { $0.generation }
+        if let last, last.target == tab.targetId, last.generation >= generation { return }
+        let id = state.withLock { s -> Int in
+            s.nextWaiter += 1
+            return s.nextWaiter
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            self?.wake(id)
+        }
+        await withCheckedContinuation { continuation in
+            let current = state.withLock { s -> Bool in
+                if let last = s.last, last.target == tab.targetId, last.generation >= generation { return true }
+                s.waiters[id] = (tab.targetId, generation, continuation)
+                return false
+            }
+            if current { continuation.resume() }
+        }
+        timer.cancel()
+    }
+
+    private func wake(_ id: Int) {
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
     }
 }
 

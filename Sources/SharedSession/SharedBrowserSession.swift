@@ -103,6 +103,10 @@ public actor SharedBrowserSession {
         /// interval and reconnect backoff (inject a manual clock in tests). Action deadlines follow
         /// the continuous clock, as the browser's own timeouts do.
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// Record the session's timeline (every event, screenshots around actions and while the page
+        /// changes) to a folder as it happens; nil (the default) records nothing. Read it with the
+        /// `Timeline` library.
+        public var recording: RecordingOptions?
 
         public init(id: String = "default") {
             self.id = id
@@ -149,6 +153,8 @@ public actor SharedBrowserSession {
     nonisolated let sink: EventSink
     /// The one screencast of the active tab, for everyone who watches the screen.
     nonisolated let screencast = Screencast()
+    /// Writes the timeline, when ``Options/recording`` asks for one.
+    nonisolated let recorder: TimelineRecorder?
     let options: Options
     /// Runs page-less actions (tabs, the browser) one at a time; each tab has its own queue.
     private let browserQueue = ActionQueue()
@@ -180,8 +186,9 @@ public actor SharedBrowserSession {
     private let browserFlush = FlushGate()
 
     private init(options: Options, browser: CDPBrowser, lock: ProfileLock?, profile: String?, downloads: String,
-                 sink: EventSink, first: Tab, launch: CDPBrowser.LaunchOptions?) {
+                 sink: EventSink, first: Tab, launch: CDPBrowser.LaunchOptions?, recorder: TimelineRecorder?) {
         id = options.id
+        self.recorder = recorder
         self.options = options
         browserBox = LockedValue(browser)
         self.lock = lock
@@ -277,8 +284,16 @@ public actor SharedBrowserSession {
             pageTarget = try await root.send(Target.CreateTarget(url: "about:blank")).targetId
         }
         let first = try await openTab(targetId: pageTarget, browser: browser, sink: sink, options: options)
+        var recorder: TimelineRecorder?
+        if let recording = options.recording {
+            let folder = recording.directory ?? TimelineRecorder.defaultDirectory(sessionId: options.id, profile: profile)
+            do { recorder = try TimelineRecorder(directory: folder, options: recording, sessionId: options.id) } catch {
+                throw SessionError(.launchFailed, "cannot record the timeline in \(folder): \(error)")
+            }
+        }
         let session = SharedBrowserSession(options: options, browser: browser, lock: lock, profile: profile,
-                                           downloads: downloads, sink: sink, first: first, launch: launch)
+                                           downloads: downloads, sink: sink, first: first, launch: launch, recorder: recorder)
+        recorder?.start(session)
         await session.startBrowserPump(rootEvents, dropped: rootDropped)
         await session.running()
         await session.startControlPump(await session.coordinator.events())
@@ -439,6 +454,7 @@ public actor SharedBrowserSession {
         lock?.release()
         screencast.close()
         events.close()
+        await recorder?.stop()
         sink.finish()
     }
 
@@ -458,6 +474,13 @@ public actor SharedBrowserSession {
 
     /// State snapshots, sent on navigation, load, title changes, dialogs and errors.
     public nonisolated func stateUpdates() -> AsyncStream<BrowserState> { sink.stateUpdates() }
+
+    /// The folder the session records its timeline to (``Options/recording``); nil when it records nothing.
+    public nonisolated var recordingDirectory: String? { recorder?.directory }
+
+    /// Writes what the recording holds in memory to disk now (it does so on its own every quarter
+    /// second), so that a reader sees every event so far.
+    public nonisolated func flushRecording() { recorder?.flush() }
 
     /// The process id of the browser this session launched; nil when attached.
     public nonisolated var browserProcessID: Int32? { browser.processID }
@@ -488,6 +511,9 @@ public actor SharedBrowserSession {
     /// live view's screencast). It changes when another tab becomes active (`tabActivated`) and after a
     /// relaunch or reconnect (`browserRestarted`, `reconnected`); what the caller enables on it is its own.
     public var activePageSession: CDPSession { active.page }
+
+    /// The active tab.
+    var activeTabObject: Tab { active }
 
     /// Opens a tab, makes it the active one, and navigates it to `url` when given.
     public func openTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
@@ -642,6 +668,8 @@ public actor SharedBrowserSession {
                 generationBefore = tab.state.withLock { $0.generation }
                 before = await PageFeedback.read(tab)
             }
+            // What is on screen before the action is the page it acts on.
+            if queued, needsPage { await screencast.awaitCurrentFrame(of: tab, within: .milliseconds(250)) }
             sink.setCause(cause, target: tab.targetId)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action?.redacted())))
             // The action's time starts when it may run (not while it waited for its turn or its queue).

@@ -391,8 +391,10 @@ extension Chromium {
     @Test(arguments: [(1600, 520), (720, 1000)])
     func clicksLandWhereThePersonClicked(window: (Int, Int)) async throws {
         try await withOwnSession("live-view-geometry") { session in
+            // A small animation keeps screencast frames coming (scaled to the screencast's limit).
             try await session.navigate(to: dataURL("""
-                <style>html,body{margin:0;height:100%;background:#eee}</style>
+                <style>html,body{margin:0;height:100%;background:#eee} i{position:fixed;left:0;top:0;width:8px;height:8px;
+                background:#36c;animation:m 1s linear infinite alternate}@keyframes m{to{transform:translateX(200px)}}</style><i></i>
                 <script>window.clicks = []; addEventListener('mousedown', e => clicks.push([e.clientX, e.clientY]))</script>
                 """), as: system).get()
             // A viewport wider than the screencast's 1920-pixel limit: frames come scaled down.
@@ -405,8 +407,10 @@ extension Chromium {
             #expect(await eventuallyAsync(within: .seconds(15)) {
                 (try? await evaluate(person, "document.getElementById('back').disabled === false && !!document.body.dataset.frames"))??.boolValue == true
             })
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                ((try? await ScreenGeometry.read(person, viewport: (2400, 1350)))?.frameWidth ?? 2400) < 2400
+            }, "frames smaller than the viewport")
             let screen = try await ScreenGeometry.read(person, viewport: (2400, 1350))
-            #expect(screen.frameWidth < 2400, "frames smaller than the viewport")
             #expect(screen.hasBars, "the window's shape leaves bars")
             // A click on a bar: nothing is sent.
             let (barX, barY) = screen.onBar
