@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "SharedSession", targets: ["SharedSession"]),
         .library(name: "DemoSite", targets: ["DemoSite"]),
         .library(name: "LiveView", targets: ["LiveView"]),
+        .library(name: "Timeline", targets: ["Timeline"]),
+        .executable(name: "shared-browser-timeline", targets: ["shared-browser-timeline"]),
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
         .executable(name: "TwoAgents", targets: ["TwoAgents"]),
@@ -26,6 +28,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
     ],
     targets: [
         // System libraries: each is imported by exactly one Swift file, privately.
@@ -66,6 +70,16 @@ let package = Package(
             dependencies: ["SharedSession", "WebSockets", "SharedBrowserSupport"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Timeline",
+            dependencies: ["SharedSession", "EventBuffer", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "shared-browser-timeline",
+            dependencies: ["Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "QuickStart",
             dependencies: ["SharedSession"],
@@ -74,20 +88,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "TwoAgents",
-            dependencies: ["SharedSession", "DemoSite"],
+            dependencies: ["SharedSession", "DemoSite", "Timeline"],
             path: "Examples/TwoAgents",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "HumanObserver",
-            dependencies: ["SharedSession", "LiveView", "DemoSite"],
+            dependencies: ["SharedSession", "LiveView", "DemoSite", "Timeline"],
             path: "Examples/HumanObserver",
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport", "Timeline"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),
@@ -97,9 +111,9 @@ let package = Package(
         .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
-        .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], swiftSettings: swiftSettings),
+        .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),

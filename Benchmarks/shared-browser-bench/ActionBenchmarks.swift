@@ -16,18 +16,9 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     _ = await session.coordinator.tryRequestControl(for: agent)
     let rounds = n ?? 30
     var samples: [Bool: [Duration]] = [true: [], false: []]
-    let clock = ContinuousClock()
     for round in 0..<(2 * rounds + 6) {
         let summary = round % 2 == 0
-        try await session.navigate(to: site.url("/login"), as: agent, options: .init(pageSummary: false)).get()
-        let start = clock.now
-        try await session.fill("#username", DemoSite.username, as: agent).get()
-        try await session.fill("#password", DemoSite.password, as: agent).get()
-        let result = try await session.click("#sign-in", as: agent, options: .init(pageSummary: summary)).get()
-        let elapsed = start.duration(to: clock.now)
-        guard result.url.hasSuffix("/dashboard"), (result.page != nil) == summary else {
-            throw SessionError(.navigationFailed, "the login did not reach the dashboard: \(result.url)")
-        }
+        let elapsed = try await signIn(session, site: site, as: agent, pageSummary: summary)
         if round >= 6 { samples[summary]!.append(elapsed) }   // the first rounds warm up
     }
     await session.close()
@@ -37,6 +28,22 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
         emit(["bench": summary ? "actions" : "actions_without_page_summary", "n": rounds, "median_ms": stats.ms(50),
               "p95_ms": stats.ms(95), "p99_ms": stats.ms(99), "steps": "fill+fill+click+wait for navigation"])
     }
+}
+
+/// One round of the actions benchmark: the login page, then fill + fill + click + the navigation
+/// (timed).
+func signIn(_ session: SharedBrowserSession, site: DemoSite, as agent: Participant, pageSummary: Bool) async throws -> Duration {
+    let clock = ContinuousClock()
+    try await session.navigate(to: site.url("/login"), as: agent, options: .init(pageSummary: false)).get()
+    let start = clock.now
+    try await session.fill("#username", DemoSite.username, as: agent).get()
+    try await session.fill("#password", DemoSite.password, as: agent).get()
+    let result = try await session.click("#sign-in", as: agent, options: .init(pageSummary: pageSummary)).get()
+    let elapsed = start.duration(to: clock.now)
+    guard result.url.hasSuffix("/dashboard"), (result.page != nil) == pageSummary else {
+        throw SessionError(.navigationFailed, "the login did not reach the dashboard: \(result.url)")
+    }
+    return elapsed
 }
 
 /// A session on a temporary profile that may open the corpus pages from disk.

@@ -9,11 +9,13 @@
 //   waiting for help: REASON
 //   handed back by human:person
 //   (the brief: what changed while the person drove)
+//   timeline recording: DIR, timeline report: PATH, timeline trace: PATH (what everyone did)
 // Exits 0 when the task is done, 1 with a message when nobody helped within --wait seconds.
 import DemoSite
 import Foundation
 import LiveView
 import SharedSession
+import Timeline
 
 /// Writes a line at once, also when stdout is not a terminal.
 func say(_ line: String) {
@@ -34,6 +36,7 @@ while let argument = arguments.popFirst() {
 let site = try await DemoSite.start()
 var options = SharedBrowserSession.Options(id: "human-observer-demo")
 options.persistentProfile = false
+options.recording = RecordingOptions()
 options.onHelpRequested = { request in
     // A real host would notify a person here (chat, e-mail) with the control link.
     FileHandle.standardError.write(Data("(notify someone: \(request.agent) needs \(request.reason))\n".utf8))
@@ -78,4 +81,9 @@ do {
 }
 await session.close()
 await site.stop()
+if let folder = session.recordingDirectory, let (report, trace) = try? Timeline(directory: folder).writeReportAndTrace() {
+    say("timeline recording: \(folder)")
+    say("timeline report: \(report)")
+    say("timeline trace: \(trace)")
+}
 exit(exitCode)

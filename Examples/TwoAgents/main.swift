@@ -6,10 +6,12 @@
 import DemoSite
 import Foundation
 import SharedSession
+import Timeline
 
 let site = try await DemoSite.start()
 var options = SharedBrowserSession.Options(id: "two-agents-demo")
-options.persistentProfile = false            // a throwaway profile: the demo leaves nothing behind
+options.persistentProfile = false            // a throwaway profile: the demo leaves only its recording
+options.recording = RecordingOptions()       // every event and screen, for review afterwards
 let session = try await SharedBrowserSession.start(options)
 session.closeOnTerminationSignals()   // Ctrl-C closes the browser too
 print("session \(session.id) started; demo site at \(site.baseURL)\n")
@@ -74,3 +76,9 @@ await session.close()
 await printer.value
 await site.stop()
 print("closed")
+if let folder = session.recordingDirectory {
+    let (report, trace) = try Timeline(directory: folder).writeReportAndTrace()
+    print("timeline recording: \(folder)")
+    print("timeline report: \(report)")
+    print("timeline trace: \(trace)")
+}

@@ -202,7 +202,7 @@ final class SessionHost {
     let browserPID: Int32
     let downloads: String
 
-    init(profile: String?, url: String? = nil, watchdog: Bool = true) throws {
+    init(profile: String?, url: String? = nil, watchdog: Bool = true, environment extra: [String: String] = [:]) throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("session-host")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw SessionError(.launchFailed, "no session-host next to the tests (\(binary.path)): build with `swift build --build-tests`")
@@ -211,6 +211,7 @@ final class SessionHost {
         process.arguments = [profile ?? "-"] + (url.map { [$0] } ?? [])
         var environment = ProcessInfo.processInfo.environment
         if !watchdog { environment["SESSION_HOST_NO_WATCHDOG"] = "1" }
+        environment.merge(extra) { $1 }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -4,6 +4,8 @@
 //
 // Prints `ready <browser pid> <downloads folder>` once the session runs (after loading URL), then
 // waits. SIGINT and SIGTERM close the session and exit; SIGKILL leaves the cleanup to the watchdog.
+// With SESSION_HOST_RECORDING=DIR it records its timeline there, and after URL it keeps acting
+// (reloading every 200 ms) so the recording grows until the host dies.
 import Foundation
 import SharedSession
 
@@ -16,10 +18,19 @@ if let profile = arguments.first, profile != "-" {
 }
 // Without its watchdog, to leave an orphaned browser behind when killed.
 if ProcessInfo.processInfo.environment["SESSION_HOST_NO_WATCHDOG"] == "1" { options.launch.closeWithHost = false }
+let recording = ProcessInfo.processInfo.environment["SESSION_HOST_RECORDING"]
+if let recording { options.recording = RecordingOptions(directory: recording) }
 let session = try await SharedBrowserSession.start(options)
 session.closeOnTerminationSignals()
 if arguments.count > 1 {
     try await session.navigate(to: arguments[arguments.startIndex + 1], as: .system).get()
 }
 FileHandle.standardOutput.write(Data("ready \(session.browserProcessID ?? 0) \(session.downloadsDirectory)\n".utf8))
-while true { try await Task.sleep(for: .seconds(3600)) }
+while true {
+    if recording != nil, arguments.count > 1 {
+        _ = await session.reload(as: .system)
+        try await Task.sleep(for: .milliseconds(200))
+    } else {
+        try await Task.sleep(for: .seconds(3600))
+    }
+}

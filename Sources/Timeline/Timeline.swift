@@ -1,0 +1,238 @@
+public import EventBuffer
+public import Foundation
+public import SharedSession
+
+/// A recorded session, read back: every event by every participant and the screenshots, in order,
+/// as values to filter and to export (``TimelineReport``, ``PlaywrightTrace``).
+///
+/// ```swift
+/// var options = SharedBrowserSession.Options(id: "shop")
+/// options.recording = RecordingOptions()
+/// let session = try await SharedBrowserSession.start(options)
+/// // … agents and people act …
+/// let timeline = try await session.timeline()
+/// for action in timeline.actions where action.failed { print(action.participant, action.title, action.error ?? "") }
+/// try TimelineReport.write(timeline, to: "report.html")
+/// ```
+///
+/// A recording is read from its folder (``init(directory:)``), also while the session still runs or
+/// after its host was killed: a line cut short is skipped and counted in ``skippedLines``.
+public struct Timeline: Sendable {
+    /// One thing in the timeline: an event, or a screenshot.
+    public enum Entry: Sendable, Hashable {
+        case event(BrowserEvent)
+        case screenshot(TimelineScreenshot)
+
+        public var timestamp: Date {
+            switch self {
+            case .event(let event): event.timestamp
+            case .screenshot(let shot): shot.timestamp
+            }
+        }
+    }
+
+    /// The recording folder (screenshot files are relative to it).
+    public let directory: String
+    public private(set) var sessionId: String
+    /// When the recording started.
+    public private(set) var started: Date
+    /// Every entry, in the order recorded.
+    public private(set) var entries: [Entry]
+    /// Events the recorder missed (counted by the hub, never silently lost).
+    public private(set) var missedEvents: Int
+    /// Lines that could not be read (a line cut short when the host was killed).
+    public private(set) var skippedLines: Int
+
+    /// Reads a recording folder.
+    /// - Throws: ``TimelineError`` when the folder holds no recording.
+    public init(directory: String) throws {
+        self.directory = directory
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
+            throw TimelineError("no recording at \(directory): the folder cannot be read")
+        }
+        let segments = names.filter { $0.hasPrefix("segment-") }.sorted()
+        guard !segments.isEmpty else { throw TimelineError("no recording at \(directory): it has no segment-* folder") }
+        let decoder = TimelineRecord.makeDecoder()
+        var entries: [Entry] = []
+        var sessionId = "", started: Date?, missed = 0, skipped = 0
+        for segment in segments {
+            guard let data = fm.contents(atPath: "\(directory)/\(segment)/timeline.jsonl") else { continue }
+            for line in data.split(separator: 0x0A, omittingEmptySubsequences: true) {
+                guard let record = try? decoder.decode(TimelineRecord.self, from: line) else {
+                    skipped += 1
+                    continue
+                }
+                switch record {
+                case .header(let header):
+                    if started == nil { started = header.started }
+                    sessionId = header.sessionId
+                case .event(let event): entries.append(.event(event))
+                case .screenshot(let shot): entries.append(.screenshot(shot))
+                case .missed(let count): missed += count
+                }
+            }
+        }
+        guard let started else { throw TimelineError("no recording at \(directory): no segment has a header line") }
+        self.sessionId = sessionId
+        self.started = started
+        self.entries = entries
+        self.missedEvents = missed
+        self.skippedLines = skipped
+    }
+
+    /// The events, in sequence order.
+    public var events: [BrowserEvent] {
+        entries.compactMap { if case .event(let event) = $0 { event } else { nil } }
+    }
+
+    /// The screenshots, in time order.
+    public var screenshots: [TimelineScreenshot] {
+        entries.compactMap { if case .screenshot(let shot) = $0 { shot } else { nil } }
+    }
+
+    /// When the last entry happened.
+    public var ended: Date { entries.last?.timestamp ?? started }
+
+    /// Everyone who caused something, in order of first appearance (agents, people, the system, the page).
+    public var participants: [EventCause] {
+        var seen: [EventCause] = []
+        for event in events where !seen.contains(event.cause) { seen.append(event.cause) }
+        return seen
+    }
+
+    /// The timeline with only the entries that match: events of these participants and kinds, in
+    /// this time range (screenshots follow the time range, and the actions of the participants kept).
+    public func filtered(participants: Set<EventCause>? = nil, kinds: Set<BrowserEvent.Kind>? = nil,
+                         from start: Date? = nil, to end: Date? = nil) -> Timeline {
+        var copy = self
+        let keptActions = Set(actions.filter { participants?.contains($0.participant) ?? true }.map(\.sequence))
+        copy.entries = entries.filter { entry in
+            if let start, entry.timestamp < start { return false }
+            if let end, entry.timestamp > end { return false }
+            switch entry {
+            case .event(let event):
+                return (participants?.contains(event.cause) ?? true) && (kinds?.contains(event.kind) ?? true)
+            case .screenshot(let shot):
+                guard participants != nil, let action = shot.action else { return true }
+                return keptActions.contains(action)
+            }
+        }
+        return copy
+    }
+
+    /// The JPEG of a screenshot, read from the recording folder.
+    public func image(_ shot: TimelineScreenshot) -> Data? {
+        FileManager.default.contents(atPath: "\(directory)/\(shot.file)")
+    }
+
+    /// The actions, each with who took it, what happened and the screen before and after.
+    public var actions: [TimelineAction] {
+        var actions: [TimelineAction] = []
+        var open: [String: Int] = [:]
+        var url: [String: String] = [:]
+        var lastURL = ""
+        for entry in entries {
+            switch entry {
+            case .event(let event):
+                let tab = event.target ?? ""
+                if case .navigation(let info) = event.payload, info.isMainFrame, info.errorText == nil {
+                    url[tab] = info.url
+                    lastURL = info.url
+                }
+                guard case .action(let info) = event.payload else {
+                    if event.isError { for index in open.values where actions[index].tab == tab || event.target == nil {
+                        actions[index].errors.append(event.summary)
+                    } }
+                    continue
+                }
+                let key = "\(event.cause)|\(info.name)|\(tab)"
+                switch event.kind {
+                case .actionStarted:
+                    open[key] = actions.count
+                    actions.append(TimelineAction(sequence: event.sequence, participant: event.cause, name: info.name,
+                                                  target: info.target, action: info.action, tab: tab, started: event.timestamp,
+                                                  urlBefore: url[tab] ?? lastURL))
+                case .actionFinished, .actionFailed:
+                    guard let index = open.removeValue(forKey: key) else { continue }
+                    actions[index].ended = event.timestamp
+                    actions[index].error = info.error
+                    actions[index].durationMilliseconds = info.durationMilliseconds
+                    if let value = info.action { actions[index].action = value }
+                    actions[index].urlAfter = url[tab] ?? lastURL
+                default: break
+                }
+            case .screenshot(let shot):
+                guard let sequence = shot.action, let index = actions.lastIndex(where: { $0.sequence == sequence }) else { continue }
+                if shot.reason == .before { actions[index].before = shot } else if shot.reason == .after { actions[index].after = shot }
+            }
+        }
+        return actions
+    }
+}
+
+extension Timeline {
+    /// Writes the HTML report (`report.html`) and the Playwright trace (`trace.zip`) into the
+    /// recording folder and returns their paths.
+    /// - Throws: ``TimelineError`` when a file cannot be written.
+    @discardableResult
+    public func writeReportAndTrace() throws -> (report: String, trace: String) {
+        let report = directory + "/report.html", trace = directory + "/trace.zip"
+        try TimelineReport.write(self, to: report)
+        try PlaywrightTrace.write(self, to: trace)
+        return (report, trace)
+    }
+}
+
+/// One action in a timeline.
+public struct TimelineAction: Sendable, Hashable {
+    /// The sequence number of its `actionStarted` event.
+    public var sequence: UInt64
+    public var participant: EventCause
+    /// The action's name (`click`, `navigate`, `mouse`, …).
+    public var name: String
+    /// Its element or URL, if it has one.
+    public var target: String?
+    /// The action as data, secrets masked.
+    public var action: BrowserAction?
+    /// The tab it ran in.
+    public var tab: String
+    public var started: Date
+    /// When it ended; nil when the recording ends first.
+    public var ended: Date?
+    /// What went wrong; nil when it succeeded.
+    public var error: String?
+    public var durationMilliseconds: Double?
+    public var urlBefore: String
+    public var urlAfter: String?
+    /// Errors while it ran (page errors, console errors, failed requests).
+    public var errors: [String] = []
+    public var before: TimelineScreenshot?
+    public var after: TimelineScreenshot?
+
+    public var failed: Bool { error != nil }
+    /// One line: `click #submit`.
+    public var title: String { target.map { "\(name) \($0)" } ?? name }
+}
+
+/// A recording that cannot be read or written.
+public struct TimelineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension SharedBrowserSession {
+    /// The session's recording so far (the design's `get_timeline()`), optionally filtered.
+    /// - Throws: ``TimelineError`` when the session does not record (``SharedBrowserSession/Options/recording``).
+    public nonisolated func timeline(participants: Set<EventCause>? = nil, kinds: Set<BrowserEvent.Kind>? = nil,
+                                     from start: Date? = nil, to end: Date? = nil) async throws -> Timeline {
+        guard let directory = recordingDirectory else {
+            throw TimelineError("the session records no timeline: set Options.recording when it starts")
+        }
+        flushRecording()
+        let timeline = try Timeline(directory: directory)
+        if participants == nil, kinds == nil, start == nil, end == nil { return timeline }
+        return timeline.filtered(participants: participants, kinds: kinds, from: start, to: end)
+    }
+}

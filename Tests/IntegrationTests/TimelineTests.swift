@@ -1,0 +1,265 @@
+import CDPTransport
+import EventBuffer
+import Foundation
+import SharedSession
+import TestSupport
+import Testing
+import Timeline
+
+/// A page whose button turns it red: an action that visibly changes the screen.
+let timelinePage = dataURL("""
+    <title>Timeline</title><style>html,body{margin:0;height:100%;background:#fff}
+    button{position:absolute;left:40px;top:40px;width:300px;height:120px;font-size:32px}</style>
+    <button id=b onclick="document.body.style.background='rgb(220,0,0)';console.error('turned red')">Paint</button>
+    <input id=pw type=password style="position:absolute;left:40px;top:200px">
+    """)
+
+/// A fresh temporary folder.
+func temporaryFolder(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "sb-\(name)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Records a short session: an agent navigates, paints the page, types a password and fails once; a
+/// person takes over, clicks and hands back. Returns the recording folder.
+func recordSampleSession(_ id: String) async throws -> String {
+    let folder = temporaryFolder(id) + "/recording"
+    let agent = Participant.agent("painter"), person = Participant.human("ann")
+    try await withOwnSession(id, configure: { $0.recording = RecordingOptions(directory: folder) }) { session in
+        #expect(session.recordingDirectory == folder)
+        _ = await session.coordinator.tryRequestControl(for: agent)
+        try await session.navigate(to: timelinePage, as: agent).get()
+        let shown = session.lastScreenFrame?.sequence ?? 0
+        try await session.click("#b", as: agent).get()
+        // The red page on screen before the next step: the click's after-shot shows it.
+        #expect(await eventually(within: .seconds(5)) { (session.lastScreenFrame?.sequence ?? 0) > shown })
+        try await session.fill("#pw", "hunter2-secret", as: agent).get()
+        #expect(await session.click("#missing", as: agent, options: .init(timeout: .milliseconds(300))).error != nil)
+        try await session.coordinator.takeOver(by: person)
+        try await session.click("#b", as: person).get()
+        try await session.coordinator.handBack(by: person)
+        // Everything reached the recording, the screens after the last actions included.
+        #expect(await eventuallyAsync(within: .seconds(10)) {
+            guard let timeline = try? await session.timeline() else { return false }
+            return timeline.actions.filter { $0.participant == EventCause(person) }.contains { $0.after != nil }
+                && timeline.events.contains { $0.kind == .control && $0.cause == EventCause(person) }
+        })
+    }
+    return folder
+}
+
+extension Chromium {
+@Suite(.serialized) struct TimelineTests {
+    /// Every participant's actions and the page's events are recorded with the screen before and after
+    /// each action that can change the page; nothing typed into a password field is written.
+    @Test func everyoneIsRecordedWithTheScreenAroundActions() async throws {
+        let folder = try await recordSampleSession("timeline-record")
+        let timeline = try Timeline(directory: folder)
+        #expect(timeline.sessionId == "timeline-record")
+        #expect(timeline.skippedLines == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+        let participants = Set(timeline.participants.map(\.description))
+        #expect(participants.isSuperset(of: ["agent:painter", "human:ann"]), "\(participants)")
+
+        let paint = try #require(timeline.actions.first { $0.participant == .agent("painter") && $0.name == "click" && $0.target == "#b" })
+        let before = try #require(paint.before), after = try #require(paint.after)
+        #expect(before.file != after.file, "the click changed the screen")
+        #expect(timeline.image(before)?.starts(with: [0xFF, 0xD8]) == true)
+        #expect(timeline.image(after)?.starts(with: [0xFF, 0xD8]) == true)
+        #expect(paint.errors.contains { $0.contains("turned red") }, "the console error it caused: \(paint.errors)")
+        #expect(paint.urlBefore.hasPrefix("data:text/html"))
+
+        // Every action that can change the page has the screen before and after it (the first
+        // navigation's before is the blank page).
+        for action in timeline.actions {
+            #expect(action.before != nil && action.after != nil, "\(action.participant) \(action.name) has both screens")
+        }
+        let failed = try #require(timeline.actions.first { $0.target == "#missing" })
+        #expect(failed.failed)
+        let byPerson = timeline.actions.filter { $0.participant == .human("ann") }
+        #expect(byPerson.map(\.name) == ["click"])
+        #expect(timeline.events.contains { $0.kind == .control && $0.cause == .human("ann") })
+
+        // Filters: by participant, kind and time.
+        let onlyAnn = timeline.filtered(participants: [.human("ann")])
+        #expect(!onlyAnn.events.isEmpty && onlyAnn.events.allSatisfy { $0.cause == .human("ann") })
+        let onlyControl = timeline.filtered(kinds: [.control])
+        #expect(!onlyControl.events.isEmpty && onlyControl.events.allSatisfy { $0.kind == .control })
+        let late = timeline.filtered(from: paint.started)
+        #expect(late.entries.allSatisfy { $0.timestamp >= paint.started })
+        #expect(late.events.count < timeline.events.count)
+
+        // The password never reaches the disk.
+        for segment in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            let text = try String(contentsOfFile: "\(folder)/\(segment)/timeline.jsonl", encoding: .utf8)
+            #expect(!text.contains("hunter2"), "segment \(segment)")
+        }
+    }
+
+    /// A host killed with SIGKILL leaves a recording that opens, with what happened up to its last second.
+    @Test func aKilledHostLeavesATimelineThatOpens() async throws {
+        let folder = temporaryFolder("timeline-kill") + "/recording"
+        let host = try SessionHost(profile: nil, url: timelinePage, environment: ["SESSION_HOST_RECORDING": folder])
+        // The host reloads every 200 ms: wait until a few reloads are on disk, then kill it mid-stream.
+        func reloads() -> Int {
+            (try? Timeline(directory: folder))?.actions.filter { $0.name == "reload" && $0.ended != nil }.count ?? 0
+        }
+        #expect(await eventually(within: .seconds(15)) { reloads() >= 3 })
+        let killedAt = Date()
+        kill(host.process.processIdentifier, SIGKILL)
+        host.process.waitUntilExit()
+        let timeline = try Timeline(directory: folder)
+        #expect(timeline.skippedLines <= 1, "at most the line being written when it died")
+        let last = try #require(timeline.events.last)
+        #expect(killedAt.timeIntervalSince(last.timestamp) < 1.0, "the last second is on disk (last event \(killedAt.timeIntervalSince(last.timestamp)) s before)")
+        for shot in timeline.screenshots.dropLast(2) {
+            #expect(timeline.image(shot) != nil, "\(shot.file) is on disk")
+        }
+        #expect(await eventually(within: .seconds(5)) { !host.browserGroupRemains })
+    }
+
+    /// The HTML report opens from its file in a browser and has every part: the film strip, a lane per
+    /// participant, each action with its screens, the hand-offs, and filters that work.
+    @Test func theReportOpensInABrowserWithEveryPart() async throws {
+        let folder = try await recordSampleSession("timeline-report")
+        let timeline = try Timeline(directory: folder)
+        let report = folder + "/../report.html"
+        try TimelineReport.write(timeline, to: report)
+        let (_, page) = try await TestBrowser.page()
+        _ = try await page.waitForEvent(Page.LoadEventFired.self, timeout: .seconds(15), after: {
+            _ = try await page.send(Page.Navigate(url: URL(fileURLWithPath: report).standardizedFileURL.absoluteString))
+        })
+        func number(_ js: String) async throws -> Int {
+            Int(try await evaluate(page, js)?.doubleValue ?? -1)
+        }
+        #expect(try await evaluate(page, "document.getElementById('session').textContent")?.stringValue == "timeline-report")
+        #expect(try await number("document.querySelectorAll('#lanes .lane').length") == timeline.participants.count)
+        #expect(try await number("document.querySelectorAll('#lanes .lane.agent').length") == 1)
+        #expect(try await number("document.querySelectorAll('#lanes .lane.human').length") == 1)
+        #expect(try await number("document.querySelectorAll('#actions .action').length") == timeline.actions.count)
+        #expect(try await number("document.querySelectorAll('#actions .action.failed').length") == 1)
+        #expect(try await number("document.querySelectorAll('#filmstrip img').length") > 0)
+        #expect(try await number("document.querySelectorAll('.mark.control').length") > 0, "hand-offs marked")
+        // Every picture decodes (they are inside the file).
+        #expect(await eventuallyAsync(within: .seconds(5)) {
+            (try? await number("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length")) == 0
+        })
+        #expect(try await number("document.images.length") > 2)
+        // Filters: the person only, then errors only.
+        let all = try await number("Number(document.body.dataset.visibleActions)")
+        _ = try await evaluate(page, """
+            for (const box of document.querySelectorAll('input[name=participant]')) box.checked = box.value === 'human:ann';
+            document.getElementById('filters').dispatchEvent(new Event('change')); 1
+            """)
+        #expect(try await number("Number(document.body.dataset.visibleActions)") == 1)
+        #expect(try await number("document.querySelectorAll('#lanes .lane:not(.hidden)').length") == 1)
+        _ = try await evaluate(page, """
+            for (const box of document.querySelectorAll('input[name=participant]')) box.checked = true;
+            document.getElementById('kind').value = 'error';
+            document.getElementById('filters').dispatchEvent(new Event('change')); 1
+            """)
+        let errors = try await number("Number(document.body.dataset.visibleActions)")
+        #expect(errors >= 1 && errors < all)
+        _ = try await evaluate(page, "document.getElementById('kind').value = ''; document.getElementById('filters').dispatchEvent(new Event('change')); 1")
+        // A picture of it, for the documentation.
+        _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1280, height: 900, deviceScaleFactor: 1, mobile: false))
+        let shot = try await page.send(Page.CaptureScreenshot(format: .png))
+        let png = try #require(Data(base64Encoded: shot.data))
+        #expect(png.count > 10_000)
+        if let out = ProcessInfo.processInfo.environment["SHARED_BROWSER_DOC_SCREENSHOTS"] {
+            try png.write(to: URL(fileURLWithPath: out + "/timeline-report.png"))
+        }
+        try await page.send(Page.Navigate(url: "about:blank"))
+    }
+
+    /// The Playwright trace has the actions (named after who took them), the screen and the console,
+    /// as Playwright's own trace reader sees them.
+    @Test(.enabled(if: PlaywrightCLI.path != nil, PlaywrightCLI.skipReason))
+    func theTraceOpensInPlaywright() async throws {
+        let folder = try await recordSampleSession("timeline-trace")
+        let timeline = try Timeline(directory: folder)
+        let trace = folder + "/../trace.zip"
+        try PlaywrightTrace.write(timeline, to: trace)
+        let work = folder + "/.."
+        let opened = try PlaywrightCLI.run(["trace", "open", trace], in: work)
+        #expect(opened.status == 0, "\(opened.output)")
+        let actions = try PlaywrightCLI.run(["trace", "actions"], in: work)
+        #expect(actions.status == 0, "\(actions.output)")
+        #expect(actions.output.contains("agent:painter click #b"), "\(actions.output)")
+        #expect(actions.output.contains("human:ann click #b"), "\(actions.output)")
+        #expect(!actions.output.contains("hunter2"))
+        let console = try PlaywrightCLI.run(["trace", "console"], in: work)
+        #expect(console.output.contains("turned red"), "\(console.output)")
+        _ = try PlaywrightCLI.run(["trace", "close"], in: work)
+
+        // And in the viewer itself (`playwright show-trace`, served to our browser): the actions are
+        // listed and the screen shows in its film strip.
+        let viewer = Process()
+        viewer.executableURL = URL(fileURLWithPath: try #require(PlaywrightCLI.path))
+        viewer.arguments = ["show-trace", "--host", "127.0.0.1", "--port", "0", trace]
+        let output = Pipe()
+        viewer.standardOutput = output
+        viewer.standardError = output
+        try viewer.run()
+        defer { viewer.terminate() }
+        // Its line `Listening on http://127.0.0.1:PORT`.
+        var line = ""
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            line += String(decoding: byte, as: UTF8.self)
+            if line.hasSuffix("\n") {
+                if line.contains("http://") { break }
+                line = ""
+            }
+        }
+        let address = try #require(line.split(separator: " ").last { $0.hasPrefix("http://") }).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (_, page) = try await TestBrowser.page()
+        _ = try await page.send(Page.Navigate(url: address))
+        #expect(await eventuallyAsync(within: .seconds(20)) {
+            let text = (try? await evaluate(page, "document.body.innerText"))??.stringValue ?? ""
+            return text.contains("agent:painter click #b") && text.contains("human:ann click #b")
+        }, "the viewer lists the actions")
+        #expect(await eventuallyAsync(within: .seconds(10)) {
+            ((try? await evaluate(page, "document.querySelectorAll('.film-strip-frame').length"))??.doubleValue ?? 0) > 0
+        }, "the viewer shows the screen")
+        try await page.send(Page.Navigate(url: "about:blank"))
+    }
+}
+}
+
+/// Playwright's command line from PyPI (`Scripts/playwright-venv.sh` installs it on first use).
+enum PlaywrightCLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let setUp: (path: String?, reason: String) = {
+        let script = root.appendingPathComponent("Scripts/playwright-venv.sh").path
+        guard let result = try? run(executable: "/bin/bash", [script], in: root.path) else { return (nil, "cannot run \(script)") }
+        let path = result.output.split(separator: "\n").last.map(String.init) ?? ""
+        guard result.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
+            return (nil, "Playwright's command line could not be installed from PyPI (\(result.output.suffix(300)))")
+        }
+        return (path, "")
+    }()
+    static var path: String? { setUp.path }
+    static var skipReason: Comment { Comment(rawValue: "skipped: " + setUp.reason) }
+
+    static func run(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+        try run(executable: path ?? "playwright", arguments, in: directory)
+    }
+
+    static func run(executable: String, _ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
