@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
         .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SharedSession", "EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),

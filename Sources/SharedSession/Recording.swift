@@ -79,12 +79,13 @@ public enum TimelineRecord: Sendable, Codable {
         }
     }
 
-    /// The encoder and decoder of the format (dates as ISO 8601 with fractional seconds).
+    /// The encoder and decoder of the format (dates as ISO 8601 UTC with milliseconds,
+    /// `2026-11-28T10:15:00.123Z`).
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
-            try c.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            try c.encode(TimelineDate.format(date))
         }
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
@@ -94,11 +95,62 @@ public enum TimelineRecord: Sendable, Codable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
+            if let date = TimelineDate.parse(text) { return date }
             if let date = try? Date(text, strategy: .iso8601) { return date }
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
         }
         return decoder
+    }
+}
+
+/// The format's dates, written and read without a formatter (a recording has many).
+enum TimelineDate {
+    static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds / 1000)
+        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff…]Z`; nil for anything else.
+    static func parse(_ text: String) -> Date? {
+        var utf8 = text.utf8.makeIterator()
+        func number(_ digits: Int) -> Int? {
+            var value = 0
+            for _ in 0..<digits {
+                guard let byte = utf8.next(), byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        func expect(_ character: UInt8) -> Bool { utf8.next() == character }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2), expect(84),
+              let hour = number(2), expect(58), let minute = number(2), expect(58), let second = number(2),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var fraction = 0.0, scale = 0.1
+        var next = utf8.next()
+        if next == 46 {
+            next = utf8.next()
+            while let byte = next, byte >= 48, byte <= 57 {
+                fraction += Double(byte - 48) * scale
+                scale /= 10
+                next = utf8.next()
+            }
+        }
+        guard next == 90, utf8.next() == nil else { return nil }
+        // Days from 1970-01-01 in the proleptic Gregorian calendar.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let whole = Double(days * 86_400 + hour * 3600 + minute * 60 + second)
+        return Date(timeIntervalSince1970: whole + fraction)
     }
 }
 
@@ -143,6 +195,16 @@ public struct TimelineScreenshot: Sendable, Codable, Hashable {
     public var reason: Reason
     /// For `before` and `after`: the sequence number of the action's `actionStarted` event.
     public var action: UInt64?
+
+    public init(file: String, timestamp: Date, width: Double, height: Double, target: String, reason: Reason, action: UInt64? = nil) {
+        self.file = file
+        self.timestamp = timestamp
+        self.width = width
+        self.height = height
+        self.target = target
+        self.reason = reason
+        self.action = action
+    }
 }
 
 /// Appends a session's events and screenshots to its recording folder as they happen, off the
@@ -159,6 +221,13 @@ final class TimelineRecorder: Sendable {
         var action: UInt64
         var reason: TimelineScreenshot.Reason
         var limit: Date
+        /// For an after-shot: when the action ended. With no frame between then and `limit` (nobody
+        /// watches, so the screen is captured once the page settles), the first frame after it stands in.
+        var ended: Date?
+        /// For a before-shot: when the tab last navigated, if by `limit`. A frame older than that shows
+        /// the page before: the first frame of the new page stands in (its first paint may have come
+        /// before the screencast followed it).
+        var navigated: Date?
     }
     private struct State {
         var segment = 0
@@ -176,8 +245,15 @@ final class TimelineRecorder: Sendable {
         /// Frame sequence → its file, for frames already written.
         var written: [Int: String] = [:]
         var lastIntervalShot = Date.distantPast
+        /// The page may have changed since the last capture (used while no screencast runs).
+        var dirty = true
+        var lastActivity = Date.distantPast
+        var lastCapture = Date.distantPast
+        var capturing = false
         var lastRecordedFrame = 0
         var pending: [Pending] = []
+        /// When each tab's main frame last navigated.
+        var navigated: [String: Date] = [:]
         var finished = false
         var failure: String?
     }
@@ -224,18 +300,27 @@ final class TimelineRecorder: Sendable {
             finish()
         }]
         if options.screenshots {
-            let frames = session.screenFrames(quality: options.screenshotQuality)
+            // The frames of the screencast when one runs (someone watches); else the recorder's own
+            // captures, through the same screencast object.
+            let frames = session.screencast.subscribe(session, quality: options.screenshotQuality, streaming: false)
             started.append(Task { [self] in
                 for await frame in frames { received(frame) }
             })
         }
         let interval = options.screenshotInterval
-        started.append(Task { [self] in
-            // Flushes what is written, settles the screenshots after actions, and keeps the interval's
-            // screenshots while the page changes.
+        let quality = options.screenshotQuality
+        started.append(Task { [self, weak session] in
+            // Flushes what is written, settles the screenshots after actions, keeps the interval's
+            // screenshots while the page changes, and captures the screen when nobody watches.
             while !Task.isCancelled, !isFinished {
                 try? await Task.sleep(for: .milliseconds(100))
                 tick(interval: interval)
+                if let session, captureDue(interval: interval) {
+                    Task {
+                        await session.screencast.captureIfIdle(session, quality: quality)
+                        self.state.withLock { $0.capturing = false }
+                    }
+                }
             }
         })
         tasks.withLock { $0 = started }
@@ -269,6 +354,15 @@ final class TimelineRecorder: Sendable {
 
     func record(_ event: BrowserEvent) {
         append(.event(event))
+        if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let tab = event.target {
+            state.withLock { $0.navigated[tab] = event.timestamp }
+        }
+        if Self.changesScreen(event) {
+            state.withLock { s in
+                s.dirty = true
+                s.lastActivity = Date()
+            }
+        }
         guard options.screenshots, case .action(let info) = event.payload else { return }
         let changes = !Self.reads.contains(info.name) && !(info.name == "mouse" && info.action?.params.event == "move")
         guard changes else { return }
@@ -280,14 +374,32 @@ final class TimelineRecorder: Sendable {
             state.withLock { s in
                 let cut = event.timestamp.addingTimeInterval(0.05)
                 for index in s.pending.indices where s.pending[index].limit > cut { s.pending[index].limit = cut }
-                s.pending.append(Pending(action: event.sequence, reason: .before, limit: event.timestamp))
+                s.pending.append(Pending(action: event.sequence, reason: .before, limit: event.timestamp,
+                                         navigated: event.target.flatMap { s.navigated[$0] }))
             }
             settle(now: Date(), all: false)
         case .actionFinished, .actionFailed:
             guard let startedSequence = startedSequence(of: event) else { return }
             // The page's answer to an action shows within 300 ms (or by the next action).
-            state.withLock { $0.pending.append(Pending(action: startedSequence, reason: .after, limit: event.timestamp.addingTimeInterval(0.3))) }
+            state.withLock {
+                $0.pending.append(Pending(action: startedSequence, reason: .after, limit: event.timestamp.addingTimeInterval(0.3),
+                                          ended: event.timestamp))
+            }
         default: break
+        }
+    }
+
+    /// Whether an event may come with a change of the screen (what makes the recorder capture it
+    /// while no screencast runs).
+    static func changesScreen(_ event: BrowserEvent) -> Bool {
+        switch event.kind {
+        case .actionFinished, .actionFailed:
+            guard case .action(let info) = event.payload else { return false }
+            return !reads.contains(info.name)
+        case .navigation, .pageLoaded, .dialogOpened, .dialogClosed, .tabActivated, .browserRestarted, .reconnected, .targetCrashed:
+            return true
+        default:
+            return false
         }
     }
 
@@ -320,6 +432,23 @@ final class TimelineRecorder: Sendable {
         settle(now: Date(), all: false)
     }
 
+    /// While no screencast runs, the screen is captured once the page settles after a change (150 ms
+    /// without activity), and at least once an interval while it keeps changing; never during a
+    /// capture. Marks the capture as started.
+    private func captureDue(interval: Duration) -> Bool {
+        guard options.screenshots else { return false }
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let now = Date()
+        return state.withLock { s in
+            guard s.dirty, !s.capturing, !s.finished,
+                  now.timeIntervalSince(s.lastActivity) >= 0.15 || now.timeIntervalSince(s.lastCapture) >= seconds else { return false }
+            s.dirty = false
+            s.capturing = true
+            s.lastCapture = now
+            return true
+        }
+    }
+
     private func tick(interval: Duration) {
         let now = Date()
         settle(now: now, all: false)
@@ -346,11 +475,32 @@ final class TimelineRecorder: Sendable {
         let ready = state.withLock { s -> [(Pending, ScreenFrame)] in
             var ready: [(Pending, ScreenFrame)] = []
             s.pending.removeAll { pending in
-                let passed = (s.newest.map { $0.timestamp > pending.limit } ?? false) || now.timeIntervalSince(pending.limit) > 0.5
+                let timedOut = now.timeIntervalSince(pending.limit) > 0.5
+                let passed = (s.newest.map { $0.timestamp > pending.limit } ?? false) || timedOut
                 guard all || passed else { return false }
-                if let frame = s.frames.last(where: { $0.timestamp <= pending.limit }) ?? s.frames.first ?? s.newest {
-                    ready.append((pending, frame))
+                var chosen = s.frames.last(where: { $0.timestamp <= pending.limit }) ?? s.frames.first ?? s.newest
+                if pending.reason == .before, let frame = chosen, frame.timestamp > pending.limit.addingTimeInterval(0.05) {
+                    // Nothing was on record when it started: no before-shot rather than a later screen.
+                    chosen = nil
                 }
+                if let ended = pending.ended, !(chosen.map { $0.timestamp >= ended } ?? false),
+                   let first = s.frames.first(where: { $0.timestamp > ended && $0.timestamp < ended.addingTimeInterval(2) }) {
+                    // No frame between its end and the limit: the screen captured once the page settled.
+                    chosen = first
+                }
+                if let navigated = pending.navigated, let frame = chosen, frame.timestamp < navigated {
+                    // The page before the navigation: the new page's first frame stands in if it was made
+                    // about when the action started; if the screen was not caught in time, there is no
+                    // before-shot rather than a wrong one.
+                    if let first = s.frames.first(where: { $0.timestamp >= navigated }) {
+                        chosen = first.timestamp <= pending.limit.addingTimeInterval(0.05) ? first : nil
+                    } else if !all && !timedOut {
+                        return false
+                    } else {
+                        chosen = nil
+                    }
+                }
+                if let chosen { ready.append((pending, chosen)) }
                 return true
             }
             return ready

@@ -17,8 +17,6 @@ public struct ScreenFrame: Sendable {
     public var timestamp: Date
     /// The tab it shows.
     public var target: String
-    /// The tab's document generation when the frame came (a main-frame navigation makes a new one).
-    var generation = 0
 }
 
 /// The session's one screencast of the active tab, shared by everyone who watches the screen (the live
@@ -30,6 +28,9 @@ final class Screencast: Sendable {
     private struct Subscriber {
         var continuation: AsyncStream<ScreenFrame>.Continuation
         var quality: Int
+        /// Wants the screencast running (the live view); else it takes the frames there are, and
+        /// captures when it asks (the recorder, when nobody watches).
+        var streaming: Bool
     }
     private struct State {
         var subscribers: [Int: Subscriber] = [:]
@@ -38,9 +39,6 @@ final class Screencast: Sendable {
         var last: ScreenFrame?
         var runner: Task<Void, Never>?
         var closed = false
-        /// Actions waiting for a frame of their tab's current document.
-        var waiters: [Int: (target: String, generation: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
-        var nextWaiter = 0
     }
     private let state = LockedValue(State())
     /// `true`: restart on the same tab; `false`: start, stop or move as needed.
@@ -52,17 +50,19 @@ final class Screencast: Sendable {
     }
 
     var last: ScreenFrame? { state.withLock { $0.last } }
-    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Subscribers that keep the screencast running.
+    var subscriberCount: Int { state.withLock { $0.subscribers.values.filter(\.streaming).count } }
     private var quality: Int { state.withLock { $0.subscribers.values.map(\.quality).max() ?? 80 } }
 
-    func subscribe(_ session: SharedBrowserSession, quality: Int) -> AsyncStream<ScreenFrame> {
+    func subscribe(_ session: SharedBrowserSession, quality: Int, streaming: Bool = true) -> AsyncStream<ScreenFrame> {
         let (stream, continuation) = AsyncStream.makeStream(of: ScreenFrame.self, bufferingPolicy: .bufferingNewest(1))
         let (id, start, restart) = state.withLock { s -> (Int, Bool, Bool) in
             guard !s.closed else { return (-1, false, false) }
             s.nextId += 1
-            let raised = quality > (s.subscribers.values.map(\.quality).max() ?? 0) && !s.subscribers.isEmpty
-            s.subscribers[s.nextId] = Subscriber(continuation: continuation, quality: max(1, min(100, quality)))
-            return (s.nextId, s.runner == nil, raised)
+            let streamers = s.subscribers.values.filter(\.streaming)
+            let raised = streaming && quality > (streamers.map(\.quality).max() ?? 0) && !streamers.isEmpty
+            s.subscribers[s.nextId] = Subscriber(continuation: continuation, quality: max(1, min(100, quality)), streaming: streaming)
+            return (s.nextId, streaming && s.runner == nil, raised)
         }
         guard id >= 0 else {
             continuation.finish()
@@ -72,12 +72,12 @@ final class Screencast: Sendable {
             guard let self else { return }
             let none = state.withLock { s -> Bool in
                 s.subscribers.removeValue(forKey: id)
-                return s.subscribers.isEmpty
+                return !s.subscribers.values.contains(where: \.streaming)
             }
             if none { reconfigure.yield(false) }
         }
         if start { startRunner(session) }
-        reconfigure.yield(restart)
+        if streaming { reconfigure.yield(restart) }
         return stream
     }
 
@@ -99,12 +99,11 @@ final class Screencast: Sendable {
     }
 
     func close() {
-        let (subscribers, runner, waiters) = state.withLock { s -> ([Subscriber], Task<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+        let (subscribers, runner) = state.withLock { s -> ([Subscriber], Task<Void, Never>?) in
             s.closed = true
-            defer { s.subscribers.removeAll(); s.waiters.removeAll() }
-            return (Array(s.subscribers.values), s.runner, s.waiters.values.map(\.continuation))
+            defer { s.subscribers.removeAll() }
+            return (Array(s.subscribers.values), s.runner)
         }
-        waiters.forEach { $0.resume() }
         subscribers.forEach { $0.continuation.finish() }
         reconfigure.finish()
         runner?.cancel()
@@ -160,10 +159,7 @@ final class Screencast: Sendable {
         let seed = Task { [weak self] in
             try? await Task.sleep(for: .milliseconds(100))
             guard !Task.isCancelled, !painted.withLock({ $0 }) else { return }
-            guard let shot = try? await page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality), timeout: .seconds(2)),
-                  let metrics = try? await page.send(Page.GetLayoutMetrics(), timeout: .seconds(2)),
-                  let jpeg = Data(base64Encoded: shot.data), !Task.isCancelled, !painted.withLock({ $0 }) else { return }
-            self?.publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, made: nil, tab: tab)
+            await self?.capture(tab, quality: quality) { !Task.isCancelled && !painted.withLock({ $0 }) }
         }
         defer { seed.cancel() }
         for await frame in frames {
@@ -181,58 +177,36 @@ final class Screencast: Sendable {
         await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
     }
 
+    /// One screenshot of `tab`, handed out as a frame (when `stillWanted` says so once it is taken).
+    private func capture(_ tab: Tab, quality: Int, stillWanted: @Sendable () -> Bool = { true }) async {
+        guard let shot = try? await tab.page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality), timeout: .seconds(2)),
+              let metrics = try? await tab.page.send(Page.GetLayoutMetrics(), timeout: .seconds(2)),
+              let jpeg = Data(base64Encoded: shot.data), stillWanted() else { return }
+        publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, made: nil, tab: tab)
+    }
+
+    /// While no screencast runs: one screenshot of the active tab for the subscribers (the recorder
+    /// asks when the page may have changed). A running screencast sends what changes by itself.
+    func captureIfIdle(_ session: SharedBrowserSession, quality: Int) async {
+        guard subscriberCount == 0, !state.withLock({ $0.closed }) else { return }
+        await capture(await session.activeTabObject, quality: quality) { [weak self] in (self?.subscriberCount ?? 1) == 0 }
+    }
+
     /// Keeps a frame as the last one and hands it to every subscriber.
     private func publish(_ jpeg: Data, width: Double, height: Double, made madeAt: Date?, tab: Tab) {
-        let generation = tab.state.withLock { $0.generation }
-        let (made, subscribers, woken) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation], [CheckedContinuation<Void, Never>]) in
+        let (made, subscribers) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation]) in
             s.sequence += 1
             // Frames come in order: a browser clock a little ahead never puts one before the last.
             let arrived = Date()
             let time = max(min(madeAt ?? arrived, arrived), s.last?.timestamp ?? .distantPast)
             let made = ScreenFrame(sequence: s.sequence, jpeg: jpeg, deviceWidth: width, deviceHeight: height,
-                                   timestamp: time, target: tab.targetId, generation: generation)
+                                   timestamp: time, target: tab.targetId)
             s.last = made
-            var woken: [CheckedContinuation<Void, Never>] = []
-            for (id, waiter) in s.waiters where waiter.target == tab.targetId && waiter.generation <= generation {
-                woken.append(waiter.continuation)
-                s.waiters.removeValue(forKey: id)
-            }
-            return (made, s.subscribers.values.map(\.continuation), woken)
+            return (made, s.subscribers.values.map(\.continuation))
         }
         for continuation in subscribers { continuation.yield(made) }
-        woken.forEach { $0.resume() }
     }
 
-    /// While anyone watches the screen: waits (up to `limit`) until the screen shows `tab`'s current
-    /// document, so what an action does is seen after what was there before it (a navigation's new
-    /// page may have painted before the screencast moved to it). Returns at once when nobody watches
-    /// or the screen is current.
-    func awaitCurrentFrame(of tab: Tab, within limit: Duration) async {
-        guard subscriberCount > 0 else { return }
-        let generation = tab.state.withLock { $0.generation }
-        if let last, last.target == tab.targetId, last.generation >= generation { return }
-        let id = state.withLock { s -> Int in
-            s.nextWaiter += 1
-            return s.nextWaiter
-        }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: limit)
-            self?.wake(id)
-        }
-        await withCheckedContinuation { continuation in
-            let current = state.withLock { s -> Bool in
-                if let last = s.last, last.target == tab.targetId, last.generation >= generation { return true }
-                s.waiters[id] = (tab.targetId, generation, continuation)
-                return false
-            }
-            if current { continuation.resume() }
-        }
-        timer.cancel()
-    }
-
-    private func wake(_ id: Int) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
-    }
 }
 
 extension SharedBrowserSession {

@@ -668,8 +668,6 @@ public actor SharedBrowserSession {
                 generationBefore = tab.state.withLock { $0.generation }
                 before = await PageFeedback.read(tab)
             }
-            // What is on screen before the action is the page it acts on.
-            if queued, needsPage { await screencast.awaitCurrentFrame(of: tab, within: .milliseconds(250)) }
             sink.setCause(cause, target: tab.targetId)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action?.redacted())))
             // The action's time starts when it may run (not while it waited for its turn or its queue).

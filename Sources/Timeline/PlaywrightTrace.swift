@@ -43,7 +43,7 @@ public enum PlaywrightTrace {
 
     private static func add(_ data: Data, as name: String, to archive: Archive, compressed: Bool) throws {
         try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count),
-                             compressionMethod: compressed ? .deflate : .none) { position, size in
+                             compressionMethod: compressed ? .deflate : .none, bufferSize: 1 << 20) { position, size in
             data.subdata(in: Int(position)..<Int(position) + size)
         }
     }
@@ -51,36 +51,35 @@ public enum PlaywrightTrace {
     /// The lines of `trace.trace` and the resources they name (name → file in the recording).
     static func traceLines(_ timeline: Timeline) -> ([String], [(String, String)]) {
         let origin = timeline.started
-        func ms(_ date: Date) -> Double { (date.timeIntervalSince(origin) * 1000).rounded() }
+        func ms(_ date: Date) -> JSON { .number((date.timeIntervalSince(origin) * 1000).rounded()) }
         let shots = timeline.screenshots
         let viewport = shots.first.map { (Int($0.width), Int($0.height)) } ?? (1280, 720)
-        var lines: [String] = [json([
-            "version": version, "type": "context-options", "origin": "library", "browserName": "chromium",
-            "platform": "linux", "wallTime": (origin.timeIntervalSince1970 * 1000).rounded(), "monotonicTime": 0,
-            "title": "SharedBrowser session \(timeline.sessionId)", "sdkLanguage": "javascript", "contextId": "context@1",
-            "options": ["viewport": ["width": viewport.0, "height": viewport.1], "deviceScaleFactor": 1, "isMobile": false],
-        ])]
+        var lines: [String] = [JSON.object([
+            ("version", .int(version)), ("type", "context-options"), ("origin", "library"), ("browserName", "chromium"),
+            ("platform", "linux"), ("wallTime", .number((origin.timeIntervalSince1970 * 1000).rounded())), ("monotonicTime", .int(0)),
+            ("title", .string("SharedBrowser session \(timeline.sessionId)")), ("sdkLanguage", "javascript"), ("contextId", "context@1"),
+            ("options", .object([("viewport", .object([("width", .int(viewport.0)), ("height", .int(viewport.1))])),
+                                 ("deviceScaleFactor", .int(1)), ("isMobile", .bool(false))])),
+        ]).text]
         // Each action's lines at its start; frames, console and session changes as they happened.
         var timed: [(Double, Int, String)] = []
-        var order = 0
-        func add(_ time: Double, _ object: [String: Any]) {
-            order += 1
-            timed.append((time, order, json(object)))
+        func add(_ date: Date, _ fields: [(String, JSON)]) {
+            timed.append((date.timeIntervalSince(origin), timed.count, JSON.object(fields).text))
         }
+        let paramsEncoder = JSONEncoder()
+        paramsEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for action in timeline.actions {
-            let callId = "call@\(action.sequence)"
-            let start = ms(action.started)
-            let end = action.ended.map(ms) ?? start
-            var params: [String: Any] = [:]
-            if let value = action.action, let data = try? JSONEncoder().encode(value.params),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { params = object }
-            add(start, ["type": "before", "callId": callId, "startTime": start, "class": "Page", "method": action.name,
-                        "title": "\(action.participant) \(action.title)", "params": params, "pageId": pageId(action.tab)])
-            add(start, ["type": "log", "callId": callId, "time": start,
-                        "message": "by \(action.participant) at \(action.urlBefore)"])
-            for error in action.errors { add(end, ["type": "log", "callId": callId, "time": end, "message": error]) }
-            var after: [String: Any] = ["type": "after", "callId": callId, "endTime": end]
-            if let error = action.error { after["error"] = ["message": error, "name": "Error"] }
+            let callId = JSON.string("call@\(action.sequence)")
+            let end = action.ended ?? action.started
+            let params = action.action.flatMap { try? paramsEncoder.encode($0.params) }.map { JSON.raw(String(decoding: $0, as: UTF8.self)) }
+            add(action.started, [("type", "before"), ("callId", callId), ("startTime", ms(action.started)), ("class", "Page"),
+                                 ("method", .string(action.name)), ("title", .string("\(action.participant) \(action.title)")),
+                                 ("params", params ?? .object([])), ("pageId", .string(pageId(action.tab)))])
+            add(action.started, [("type", "log"), ("callId", callId), ("time", ms(action.started)),
+                                 ("message", .string("by \(action.participant) at \(action.urlBefore)"))])
+            for error in action.errors { add(end, [("type", "log"), ("callId", callId), ("time", ms(end)), ("message", .string(error))]) }
+            var after: [(String, JSON)] = [("type", "after"), ("callId", callId), ("endTime", ms(end))]
+            if let error = action.error { after.append(("error", .object([("message", .string(error)), ("name", "Error")]))) }
             add(end, after)
         }
         var resources: [(String, String)] = []
@@ -92,23 +91,26 @@ public enum PlaywrightTrace {
                 named[shot.file] = name
                 resources.append((name, shot.file))
             }
-            add(ms(shot.timestamp), ["type": "screencast-frame", "pageId": pageId(shot.target), "sha1": name,
-                                     "width": Int(shot.width), "height": Int(shot.height), "timestamp": ms(shot.timestamp)])
+            add(shot.timestamp, [("type", "screencast-frame"), ("pageId", .string(pageId(shot.target))), ("sha1", .string(name)),
+                                 ("width", .int(Int(shot.width))), ("height", .int(Int(shot.height))), ("timestamp", ms(shot.timestamp))])
         }
+        let noLocation = JSON.object([("url", ""), ("lineNumber", .int(0)), ("columnNumber", .int(0))])
         for event in timeline.events {
-            let time = ms(event.timestamp)
+            let page = JSON.string(pageId(event.target ?? ""))
             switch event.payload {
             case .console(let info):
-                add(time, ["type": "console", "time": time, "pageId": pageId(event.target ?? ""), "messageType": info.level,
-                           "text": info.text, "location": ["url": info.location ?? "", "lineNumber": 0, "columnNumber": 0]])
+                add(event.timestamp, [("type", "console"), ("time", ms(event.timestamp)), ("pageId", page), ("messageType", .string(info.level)),
+                                      ("text", .string(info.text)),
+                                      ("location", .object([("url", .string(info.location ?? "")), ("lineNumber", .int(0)), ("columnNumber", .int(0))]))])
             case .pageError(let info):
-                add(time, ["type": "console", "time": time, "pageId": pageId(event.target ?? ""), "messageType": "error",
-                           "text": "Uncaught " + info.message, "location": ["url": "", "lineNumber": 0, "columnNumber": 0]])
+                add(event.timestamp, [("type", "console"), ("time", ms(event.timestamp)), ("pageId", page), ("messageType", "error"),
+                                      ("text", .string("Uncaught " + info.message)), ("location", noLocation)])
             case .control, .recovery:
-                let callId = "event@\(event.sequence)"
-                add(time, ["type": "before", "callId": callId, "startTime": time, "class": "Session", "method": event.kind.rawValue,
-                           "title": event.summary, "params": [:] as [String: Any], "pageId": pageId(event.target ?? "")])
-                add(time, ["type": "after", "callId": callId, "endTime": time])
+                let callId = JSON.string("event@\(event.sequence)")
+                add(event.timestamp, [("type", "before"), ("callId", callId), ("startTime", ms(event.timestamp)), ("class", "Session"),
+                                      ("method", .string(event.kind.rawValue)), ("title", .string(event.summary)), ("params", .object([])),
+                                      ("pageId", page)])
+                add(event.timestamp, [("type", "after"), ("callId", callId), ("endTime", ms(event.timestamp))])
             default: break
             }
         }
@@ -117,10 +119,62 @@ public enum PlaywrightTrace {
         return (lines, resources)
     }
 
+    /// Just enough JSON to write trace lines fast (JSONSerialization is slow on Linux).
+    enum JSON: ExpressibleByStringLiteral {
+        case string(String)
+        case number(Double)
+        case int(Int)
+        case bool(Bool)
+        case object([(String, JSON)])
+        /// Already JSON.
+        case raw(String)
+
+        init(stringLiteral value: String) { self = .string(value) }
+
+        var text: String {
+            var out = ""
+            write(to: &out)
+            return out
+        }
+
+        func write(to out: inout String) {
+            switch self {
+            case .string(let value): Self.quote(value, to: &out)
+            case .number(let value): out += value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)) : "null"
+            case .int(let value): out += String(value)
+            case .bool(let value): out += value ? "true" : "false"
+            case .raw(let value): out += value
+            case .object(let fields):
+                out += "{"
+                for (index, (key, value)) in fields.enumerated() {
+                    if index > 0 { out += "," }
+                    Self.quote(key, to: &out)
+                    out += ":"
+                    value.write(to: &out)
+                }
+                out += "}"
+            }
+        }
+
+        static func quote(_ value: String, to out: inout String) {
+            out += "\""
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
+    }
+
     private static func pageId(_ tab: String) -> String { "page@" + (tab.isEmpty ? "browser" : tab) }
 
-    private static func json(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
 }

@@ -53,24 +53,27 @@ public struct Timeline: Sendable {
         }
         let segments = names.filter { $0.hasPrefix("segment-") }.sorted()
         guard !segments.isEmpty else { throw TimelineError("no recording at \(directory): it has no segment-* folder") }
-        let decoder = TimelineRecord.makeDecoder()
-        var entries: [Entry] = []
-        var sessionId = "", started: Date?, missed = 0, skipped = 0
+        var lines: [Data] = []
         for segment in segments {
             guard let data = fm.contents(atPath: "\(directory)/\(segment)/timeline.jsonl") else { continue }
-            for line in data.split(separator: 0x0A, omittingEmptySubsequences: true) {
-                guard let record = try? decoder.decode(TimelineRecord.self, from: line) else {
-                    skipped += 1
-                    continue
-                }
-                switch record {
-                case .header(let header):
-                    if started == nil { started = header.started }
-                    sessionId = header.sessionId
-                case .event(let event): entries.append(.event(event))
-                case .screenshot(let shot): entries.append(.screenshot(shot))
-                case .missed(let count): missed += count
-                }
+            lines += data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        }
+        let records = Self.decode(lines)
+        var entries: [Entry] = []
+        entries.reserveCapacity(records.count)
+        var sessionId = "", started: Date?, missed = 0, skipped = 0
+        for record in records {
+            guard let record else {
+                skipped += 1
+                continue
+            }
+            switch record {
+            case .header(let header):
+                if started == nil { started = header.started }
+                sessionId = header.sessionId
+            case .event(let event): entries.append(.event(event))
+            case .screenshot(let shot): entries.append(.screenshot(shot))
+            case .missed(let count): missed += count
             }
         }
         guard let started else { throw TimelineError("no recording at \(directory): no segment has a header line") }
@@ -79,6 +82,20 @@ public struct Timeline: Sendable {
         self.entries = entries
         self.missedEvents = missed
         self.skippedLines = skipped
+    }
+
+    /// Decodes lines on every core, in order; nil for a line that does not decode.
+    private static func decode(_ lines: [Data]) -> [TimelineRecord?] {
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, lines.count / 2000))
+        let size = (lines.count + chunks - 1) / max(1, chunks)
+        let results = ChunkResults(Array(repeating: [TimelineRecord?](), count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let decoder = TimelineRecord.makeDecoder()
+            let range = (chunk * size)..<min(lines.count, (chunk + 1) * size)
+            let decoded = range.map { try? decoder.decode(TimelineRecord.self, from: lines[$0]) }
+            results.set(chunk, decoded)
+        }
+        return results.values.flatMap { $0 }
     }
 
     /// The events, in sequence order.
@@ -129,6 +146,7 @@ public struct Timeline: Sendable {
     /// The actions, each with who took it, what happened and the screen before and after.
     public var actions: [TimelineAction] {
         var actions: [TimelineAction] = []
+        var bySequence: [UInt64: Int] = [:]
         var open: [String: Int] = [:]
         var url: [String: String] = [:]
         var lastURL = ""
@@ -150,6 +168,7 @@ public struct Timeline: Sendable {
                 switch event.kind {
                 case .actionStarted:
                     open[key] = actions.count
+                    bySequence[event.sequence] = actions.count
                     actions.append(TimelineAction(sequence: event.sequence, participant: event.cause, name: info.name,
                                                   target: info.target, action: info.action, tab: tab, started: event.timestamp,
                                                   urlBefore: url[tab] ?? lastURL))
@@ -163,7 +182,7 @@ public struct Timeline: Sendable {
                 default: break
                 }
             case .screenshot(let shot):
-                guard let sequence = shot.action, let index = actions.lastIndex(where: { $0.sequence == sequence }) else { continue }
+                guard let sequence = shot.action, let index = bySequence[sequence] else { continue }
                 if shot.reason == .before { actions[index].before = shot } else if shot.reason == .after { actions[index].after = shot }
             }
         }
@@ -175,12 +194,51 @@ extension Timeline {
     /// Writes the HTML report (`report.html`) and the Playwright trace (`trace.zip`) into the
     /// recording folder and returns their paths.
     /// - Throws: ``TimelineError`` when a file cannot be written.
+    ///
+    /// The two are written at the same time, on two cores.
     @discardableResult
     public func writeReportAndTrace() throws -> (report: String, trace: String) {
         let report = directory + "/report.html", trace = directory + "/trace.zip"
-        try TimelineReport.write(self, to: report)
-        try PlaywrightTrace.write(self, to: trace)
+        let failures = ChunkErrors()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            do {
+                if index == 0 { try TimelineReport.write(self, to: report) } else { try PlaywrightTrace.write(self, to: trace) }
+            } catch {
+                failures.add(error)
+            }
+        }
+        if let first = failures.first { throw first }
         return (report, trace)
+    }
+}
+
+/// Per-chunk results written from several threads, each to its own slot.
+private final class ChunkResults: @unchecked Sendable {
+    // `@unchecked`: `values` is written under `lock`, and read after every writer finished.
+    private let lock = NSLock()
+    private(set) var values: [[TimelineRecord?]]
+    init(_ values: [[TimelineRecord?]]) { self.values = values }
+    func set(_ index: Int, _ value: [TimelineRecord?]) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+}
+
+/// Errors from work on several threads.
+private final class ChunkErrors: @unchecked Sendable {
+    // `@unchecked`: `errors` is only touched under `lock`.
+    private let lock = NSLock()
+    private var errors: [any Error] = []
+    func add(_ error: any Error) {
+        lock.lock()
+        errors.append(error)
+        lock.unlock()
+    }
+    var first: (any Error)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors.first
     }
 }
 

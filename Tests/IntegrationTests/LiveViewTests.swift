@@ -176,6 +176,15 @@ extension Chromium {
         #expect(await eventuallyAsync(within: .seconds(15)) {
             Int((try? await evaluate(page, "document.body.dataset.frames || '0'"))?.stringValue ?? "0") ?? 0 > 0
         })
+        if let out = ProcessInfo.processInfo.environment["SHARED_BROWSER_DOC_SCREENSHOTS"] {
+            // A picture of the live view for the documentation.
+            _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1400, height: 860, deviceScaleFactor: 1, mobile: false))
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                ((try? await evaluate(page, "document.querySelectorAll('#events li').length"))??.doubleValue ?? 0) > 5
+            })
+            let shot = try await page.send(Page.CaptureScreenshot(format: .png))
+            try Data(base64Encoded: shot.data)?.write(to: URL(fileURLWithPath: out + "/live-view.png"))
+        }
         _ = try await evaluate(page, "document.getElementById('take').click(); 1")
         #expect(await eventuallyAsync(within: .seconds(5)) {
             (try? await evaluate(page, "document.getElementById('driver').textContent"))??.stringValue == "human:person is driving"
@@ -196,6 +205,11 @@ extension Chromium {
         #expect(process.terminationStatus == 0, "\(lines.all)")
         #expect(lines.all.contains("handed back by human:person"), "\(lines.all)")
         #expect(lines.all.contains { $0.hasPrefix("done: ") }, "\(lines.all)")
+        // It recorded what the agent and the person did.
+        let report = try #require(lines.all.first { $0.hasPrefix("timeline report: ") }?.dropFirst("timeline report: ".count))
+        let html = try String(contentsOfFile: String(report), encoding: .utf8)
+        #expect(html.contains("agent:signer") && html.contains("human:person"))
+        #expect(lines.all.contains { $0.hasPrefix("timeline trace: ") && $0.hasSuffix("trace.zip") })
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 
