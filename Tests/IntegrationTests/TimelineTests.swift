@@ -189,6 +189,53 @@ extension Chromium {
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 
+    /// `shared-browser-timeline DIR` writes both files into the folder and says where; a folder with no
+    /// recording is a clear error and exit status 64.
+    @Test func theCommandLineWritesTheReportAndTheTrace() async throws {
+        let folder = try await recordSampleSession("timeline-cli")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-timeline").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+        let made = try PlaywrightCLI.run(executable: binary, [folder], in: folder)
+        #expect(made.status == 0, "\(made.output)")
+        #expect(made.output.contains("timeline report: \(folder)/report.html"), "\(made.output)")
+        #expect(made.output.contains("timeline trace: \(folder)/trace.zip"), "\(made.output)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/report.html") && FileManager.default.fileExists(atPath: folder + "/trace.zip"))
+        let html = folder + "/../only.html"
+        let one = try PlaywrightCLI.run(executable: binary, [folder, "--html", html], in: folder)
+        #expect(one.status == 0 && one.output.contains("timeline report: \(html)") && !one.output.contains("timeline trace:"), "\(one.output)")
+        let missing = try PlaywrightCLI.run(executable: binary, ["/nonexistent/recording"], in: folder)
+        #expect(missing.status == 64 && missing.output.contains("no recording at /nonexistent/recording"), "\(missing.output)")
+    }
+
+    /// `make demo` (the TwoAgents example) records its run and says where the recording, the report
+    /// and the trace are.
+    @Test func theDemoPrintsWhereItsTimelineIs() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("TwoAgents").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+        let home = temporaryFolder("demo-home")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_DATA_HOME"] = home
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output.suffix(500))")
+        func path(_ prefix: String) -> String? {
+            output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        }
+        let recording = try #require(path("timeline recording: "), "\(output.suffix(500))")
+        #expect(recording.hasPrefix(home + "/shared-browser/timelines/two-agents-demo/"))
+        let timeline = try Timeline(directory: recording)
+        #expect(Set(timeline.participants.map(\.description)).isSuperset(of: ["agent:collector", "agent:creator"]))
+        #expect(path("timeline report: ").map { FileManager.default.fileExists(atPath: $0) } == true)
+        #expect(path("timeline trace: ").map { FileManager.default.fileExists(atPath: $0) } == true)
+    }
+
     /// The Playwright trace has the actions (named after who took them), the screen and the console,
     /// as Playwright's own trace reader sees them.
     @Test(.enabled(if: PlaywrightCLI.path != nil, PlaywrightCLI.skipReason))
