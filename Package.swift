@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "DemoSite", targets: ["DemoSite"]),
         .library(name: "LiveView", targets: ["LiveView"]),
         .library(name: "Timeline", targets: ["Timeline"]),
+        .library(name: "AgentTools", targets: ["AgentTools"]),
         .executable(name: "shared-browser-timeline", targets: ["shared-browser-timeline"]),
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
@@ -75,6 +76,11 @@ let package = Package(
             dependencies: ["SharedSession", "EventBuffer", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AgentTools",
+            dependencies: ["SharedSession", "CDPTransport", "EventBuffer", "Coordination"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "shared-browser-timeline",
             dependencies: ["Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -111,7 +117,7 @@ let package = Package(
         .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline", "AgentTools"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
         .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SharedSession", "EventBuffer"], swiftSettings: swiftSettings),

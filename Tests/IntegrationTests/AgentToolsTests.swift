@@ -1,0 +1,107 @@
+import AgentTools
+import CDPTransport
+import DemoSite
+import EventBuffer
+import Foundation
+import SharedSession
+import Testing
+
+extension Chromium {
+@Suite(.serialized) struct AgentToolsTests {
+    /// The profiles: the core set is the handful an agent needs; the full set adds the rest, and
+    /// `evaluate` only when JavaScript is allowed. Every schema is an object schema whose required
+    /// arguments are among its properties.
+    @Test func profilesAndSchemas() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        let core = AgentToolbox(session: session)
+        #expect(core.tools.map(\.name) == ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
+                                           "screenshot", "context", "events", "control"])
+        let full = AgentToolbox(session: session, profile: .full)
+        #expect(Set(full.tools.map(\.name)).isSuperset(of: core.tools.map(\.name)))
+        #expect(full.tool("evaluate") == nil, "no JavaScript unless allowed")
+        #expect(AgentToolbox(session: session, profile: .full, allowJavaScript: true).tool("evaluate") != nil)
+        for tool in full.tools {
+            guard case .object(let schema) = tool.inputSchema, schema["type"] == "object",
+                  case .object(let properties)? = schema["properties"] else {
+                Issue.record("\(tool.name): not an object schema")
+                continue
+            }
+            let required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(Set(required).isSubset(of: properties.keys), "\(tool.name)")
+            #expect(tool.description.count > 10, "\(tool.name) says what it does")
+        }
+    }
+
+    /// An agent signs in with the tools alone: navigate, a snapshot's refs, fill, click; then reads
+    /// the context, a screenshot and the events.
+    @Test func anAgentSignsInWithTheTools() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        try await withOwnSession("agent-tools-flow") { session in
+            let tools = AgentToolbox(session: session)
+            let agent = Participant.agent("planner")
+            _ = await tools.call("control", arguments: ["action": "request"], as: agent)
+            let opened = await tools.call("navigate", arguments: ["url": .string(site.url("/login"))], as: agent)
+            #expect(!opened.isError, "\(opened.text)")
+            #expect(opened.text.contains("/login"))
+            let snapshot = await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)
+            let line = try #require(snapshot.text.split(separator: "\n").first { $0.localizedCaseInsensitiveContains("username") }, "\(snapshot.text)")
+            let ref = try #require(line.split(separator: " ").first { $0.hasPrefix("[ref=") || $0.contains("@") }, "\(line)")
+            let bare = ref.replacingOccurrences(of: "[ref=", with: "").replacingOccurrences(of: "]", with: "")
+            let filled = await tools.call("fill", arguments: ["target": .string(bare), "value": .string(DemoSite.username)], as: agent)
+            #expect(!filled.isError, "\(filled.text)")
+            _ = await tools.call("fill", arguments: ["target": "#password", "value": .string(DemoSite.password)], as: agent)
+            let clicked = await tools.call("click", arguments: ["target": "#sign-in"], as: agent)
+            #expect(!clicked.isError && clicked.text.contains("/dashboard"), "\(clicked.text)")
+            let context = await tools.call("context", arguments: ["budget": 1500], as: agent)
+            #expect(context.text.contains("/dashboard") && context.text.contains("you (planner) hold control"), "\(context.text.prefix(400))")
+            let picture = await tools.call("screenshot", as: agent)
+            #expect(picture.image?.starts(with: [0xFF, 0xD8]) == true && picture.imageMimeType == "image/jpeg")
+            let events = await tools.call("events", arguments: ["since": 0], as: agent)
+            #expect(events.text.contains("navigation") && events.text.contains("next time pass since="), "\(events.text.suffix(300))")
+            // The password typed never shows.
+            #expect(!events.text.contains(DemoSite.password))
+        }
+    }
+
+    /// Turns across tools: a second agent is refused with who holds control and how to wait; it waits
+    /// with the control tool and gets the turn when the first releases.
+    @Test func turnsWorkThroughTheTools() async throws {
+        try await withOwnSession("agent-tools-turns") { session in
+            let tools = AgentToolbox(session: session)
+            let first = Participant.agent("first"), second = Participant.agent("second")
+            _ = await tools.call("control", arguments: ["action": "request"], as: first)
+            _ = await tools.call("navigate", arguments: ["url": .string(dataURL("<button id=b>b</button>"))], as: first)
+            let refused = await tools.call("click", arguments: ["target": "#b"], as: second)
+            #expect(refused.isError)
+            #expect(refused.text.contains("agent:first") && refused.text.contains("control tool"), "\(refused.text)")
+            let waiting = Task { await tools.call("control", arguments: ["action": "request", "wait_seconds": 20], as: second) }
+            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.queue.contains(second) })
+            let status = await tools.call("control", arguments: ["action": "status"], as: first)
+            #expect(status.text == "agent:first holds control; waiting: agent:second.", "\(status.text)")
+            _ = await tools.call("control", arguments: ["action": "release"], as: first)
+            let granted = await waiting.value
+            #expect(!granted.isError, "\(granted.text)")
+            #expect(!(await tools.call("click", arguments: ["target": "#b"], as: second)).isError)
+        }
+    }
+
+    /// Wrong calls are results that say what is wrong, never a crash or a thrown error.
+    @Test func wrongCallsSayWhatIsWrong() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        let tools = AgentToolbox(session: session)
+        let agent = Participant.agent("careless")
+        let unknown = await tools.call("teleport", as: agent)
+        #expect(unknown.isError && unknown.text.contains("navigate"))
+        let missing = await tools.call("click", arguments: [:], as: agent)
+        #expect(missing.isError && missing.text == "click needs target")
+        let wrongType = await tools.call("navigate", arguments: ["url": 42], as: agent)
+        #expect(wrongType.isError && wrongType.text == "navigate: url must be a string")
+        let notObject = await tools.call("navigate", arguments: ["https://example.com"], as: agent)
+        #expect(notObject.isError && notObject.text.contains("JSON object"))
+        let both = await tools.call("wait", arguments: ["text": "a", "url": "b"], as: agent)
+        #expect(both.isError && both.text.contains("exactly one"))
+        let script = await AgentToolbox(session: session, profile: .full).call("evaluate", arguments: ["script": "1"], as: agent)
+        #expect(script.isError, "no evaluate unless allowed")
+    }
+}
+}
