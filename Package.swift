@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Timeline", targets: ["Timeline"]),
         .library(name: "AgentTools", targets: ["AgentTools"]),
         .executable(name: "shared-browser-timeline", targets: ["shared-browser-timeline"]),
+        .executable(name: "shared-browser-mcp", targets: ["shared-browser-mcp"]),
         .executable(name: "shared-browser-bench", targets: ["shared-browser-bench"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
         .executable(name: "TwoAgents", targets: ["TwoAgents"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         // System libraries: each is imported by exactly one Swift file, privately.
@@ -79,6 +81,13 @@ let package = Package(
         .target(
             name: "AgentTools",
             dependencies: ["SharedSession", "CDPTransport", "EventBuffer", "Coordination"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "shared-browser-mcp",
+            dependencies: ["AgentTools", "SharedSession", "LiveView", "Timeline", "CDPTransport", "Coordination", "EventBuffer",
+                           .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

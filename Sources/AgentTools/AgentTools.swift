@@ -82,7 +82,12 @@ public struct AgentToolbox: Sendable {
         self.session = session
         self.profile = profile
         self.allowJavaScript = allowJavaScript
-        tools = AgentToolCatalog.all.filter { tool in
+        tools = Self.tools(profile: profile, allowJavaScript: allowJavaScript)
+    }
+
+    /// The tools of a profile, without a session (to describe them before one runs).
+    public static func tools(profile: AgentToolProfile = .core, allowJavaScript: Bool = false) -> [AgentTool] {
+        AgentToolCatalog.all.filter { tool in
             (profile == .full || AgentToolCatalog.core.contains(tool.name)) && (tool.name != "evaluate" || allowJavaScript)
         }
     }

@@ -1,0 +1,160 @@
+import AgentTools
+import CDPTransport
+import Coordination
+import EventBuffer
+import Foundation
+import LiveView
+import MCP
+import SharedSession
+import Timeline
+
+/// The server's MCP tools: the session tools, and every agent tool as `shared_session_<name>` with an
+/// optional `session_id`.
+struct MCPCatalog: Sendable {
+    let registry: SessionRegistry
+    let client: ClientName
+
+    /// Agent tool names as MCP tools name them (the design's names where they differ).
+    static let renamed = ["request_help": "request_human_help"]
+
+    func tools() async -> [Tool] {
+        let sessionId: Value = ["type": "string", "description": "The session (optional when the server holds one)."]
+        var tools = [
+            Tool(name: "start_shared_session",
+                 description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
+                    + "person opens to watch and take over), live_view_watch_url, devtools_url.",
+                 inputSchema: ["type": "object", "properties": [
+                    "session_id": ["type": "string", "description": "A name for the session. Default: default."],
+                    "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
+                    "profile": ["type": "string", "enum": ["persistent", "temporary"],
+                                "description": "Keep cookies and storage between runs (persistent, the default) or not."],
+                 ], "additionalProperties": false]),
+            Tool(name: "close_shared_session", description: "Close a shared session and its browser.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
+            Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control.",
+                 inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
+            Tool(name: "shared_session_request_control",
+                 description: "Wait for your turn on the shared browser (only the holder may act), up to wait_seconds.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
+                                                                "wait_seconds": ["type": "number", "description": "Default 60."]],
+                               "additionalProperties": false]),
+            Tool(name: "shared_session_release_control", description: "Give the turn to the next participant in line.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
+            Tool(name: "shared_session_timeline",
+                 description: "What everyone did in the session (agents, people, the system): the recent actions, who took them, "
+                    + "and whether they worked; with the recording's folder.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
+                                                                "last": ["type": "integer", "description": "How many actions. Default 30."]],
+                               "additionalProperties": false]),
+        ]
+        // The agent tools, from a toolbox of the server's profile.
+        for tool in await registry.toolTemplate() where tool.name != "control" {
+            guard case .object(var schema) = tool.inputSchema, case .object(var properties)? = schema["properties"] else { continue }
+            properties["session_id"] = .object(["type": "string", "description": "The session (optional when the server holds one)."])
+            schema["properties"] = .object(properties)
+            tools.append(Tool(name: "shared_session_" + (Self.renamed[tool.name] ?? tool.name), description: tool.description,
+                              inputSchema: Self.value(.object(schema)),
+                              annotations: .init(readOnlyHint: tool.readOnly)))
+        }
+        return tools
+    }
+
+    func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
+        let json = Self.json(.object(arguments))
+        let sessionId = arguments["session_id"]?.stringValue
+        do {
+            switch name {
+            case "start_shared_session":
+                let id = sessionId ?? "default"
+                let persistent = arguments["profile"]?.stringValue != "temporary"
+                let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent)
+                let answer: [String: Value] = [
+                    "session_id": .string(entry.session.id),
+                    "live_view_url": entry.liveView?.controlURL.map { .string($0) } ?? .null,
+                    "live_view_watch_url": entry.liveView?.watchURL.map { .string($0) } ?? .null,
+                    "devtools_url": .string(await entry.session.devToolsFrontendURL()),
+                    "participant": .string(EventCause(client.participant).description),
+                ]
+                return text(Self.jsonText(.object(answer)))
+            case "close_shared_session":
+                return text("Closed \(try await registry.close(sessionId)).")
+            case "list_shared_sessions":
+                var lines: [String] = []
+                for id in await registry.ids {
+                    let entry = try await registry.entry(id)
+                    let holder = await entry.session.coordinator.holder.map { EventCause($0).description } ?? "nobody"
+                    lines.append("\(id): \(entry.session.state.url) — control: \(holder)")
+                }
+                return text(lines.isEmpty ? "No shared sessions." : lines.joined(separator: "\n"))
+            case "shared_session_request_control", "shared_session_release_control":
+                let entry = try await registry.entry(sessionId)
+                var control: [String: JSONValue] = ["action": .string(name.hasSuffix("request_control") ? "request" : "release")]
+                if let wait = json["wait_seconds"] { control["wait_seconds"] = wait }
+                return Self.result(await entry.toolbox.call("control", arguments: .object(control), as: client.participant))
+            case "shared_session_timeline":
+                let entry = try await registry.entry(sessionId)
+                let timeline = try await entry.session.timeline()
+                let last = max(1, arguments["last"]?.intValue ?? 30)
+                let lines = timeline.actions.suffix(last).map { action in
+                    "\(action.participant) \(action.title)" + (action.error.map { " — failed: \($0)" } ?? " — done")
+                }
+                return text((["Recording: \(timeline.directory)"] + lines).joined(separator: "\n"))
+            case _ where name.hasPrefix("shared_session_"):
+                let entry = try await registry.entry(sessionId)
+                var toolName = String(name.dropFirst("shared_session_".count))
+                toolName = Self.renamed.first { $0.value == toolName }?.key ?? toolName
+                guard case .object(var fields) = json else { return failure("arguments must be an object") }
+                fields["session_id"] = nil
+                return Self.result(await entry.toolbox.call(toolName, arguments: .object(fields), as: client.participant))
+            default:
+                return failure("There is no tool \"\(name)\".")
+            }
+        } catch {
+            return failure("\(error)")
+        }
+    }
+
+    private func text(_ text: String) -> CallTool.Result { .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false) }
+    private func failure(_ text: String) -> CallTool.Result { .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: true) }
+
+    static func result(_ result: AgentToolResult) -> CallTool.Result {
+        var content: [Tool.Content] = [.text(text: result.text, annotations: nil, _meta: nil)]
+        if let image = result.image {
+            content.append(.image(data: image.base64EncodedString(), mimeType: result.imageMimeType ?? "image/jpeg", annotations: nil, _meta: nil))
+        }
+        return .init(content: content, isError: result.isError)
+    }
+
+    // MARK: JSON between the SDK's `Value` and ours
+
+    static func json(_ value: Value) -> JSONValue {
+        switch value {
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .int(let number): .number(Double(number))
+        case .double(let number): .number(number)
+        case .string(let text): .string(text)
+        // The SDK reads any string that starts with `data:` as a data URL; written back as one.
+        case .data(let mimeType, let data): .string("data:\(mimeType ?? "")" + ";base64," + data.base64EncodedString())
+        case .array(let items): .array(items.map(json))
+        case .object(let fields): .object(fields.mapValues(json))
+        }
+    }
+
+    static func value(_ json: JSONValue) -> Value {
+        switch json {
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+        case .string(let text): .string(text)
+        case .array(let items): .array(items.map(value))
+        case .object(let fields): .object(fields.mapValues(value))
+        }
+    }
+
+    static func jsonText(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+}
