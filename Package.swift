@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport", "Timeline"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport", "Timeline", "AgentTools"],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

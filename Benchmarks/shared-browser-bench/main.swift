@@ -13,6 +13,7 @@
 //   shared-browser-bench reconnect  [--n 10]    socket dropped by a proxy to the first successful action
 //   shared-browser-bench liveview   [--n 30]    live view frames/s to 1 and 5 viewers, CPU, input-to-frame latency
 //   shared-browser-bench timeline   [--n 30]    recording's cost on the actions benchmark, bytes/minute, 10-minute export
+//   shared-browser-bench tools      [--n 200]   agent tool schemas' estimated tokens; a tool call over the direct action
 //   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
 //   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
@@ -203,6 +204,8 @@ do {
         try await benchLiveView(n: options.n)
     case "timeline":
         try await benchTimeline(n: options.n, launch: launchOptions)
+    case "tools":
+        try await benchTools(n: options.n, launch: launchOptions)
     case "tokens":
         try benchTokens(directory: options.directory ?? corpusDirectory, output: options.page ?? NSTemporaryDirectory() + "shared-browser-texts")
     case "snapshot":
@@ -239,6 +242,7 @@ do {
             try await benchReconnect(n: options.n, launch: launchOptions)
             try await benchLiveView(n: options.n)
             try await benchTimeline(n: options.n, launch: launchOptions)
+            try await benchTools(n: options.n, launch: launchOptions)
             try benchExtract(directory: corpusDirectory, rounds: options.n, perPage: false)
             await benchEvents(n: options.n)
             try await benchCoordination(n: options.n)
