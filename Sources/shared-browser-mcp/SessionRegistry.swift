@@ -43,7 +43,6 @@ actor SessionRegistry {
         options.persistentProfile = persistentProfile
         if settings.record { options.recording = RecordingOptions() }
         let session = try await SharedBrowserSession.start(options)
-        session.closeOnTerminationSignals()
         let view = try? await session.liveView()
         let entry = Entry(session: session, toolbox: AgentToolbox(session: session, profile: settings.profile,
                                                                   allowJavaScript: settings.allowJavaScript), liveView: view)
@@ -75,6 +74,28 @@ actor SessionRegistry {
         await entry.session.close()
         return sessionId
     }
+
+    /// A client went: any turn it holds passes on.
+    func release(_ participant: Participant) async {
+        for entry in entries.values { _ = await entry.session.coordinator.releaseControl(for: participant) }
+    }
+
+    /// SIGINT and SIGTERM close every session, and the process exits (also with no session yet).
+    func closeOnSignals() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                Task {
+                    await closeAll()
+                    exit(128 + number)
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+    private var signalSources: [any DispatchSourceSignal] = []
 
     func closeAll() async {
         let all = entries.values.map(\.session)

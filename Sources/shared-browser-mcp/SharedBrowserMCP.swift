@@ -15,7 +15,7 @@ import Timeline
 struct SharedBrowserMCP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shared-browser-mcp",
-        abstract: "Serves shared browser sessions over MCP (stdio): agents in other processes act in turns, people watch and help.",
+        abstract: "Serves shared browser sessions over MCP (stdio, or Streamable HTTP with --http): agents in other processes act in turns, people watch and help.",
         discussion: """
             Tools: start_shared_session, close_shared_session, list_shared_sessions, and shared_session_<tool> for each \
             agent tool (navigate, snapshot, click, fill, …). Each client acts as agent:<its name>.
@@ -36,16 +36,38 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("max-sessions"), help: "The most sessions at once.")
     var maxSessions = 4
 
+    @Option(name: .customLong("http"),
+            help: "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio ([HOST:]PORT; HOST 127.0.0.1 unless given).")
+    var http: String?
+
+    @Option(name: .customLong("token"), help: "With --http: the bearer token clients must send (a random one is made and printed otherwise).")
+    var token: String?
+
     mutating func run() async throws {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions))
-        let server = Server(name: "shared-browser-mcp", version: "0.1.0",
-                            capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
-        let client = ClientName()
-        let catalog = MCPCatalog(registry: registry, client: client)
-        await server.withMethodHandler(ListTools.self) { _ in .init(tools: await catalog.tools()) }
-        await server.withMethodHandler(CallTool.self) { params in await catalog.call(params.name, params.arguments ?? [:]) }
+        // SIGINT and SIGTERM close every session, then the process exits.
+        await registry.closeOnSignals()
+        if let http {
+            let parts = http.split(separator: ":", omittingEmptySubsequences: false)
+            let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"
+            guard let port = Int(parts.last ?? ""), (0...65535).contains(port), !host.isEmpty else {
+                throw ValidationError("--http takes [HOST:]PORT, not \(http)")
+            }
+            if let token, token.count < 16 { throw ValidationError("--token must have at least 16 characters") }
+            let secret = token ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            let endpoint = HTTPEndpoint(host: host, port: port, token: secret, registry: registry)
+            let bound = try await endpoint.start()
+            // Said at once, also when stdout is not a terminal.
+            var said = "listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/mcp\n"
+            if token == nil { said += "token \(secret)\n" }
+            FileHandle.standardOutput.write(Data(said.utf8))
+            // Until SIGINT or SIGTERM, which close every session (and exit).
+            while true { try await Task.sleep(for: .seconds(3600)) }
+        }
+        let client = ClientName(suffix: nil)
+        let server = await MCPServerFactory.make(registry: registry, client: client)
         try await server.start(transport: StdioTransport()) { info, _ in client.set(info.name) }
         // Until the client goes (stdin closes); then every browser goes with it.
         await server.waitUntilCompleted()
@@ -53,11 +75,26 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     }
 }
 
-/// The client's name, from its `initialize` request: it acts as `agent:<name>`.
+/// A server with the catalog's tools, for one client.
+enum MCPServerFactory {
+    static func make(registry: SessionRegistry, client: ClientName) async -> Server {
+        let server = Server(name: "shared-browser-mcp", version: "0.1.0",
+                            capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
+        let catalog = MCPCatalog(registry: registry, client: client)
+        await server.withMethodHandler(ListTools.self) { _ in .init(tools: await catalog.tools()) }
+        await server.withMethodHandler(CallTool.self) { params in await catalog.call(params.name, params.arguments ?? [:]) }
+        return server
+    }
+}
+
+/// The client's name, from its `initialize` request: it acts as `agent:<name>` (with its connection's
+/// id over HTTP, where several clients may share a name).
 final class ClientName: @unchecked Sendable {
     // `@unchecked`: `name` is only touched under `lock`.
     private let lock = NSLock()
     private var name = "mcp-client"
+    private let suffix: String?
+    init(suffix: String?) { self.suffix = suffix }
     func set(_ value: String) {
         let cleaned = value.filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
         lock.lock()
@@ -67,6 +104,6 @@ final class ClientName: @unchecked Sendable {
     var participant: Participant {
         lock.lock()
         defer { lock.unlock() }
-        return .agent(name)
+        return .agent(suffix.map { "\(name)-\($0)" } ?? name)
     }
 }

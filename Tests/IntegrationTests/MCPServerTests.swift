@@ -66,5 +66,66 @@ extension Chromium {
             (try? await URLSession.shared.data(from: URL(string: version)!)) == nil
         }, "no Chromium left")
     }
+
+    /// Over Streamable HTTP, clients of their own share one session in turns: the second is refused
+    /// (told who holds control) until the first releases, then sees the first's page; a client that
+    /// leaves while it holds control releases it. A wrong or missing token, a foreign Origin and a
+    /// rebinding Host are refused before MCP. SIGTERM closes every browser in under 10 s.
+    @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
+    func clientsShareASessionOverHTTPInTurns() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+        let token = "test-token-" + UUID().uuidString
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["--http", "0", "--token", token, "--no-recording"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line += byte
+        }
+        let listening = String(decoding: line, as: UTF8.self)
+        let url = try #require(listening.split(separator: " ").last.map(String.init), "\(listening)")
+        #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/mcp"), "loopback by default: \(listening)")
+        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/http_scenario.py").path
+        let page = "data:text/html,<title>Form</title><input id=name><button id=save>Save</button>"
+        let python = try #require(PythonMCP.setUp.python)
+        let run = try PlaywrightCLI.run(executable: python, [scenario, url, token, page], in: NSTemporaryDirectory())
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        let json = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        func step(_ name: String) -> (error: Bool, text: String) {
+            let object = seen[name] as? [String: Any]
+            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
+        }
+        let started = try #require(seen["started"] as? [String: Any])
+        let alpha = try #require(started["participant"] as? String)
+        #expect(alpha.hasPrefix("agent:alpha-"), "a client is its name and its connection")
+        #expect(step("alpha_navigate").error == false)
+        #expect(step("beta_refused").error && step("beta_refused").text.contains("notInControl") && step("beta_refused").text.contains(alpha),
+                "\(step("beta_refused").text)")
+        #expect(step("beta_refused").text.contains("control tool"), "it is told how to wait")
+        #expect(step("beta_granted").error == false, "\(step("beta_granted").text)")
+        #expect((seen["beta_context"] as? String)?.contains("Title: Form") == true, "beta sees alpha's page")
+        #expect(step("gamma_request").error == false, "beta left holding control, and its turn passed on: \(step("gamma_request").text)")
+        #expect(seen["wrong_token"] as? Int == 401 && seen["no_token"] as? Int == 401)
+        #expect(seen["foreign_origin"] as? Int == 403)
+        #expect(seen["rebinding_host"] as? Int == 421)
+        // SIGTERM: every browser closes, the server exits.
+        let devtoolsURL = try #require(started["devtools_url"] as? String)
+        let devtools = try #require(URL(string: devtoolsURL))
+        let stopped = ContinuousClock().now
+        server.terminate()
+        #expect(await eventually(within: .seconds(10)) { !server.isRunning })
+        #expect(stopped.duration(to: ContinuousClock().now) < .seconds(10))
+        let version = URL(string: "http://\(devtools.host ?? ""):\(devtools.port ?? 0)/json/version")!
+        #expect(await eventuallyAsync(within: .seconds(5)) { (try? await URLSession.shared.data(from: version)) == nil }, "no Chromium left")
+    }
 }
 }

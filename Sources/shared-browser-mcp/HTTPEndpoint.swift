@@ -1,0 +1,205 @@
+import Coordination
+import Foundation
+import MCP
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SharedSession
+
+/// MCP over Streamable HTTP at `/mcp`: each client's MCP session gets its own server and transport
+/// (the SDK's `StatefulHTTPServerTransport`) and acts as its own participant; every request must carry
+/// the bearer token, a `Host` naming this server and no foreign `Origin`.
+actor HTTPEndpoint {
+    struct Client {
+        let transport: StatefulHTTPServerTransport
+        let server: Server
+        let name: ClientName
+    }
+
+    let host: String
+    let token: String
+    let registry: SessionRegistry
+    private(set) var port = 0
+    private var clients: [String: Client] = [:]
+    private var channel: (any Channel)?
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    init(host: String, port: Int, token: String, registry: SessionRegistry) {
+        self.host = host
+        self.port = port
+        self.token = token
+        self.registry = registry
+    }
+
+    /// Listens; returns the port.
+    func start() async throws -> Int {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 64)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(RequestHandler(endpoint: self))
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        self.channel = channel
+        port = channel.localAddress?.port ?? port
+        return port
+    }
+
+    /// Why a request is refused before MCP sees it, if it is.
+    func refusal(method: String, path: Substring, headers: HTTPHeaders) -> (HTTPResponseStatus, String)? {
+        guard path == "/mcp" else { return (.notFound, "not found: the MCP endpoint is /mcp") }
+        let hostHeader = headers.first(name: "host") ?? ""
+        let allowed = ["\(host):\(port)", "127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
+        guard allowed.contains(hostHeader.lowercased()) else {
+            return (.misdirectedRequest, "Host \"\(hostHeader)\" does not name this server")
+        }
+        if let origin = headers.first(name: "origin"), origin != "http://\(hostHeader)" {
+            return (.forbidden, "requests from \(origin) are not accepted")
+        }
+        let given = headers.first(name: "authorization") ?? ""
+        guard Self.equalInConstantTime(given, "Bearer " + token) else {
+            return (.unauthorized, "a bearer token is required (Authorization: Bearer TOKEN)")
+        }
+        return nil
+    }
+
+    static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+
+    /// Hands an MCP request to its client's transport (a new client for an `initialize` without a
+    /// session id).
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let id = request.header(HTTPHeaderName.sessionID)
+        if let id {
+            guard let client = clients[id] else {
+                return .error(statusCode: 404, .invalidRequest("no MCP session \(id): initialize again"))
+            }
+            let response = await client.transport.handleRequest(request)
+            if request.method == "DELETE" { await forget(id) }
+            return response
+        }
+        guard request.method == "POST", let body = request.body,
+              String(decoding: body, as: UTF8.self).contains("\"initialize\"") else {
+            return .error(statusCode: 400, .invalidRequest("no MCP session: send initialize first"))
+        }
+        let sessionId = UUID().uuidString.lowercased()
+        let name = ClientName(suffix: String(sessionId.prefix(6)))
+        let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: sessionId))
+        let server = await MCPServerFactory.make(registry: registry, client: name)
+        do {
+            try await server.start(transport: transport) { info, _ in name.set(info.name) }
+        } catch {
+            return .error(statusCode: 500, .internalError("cannot start an MCP session: \(error)"))
+        }
+        clients[sessionId] = Client(transport: transport, server: server, name: name)
+        return await transport.handleRequest(request)
+    }
+
+    /// A client ended its session, or its connection went: its turn goes to the next in line.
+    func forget(_ id: String) async {
+        guard let client = clients.removeValue(forKey: id) else { return }
+        await registry.release(client.name.participant)
+        await client.server.stop()
+    }
+
+    /// The client's event stream (`GET`) closed: it is gone.
+    func streamClosed(_ id: String) async {
+        await forget(id)
+    }
+
+    func stop() async {
+        for id in Array(clients.keys) { await forget(id) }
+        try? await channel?.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// A session id chosen before the transport is made, so the endpoint can file the client under it.
+struct FixedSessionID: SessionIDGenerator {
+    let id: String
+    func generateSessionID() -> String { id }
+}
+
+/// One HTTP connection: a request is read whole, answered (streamed for SSE), and the connection closed.
+private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    // `@unchecked`: the fields are touched only on the channel's event loop.
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let endpoint: HTTPEndpoint
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+
+    init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.clear()
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes <= 4 << 20 { body.writeBuffer(&chunk) }
+        case .end:
+            guard let head else { return }
+            let channel = context.channel
+            let bytes = Data(body.readableBytesView)
+            let endpoint = endpoint
+            Task { await Self.answer(head, bytes, channel: channel, endpoint: endpoint) }
+        }
+    }
+
+    private static func answer(_ head: HTTPRequestHead, _ body: Data, channel: any Channel, endpoint: HTTPEndpoint) async {
+        let path = head.uri.prefix { $0 != "?" }
+        if let (status, message) = await endpoint.refusal(method: head.method.rawValue, path: path, headers: head.headers) {
+            var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
+            if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
+            write(channel, status: status, headers: headers, body: Data((message + "\n").utf8))
+            return
+        }
+        var fields: [String: String] = [:]
+        for (name, value) in head.headers { fields[name] = value }
+        let request = HTTPRequest(method: head.method.rawValue, headers: fields, body: body.isEmpty ? nil : body, path: String(path))
+        let response = await endpoint.handle(request)
+        var headers = HTTPHeaders(response.headers.map { ($0.key, $0.value) })
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        switch response {
+        case .stream(let stream, _):
+            if let id = response.headers.first(where: { $0.key.lowercased() == "mcp-session-id" })?.value ?? request.header(HTTPHeaderName.sessionID),
+               head.method == .GET {
+                // The client's standing event stream: when its connection goes, the client is gone.
+                channel.closeFuture.whenComplete { _ in Task { await endpoint.streamClosed(id) } }
+            }
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)), promise: nil)
+            channel.flush()
+            do {
+                for try await chunk in stream {
+                    guard channel.isActive else { break }
+                    var buffer = channel.allocator.buffer(capacity: chunk.count)
+                    buffer.writeBytes(chunk)
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
+                }
+            } catch {}
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+        default:
+            write(channel, status: HTTPResponseStatus(statusCode: response.statusCode), headers: headers, body: response.bodyData ?? Data())
+        }
+    }
+
+    private static func write(_ channel: any Channel, status: HTTPResponseStatus, headers: HTTPHeaders, body: Data) {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)), promise: nil)
+        var buffer = channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
