@@ -13,6 +13,7 @@ import Timeline
 struct MCPCatalog: Sendable {
     let registry: SessionRegistry
     let client: ClientName
+    let watcher: ContextWatcher
 
     /// Agent tool names as MCP tools name them (the design's names where they differ).
     static let renamed = ["request_help": "request_human_help"]
@@ -68,6 +69,7 @@ struct MCPCatalog: Sendable {
                 let id = sessionId ?? "default"
                 let persistent = arguments["profile"]?.stringValue != "temporary"
                 let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent)
+                watcher.watch(entry.session)
                 let answer: [String: Value] = [
                     "session_id": .string(entry.session.id),
                     "live_view_url": entry.liveView?.controlURL.map { .string($0) } ?? .null,
@@ -88,6 +90,7 @@ struct MCPCatalog: Sendable {
                 return text(lines.isEmpty ? "No shared sessions." : lines.joined(separator: "\n"))
             case "shared_session_request_control", "shared_session_release_control":
                 let entry = try await registry.entry(sessionId)
+                watcher.watch(entry.session)
                 var control: [String: JSONValue] = ["action": .string(name.hasSuffix("request_control") ? "request" : "release")]
                 if let wait = json["wait_seconds"] { control["wait_seconds"] = wait }
                 return Self.result(await entry.toolbox.call("control", arguments: .object(control), as: client.participant))
@@ -101,11 +104,19 @@ struct MCPCatalog: Sendable {
                 return text((["Recording: \(timeline.directory)"] + lines).joined(separator: "\n"))
             case _ where name.hasPrefix("shared_session_"):
                 let entry = try await registry.entry(sessionId)
+                watcher.watch(entry.session)
                 var toolName = String(name.dropFirst("shared_session_".count))
                 toolName = Self.renamed.first { $0.value == toolName }?.key ?? toolName
                 guard case .object(var fields) = json else { return failure("arguments must be an object") }
                 fields["session_id"] = nil
-                return Self.result(await entry.toolbox.call(toolName, arguments: .object(fields), as: client.participant))
+                var result = await entry.toolbox.call(toolName, arguments: .object(fields), as: client.participant)
+                if toolName == "navigate", !result.isError {
+                    // As the design has it: the page at a glance, and a picture of it.
+                    let picture = await entry.toolbox.call("screenshot", as: client.participant)
+                    result.image = picture.image
+                    result.imageMimeType = picture.imageMimeType
+                }
+                return Self.result(result)
             default:
                 return failure("There is no tool \"\(name)\".")
             }

@@ -80,10 +80,44 @@ enum MCPServerFactory {
     static func make(registry: SessionRegistry, client: ClientName) async -> Server {
         let server = Server(name: "shared-browser-mcp", version: "0.1.0",
                             capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
-        let catalog = MCPCatalog(registry: registry, client: client)
+        let catalog = MCPCatalog(registry: registry, client: client, watcher: ContextWatcher(server: server))
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: await catalog.tools()) }
         await server.withMethodHandler(CallTool.self) { params in await catalog.call(params.name, params.arguments ?? [:]) }
         return server
+    }
+}
+
+/// Tells a client of each change of a session's browser context it works with (a navigation, a load,
+/// a title, an error — also those it did not cause), as MCP logging messages from the logger
+/// `browser_context` whose data is the context: `session_id`, `url`, `title`, `loading`,
+/// `can_go_back`, `can_go_forward`, `navigation_error`, `last_error`.
+final class ContextWatcher: @unchecked Sendable {
+    // `@unchecked`: `watched` is only touched under `lock`.
+    private let lock = NSLock()
+    private var watched: [String: Task<Void, Never>] = [:]
+    private weak var server: Server?
+
+    init(server: Server) { self.server = server }
+
+    deinit { lock.withLock { watched.values.forEach { $0.cancel() } } }
+
+    func watch(_ session: SharedBrowserSession) {
+        let updates = session.stateUpdates()
+        lock.lock()
+        defer { lock.unlock() }
+        guard watched[session.id] == nil else { return }
+        watched[session.id] = Task { [weak self] in
+            for await state in updates {
+                guard let server = self?.server else { return }
+                var data: [String: Value] = [
+                    "session_id": .string(state.sessionId), "url": .string(state.url), "title": .string(state.title),
+                    "loading": .bool(state.loading), "can_go_back": .bool(state.canGoBack), "can_go_forward": .bool(state.canGoForward),
+                ]
+                if let error = state.navigationError { data["navigation_error"] = .string(error) }
+                if let error = state.lastError { data["last_error"] = .string(error) }
+                do { try await server.log(level: .info, logger: "browser_context", data: .object(data)) } catch { return }
+            }
+        }
     }
 }
 

@@ -52,6 +52,9 @@ extension Chromium {
             return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
         }
         #expect(step("navigate").error == false, "\(step("navigate").text)")
+        #expect(seen["navigate_types"] as? [String] == ["text", "image"], "navigate answers with the page and a picture of it")
+        let contexts = seen["contexts"] as? [[String: Any]] ?? []
+        #expect(contexts.contains { $0["title"] as? String == "Form" }, "context changes arrive as logging messages: \(contexts)")
         #expect((seen["snapshot"] as? String)?.contains("Name") == true)
         #expect(step("fill").error == false && step("fill").text.hasPrefix("fill ref="), "\(step("fill").text)")
         #expect(step("click").error == false && step("click").text.contains("Ada"), "the page changed: \(step("click").text)")
@@ -108,6 +111,9 @@ extension Chromium {
         let alpha = try #require(started["participant"] as? String)
         #expect(alpha.hasPrefix("agent:alpha-"), "a client is its name and its connection")
         #expect(step("alpha_navigate").error == false)
+        let heard = seen["beta_contexts"] as? [[String: Any]] ?? []
+        #expect(heard.contains { $0["title"] as? String == "Form" && $0["session_id"] as? String == "shared" },
+                "a client hears of a navigation it did not cause: \(heard)")
         #expect(step("beta_refused").error && step("beta_refused").text.contains("notInControl") && step("beta_refused").text.contains(alpha),
                 "\(step("beta_refused").text)")
         #expect(step("beta_refused").text.contains("control tool"), "it is told how to wait")

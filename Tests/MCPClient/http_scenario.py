@@ -22,12 +22,20 @@ class Client:
 
     def __init__(self, url, token, name):
         self.url, self.token, self.name = url, token, name
+        self.contexts = []
+        self.context_arrived = asyncio.Event()
 
     async def __aenter__(self):
         self.http = httpx.AsyncClient(headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
         self.transport = streamable_http_client(self.url, http_client=self.http)
         read, write, *_ = await self.transport.__aenter__()
-        self.session = ClientSession(read, write, client_info=types.Implementation(name=self.name, version="1"))
+        async def on_log(params):
+            if params.logger == "browser_context":
+                self.contexts.append(params.data)
+                self.context_arrived.set()
+
+        self.session = ClientSession(read, write, client_info=types.Implementation(name=self.name, version="1"),
+                                     logging_callback=on_log)
         await self.session.__aenter__()
         await self.session.initialize()
         return self
@@ -42,12 +50,24 @@ class Client:
         return {"error": bool(result.is_error), "text": text(result)}
 
 
+async def until(condition):
+    while not condition():
+        await asyncio.sleep(0.05)
+
+
 async def main(url, token, page):
     seen = {}
     async with Client(url, token, "alpha") as alpha, Client(url, token, "beta") as beta:
         seen["started"] = json.loads((await alpha.call("start_shared_session", session_id="shared", profile="temporary"))["text"])
         seen["alpha_request"] = await alpha.call("shared_session_request_control")
+        await beta.call("shared_session_events")   # beta works with the session from now on
         seen["alpha_navigate"] = await alpha.call("shared_session_navigate", url=page)
+        # beta learns of the navigation it did not cause.
+        try:
+            await asyncio.wait_for(until(lambda: any(c.get("title") == "Form" for c in beta.contexts)), 10)
+        except asyncio.TimeoutError:
+            pass
+        seen["beta_contexts"] = beta.contexts
         seen["beta_refused"] = await beta.call("shared_session_click", target="#save")
         waiting = asyncio.create_task(beta.call("shared_session_request_control", wait_seconds=20))
         await asyncio.sleep(0.5)

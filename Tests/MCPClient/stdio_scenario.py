@@ -17,10 +17,15 @@ def text(result):
 
 
 async def main(binary, url):
-    seen = {}
+    seen = {"contexts": []}
+
+    async def on_log(params):
+        if params.logger == "browser_context":
+            seen["contexts"].append(params.data)
     params = StdioServerParameters(command=binary, args=["--no-recording"])
     async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write, client_info=types.Implementation(name="py-tester", version="1")) as session:
+        async with ClientSession(read, write, client_info=types.Implementation(name="py-tester", version="1"),
+                                 logging_callback=on_log) as session:
             info = await session.initialize()
             seen["server"] = info.server_info.name
             tools = await session.list_tools()
@@ -30,6 +35,7 @@ async def main(binary, url):
             await session.call_tool("shared_session_request_control", {})
             navigated = await session.call_tool("shared_session_navigate", {"url": url})
             seen["navigate"] = {"error": navigated.is_error, "text": text(navigated)}
+            seen["navigate_types"] = [part.type for part in navigated.content]
             snapshot = await session.call_tool("shared_session_snapshot", {"interactive_only": True})
             seen["snapshot"] = text(snapshot)
             ref = next(word.strip("[]").removeprefix("ref=") for line in seen["snapshot"].splitlines()
