@@ -119,7 +119,8 @@ let package = Package(
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "shared-browser-bench",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport", "Timeline", "AgentTools"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "SharedSession", "DemoSite", "ContentExtraction", "TestSupport", "LiveView", "WebSockets", "SharedBrowserSupport", "Timeline", "AgentTools",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/shared-browser-bench",
             swiftSettings: swiftSettings
         ),

@@ -25,35 +25,43 @@
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
 //          --unlimited-frame-rate (LaunchOptions.unlimitedFrameRate).
+import ArgumentParser
 import CDPTransport
 import Foundation
 
-struct Options {
+/// The command line (swift-argument-parser).
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shared-browser-bench",
+        abstract: "Prints one JSON object per benchmark, to compare with other tools on the same machine.")
+
+    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, extract, tokens, snapshot, context, reading or all.")
     var command = "all"
-    var n: Int?
-    var page: String?
-    var chromeArguments: [String] = []
-    var endpoint: String?
-    var unlimitedFrameRate = false
+
+    @Argument(help: "For extract, tokens, snapshot, context and reading: the folder of pages (default: the corpus).")
     var directory: String?
+
+    @Option(name: .customLong("n"), help: "Samples.")
+    var n: Int?
+
+    @Option(help: "The screenshot page, or where tokens, snapshot, context and reading write their texts.")
+    var page: String?
+
+    @Option(name: .customLong("chrome-arg"), help: "A Chromium switch (repeatable).")
+    var chromeArguments: [String] = []
+
+    @Option(help: "Use a running browser (ws://… or http://host:port) instead of launching one.")
+    var endpoint: String?
+
+    @Flag(name: .customLong("unlimited-frame-rate"), help: "LaunchOptions.unlimitedFrameRate.")
+    var unlimitedFrameRate = false
+
+    @Flag(name: .customLong("per-page"), help: "For extract: each file's title and counts.")
     var perPage = false
 
-    init(_ arguments: [String]) {
-        var rest = arguments.dropFirst()
-        if let first = rest.first, !first.hasPrefix("--") { command = first; rest = rest.dropFirst() }
-        while let flag = rest.popFirst() {
-            switch flag {
-            case "--n": n = rest.popFirst().flatMap(Int.init)
-            case "--page": page = rest.popFirst()
-            case "--chrome-arg": rest.popFirst().map { chromeArguments.append($0) }
-            case "--endpoint": endpoint = rest.popFirst()
-            case "--unlimited-frame-rate": unlimitedFrameRate = true
-            case "--per-page": perPage = true
-            case let path where !path.hasPrefix("--") && ["extract", "tokens", "snapshot", "context", "reading"].contains(command) && directory == nil: directory = path
-            default:
-                FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
-                exit(2)
-            }
+    func validate() throws {
+        if directory != nil, !["extract", "tokens", "snapshot", "context", "reading"].contains(command) {
+            throw ValidationError("\(command) takes no folder")
         }
     }
 }
@@ -172,7 +180,7 @@ func benchScreenshot(n: Int, browser: CDPBrowser, pagePath: String) async throws
           "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99), "bytes": bytes])
 }
 
-let options = Options(CommandLine.arguments)
+let options = Options.parseOrExit()
 var launchOptions: CDPBrowser.LaunchOptions {
     var launch = CDPBrowser.LaunchOptions()
     launch.extraArguments = options.chromeArguments
