@@ -8,10 +8,7 @@ import ContentExtraction
 /// click's page summary (the default) and once without, alternating rounds.
 func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     let site = try await DemoSite.start()
-    var options = SharedBrowserSession.Options(id: "bench-actions")
-    options.persistentProfile = false
-    options.launch = launch
-    let session = try await SharedBrowserSession.start(options)
+    let session = try await temporarySession(id: "bench-actions", launch: launch)
     let agent = Participant.agent("bench")
     _ = await session.coordinator.tryRequestControl(for: agent)
     let rounds = n ?? 30
@@ -46,13 +43,19 @@ func signIn(_ session: SharedBrowserSession, site: DemoSite, as agent: Participa
     return elapsed
 }
 
-/// A session on a temporary profile that may open the corpus pages from disk.
-func corpusSession(id: String, launch: CDPBrowser.LaunchOptions) async throws -> SharedBrowserSession {
+/// A session on a temporary profile, set up further by `configure`.
+func temporarySession(id: String, launch: CDPBrowser.LaunchOptions,
+                      configure: (inout SharedBrowserSession.Options) -> Void = { _ in }) async throws -> SharedBrowserSession {
     var options = SharedBrowserSession.Options(id: id)
     options.persistentProfile = false
     options.launch = launch
-    options.allowedURLSchemes.insert("file")
+    configure(&options)
     return try await SharedBrowserSession.start(options)
+}
+
+/// A session on a temporary profile that may open the corpus pages from disk.
+func corpusSession(id: String, launch: CDPBrowser.LaunchOptions) async throws -> SharedBrowserSession {
+    try await temporarySession(id: id, launch: launch) { $0.allowedURLSchemes.insert("file") }
 }
 
 /// Accessibility snapshot size and time on corpus pages (loaded from disk), with the texts written to

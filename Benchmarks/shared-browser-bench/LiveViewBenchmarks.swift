@@ -52,9 +52,7 @@ private func cpuSeconds(browserGroup: Int32?) -> (host: Double, browser: Double)
 /// Frames per second to 1 and 5 viewers on an animated page; input-to-frame latency (a click that
 /// changes a still page, until the next frame); the CPU the screencast costs.
 func benchLiveView(n: Int?) async throws {
-    var options = SharedBrowserSession.Options(id: "bench-liveview")
-    options.persistentProfile = false
-    let session = try await SharedBrowserSession.start(options)
+    let session = try await temporarySession(id: "bench-liveview", launch: CDPBrowser.LaunchOptions())
     let view = try await session.liveView()
     let animated = "data:text/html,<style>div{width:200px;height:200px;background:%2336c;animation:m 1s linear infinite alternate}"
         + "@keyframes m{to{transform:translateX(800px)}}</style><div></div>"

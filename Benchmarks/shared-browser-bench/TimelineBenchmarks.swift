@@ -16,11 +16,9 @@ func benchTimeline(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     try? FileManager.default.removeItem(atPath: folder)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     func session(_ id: String, recording: Bool) async throws -> SharedBrowserSession {
-        var options = SharedBrowserSession.Options(id: id)
-        options.persistentProfile = false
-        options.launch = launch
-        if recording { options.recording = RecordingOptions(directory: folder + "/recording") }
-        return try await SharedBrowserSession.start(options)
+        try await temporarySession(id: id, launch: launch) { options in
+            if recording { options.recording = RecordingOptions(directory: folder + "/recording") }
+        }
     }
     let plain = try await session("bench-timeline-off", recording: false)
     let recorded = try await session("bench-timeline-on", recording: true)

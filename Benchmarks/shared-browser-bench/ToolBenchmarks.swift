@@ -22,10 +22,7 @@ func benchTools(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
               "estimated_tokens": counter.count(declarations.joined(separator: ","))])
     }
     let site = try await DemoSite.start()
-    var options = SharedBrowserSession.Options(id: "bench-tools")
-    options.persistentProfile = false
-    options.launch = launch
-    let session = try await SharedBrowserSession.start(options)
+    let session = try await temporarySession(id: "bench-tools", launch: launch)
     let agent = Participant.agent("bench")
     _ = await session.coordinator.tryRequestControl(for: agent)
     try await session.navigate(to: site.url("/login"), as: agent).get()
