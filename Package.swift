@@ -89,7 +89,7 @@ let package = Package(
             dependencies: ["AgentTools", "SharedSession", "LiveView", "Timeline", "CDPTransport", "Coordination", "EventBuffer",
                            .product(name: "MCP", package: "swift-sdk"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),

@@ -128,7 +128,8 @@ struct FixedSessionID: SessionIDGenerator {
     func generateSessionID() -> String { id }
 }
 
-/// One HTTP connection: a request is read whole, answered (streamed for SSE), and the connection closed.
+/// One HTTP connection: each request is read whole and answered (streamed for SSE, chunked); the
+/// connection stays open for the next one unless the client asks to close it.
 private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     // `@unchecked`: the fields are touched only on the channel's event loop.
     typealias InboundIn = HTTPServerRequestPart
@@ -169,7 +170,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let request = HTTPRequest(method: head.method.rawValue, headers: fields, body: body.isEmpty ? nil : body, path: String(path))
         let response = await endpoint.handle(request)
         var headers = HTTPHeaders(response.headers.map { ($0.key, $0.value) })
-        headers.replaceOrAdd(name: "Connection", value: "close")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         switch response {
         case .stream(let stream, _):
             if let id = response.headers.first(where: { $0.key.lowercased() == "mcp-session-id" })?.value ?? request.header(HTTPHeaderName.sessionID),
@@ -187,19 +189,20 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                     try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
                 }
             } catch {}
-            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in if !keepAlive { channel.close(promise: nil) } }
         default:
-            write(channel, status: HTTPResponseStatus(statusCode: response.statusCode), headers: headers, body: response.bodyData ?? Data())
+            write(channel, status: HTTPResponseStatus(statusCode: response.statusCode), headers: headers, body: response.bodyData ?? Data(),
+                  keepAlive: keepAlive)
         }
     }
 
-    private static func write(_ channel: any Channel, status: HTTPResponseStatus, headers: HTTPHeaders, body: Data) {
+    private static func write(_ channel: any Channel, status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, keepAlive: Bool = false) {
         var headers = headers
         headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
         channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)), promise: nil)
         var buffer = channel.allocator.buffer(capacity: body.count)
         buffer.writeBytes(body)
         channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
-        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in if !keepAlive { channel.close(promise: nil) } }
     }
 }

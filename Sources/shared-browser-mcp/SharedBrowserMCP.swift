@@ -68,7 +68,7 @@ struct SharedBrowserMCP: AsyncParsableCommand {
         }
         let client = ClientName(suffix: nil)
         let server = await MCPServerFactory.make(registry: registry, client: client)
-        try await server.start(transport: StdioTransport()) { info, _ in client.set(info.name) }
+        try await server.start(transport: LineTransport()) { info, _ in client.set(info.name) }
         // Until the client goes (stdin closes); then every browser goes with it.
         await server.waitUntilCompleted()
         await registry.closeAll()
