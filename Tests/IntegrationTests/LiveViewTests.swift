@@ -111,7 +111,7 @@ extension Chromium {
             let help = Task { try await session.requestHumanHelp(reason: "a one-time code", by: agent, timeout: .seconds(30)) }
             let request = try #require(await firstEvent(requests, .helpRequested))
             #expect(request.cause == .agent("signer"))
-            #expect(asked.value, "the host's hook was called")
+            #expect(await eventually(within: .seconds(5)) { asked.value }, "the host's hook was called")
             try await alice.takeManualControl()
             let refused = await session.fill("#note", "agent", as: agent)
             #expect(refused.error?.code == .notInControl && refused.error?.message.contains("alice") == true)
