@@ -7,6 +7,8 @@ import SharedBrowserSupport
 /// | Path | What it is |
 /// |---|---|
 /// | `/login` | a login form; `POST` with `demo` / `demo123` sets the `sid` session cookie |
+/// | `/admin/login/` | a Django admin sign-in: CSRF token in a cookie and the form (403 when they differ), `next`, then `/admin/` |
+/// | `/admin/sso/` | redirects to the admin sign-in on another origin (`localhost` instead of `127.0.0.1`) |
 /// | `/dashboard` | the signed-in user's projects (redirects to `/login` without a session) |
 /// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox |
 /// | `/projects/<id>` | one project |
@@ -135,6 +137,37 @@ public final class DemoSite: Sendable {
             let sid = UUID().uuidString
             state.withLock { $0.sessions[sid] = username }
             return .redirect(to: "/dashboard", headers: [("Set-Cookie", "sid=\(sid); Path=/; HttpOnly; SameSite=Lax")])
+        case ("GET", "/admin/login/"):
+            // A Django admin sign-in: a CSRF token in a cookie and in the form, which must match.
+            let token = request.cookies["csrftoken"] ?? UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            let next = request.formValues["next"] ?? "/admin/"
+            var response = page("Log in | Site administration", adminLoginForm(token: token, next: next, error: nil))
+            response.headers.append(("Set-Cookie", "csrftoken=\(token); Path=/; SameSite=Lax"))
+            return response
+        case ("POST", "/admin/login/"):
+            let form = request.formValues
+            guard let cookie = request.cookies["csrftoken"], !cookie.isEmpty, form["csrfmiddlewaretoken"] == cookie else {
+                return page("403 Forbidden", "<h1>Forbidden (403)</h1><p>CSRF verification failed. Request aborted.</p>", status: 403)
+            }
+            let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/admin/"
+            guard form["username"] == username, form["password"] == password else {
+                return page("Log in | Site administration", adminLoginForm(
+                    token: cookie, next: next,
+                    error: "Please enter the correct username and password for a staff account."), status: 200)
+            }
+            let sid = UUID().uuidString
+            state.withLock { $0.sessions[sid] = username }
+            return .redirect(to: next, headers: [("Set-Cookie", "sid=\(sid); Path=/; HttpOnly; SameSite=Lax")])
+        case ("GET", "/admin/sso/"):
+            // A sign-in page that sends the browser to another origin (localhost instead of 127.0.0.1).
+            let port = (request.host ?? "").split(separator: ":").last.map(String.init) ?? ""
+            return .redirect(to: "http://localhost:\(port)/admin/login/")
+        case ("GET", "/admin/"):
+            guard let user else { return .redirect(to: "/admin/login/?next=/admin/") }
+            return page("Site administration", """
+                <h1>Site administration</h1>
+                <p id="user-tools">Welcome, <strong>\(escape(user))</strong>. <a href="/logout">Log out</a></p>
+                """)
         case ("GET", "/logout"):
             if let sid = request.cookies["sid"] { state.withLock { _ = $0.sessions.removeValue(forKey: sid) } }
             return .redirect(to: "/login", headers: [("Set-Cookie", "sid=; Path=/; Max-Age=0")])
@@ -291,6 +324,20 @@ public final class DemoSite: Sendable {
         default:
             return page("Not found", "<h1>Not found</h1><p>\(escape(path))</p>", status: 404)
         }
+    }
+
+    static func adminLoginForm(token: String, next: String, error: String?) -> String {
+        """
+        <h1>Site administration</h1>
+        \(error.map { "<p class=\"errornote\">\(escape($0))</p>" } ?? "")
+        <form action="/admin/login/" method="post" id="login-form">
+          <input type="hidden" name="csrfmiddlewaretoken" value="\(escape(token))">
+          <label for="id_username">Username:</label> <input type="text" name="username" id="id_username" autocomplete="username">
+          <label for="id_password">Password:</label> <input type="password" name="password" id="id_password" autocomplete="current-password">
+          <input type="hidden" name="next" value="\(escape(next))">
+          <input type="submit" value="Log in">
+        </form>
+        """
     }
 
     static func loginForm(error: String?) -> String {

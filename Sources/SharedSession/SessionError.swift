@@ -50,6 +50,9 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// No tab with that id.
         public static let noSuchTab = Code("noSuchTab")
+        /// Signing in did not work: the site refused the credentials, they could not be read, or the
+        /// login page was on another origin (no credentials were sent there).
+        public static let authenticationFailed = Code("authenticationFailed")
 
         public var description: String { name }
     }
