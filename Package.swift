@@ -86,7 +86,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "shared-browser-mcp",
-            dependencies: ["AgentTools", "SharedSession", "LiveView", "Timeline", "CDPTransport", "Coordination", "EventBuffer",
+            dependencies: ["AgentTools", "SharedSession", "LiveView", "Timeline", "CDPTransport", "Coordination", "EventBuffer", "SharedBrowserSupport",
                            .product(name: "MCP", package: "swift-sdk"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),

@@ -58,14 +58,7 @@ public final class LiveViewAccess: Sendable {
         return isControl ? .control : isWatch ? .watch : nil
     }
 
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(truncatingIfNeeded: x.count ^ y.count)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
-    }
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool { SharedBrowserSupport.constantTimeEquals(a, b) }
 
     /// Whether a request's `Host` names this server: `127.0.0.1`, `localhost` or `[::1]` with its
     /// port, or the address it was explicitly told to listen on. A missing `Host` is refused.

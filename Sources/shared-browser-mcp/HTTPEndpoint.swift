@@ -4,6 +4,7 @@ import MCP
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SharedBrowserSupport
 import SharedSession
 
 /// MCP over Streamable HTTP at `/mcp`: each client's MCP session gets its own server and transport
@@ -59,20 +60,12 @@ actor HTTPEndpoint {
             return (.forbidden, "requests from \(origin) are not accepted")
         }
         let given = headers.first(name: "authorization") ?? ""
-        guard Self.equalInConstantTime(given, "Bearer " + token) else {
+        guard constantTimeEquals(given, "Bearer " + token) else {
             return (.unauthorized, "a bearer token is required (Authorization: Bearer TOKEN)")
         }
         return nil
     }
 
-    static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
-    }
 
     /// Hands an MCP request to its client's transport (a new client for an `initialize` without a
     /// session id).
