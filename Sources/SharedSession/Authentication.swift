@@ -61,6 +61,8 @@ public protocol AuthStrategy: Sendable {
     func isSignedIn(_ session: SharedBrowserSession, as participant: Participant) async throws -> Bool
     /// Signs in. Throws ``SessionError/Code/authenticationFailed`` when the site does not accept it.
     func signIn(_ session: SharedBrowserSession, as participant: Participant) async throws
+    /// Whether `url` is where the site sends a signed-out visitor (its login page).
+    func isLoginPage(_ url: String) -> Bool
 }
 
 /// Signing in with a form, as a person does: open the login page, fill the username and password,
@@ -91,7 +93,7 @@ public struct FormLogin: AuthStrategy {
 
     private var loginPath: String { URLComponents(string: loginURL)?.path ?? "/" }
 
-    private func isLoginPage(_ url: String) -> Bool {
+    public func isLoginPage(_ url: String) -> Bool {
         SharedBrowserSession.origin(of: url) == origin && (URLComponents(string: url)?.path ?? "") == loginPath
     }
 
@@ -138,5 +140,30 @@ extension SharedBrowserSession {
             throw SessionError(.authenticationFailed, "signed in to \(strategy.origin), but a page that needs it still bounces to the login")
         }
         return true
+    }
+
+    /// Remembers `strategy` (from ``authenticate(with:as:)``): from then on, a navigation that lands
+    /// on its login page (the sign-in expired) signs in again, in the navigating participant's turn,
+    /// and opens the page asked for once more. Pass nil to stop.
+    public func keepSignedIn(with strategy: (any AuthStrategy)?) {
+        authStrategy = strategy
+    }
+
+    /// A navigation bounced to the login page of the remembered strategy: sign in again and go where
+    /// it was asked to go. The result says so in its notices.
+    func signInAgainIfBounced(_ result: ActionResult, to url: String, waitUntil: LoadState, as participant: Participant,
+                              options: ActionOptions) async -> ActionResult {
+        guard result.error == nil, let strategy = authStrategy, strategy.isLoginPage(result.url), !strategy.isLoginPage(url),
+              Self.origin(of: url) == strategy.origin else { return result }
+        do {
+            try await strategy.signIn(self, as: participant)
+        } catch {
+            var failed = result
+            failed.notices.append("The page asked to sign in again, and signing in failed: \(SessionError.from(error).message)")
+            return failed
+        }
+        var again = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
+        again.notices.append("The sign-in to \(strategy.origin) had expired: signed in again.")
+        return again
     }
 }

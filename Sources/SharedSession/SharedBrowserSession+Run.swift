@@ -29,7 +29,9 @@ extension SharedBrowserSession {
                         }
                         return state
                     } ?? .load
-                    return await executeNavigate(to: try need(p.url, "url", action), waitUntil: waitUntil, as: participant, options: options)
+                    let url = try need(p.url, "url", action)
+                    let result = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
+                    return await signInAgainIfBounced(result, to: url, waitUntil: waitUntil, as: participant, options: options)
                 case .back: return await executeBack(as: participant, options: options)
                 case .forward: return await executeForward(as: participant, options: options)
                 case .reload: return await executeReload(as: participant, options: options)

@@ -166,6 +166,8 @@ public actor SharedBrowserSession {
     var recovery: Task<Void, Never>?
     /// The browser's cookies as last read, restored after a relaunch (Chromium writes them lazily).
     var savedCookies: [Network.Cookie] = []
+    /// The sign-in kept up by ``keepSignedIn(with:)``.
+    var authStrategy: (any AuthStrategy)?
     /// What agents are told once after a recovery, and who has been told in a result / a context.
     var recoveryNotice: String?
     var toldInResult: Set<Participant> = []

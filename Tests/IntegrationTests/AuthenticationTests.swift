@@ -25,6 +25,12 @@ extension Chromium {
             // Signed out (an expired session): the page bounces to the login, and it signs in again.
             try await session.navigate(to: site.url("/logout"), as: second).get()
             #expect(try await session.authenticate(with: login, as: second))
+            // Kept signed in: a navigation that bounces to the login signs in again and arrives.
+            await session.keepSignedIn(with: login)
+            try await session.navigate(to: site.url("/logout"), as: second).get()
+            let back = try await session.navigate(to: site.url("/admin/"), as: second).get()
+            #expect(back.url == site.url("/admin/") && back.title == "Site administration", "\(back.url)")
+            #expect(back.notices.contains { $0.contains("signed in again") })
             let everything = session.events.buffer.all.map { "\($0)" }.joined(separator: "\n")
             #expect(!everything.contains(DemoSite.password), "the password is in no event")
         }
