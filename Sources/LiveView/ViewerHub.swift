@@ -258,24 +258,7 @@ final class ViewerHub: Sendable {
 
     /// `{"type":"browser_context","data":{session_id, url, title, loading, can_go_back, …}}`.
     static func contextMessage(_ state: BrowserState) -> String {
-        struct Context: Encodable {
-            var session_id: String
-            var url: String
-            var title: String
-            var loading: Bool
-            var can_go_back: Bool
-            var can_go_forward: Bool
-            var timestamp: Date?
-            var navigation_success: Bool?
-            var navigation_error: String?
-            var final_url: String?
-            var last_error: String?
-        }
-        let context = Context(session_id: state.sessionId, url: state.url, title: state.title, loading: state.loading,
-                              can_go_back: state.canGoBack, can_go_forward: state.canGoForward, timestamp: state.timestamp,
-                              navigation_success: state.navigationSucceeded, navigation_error: state.navigationError,
-                              final_url: state.finalURL, last_error: state.lastError)
-        let data = (try? String(decoding: encoder.encode(context), as: UTF8.self)) ?? "{}"
+        let data = (try? String(decoding: encoder.encode(BrowserContextMessage(state)), as: UTF8.self)) ?? "{}"
         return #"{"type":"browser_context","data":\#(data)}"#
     }
 }

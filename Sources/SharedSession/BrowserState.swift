@@ -128,3 +128,33 @@ public struct BrowserState: Sendable, Hashable, Codable {
         }
     }
 }
+
+/// The design's browser context as other programs receive it, in snake_case JSON: the live view's
+/// `browser_context` message and the MCP server's `browser_context` notifications carry exactly this.
+public struct BrowserContextMessage: Codable, Sendable, Hashable {
+    public var session_id: String
+    public var url: String
+    public var title: String
+    public var loading: Bool
+    public var can_go_back: Bool
+    public var can_go_forward: Bool
+    public var timestamp: Date?
+    public var navigation_success: Bool?
+    public var navigation_error: String?
+    public var final_url: String?
+    public var last_error: String?
+
+    public init(_ state: BrowserState) {
+        session_id = state.sessionId
+        url = state.url
+        title = state.title
+        loading = state.loading
+        can_go_back = state.canGoBack
+        can_go_forward = state.canGoForward
+        timestamp = state.timestamp
+        navigation_success = state.navigationSucceeded
+        navigation_error = state.navigationError
+        final_url = state.finalURL
+        last_error = state.lastError
+    }
+}

@@ -289,6 +289,8 @@ final class TimelineRecorder: Sendable {
 
     /// Starts reading the session's events (and its screen, with screenshots on).
     func start(_ session: SharedBrowserSession) {
+        let sink = session.sink
+        onFailure.withLock { $0 = { message in sink.emit(.error, target: nil, payload: .message(message), cause: .system) } }
         let events = session.events.subscribe(bufferSize: 1 << 16, from: 1)
         var started = [Task { [self] in
             for await element in events {
@@ -330,6 +332,17 @@ final class TimelineRecorder: Sendable {
 
     /// Why the recording stopped writing, if it did (a full disk, a folder removed).
     var failure: String? { state.withLock { $0.failure } }
+
+    /// Told once when writing fails (a full disk, a folder removed): an `error` event of the session.
+    private let onFailure = LockedValue<(@Sendable (String) -> Void)?>(nil)
+
+    private func failed(_ message: String) {
+        let first = state.withLock { s -> Bool in
+            defer { if s.failure == nil { s.failure = message } }
+            return s.failure == nil
+        }
+        if first { onFailure.withLock { $0 }?("the timeline recording stopped keeping up: \(message)") }
+    }
 
     /// Writes what is buffered, then stops (the session closed).
     func stop() async {
@@ -522,7 +535,7 @@ final class TimelineRecorder: Sendable {
             let path = directory + "/" + file
             queue.async { [self] in
                 if !FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) {
-                    state.withLock { $0.failure = $0.failure ?? "cannot write \(path)" }
+                    failed("cannot write \(path)")
                 }
             }
             account(data.count)
@@ -554,7 +567,7 @@ final class TimelineRecorder: Sendable {
         guard !data.isEmpty, let handle else { return }
         queue.async { [self] in
             do { try handle.write(contentsOf: data) } catch {
-                state.withLock { $0.failure = $0.failure ?? "cannot append to the timeline: \(error)" }
+                failed("cannot append to the timeline: \(error)")
             }
         }
     }

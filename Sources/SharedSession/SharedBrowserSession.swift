@@ -484,6 +484,10 @@ public actor SharedBrowserSession {
     /// second), so that a reader sees every event so far.
     public nonisolated func flushRecording() { recorder?.flush() }
 
+    /// Why the recording could not write, if it could not (a full disk, its folder removed); an
+    /// `error` event said so when it happened.
+    public nonisolated var recordingFailure: String? { recorder?.failure }
+
     /// The process id of the browser this session launched; nil when attached.
     public nonisolated var browserProcessID: Int32? { browser.processID }
 

@@ -39,6 +39,8 @@ public enum PlaywrightTrace {
         } catch {
             throw TimelineError("cannot write \(path): \(error)")
         }
+        // It holds the session's screens: for its owner only, as the recording is.
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     private static func add(_ data: Data, as name: String, to archive: Archive, compressed: Bool) throws {

@@ -49,7 +49,7 @@ actor HTTPEndpoint {
     }
 
     /// Why a request is refused before MCP sees it, if it is.
-    func refusal(method: String, path: Substring, headers: HTTPHeaders) -> (HTTPResponseStatus, String)? {
+    func refusal(path: Substring, headers: HTTPHeaders) -> (HTTPResponseStatus, String)? {
         guard path == "/mcp" else { return (.notFound, "not found: the MCP endpoint is /mcp") }
         let hostHeader = headers.first(name: "host") ?? ""
         let allowed = ["\(host):\(port)", "127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
@@ -152,7 +152,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private static func answer(_ head: HTTPRequestHead, _ body: Data, channel: any Channel, endpoint: HTTPEndpoint) async {
         let path = head.uri.prefix { $0 != "?" }
-        if let (status, message) = await endpoint.refusal(method: head.method.rawValue, path: path, headers: head.headers) {
+        if let (status, message) = await endpoint.refusal(path: path, headers: head.headers) {
             var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
             if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
             write(channel, status: status, headers: headers, body: Data((message + "\n").utf8))

@@ -32,7 +32,7 @@ struct MCPCatalog: Sendable {
                  ], "additionalProperties": false]),
             Tool(name: "close_shared_session", description: "Close a shared session and its browser.",
                  inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
-            Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control.",
+            Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control, who waits.",
                  inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
             Tool(name: "shared_session_request_control",
                  description: "Wait for your turn on the shared browser (only the holder may act), up to wait_seconds.",
@@ -85,7 +85,8 @@ struct MCPCatalog: Sendable {
                 for id in await registry.ids {
                     let entry = try await registry.entry(id)
                     let holder = await entry.session.coordinator.holder.map { EventCause($0).description } ?? "nobody"
-                    lines.append("\(id): \(entry.session.state.url) — control: \(holder)")
+                    let queue = await entry.session.coordinator.queue.map { EventCause($0).description }
+                    lines.append("\(id): \(entry.session.state.url) — control: \(holder)" + (queue.isEmpty ? "" : "; waiting: " + queue.joined(separator: ", ")))
                 }
                 return text(lines.isEmpty ? "No shared sessions." : lines.joined(separator: "\n"))
             case "shared_session_request_control", "shared_session_release_control":

@@ -43,6 +43,8 @@ actor SessionRegistry {
         options.persistentProfile = persistentProfile
         if settings.record { options.recording = RecordingOptions() }
         let session = try await SharedBrowserSession.start(options)
+        // SIGINT and SIGTERM close it (and every other) and exit; with no session, they just end the process.
+        session.closeOnTerminationSignals()
         let view = try? await session.liveView()
         let entry = Entry(session: session, toolbox: AgentToolbox(session: session, profile: settings.profile,
                                                                   allowJavaScript: settings.allowJavaScript), liveView: view)
@@ -79,23 +81,6 @@ actor SessionRegistry {
     func release(_ participant: Participant) async {
         for entry in entries.values { _ = await entry.session.coordinator.releaseControl(for: participant) }
     }
-
-    /// SIGINT and SIGTERM close every session, and the process exits (also with no session yet).
-    func closeOnSignals() {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                Task {
-                    await closeAll()
-                    exit(128 + number)
-                }
-            }
-            source.resume()
-            signalSources.append(source)
-        }
-    }
-    private var signalSources: [any DispatchSourceSignal] = []
 
     func closeAll() async {
         let all = entries.values.map(\.session)

@@ -47,8 +47,6 @@ struct SharedBrowserMCP: AsyncParsableCommand {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions))
-        // SIGINT and SIGTERM close every session, then the process exits.
-        await registry.closeOnSignals()
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"
@@ -89,8 +87,7 @@ enum MCPServerFactory {
 
 /// Tells a client of each change of a session's browser context it works with (a navigation, a load,
 /// a title, an error — also those it did not cause), as MCP logging messages from the logger
-/// `browser_context` whose data is the context: `session_id`, `url`, `title`, `loading`,
-/// `can_go_back`, `can_go_forward`, `navigation_error`, `last_error`.
+/// `browser_context` whose data is the live view's `browser_context` (``BrowserContextMessage``).
 final class ContextWatcher: @unchecked Sendable {
     // `@unchecked`: `watched` is only touched under `lock`.
     private let lock = NSLock()
@@ -98,6 +95,13 @@ final class ContextWatcher: @unchecked Sendable {
     private weak var server: Server?
 
     init(server: Server) { self.server = server }
+
+    /// The context as the SDK's JSON value (dates as ISO 8601, as the live view sends them).
+    static func value(_ context: BrowserContextMessage) -> Value? {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(context)).flatMap { try? JSONDecoder().decode(Value.self, from: $0) }
+    }
 
     deinit { lock.withLock { watched.values.forEach { $0.cancel() } } }
 
@@ -109,13 +113,8 @@ final class ContextWatcher: @unchecked Sendable {
         watched[session.id] = Task { [weak self] in
             for await state in updates {
                 guard let server = self?.server else { return }
-                var data: [String: Value] = [
-                    "session_id": .string(state.sessionId), "url": .string(state.url), "title": .string(state.title),
-                    "loading": .bool(state.loading), "can_go_back": .bool(state.canGoBack), "can_go_forward": .bool(state.canGoForward),
-                ]
-                if let error = state.navigationError { data["navigation_error"] = .string(error) }
-                if let error = state.lastError { data["last_error"] = .string(error) }
-                do { try await server.log(level: .info, logger: "browser_context", data: .object(data)) } catch { return }
+                guard let data = Self.value(BrowserContextMessage(state)) else { continue }
+                do { try await server.log(level: .info, logger: "browser_context", data: data) } catch { return }
             }
         }
     }

@@ -189,6 +189,22 @@ extension Chromium {
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 
+    /// A recording that can no longer write (its folder removed) says so once, as an `error` event of
+    /// the session, and the session goes on.
+    @Test func aRecordingThatCannotWriteSaysSo() async throws {
+        let folder = temporaryFolder("timeline-gone") + "/recording"
+        try await withOwnSession("timeline-gone", configure: { $0.recording = RecordingOptions(directory: folder) }) { session in
+            let errors = session.events.subscribe(kinds: [.error])
+            try FileManager.default.removeItem(atPath: folder)
+            try await session.navigate(to: timelinePage, as: system).get()
+            try await session.click("#b", as: system).get()
+            let said = try #require(await firstEvent(errors, .error), "an error event")
+            #expect(said.summary.contains("timeline recording"), "\(said.summary)")
+            #expect(session.recordingFailure?.contains("cannot write") == true)
+            try await session.click("#b", as: system).get()
+        }
+    }
+
     /// `shared-browser-timeline DIR` writes both files into the folder and says where; a folder with no
     /// recording is a clear error and exit status 64.
     @Test func theCommandLineWritesTheReportAndTheTrace() async throws {

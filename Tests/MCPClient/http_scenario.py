@@ -55,6 +55,11 @@ async def until(condition):
         await asyncio.sleep(0.05)
 
 
+async def until_async(condition):
+    while not await condition():
+        await asyncio.sleep(0.05)
+
+
 async def main(url, token, page):
     seen = {}
     async with Client(url, token, "alpha") as alpha, Client(url, token, "beta") as beta:
@@ -70,7 +75,13 @@ async def main(url, token, page):
         seen["beta_contexts"] = beta.contexts
         seen["beta_refused"] = await beta.call("shared_session_click", target="#save")
         waiting = asyncio.create_task(beta.call("shared_session_request_control", wait_seconds=20))
-        await asyncio.sleep(0.5)
+        # Released only once beta waits in line (as the session lists it), not after a guessed pause.
+        listed = {"text": ""}
+
+        async def beta_waits():
+            listed.update(await alpha.call("list_shared_sessions"))
+            return "waiting: agent:beta-" in listed["text"]
+        await asyncio.wait_for(until_async(beta_waits), 10)
         seen["alpha_release"] = await alpha.call("shared_session_release_control")
         seen["beta_granted"] = await waiting
         seen["beta_context"] = (await beta.call("shared_session_context", budget=800))["text"]

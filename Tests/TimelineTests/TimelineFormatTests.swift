@@ -98,6 +98,16 @@ private func sampleRecording() throws -> String {
         #expect(resources.count == 2, "each picture once")
     }
 
+    /// The exports are for their owner only, as the recording is.
+    @Test func exportsArePrivate() throws {
+        let timeline = try Timeline(directory: try sampleRecording())
+        let (report, trace) = try timeline.writeReportAndTrace()
+        for path in [report, trace] {
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o600, "\(path)")
+        }
+    }
+
     /// Whatever a page says is text in the report, never markup.
     @Test func theReportEscapesThePage() throws {
         let timeline = try Timeline(directory: try sampleRecording())
