@@ -108,7 +108,7 @@ private func writeRepeated(_ timeline: Timeline, to folder: String, minutes: Dou
             case .screenshot(var shot):
                 shots += 1
                 let file = String(format: "segment-000001/shots/%06d.jpg", shots)
-                if let jpeg = timeline.image(shot) { FileManager.default.createFile(atPath: folder + "/" + file, contents: jpeg) }
+                if let jpeg = timeline.image(shot) { _ = FileManager.default.createFile(atPath: folder + "/" + file, contents: jpeg) }
                 shot.file = file
                 shot.timestamp += shift
                 try line(.screenshot(shot))

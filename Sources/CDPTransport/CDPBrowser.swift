@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SharedBrowserSupport
+import WebSockets
 
 /// A Chromium browser spoken to over CDP: launched by this process, or attached to while it runs.
 ///
@@ -235,30 +236,80 @@ public final class CDPBrowser: Sendable {
         }
     }
 
-    /// Attaches to a running browser.
+    /// Attaches to a running browser, on this machine or elsewhere.
     ///
-    /// - Parameter endpoint: `http://host:port` (its `/json/version` names the WebSocket URL) or the
-    ///   `ws://host:port/devtools/browser/<id>` URL itself.
-    /// - Parameter options: deadlines, message cap and logger of the connection.
-    /// - Throws: ``CDPError/Code/invalidEndpoint`` for anything else, ``CDPError/Code/connectionClosed``
-    ///   when nothing answers.
+    /// - Parameter endpoint: `http(s)://host:port` (its `/json/version` names the browser's WebSocket
+    ///   path) or the `ws(s)://host:port/...` URL itself: `ws://127.0.0.1:9222/devtools/browser/<id>`,
+    ///   a grid's `wss://grid.example/session/<id>/se/cdp`, a provider's `wss://host/?token=...`.
+    /// - Parameter options: deadlines, message cap, logger, and for remote endpoints the handshake
+    ///   ``CDPConnection/Options/headers`` (a token) and ``CDPConnection/Options/trustedCertificatesFile``.
+    ///
+    /// A browser behind a proxy or a TLS front names itself in `/json/version` by the address it was
+    /// asked on, over plain `ws://`; so the WebSocket goes to the endpoint's own host and port, over
+    /// `wss://` when the endpoint is `https://`, with the path `/json/version` gave. The headers go
+    /// nowhere else. Redirects are not followed.
+    ///
+    /// - Throws: ``CDPError/Code/invalidEndpoint`` for an endpoint of another kind, a header with a line
+    ///   break, or a `/json/version` without a WebSocket URL; ``CDPError/Code/connectionClosed`` when
+    ///   nothing answers, the handshake is refused (a wrong token) or the certificate is not trusted —
+    ///   the message says which; ``CDPError/Code/timeout`` when it takes longer than
+    ///   ``CDPConnection/Options/connectTimeout``.
     public static func attach(to endpoint: String, options: CDPConnection.Options = CDPConnection.Options()) async throws -> CDPBrowser {
-        var url = endpoint
-        if endpoint.hasPrefix("http://") {
-            guard let parsed = URLComponents(string: endpoint), let host = parsed.host else {
-                throw CDPError(.invalidEndpoint, "cannot read host and port from \(endpoint)")
-            }
-            let body = try await httpGet(host: host, port: parsed.port ?? 80, path: "/json/version", timeout: options.connectTimeout)
-            struct Version: Decodable { var webSocketDebuggerUrl: String }
-            guard let version = try? JSONDecoder().decode(Version.self, from: body) else {
-                throw CDPError(.invalidEndpoint, "\(endpoint)/json/version has no webSocketDebuggerUrl")
-            }
-            url = version.webSocketDebuggerUrl
-        } else if !endpoint.hasPrefix("ws://") {
-            throw CDPError(.invalidEndpoint, "expected http://host:port or ws://host:port/devtools/browser/<id>, got \(endpoint)")
-        }
+        let url = try await webSocketURL(for: endpoint, options: options)
         let connection = try await CDPConnection.connect(to: url, options: options)
         return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil, options: options)
+    }
+
+    /// The WebSocket URL behind `endpoint`: itself for `ws(s)://`, discovered for `http(s)://`.
+    static func webSocketURL(for endpoint: String, options: CDPConnection.Options) async throws -> String {
+        let lowered = endpoint.lowercased()
+        if lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://") { return endpoint }
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+            throw CDPError(.invalidEndpoint, "expected http(s)://host:port or ws(s)://host:port/..., got \(redactedEndpoint(endpoint))")
+        }
+        guard var base = URLComponents(string: endpoint), let host = base.host, !host.isEmpty else {
+            throw CDPError(.invalidEndpoint, "cannot read host and port from \(redactedEndpoint(endpoint))")
+        }
+        // /json/version beside the given path (a proxy may serve the browser under a prefix).
+        let prefix = base.path.hasSuffix("/") ? String(base.path.dropLast()) : base.path
+        base.path = prefix + "/json/version"
+        guard let versionURL = base.string else { throw CDPError(.invalidEndpoint, "cannot read \(redactedEndpoint(endpoint))") }
+        var socketOptions = WebSocketConnection.Options()
+        socketOptions.connectTimeout = options.connectTimeout
+        socketOptions.headers = options.headers
+        socketOptions.trustedCertificatesFile = options.trustedCertificatesFile
+        let body: Data
+        do { body = try await HTTPClient.get(versionURL, options: socketOptions).body } catch let error as WebSocketError {
+            switch error.code {
+            case .timeout: throw CDPError(.timeout, error.message)
+            case .invalidURL, .invalidHeader: throw CDPError(.invalidEndpoint, error.message)
+            default: throw CDPError(.connectionClosed, "cannot read \(redactedEndpoint(versionURL)): \(error.message)")
+            }
+        }
+        struct Version: Decodable { var webSocketDebuggerUrl: String }
+        guard let version = try? JSONDecoder().decode(Version.self, from: body),
+              let discovered = try? WebSocketURL(parsing: version.webSocketDebuggerUrl) else {
+            throw CDPError(.invalidEndpoint, "\(redactedEndpoint(versionURL)) names no webSocketDebuggerUrl")
+        }
+        let secure = lowered.hasPrefix("https://")
+        let authority = WebSocketURL(host: host, port: base.port ?? (secure ? 443 : 80), path: "/", isSecure: secure).authority
+        var path = discovered.path
+        // A prefix the proxy serves the browser under, when the browser's own path lacks it.
+        if !prefix.isEmpty, !path.hasPrefix(prefix + "/") { path = prefix + path }
+        var query = ""
+        if let items = base.percentEncodedQuery, !items.isEmpty, !path.contains("?") { query = "?" + items }
+        return "\(secure ? "wss" : "ws")://\(authority)\(path)\(query)"
+    }
+
+    /// `endpoint` without its query and user part, where tokens often travel: for messages and logs.
+    public static func redactedEndpoint(_ endpoint: String) -> String {
+        guard var parts = URLComponents(string: endpoint) else {
+            return String(endpoint.prefix { $0 != "?" })
+        }
+        if parts.query != nil { parts.percentEncodedQuery = "…" }
+        parts.user = nil
+        parts.password = nil
+        return parts.string?.replacingOccurrences(of: "%E2%80%A6", with: "…") ?? String(endpoint.prefix { $0 != "?" })
     }
 
     /// Opens a new tab and attaches to it, returning its session.

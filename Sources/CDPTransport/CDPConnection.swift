@@ -25,6 +25,13 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         public var maxMessageSize: Int = 256 << 20
         /// How long connecting may take.
         public var connectTimeout: Duration = .seconds(10)
+        /// Headers for the handshake (and for `/json/version` when attaching by `http(s)://`): what a
+        /// remote endpoint asks for, such as `Authorization: Bearer <token>`. Sent to the endpoint's
+        /// host only.
+        public var headers: [(name: String, value: String)] = []
+        /// A PEM file of certificate authorities to trust for `wss://` and `https://` endpoints, besides
+        /// the system's. nil trusts the system's only.
+        public var trustedCertificatesFile: String?
         /// Where diagnostics go (dropped late replies, undecodable events). Default: nowhere.
         public var logger: Logger = Logger(label: "CDPTransport", factory: { _ in SwiftLogNoOpLogHandler() })
         public init() {}
@@ -103,10 +110,13 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         var socketOptions = WebSocketConnection.Options()
         socketOptions.maxMessageSize = options.maxMessageSize
         socketOptions.connectTimeout = options.connectTimeout
+        socketOptions.headers = options.headers
+        socketOptions.trustedCertificatesFile = options.trustedCertificatesFile
         do {
             let socket = try await WebSocketConnection.connect(to: url, options: socketOptions, handler: connection)
             connection.socket.withLock { $0 = socket }
         } catch let error as WebSocketError {
+            if error.code == .invalidHeader { throw CDPError(.invalidEndpoint, error.message) }
             throw CDPError(.connectionClosed, "cannot open the browser connection: \(error.message)")
         }
         connection.start()
@@ -585,6 +595,13 @@ final class DeadlineTimer: @unchecked Sendable {
     }
 
     func cancel() { source.cancel() }
+
+    /// A source released while never activated crashes libdispatch (a connection whose connect
+    /// failed never started its timer).
+    deinit {
+        source.activate()
+        source.cancel()
+    }
 }
 
 /// A reply that may arrive before anyone awaits it.

@@ -34,4 +34,28 @@ static inline int cws_write_http_headers(struct lws *wsi, unsigned int status,
     return 0;
 }
 
+/// The end of the room for headers in LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER (`in` is the
+/// `unsigned char **` write position, `len` the room left when the callback came).
+static inline unsigned char *cws_handshake_end(void *in, size_t len) {
+    return *(unsigned char **)in + len;
+}
+
+/// Adds one header to a client handshake at the write position `in`, moving it on. `name` must end
+/// with ':'. Returns 0 on success, non-zero when it does not fit before `end`.
+static inline int cws_append_client_header(struct lws *wsi, void *in, unsigned char *end,
+                                           const char *name, const char *value) {
+    unsigned char **p = (unsigned char **)in;
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/// Lets lws read what arrived for an HTTP client connection (LWS_CALLBACK_RECEIVE_CLIENT_HTTP); the
+/// bytes come back through LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ.
+static inline int cws_http_client_drain(struct lws *wsi) {
+    char buffer[4096 + LWS_PRE];
+    char *p = buffer + LWS_PRE;
+    int len = (int)(sizeof(buffer) - LWS_PRE);
+    return lws_http_client_read(wsi, &p, &len);
+}
+
 #endif

@@ -1,5 +1,5 @@
 public import Coordination
-public import Foundation
+import Foundation
 
 /// A username and a password. Never logged, recorded or shown: typed only into the sign-in form of
 /// the strategy's own host, where the password field masks it in every event.

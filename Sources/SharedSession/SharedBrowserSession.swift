@@ -250,8 +250,14 @@ public actor SharedBrowserSession {
         }
     }
 
-    /// Attaches to a running browser (`http://host:port` or its `ws://` URL). Closing the session
+    /// Attaches to a running browser, here or on another machine: `http(s)://host:port`, or a
+    /// `ws(s)://` URL (a browser's own, a grid's `se/cdp` endpoint, a provider's). Closing the session
     /// disconnects and leaves the browser running.
+    ///
+    /// Remote endpoints take their token in `options.launch.connection`
+    /// (``CDPTransport/CDPConnection/Options/headers``, and
+    /// ``CDPTransport/CDPConnection/Options/trustedCertificatesFile`` for a private CA); a dropped
+    /// connection is opened again with the same headers (``Options/recovery``).
     public static func attach(to endpoint: String, options: Options = Options()) async throws -> SharedBrowserSession {
         let browser: CDPBrowser
         do { browser = try await CDPBrowser.attach(to: endpoint, options: options.launch.connection) } catch {

@@ -1,6 +1,6 @@
-public import CDPTransport
+import CDPTransport
 public import Coordination
-public import Foundation
+import Foundation
 
 /// A signed-in state to carry to another session or machine: the browser's cookies and the local
 /// storage of origins, in the JSON of Playwright's `storageState` (`{"cookies": [...], "origins":

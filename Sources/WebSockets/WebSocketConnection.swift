@@ -52,7 +52,31 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         /// The `Origin` header to send; `nil` (the default) sends none, which is what Chromium accepts
         /// without `--remote-allow-origins`.
         public var origin: String? = nil
+        /// More handshake headers, in order: what a remote endpoint asks for, such as
+        /// `Authorization: Bearer <token>`. Names and values may not hold line breaks.
+        public var headers: [(name: String, value: String)] = []
+        /// A PEM file of certificate authorities to trust for `wss://`, besides the system's (for a
+        /// grid with its own CA). nil trusts the system's only.
+        public var trustedCertificatesFile: String? = nil
         public init() {}
+
+        /// Checks the headers and the certificate file before anything is sent.
+        ///
+        /// - Throws: ``WebSocketError/Code/invalidHeader`` for a header with a line break, a colon in
+        ///   its name or an empty name; ``WebSocketError/Code/connectFailed`` for a certificate file that
+        ///   cannot be read.
+        func validate() throws {
+            for header in headers {
+                let name = header.name.hasSuffix(":") ? String(header.name.dropLast()) : header.name
+                if name.isEmpty || name.contains(where: { $0 == ":" || $0 == " " || $0.isNewline })
+                    || header.value.contains(where: \.isNewline) || header.value.contains("\0") {
+                    throw WebSocketError(.invalidHeader, "the header \"\(name.prefix(40))\" has an empty name, a colon or space in its name, or a line break")
+                }
+            }
+            if let file = trustedCertificatesFile, !FileManager.default.isReadableFile(atPath: file) {
+                throw WebSocketError(.connectFailed, "cannot read the trusted certificates file \(file)")
+            }
+        }
     }
 
     struct Outgoing {
@@ -110,6 +134,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
     public static func connect(
         to url: WebSocketURL, options: Options = Options(), handler: any WebSocketHandler
     ) async throws -> WebSocketConnection {
+        try options.validate()
         let loop = try WebSocketEventLoop.shared.started()
         let connection = WebSocketConnection(
             url: url, description: url.description, options: options, handler: handler, loop: loop, open: false)

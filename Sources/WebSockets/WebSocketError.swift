@@ -6,12 +6,16 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
     /// What went wrong, as a stable identifier.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case invalidURL, connectFailed, connectionClosed, messageTooLarge, timeout, listenFailed
+            case invalidURL, connectFailed, connectionClosed, messageTooLarge, timeout, listenFailed, invalidHeader, httpStatus
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
-        /// The URL is not a `ws://` URL this library can connect to.
+        /// A header to send has a line break, or a colon or space in its name.
+        public static let invalidHeader = Code(.invalidHeader)
+        /// An HTTP request (``HTTPClient``) was answered with a status other than 2xx; the message holds it.
+        public static let httpStatus = Code(.httpStatus)
+        /// The URL is not a `ws://` or `wss://` URL this library can connect to.
         public static let invalidURL = Code(.invalidURL)
         /// The TCP connection or the WebSocket handshake failed.
         public static let connectFailed = Code(.connectFailed)

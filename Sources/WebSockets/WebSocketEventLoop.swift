@@ -21,6 +21,8 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         var running = false
         var stopRequested = false
         var connects: [WebSocketConnection] = []
+        var fetches: [HTTPFetch] = []
+        var fetchAborts: [HTTPFetch] = []
         var writes: [WebSocketConnection] = []
         var serverStarts: [WebSocketServer] = []
         var serverStops: [WebSocketServer] = []
@@ -35,6 +37,10 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     // Service-thread state: touched only on the service thread.
     private var wsiMap: [OpaquePointer: WebSocketConnection] = [:]
     private var connecting: WebSocketConnection?
+    private var fetchMap: [OpaquePointer: HTTPFetch] = [:]
+    private var connectingFetch: HTTPFetch?
+    /// Client vhosts for TLS, by trusted-certificates file ("" for the system's only).
+    private var tlsVhosts: [String: OpaquePointer] = [:]
     /// The one vhost every server's connections are adopted into; each connection is routed by the
     /// server that accepted it (``wsiServers``), not by lws's vhost, which lws may change on upgrade.
     private var serverVhost: OpaquePointer?
@@ -84,7 +90,7 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             if s.running { return }
             lws_set_log_level(Int32(LLL_ERR | LLL_WARN), lwsLogEmit)
             var info = lws_context_creation_info()
-            info.options = UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS)
+            info.options = UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
             info.gid = -1
             info.uid = -1
             info.fd_limit_per_thread = 1024
@@ -143,20 +149,26 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         pendingUpgrades.removeAll()
         httpOut.removeAll()
         clientVhost = nil
+        tlsVhosts.removeAll()
+        for fetch in fetchMap.values { fetch.finish(.failure(WebSocketError(.connectFailed, "the WebSocket loop shut down"))) }
+        fetchMap.removeAll()
         cAllocations.forEach { free($0) }
         cAllocations.removeAll()
-        let (waiters, connects, starts) = shared.withLock { s in
+        let (waiters, connects, starts, fetches) = shared.withLock { s in
             defer {
                 s.running = false
                 s.stopWaiters = []
                 s.connects = []
+                s.fetches = []
+                s.fetchAborts = []
                 s.writes = []
                 s.serverStarts = []
                 s.serverStops = []
             }
-            return (s.stopWaiters, s.connects, s.serverStarts)
+            return (s.stopWaiters, s.connects, s.serverStarts, s.fetches)
         }
         for connection in connects { connection.didCloseSocket(failure: "the WebSocket loop shut down") }
+        for fetch in fetches { fetch.finish(.failure(WebSocketError(.connectFailed, "the WebSocket loop shut down"))) }
         for server in starts {
             server.startContinuation.withLock { $0.take() }?.resume(
                 throwing: WebSocketError(.listenFailed, "the WebSocket loop shut down"))
@@ -183,6 +195,17 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         if !accepted { connection.didCloseSocket(failure: "the WebSocket loop is shutting down") }
     }
 
+    func requestFetch(_ fetch: HTTPFetch) {
+        let accepted = shared.withLock { s -> Bool in
+            guard s.running, !s.stopRequested, let context = s.context else { return false }
+            s.fetches.append(fetch)
+            lws_cancel_service(context)
+            return true
+        }
+        if !accepted { fetch.finish(.failure(WebSocketError(.connectFailed, "the WebSocket loop is shutting down"))) }
+    }
+
+    func requestFetchAbort(_ fetch: HTTPFetch) { enqueue { $0.fetchAborts.append(fetch) } }
     func requestWrite(_ connection: WebSocketConnection) { enqueue { $0.writes.append(connection) } }
     func requestServerStart(_ server: WebSocketServer) { enqueue { $0.serverStarts.append(server) } }
     func requestServerStop(_ server: WebSocketServer) { enqueue { $0.serverStops.append(server) } }
@@ -212,17 +235,21 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     }
 
     private func drainRequests() {
-        let (connects, writes, starts, stops, delayed, adoptions, context) = shared.withLock { s in
+        let (clientRequests, writes, starts, stops, delayed, adoptions, context) = shared.withLock { s in
             defer {
                 s.connects.removeAll(keepingCapacity: true)
+                s.fetches.removeAll()
+                s.fetchAborts.removeAll()
                 s.writes.removeAll(keepingCapacity: true)
                 s.serverStarts.removeAll()
                 s.serverStops.removeAll()
                 s.delayedResponses.removeAll()
                 s.adoptions.removeAll()
             }
-            return (s.connects, s.writes, s.serverStarts, s.serverStops, s.delayedResponses, s.adoptions, s.context)
+            return ((s.connects, s.fetches, s.fetchAborts), s.writes, s.serverStarts, s.serverStops, s.delayedResponses,
+                    s.adoptions, s.context)
         }
+        let (connects, fetches, fetchAborts) = clientRequests
         guard let context else {
             adoptions.forEach { close($0.fd) }
             return
@@ -241,6 +268,10 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             lws_callback_on_writable(item.wsi)
         }
         for connection in connects { startConnect(connection, context) }
+        for fetch in fetches { startFetch(fetch, context) }
+        for fetch in fetchAborts {
+            if let wsi = fetch.io.wsi { lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC) }
+        }
         for connection in writes {
             guard let wsi = connection.io.wsi else { continue }
             if connection.shared.withLock({ $0.abortRequested }) {
@@ -260,22 +291,11 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             return
         }
         let io = connection.io
-        func keep(_ s: String) -> UnsafePointer<CChar> {
-            let p = strdup(s)!
-            io.cStrings.append(p)
-            return UnsafePointer(p)
+        guard var info = connectInfo(url, connection.options, context, keep: { io.cStrings.append($0) }) else {
+            connection.didCloseSocket(failure: "cannot use the trusted certificates in \(connection.options.trustedCertificatesFile ?? "the system's store") for \(url)")
+            return
         }
-        var info = lws_client_connect_info()
-        info.context = context
-        info.vhost = clientVhost
-        info.address = keep(url.host)
-        info.port = Int32(url.port)
-        info.path = keep(url.path)
-        let hostHeader = url.host.contains(":") ? "[\(url.host)]" : url.host
-        info.host = keep(url.port == 80 ? hostHeader : "\(hostHeader):\(url.port)")
-        info.origin = connection.options.origin.map(keep)
-        info.ietf_version_or_minus_one = -1
-        info.local_protocol_name = keep("sb-client")
+        info.origin = connection.options.origin.map { s in let p = strdup(s)!; io.cStrings.append(p); return UnsafePointer(p) }
         connecting = connection
         let wsi = lws_client_connect_via_info(&info)
         connecting = nil
@@ -287,6 +307,74 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         } else {
             connection.didCloseSocket(failure: "could not start connecting to \(url)")
         }
+    }
+
+    private func startFetch(_ fetch: HTTPFetch, _ context: OpaquePointer) {
+        guard fetch.continuation.withLock({ $0 != nil }) else { return }   // timed out or cancelled already
+        let io = fetch.io
+        guard var info = connectInfo(fetch.url, fetch.options, context, keep: { io.cStrings.append($0) }) else {
+            fetch.finish(.failure(WebSocketError(.connectFailed, "cannot use the trusted certificates in \(fetch.options.trustedCertificatesFile ?? "the system's store") for \(fetch.display)")))
+            return
+        }
+        let method = strdup("GET")!
+        io.cStrings.append(method)
+        info.method = UnsafePointer(method)
+        info.ssl_connection |= Int32(LCCSCF_HTTP_NO_FOLLOW_REDIRECT.rawValue)
+        connectingFetch = fetch
+        let wsi = lws_client_connect_via_info(&info)
+        connectingFetch = nil
+        if let wsi {
+            if fetch.continuation.withLock({ $0 != nil }) {
+                fetchMap[wsi] = fetch
+                io.wsi = wsi
+            }
+        } else {
+            fetch.finish(.failure(WebSocketError(.connectFailed, "could not start connecting to \(fetch.display)")))
+        }
+    }
+
+    /// The connect info for `url`: address, Host header, path, and TLS (a vhost trusting the options'
+    /// certificates) for a secure URL. nil when the TLS vhost cannot be made.
+    private func connectInfo(
+        _ url: WebSocketURL, _ options: WebSocketConnection.Options, _ context: OpaquePointer,
+        keep: (UnsafeMutablePointer<CChar>) -> Void
+    ) -> lws_client_connect_info? {
+        func kept(_ s: String) -> UnsafePointer<CChar> {
+            let p = strdup(s)!
+            keep(p)
+            return UnsafePointer(p)
+        }
+        var info = lws_client_connect_info()
+        info.context = context
+        if url.isSecure {
+            guard let vhost = tlsVhost(context, trusting: options.trustedCertificatesFile) else { return nil }
+            info.vhost = vhost
+            info.ssl_connection = Int32(LCCSCF_USE_SSL.rawValue)
+        } else {
+            info.vhost = clientVhost
+        }
+        info.address = kept(url.host)
+        info.port = Int32(url.port)
+        info.path = kept(url.path)
+        info.host = kept(url.authority)
+        info.ietf_version_or_minus_one = -1
+        info.local_protocol_name = kept("sb-client")
+        return info
+    }
+
+    /// The client vhost for TLS connections that trust the system's authorities and `file`, made on
+    /// first use (lws keeps one client TLS context per vhost).
+    private func tlsVhost(_ context: OpaquePointer, trusting file: String?) -> OpaquePointer? {
+        if let vhost = tlsVhosts[file ?? ""] { return vhost }
+        var info = lws_context_creation_info()
+        info.port = CONTEXT_PORT_NO_LISTEN
+        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        info.protocols = UnsafePointer(makeProtocols(["sb-client"]))
+        info.vhost_name = UnsafePointer(cString("client-tls-\(tlsVhosts.count)"))
+        if let file { info.client_ssl_ca_filepath = UnsafePointer(cString(file)) }
+        guard let vhost = lws_create_vhost(context, &info) else { return nil }
+        tlsVhosts[file ?? ""] = vhost
+        return vhost
     }
 
     /// Servers listen on a socket of their own, not lws's: lws 4.1 does not close a vhost's listen
@@ -391,6 +479,87 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         return nil
     }
 
+    /// The GET request `wsi` belongs to, for the callbacks an HTTP client connection gets.
+    private func fetch(for wsi: OpaquePointer, _ reason: lws_callback_reasons) -> HTTPFetch? {
+        switch reason {
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR, LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER,
+             LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP, LWS_CALLBACK_RECEIVE_CLIENT_HTTP,
+             LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ, LWS_CALLBACK_COMPLETED_CLIENT_HTTP,
+             LWS_CALLBACK_CLOSED_CLIENT_HTTP, LWS_CALLBACK_WSI_DESTROY:
+            if let fetch = fetchMap[wsi] { return fetch }
+            guard let fetch = connectingFetch else { return nil }
+            fetchMap[wsi] = fetch
+            fetch.io.wsi = wsi
+            return fetch
+        default:
+            return nil
+        }
+    }
+
+    private func handleFetch(
+        _ fetch: HTTPFetch, _ wsi: OpaquePointer, _ reason: lws_callback_reasons,
+        _ input: UnsafeMutableRawPointer?, _ length: Int
+    ) -> Int32 {
+        let io = fetch.io
+        switch reason {
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            let detail = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "unknown error"
+            let status = Int(lws_http_client_http_response(wsi))
+            if (300..<600).contains(status) {
+                fetch.finish(.failure(WebSocketError(.httpStatus, "\(fetch.display) answered HTTP \(status)")))
+            } else {
+                fetch.finish(.failure(WebSocketError(.connectFailed, "connecting to \(fetch.display) failed: \(detail)")))
+            }
+            return 0
+        case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+            return appendHeaders(fetch.options.headers, wsi, input, length)
+        case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+            io.status = Int(lws_http_client_http_response(wsi))
+            if !(200..<300).contains(io.status) {
+                fetch.finish(.failure(WebSocketError(.httpStatus, "\(fetch.display) answered HTTP \(io.status)")))
+                return -1
+            }
+            return 0
+        case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+            return cws_http_client_drain(wsi) < 0 ? -1 : 0
+        case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+            if let input, length > 0 {
+                if io.body.count + length > HTTPClient.maxBodySize {
+                    fetch.finish(.failure(WebSocketError(.messageTooLarge, "the answer from \(fetch.display) is over \(HTTPClient.maxBodySize) bytes")))
+                    return -1
+                }
+                io.body.append(input.assumingMemoryBound(to: UInt8.self), count: length)
+            }
+            return 0
+        case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+            fetch.finish(.success(HTTPClient.Response(status: io.status, body: io.body)))
+            // The server may keep the connection open (Chromium's DevTools server does): close it.
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
+            return 0
+        case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+            fetch.finish(.failure(WebSocketError(.connectionClosed, "\(fetch.display) closed the connection before the whole answer")))
+            return 0
+        default:   // LWS_CALLBACK_WSI_DESTROY
+            fetchMap.removeValue(forKey: wsi)
+            io.wsi = nil
+            fetch.finish(.failure(WebSocketError(.connectionClosed, "the connection to \(fetch.display) ended before the whole answer")))
+            return 0
+        }
+    }
+
+    /// Writes `headers` into a client handshake (`input` is lws's `unsigned char **` write position).
+    private func appendHeaders(
+        _ headers: [(name: String, value: String)], _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int
+    ) -> Int32 {
+        guard let input, !headers.isEmpty else { return 0 }
+        let end = cws_handshake_end(input, length)
+        for header in headers {
+            let name = header.name.hasSuffix(":") ? header.name : header.name + ":"
+            if cws_append_client_header(wsi, input, end, name, header.value) != 0 { return -1 }
+        }
+        return 0
+    }
+
     private func closed(_ wsi: OpaquePointer, failure: String?) {
         guard let connection = wsiMap.removeValue(forKey: wsi) else { return }
         connection.io.wsi = nil
@@ -401,10 +570,15 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         _ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
         _ input: UnsafeMutableRawPointer?, _ length: Int
     ) -> Int32 {
+        if let fetch = fetch(for: wsi, reason) { return handleFetch(fetch, wsi, reason, input, length) }
         switch reason {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             drainRequests()
             return 0
+
+        case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+            guard let connection = connection(for: wsi, allowConnecting: true) else { return 0 }
+            return appendHeaders(connection.options.headers, wsi, input, length)
 
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             let detail = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "unknown error"

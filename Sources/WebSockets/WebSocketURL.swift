@@ -1,36 +1,53 @@
-/// The parts of a `ws://` URL needed to open a connection.
+/// The parts of a `ws://` or `wss://` URL needed to open a connection.
 public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
     /// The path with query, starting with `/`.
     public var path: String
+    /// True for `wss://` (and `https://` in ``HTTPClient``): the connection runs over TLS, and the
+    /// server's certificate is checked against the system's trusted authorities (and any file given in
+    /// the options) and the host name.
+    public var isSecure: Bool
 
-    public init(host: String, port: Int, path: String) {
+    public init(host: String, port: Int, path: String, isSecure: Bool = false) {
         self.host = host
         self.port = port
         self.path = path.isEmpty ? "/" : path
+        self.isSecure = isSecure
     }
 
-    /// Parses `ws://host[:port]/path`. `wss://` is refused: this library speaks to local or tunnelled
-    /// endpoints and links no TLS policy of its own.
+    /// Parses `ws://host[:port]/path` or `wss://host[:port]/path` (port 80 and 443 by default).
     ///
     /// - Throws: ``WebSocketError/Code/invalidURL`` naming the string.
     public init(parsing string: String) throws {
-        guard string.hasPrefix("ws://") else {
-            throw WebSocketError(.invalidURL, "not a ws:// URL: \(string)")
+        try self.init(parsing: string, schemes: ("ws://", "wss://"))
+    }
+
+    /// Parses `plain`- or `secure`-scheme URLs (`ws`/`wss` or `http`/`https`).
+    init(parsing string: String, schemes: (plain: String, secure: String)) throws {
+        let isSecure: Bool
+        if string.lowercased().hasPrefix(schemes.secure) {
+            isSecure = true
+        } else if string.lowercased().hasPrefix(schemes.plain) {
+            isSecure = false
+        } else {
+            throw WebSocketError(.invalidURL, "not a \(schemes.plain) or \(schemes.secure) URL: \(string)")
         }
-        let rest = string.dropFirst("ws://".count)
+        let rest = string.dropFirst(isSecure ? schemes.secure.count : schemes.plain.count)
         let authority: Substring
         let path: Substring
-        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
             authority = rest[..<slash]
-            path = rest[slash...]
+            path = rest[slash...].prefix { $0 != "#" }
         } else {
             authority = rest
             path = "/"
         }
+        guard !authority.contains("@") else {
+            throw WebSocketError(.invalidURL, "user names and passwords in the URL are not sent; give them as a header: \(string)")
+        }
         var host: Substring
-        var port = 80
+        var port = isSecure ? 443 : 80
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else {
                 throw WebSocketError(.invalidURL, "unterminated IPv6 address in \(string)")
@@ -55,11 +72,17 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty, (1...65535).contains(port) else {
             throw WebSocketError(.invalidURL, "missing host or port out of range in \(string)")
         }
-        self.init(host: String(host), port: port, path: path.hasPrefix("?") ? "/" + path : String(path))
+        self.init(host: String(host), port: port, path: path.hasPrefix("?") ? "/" + path : String(path), isSecure: isSecure)
+    }
+
+    /// `host:port`, or `host` alone for the scheme's default port: the `Host` header's value.
+    public var authority: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return port == (isSecure ? 443 : 80) ? h : "\(h):\(port)"
     }
 
     public var description: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return "ws://\(h):\(port)\(path)"
+        return "\(isSecure ? "wss" : "ws")://\(h):\(port)\(path)"
     }
 }

@@ -70,9 +70,13 @@ import Testing
         let v6 = try WebSocketURL(parsing: "ws://[::1]:8080/x?y=1")
         #expect(v6.host == "::1" && v6.port == 8080 && v6.path == "/x?y=1")
         #expect(v6.description == "ws://[::1]:8080/x?y=1")
+        let secure = try WebSocketURL(parsing: "wss://grid.example.test/session/1/se/cdp?token=t#frag")
+        #expect(secure.isSecure && secure.port == 443 && secure.path == "/session/1/se/cdp?token=t")
+        #expect(secure.authority == "grid.example.test" && secure.description == "wss://grid.example.test:443/session/1/se/cdp?token=t")
+        #expect(try WebSocketURL(parsing: "wss://h:8443/").authority == "h:8443")
     }
 
-    @Test(arguments: ["http://127.0.0.1:1/", "wss://host/", "ws://:80/", "ws://host:0/", "ws://host:99999/", "ws://host:abc/", "ws://[::1/"])
+    @Test(arguments: ["http://127.0.0.1:1/", "wsx://host/", "ws://user:secret@host/", "ws://:80/", "ws://host:0/", "ws://host:99999/", "ws://host:abc/", "ws://[::1/"])
     func refusesWhatItCannotConnectTo(_ text: String) {
         #expect(throws: WebSocketError.self) { try WebSocketURL(parsing: text) }
     }
