@@ -17,9 +17,11 @@ struct MCPCatalog: Sendable {
 
     /// Agent tool names as MCP tools name them (the design's names where they differ).
     static let renamed = ["request_help": "request_human_help"]
+    /// The `session_id` argument of every session tool.
+    static let sessionIdHelp = "Default: the only session."
 
     func tools() async -> [Tool] {
-        let sessionId: Value = ["type": "string", "description": "The session (optional when the server holds one)."]
+        let sessionId: Value = ["type": "string", "description": .string(MCPCatalog.sessionIdHelp)]
         var tools = [
             Tool(name: "start_shared_session",
                  description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
@@ -29,6 +31,8 @@ struct MCPCatalog: Sendable {
                     "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
                     "profile": ["type": "string", "enum": ["persistent", "temporary"],
                                 "description": "Keep cookies and storage between runs (persistent, the default) or not."],
+                    "cdp_endpoint": ["type": "string", "description": "CDP URL (http(s), ws(s)) of a browser to attach to."],
+                    "cdp_headers": ["type": "object", "description": "Headers for cdp_endpoint (strings)."],
                  ], "additionalProperties": false]),
             Tool(name: "close_shared_session", description: "Close a shared session and its browser.",
                  inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
@@ -51,7 +55,7 @@ struct MCPCatalog: Sendable {
         // The agent tools, from a toolbox of the server's profile.
         for tool in await registry.toolTemplate() where tool.name != "control" {
             guard case .object(var schema) = tool.inputSchema, case .object(var properties)? = schema["properties"] else { continue }
-            properties["session_id"] = .object(["type": "string", "description": "The session (optional when the server holds one)."])
+            properties["session_id"] = .object(["type": "string", "description": .string(MCPCatalog.sessionIdHelp)])
             schema["properties"] = .object(properties)
             tools.append(Tool(name: "shared_session_" + (Self.renamed[tool.name] ?? tool.name), description: tool.description,
                               inputSchema: Self.value(.object(schema)),
@@ -68,7 +72,16 @@ struct MCPCatalog: Sendable {
             case "start_shared_session":
                 let id = sessionId ?? "default"
                 let persistent = arguments["profile"]?.stringValue != "temporary"
-                let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent)
+                var headers: [(name: String, value: String)] = []
+                if case .object(let given)? = arguments["cdp_headers"] {
+                    for (name, value) in given.sorted(by: { $0.key < $1.key }) {
+                        guard let value = value.stringValue else { return failure("cdp_headers values must be strings") }
+                        headers.append((name, value))
+                    }
+                }
+                let source = await registry.browserSource(endpoint: arguments["cdp_endpoint"]?.stringValue, headers: headers)
+                let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent,
+                                                     source: source)
                 watcher.watch(entry.session)
                 let answer: [String: Value] = [
                     "session_id": .string(entry.session.id),
@@ -86,7 +99,7 @@ struct MCPCatalog: Sendable {
                     let entry = try await registry.entry(id)
                     let holder = await entry.session.coordinator.holder.map { EventCause($0).description } ?? "nobody"
                     let queue = await entry.session.coordinator.queue.map { EventCause($0).description }
-                    lines.append("\(id): \(entry.session.state.url) — control: \(holder)" + (queue.isEmpty ? "" : "; waiting: " + queue.joined(separator: ", ")))
+                    lines.append("\(id): \(entry.session.state.url) — browser \(entry.browser) — control: \(holder)" + (queue.isEmpty ? "" : "; waiting: " + queue.joined(separator: ", ")))
                 }
                 return text(lines.isEmpty ? "No shared sessions." : lines.joined(separator: "\n"))
             case "shared_session_request_control", "shared_session_release_control":

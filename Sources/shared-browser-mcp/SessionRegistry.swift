@@ -1,4 +1,5 @@
 import AgentTools
+import CDPTransport
 import Foundation
 import LiveView
 import SharedSession
@@ -9,6 +10,8 @@ actor SessionRegistry {
         let session: SharedBrowserSession
         let toolbox: AgentToolbox
         let liveView: LiveView?
+        /// Where the browser runs, for people: "here", or the endpoint without its query.
+        let browser: String
     }
 
     struct Settings {
@@ -17,6 +20,18 @@ actor SessionRegistry {
         var allowJavaScript = false
         var profile: AgentToolProfile = .core
         var maxSessions = 4
+        /// A browser elsewhere that sessions attach to instead of launching one (`--cdp-endpoint`).
+        var browserEndpoint: String?
+        /// Headers for ``browserEndpoint`` only (`--cdp-header`), never for endpoints a client names.
+        var endpointHeaders: [(name: String, value: String)] = []
+        /// Certificate authorities to trust for `wss://` and `https://` endpoints (`--cdp-ca-file`).
+        var trustedCertificatesFile: String?
+    }
+
+    /// Where a session's browser is: launched here, or attached to at an endpoint with headers.
+    struct BrowserSource {
+        var endpoint: String?
+        var headers: [(name: String, value: String)] = []
     }
 
     let settings: Settings
@@ -32,8 +47,33 @@ actor SessionRegistry {
     /// The tools every session offers (their names, descriptions and schemas).
     func toolTemplate() -> [AgentTool] { AgentToolbox.tools(profile: settings.profile, allowJavaScript: settings.allowJavaScript) }
 
-    /// Starts a session (or returns the running one with that id).
-    func start(id: String, headless: Bool?, persistentProfile: Bool) async throws -> Entry {
+    /// Where a session's browser comes from: the endpoint a client names (with the headers it gives),
+    /// else the server's own endpoint with the server's headers, else a browser launched here. The
+    /// server's headers go to the server's endpoint's host only.
+    func browserSource(endpoint: String?, headers: [(name: String, value: String)]) -> BrowserSource {
+        guard let endpoint else {
+            return BrowserSource(endpoint: settings.browserEndpoint, headers: settings.browserEndpoint == nil ? [] : settings.endpointHeaders)
+        }
+        var all = headers
+        if let own = settings.browserEndpoint, Self.sameHost(own, endpoint) {
+            all += settings.endpointHeaders.filter { header in !headers.contains { $0.name.lowercased() == header.name.lowercased() } }
+        }
+        return BrowserSource(endpoint: endpoint, headers: all)
+    }
+
+    /// Whether two endpoints name the same host and port (`https` and `wss` alike).
+    static func sameHost(_ a: String, _ b: String) -> Bool {
+        func key(_ endpoint: String) -> String? {
+            guard let parts = URLComponents(string: endpoint), let host = parts.host?.lowercased(), let scheme = parts.scheme?.lowercased() else { return nil }
+            let secure = scheme == "https" || scheme == "wss"
+            return "\(host):\(parts.port ?? (secure ? 443 : 80))"
+        }
+        return key(a) != nil && key(a) == key(b)
+    }
+
+    /// Starts a session (or returns the running one with that id): on a browser launched here, or
+    /// attached to `source`'s endpoint.
+    func start(id: String, headless: Bool?, persistentProfile: Bool, source: BrowserSource = BrowserSource()) async throws -> Entry {
         if let entry = entries[id] { return entry }
         guard entries.count < settings.maxSessions else {
             throw ToolError("this server holds at most \(settings.maxSessions) sessions (running: \(order.joined(separator: ", "))); close one first")
@@ -42,12 +82,20 @@ actor SessionRegistry {
         options.headless = headless ?? settings.headless
         options.persistentProfile = persistentProfile
         if settings.record { options.recording = RecordingOptions() }
-        let session = try await SharedBrowserSession.start(options)
+        let session: SharedBrowserSession
+        if let endpoint = source.endpoint {
+            options.launch.connection.headers = source.headers
+            options.launch.connection.trustedCertificatesFile = settings.trustedCertificatesFile
+            session = try await SharedBrowserSession.attach(to: endpoint, options: options)
+        } else {
+            session = try await SharedBrowserSession.start(options)
+        }
         // SIGINT and SIGTERM close it (and every other) and exit; with no session, they just end the process.
         session.closeOnTerminationSignals()
         let view = try? await session.liveView()
         let entry = Entry(session: session, toolbox: AgentToolbox(session: session, profile: settings.profile,
-                                                                  allowJavaScript: settings.allowJavaScript), liveView: view)
+                                                                  allowJavaScript: settings.allowJavaScript), liveView: view,
+                          browser: source.endpoint.map { "at " + CDPBrowser.redactedEndpoint($0) } ?? "here")
         entries[id] = entry
         order.append(id)
         return entry

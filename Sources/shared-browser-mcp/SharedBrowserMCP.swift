@@ -43,10 +43,38 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "With --http: the bearer token clients must send (a random one is made and printed otherwise).")
     var token: String?
 
+    @Option(name: .customLong("cdp-endpoint"),
+            help: "Attach sessions to this browser (http(s):// or ws(s):// CDP URL, e.g. a grid's) instead of launching one.")
+    var cdpEndpoint: String?
+
+    @Option(name: .customLong("cdp-header"),
+            help: ArgumentHelp("A header for --cdp-endpoint (\"Name: value\"; repeatable), sent to its host only.",
+                               discussion: "Or in SHARED_BROWSER_CDP_HEADERS (one per line), out of sight of ps."))
+    var cdpHeaders: [String] = []
+
+    @Option(name: .customLong("cdp-ca-file"), help: "A PEM file of CAs to trust for wss:// and https:// endpoints, besides the system's.")
+    var cdpCAFile: String?
+
     mutating func run() async throws {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
+        let fromEnvironment = ProcessInfo.processInfo.environment["SHARED_BROWSER_CDP_HEADERS"]?
+            .split(whereSeparator: \.isNewline).map(String.init) ?? []
+        var headers: [(name: String, value: String)] = []
+        for line in cdpHeaders + fromEnvironment where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw ValidationError("a CDP header is \"Name: value\", not \(line.prefix(20))…")
+            }
+            headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                            String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+        }
+        if !headers.isEmpty, cdpEndpoint == nil { throw ValidationError("--cdp-header needs --cdp-endpoint") }
+        if let cdpCAFile, !FileManager.default.isReadableFile(atPath: cdpCAFile) {
+            throw ValidationError("cannot read --cdp-ca-file \(cdpCAFile)")
+        }
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
-                                                       profile: allTools ? .full : .core, maxSessions: maxSessions))
+                                                       profile: allTools ? .full : .core, maxSessions: maxSessions,
+                                                       browserEndpoint: cdpEndpoint, endpointHeaders: headers,
+                                                       trustedCertificatesFile: cdpCAFile))
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"

@@ -1,4 +1,5 @@
 import Foundation
+import CDPTransport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -132,6 +133,40 @@ extension Chromium {
         #expect(stopped.duration(to: ContinuousClock().now) < .seconds(10))
         let version = URL(string: "http://\(devtools.host ?? ""):\(devtools.port ?? 0)/json/version")!
         #expect(await eventuallyAsync(within: .seconds(5)) { (try? await URLSession.shared.data(from: version)) == nil }, "no Chromium left")
+    }
+
+    /// Sessions on browsers elsewhere: the server's own `--cdp-endpoint` with its token from the
+    /// environment, and an endpoint a client names with its own headers, both through a TLS gateway
+    /// that wants the token. The server's token never goes to a host the client names; closing an
+    /// attached session leaves the remote browser running.
+    @Test(.enabled(if: PythonMCP.setUp.python != nil && CDPGateway.python != nil, PythonMCP.skipReason))
+    func sessionsAttachToBrowsersElsewhere() async throws {
+        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
+        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
+        let (browser, gateway) = try await RemoteEndpointTests.remoteBrowser()
+        defer { gateway.stop(); Task { try? await browser.close() } }
+        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/remote_scenario.py").path
+        let python = try #require(PythonMCP.setUp.python)
+        let run = try PlaywrightCLI.run(executable: python, [scenario, server, CDPGateway.trustedCA, "https://127.0.0.1:\(gateway.port)",
+                                                              RemoteEndpointTests.token, "data:text/html,<title>Remote page</title>"],
+                                        in: NSTemporaryDirectory())
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        func step(_ name: String) -> (error: Bool, text: String) {
+            let object = seen[name] as? [String: Any]
+            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
+        }
+        #expect(!step("own").error, "\(step("own").text)")
+        #expect(!step("navigate").error && step("navigate").text.contains("Remote page"), "\(step("navigate").text)")
+        #expect(!step("named").error, "\(step("named").text)")
+        #expect((seen["named_context"] as? String)?.contains("== Browser ==") == true, "\(seen["named_context"] ?? "")")
+        #expect(step("tokenless").error && step("tokenless").text.contains("401"), "\(step("tokenless").text)")
+        #expect(!step("tokenless").text.contains(RemoteEndpointTests.token))
+        #expect((seen["list"] as? String)?.contains("browser at https://127.0.0.1:\(gateway.port)") == true, "\(seen["list"] ?? "")")
+        #expect(gateway.log.filter { $0.hasPrefix("refused") }.count == 1, "only the tokenless /json/version: \(gateway.log)")
+        let targets = try await browser.session.send(Target.GetTargets()).targetInfos
+        #expect(targets.contains { $0.title == "Remote page" }, "the remote browser and its tab live on")
     }
 }
 }
