@@ -8,6 +8,7 @@ import SharedBrowserSupport
 /// |---|---|
 /// | `/login` | a login form; `POST` with `demo` / `demo123` sets the `sid` session cookie |
 /// | `/admin/login/` | a Django admin sign-in: CSRF token in a cookie and the form (403 when they differ), `next`, then `/admin/` |
+/// | `/admin/orders/`, `/admin/search/?q=`, `/admin/reports/` | admin pages that need the sign-in (else a redirect to the login with `next`); `POST /admin/orders/ship` (signed out: to the login, what was sent is dropped); `/admin/` links to them, and its Reports button asks `/admin/api/whoami` (401 when signed out) and sends itself to the login, as a single-page app does |
 /// | `/admin/sso/` | redirects to the admin sign-in on another origin (`localhost` instead of `127.0.0.1`) |
 /// | `/dashboard` | the signed-in user's projects (redirects to `/login` without a session) |
 /// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox |
@@ -167,7 +168,42 @@ public final class DemoSite: Sendable {
             return page("Site administration", """
                 <h1>Site administration</h1>
                 <p id="user-tools">Welcome, <strong>\(escape(user))</strong>. <a href="/logout">Log out</a></p>
+                <p><a id="orders" href="/admin/orders/">Orders</a></p>
+                <form id="search" method="get" action="/admin/search/"><label>Search <input name="q" id="q"></label></form>
+                <button id="reports">Reports</button>
+                <script>
+                // As a single-page app does: ask the API, and go to the login when it answers 401.
+                document.getElementById('reports').onclick = async () => {
+                  const answer = await fetch('/admin/api/whoami');
+                  location.href = answer.status === 401 ? '/admin/login/?next=/admin/reports/' : '/admin/reports/';
+                };
+                </script>
                 """)
+        case ("GET", "/admin/orders/"):
+            guard user != nil else { return .redirect(to: "/admin/login/?next=/admin/orders/") }
+            let shipped = request.formValues["shipped"] == "1"
+            return page("Orders | Site administration", """
+                <h1>Orders</h1>
+                <p id="order">Order 1001: \(shipped ? "shipped" : "waiting")</p>
+                <form method="post" action="/admin/orders/ship"><button id="ship">Mark shipped</button></form>
+                """)
+        case ("POST", "/admin/orders/ship"):
+            // As Django's login_required does with a POST: to the login, and what was sent is gone.
+            guard user != nil else { return .redirect(to: "/admin/login/?next=/admin/orders/ship") }
+            return .redirect(to: "/admin/orders/?shipped=1")
+        case ("GET", "/admin/search/"):
+            let query = request.formValues["q"] ?? ""
+            guard user != nil else {
+                let next = "/admin/search/?q=" + (query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                return .redirect(to: "/admin/login/?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            }
+            return page("Search | Site administration", "<h1>Search</h1><p id=\"results\">Results for \(escape(query))</p>")
+        case ("GET", "/admin/reports/"):
+            guard user != nil else { return .redirect(to: "/admin/login/?next=/admin/reports/") }
+            return page("Reports | Site administration", "<h1>Reports</h1>")
+        case ("GET", "/admin/api/whoami"):
+            guard let user else { return .init(status: 401, contentType: "application/json", text: #"{"detail":"not signed in"}"#) }
+            return .init(contentType: "application/json", text: #"{"user":"\#(user)"}"#)
         case ("GET", "/logout"):
             if let sid = request.cookies["sid"] { state.withLock { _ = $0.sessions.removeValue(forKey: sid) } }
             return .redirect(to: "/login", headers: [("Set-Cookie", "sid=; Path=/; Max-Age=0")])

@@ -1,4 +1,5 @@
 public import Coordination
+import EventBuffer
 import Foundation
 
 /// A username and a password. Never logged, recorded or shown: typed only into the sign-in form of
@@ -134,6 +135,10 @@ extension SharedBrowserSession {
         guard Self.origin(of: strategy.origin + "/") == strategy.origin else {
             throw SessionError(.authenticationFailed, "\(Redaction.url(strategy.origin)) is not an http(s) origin: no credentials are sent there")
         }
+        // Its own navigations to the login are its business, not a bounce to sign in again from.
+        let outer = signingInAgain
+        signingInAgain = true
+        defer { signingInAgain = outer }
         if try await strategy.isSignedIn(self, as: participant) { return false }
         try await strategy.signIn(self, as: participant)
         guard try await strategy.isSignedIn(self, as: participant) else {
@@ -142,19 +147,43 @@ extension SharedBrowserSession {
         return true
     }
 
-    /// Remembers `strategy` (from ``authenticate(with:as:)``): from then on, a navigation that lands
-    /// on its login page (the sign-in expired) signs in again, in the navigating participant's turn,
-    /// and opens the page asked for once more. Pass nil to stop.
+    /// Remembers `strategy` (from ``authenticate(with:as:)``): from then on, an action that lands on
+    /// its login page from a page of its site (the sign-in expired) signs in again, in the acting
+    /// participant's turn, and goes where the action was going:
+    ///
+    /// - a navigation: to the URL asked for;
+    /// - a click, a key press, a select or a script whose page request was redirected to the login: to
+    ///   that request's URL when it was a GET; for a form that was sent (a POST), back to the page it
+    ///   was sent from, with a notice to send it again (the site dropped what was sent);
+    /// - a page that sent itself to the login (a script, after a 401 from its API): to the login URL's
+    ///   `next` (or `return_to`, `returnTo`, `redirect`, `continue`) when it is on the same site, else
+    ///   back to the page before.
+    ///
+    /// The result says so in its notices. Pass nil to stop.
     public func keepSignedIn(with strategy: (any AuthStrategy)?) {
         authStrategy = strategy
     }
 
-    /// A navigation bounced to the login page of the remembered strategy: sign in again and go where
-    /// it was asked to go. The result says so in its notices.
-    func signInAgainIfBounced(_ result: ActionResult, to url: String, waitUntil: LoadState, as participant: Participant,
+    /// Where the sign-in is kept (``keepSignedIn(with:)``), the page the active tab shows before an
+    /// action: what ``signInAgainIfBounced(_:action:from:as:options:)`` compares with.
+    var pageBeforeAction: String? { authStrategy == nil ? nil : state.url }
+
+    /// An action bounced to the login page of the remembered strategy: sign in again and go where it
+    /// was going (see ``keepSignedIn(with:)``).
+    func signInAgainIfBounced(_ result: ActionResult, action: BrowserAction, from before: String?, as participant: Participant,
                               options: ActionOptions) async -> ActionResult {
-        guard result.error == nil, let strategy = authStrategy, strategy.isLoginPage(result.url), !strategy.isLoginPage(url),
-              Self.origin(of: url) == strategy.origin else { return result }
+        guard result.error == nil, !signingInAgain, let strategy = authStrategy, strategy.isLoginPage(result.url) else { return result }
+        let destination: Destination
+        if action.type == .navigate {
+            guard let url = action.params.url, !strategy.isLoginPage(url), Self.origin(of: url) == strategy.origin else { return result }
+            destination = .open(url)
+        } else {
+            guard [.click, .press, .selectOption, .check, .uncheck, .evaluate].contains(action.type),
+                  let before, !strategy.isLoginPage(before), Self.origin(of: before) == strategy.origin else { return result }
+            destination = Self.bounceDestination(of: result, from: before, strategy: strategy)
+        }
+        signingInAgain = true
+        defer { signingInAgain = false }
         do {
             try await strategy.signIn(self, as: participant)
         } catch {
@@ -162,8 +191,56 @@ extension SharedBrowserSession {
             failed.notices.append("The page asked to sign in again, and signing in failed: \(SessionError.from(error).message)")
             return failed
         }
-        var again = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
-        again.notices.append("The sign-in to \(strategy.origin) had expired: signed in again.")
+        let expired = "The sign-in to \(strategy.origin) had expired: signed in again"
+        var again: ActionResult
+        switch destination {
+        case .open(let url):
+            let waitUntil = action.type == .navigate ? action.params.waitUntil.flatMap(LoadState.init(rawValue:)) ?? .load : .load
+            again = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
+            again.notices.append(action.type == .navigate ? expired + "." : expired + " and opened \(Redaction.url(url)), where the \(action.type) was going.")
+        case .resend(let page, let form):
+            again = await executeNavigate(to: page, waitUntil: .load, as: participant, options: options)
+            again.notices.append(expired + "; the form sent to \(Redaction.url(form)) while signed out was dropped by the site: "
+                                 + "this is the page it was sent from, fill and send it again.")
+        }
+        if action.type != .navigate {
+            // Still the participant's action, reported with the page it ended on.
+            again.action = result.action
+            again.actionValue = result.actionValue
+            again.target = result.target
+            again.events = result.events + again.events
+        }
         return again
+    }
+
+    enum Destination: Equatable {
+        /// Open this URL (a GET that the login interrupted).
+        case open(String)
+        /// Go back to `page`, where a form to `form` was sent and dropped.
+        case resend(page: String, form: String)
+    }
+
+    /// Where an action that bounced to the login was going: the page request the site redirected to the
+    /// login (its first URL and method), else the login URL's return parameter, else the page before.
+    static func bounceDestination(of result: ActionResult, from before: String, strategy: any AuthStrategy) -> Destination {
+        let documents = result.events.compactMap { event -> (kind: BrowserEvent.Kind, info: RequestInfo)? in
+            guard case .request(let info) = event.payload, info.resourceType == "Document" else { return nil }
+            return (event.kind, info)
+        }
+        // A redirect's response names the URL redirected; the first request with its id, the method sent.
+        if let redirected = documents.first(where: { $0.kind == .response && (300..<400).contains($0.info.status ?? 0)
+                                                      && origin(of: $0.info.url) == strategy.origin && !strategy.isLoginPage($0.info.url) }) {
+            let first = documents.first { $0.kind == .request && $0.info.id == redirected.info.id }?.info ?? redirected.info
+            if (first.method ?? "GET").uppercased() == "GET" { return .open(first.url) }
+            return .resend(page: before, form: first.url)
+        }
+        let names = ["next", "return_to", "returnTo", "returnUrl", "redirect", "redirect_to", "continue"]
+        if let base = URL(string: result.url), let items = URLComponents(string: result.url)?.queryItems,
+           let value = names.lazy.compactMap({ name in items.first { $0.name == name }?.value }).first,
+           let target = URL(string: value, relativeTo: base)?.absoluteString,
+           origin(of: target) == strategy.origin, !strategy.isLoginPage(target) {
+            return .open(target)
+        }
+        return .open(before)
     }
 }

@@ -18,6 +18,12 @@ extension SharedBrowserSession {
     /// password nor a one-time code.
     public func run(_ action: BrowserAction, options: ActionOptions = .init()) async -> ActionResult {
         let participant = Participant(action.source)
+        let before = pageBeforeAction
+        let result = await execute(action, as: participant, options: options)
+        return await signInAgainIfBounced(result, action: action, from: before, as: participant, options: options)
+    }
+
+    private func execute(_ action: BrowserAction, as participant: Participant, options: ActionOptions) async -> ActionResult {
         let p = action.params
         do {
             return try await Self.$runningAction.withValue(action) {
@@ -30,8 +36,7 @@ extension SharedBrowserSession {
                         return state
                     } ?? .load
                     let url = try need(p.url, "url", action)
-                    let result = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
-                    return await signInAgainIfBounced(result, to: url, waitUntil: waitUntil, as: participant, options: options)
+                    return await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
                 case .back: return await executeBack(as: participant, options: options)
                 case .forward: return await executeForward(as: participant, options: options)
                 case .reload: return await executeReload(as: participant, options: options)

@@ -168,6 +168,8 @@ public actor SharedBrowserSession {
     var savedCookies: [Network.Cookie] = []
     /// The sign-in kept up by ``keepSignedIn(with:)``.
     var authStrategy: (any AuthStrategy)?
+    /// True while a bounced action signs in again (its own actions do not start another).
+    var signingInAgain = false
     /// What agents are told once after a recovery, and who has been told in a result / a context.
     var recoveryNotice: String?
     var toldInResult: Set<Participant> = []

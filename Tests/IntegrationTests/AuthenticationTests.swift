@@ -78,5 +78,59 @@ extension Chromium {
             await #expect(throws: SessionError.self) { try await session.authenticate(with: notHTTP, as: agent) }
         }
     }
+
+    /// Kept signed in, every kind of action that bounces to the login signs in again and goes where
+    /// it was going: a link the server redirects, Enter in a GET form, a page that sends itself to
+    /// the login after a 401 from its API; a form sent with POST comes back to its page with a notice
+    /// to send it again (the site dropped it). Without `keepSignedIn`, the login page stays.
+    @Test func actionsThatBounceToTheLoginSignInAgain() async throws {
+        let (_, site) = try await TestSession.shared.get()
+        let login = FormLogin(loginURL: site.url("/admin/login/"), checkURL: site.url("/admin/"),
+                              credentials: .closure { Credentials(username: DemoSite.username, password: DemoSite.password) })
+        let agent = Participant.agent("bounced")
+        try await withOwnSession("auth-bounce") { session in
+            _ = await session.coordinator.tryRequestControl(for: agent)
+            try await session.authenticate(with: login, as: agent)
+            await session.keepSignedIn(with: login)
+            /// The site forgets the sign-in (as when it expires); the page stays where it is.
+            func expire() async throws {
+                #expect(try await session.evaluate("fetch('/logout').then(() => 'out')", as: agent).get().value == "out")
+            }
+            func signedInAgain(_ result: ActionResult) -> Bool { result.notices.contains { $0.contains("signed in again") } }
+
+            try await session.navigate(to: site.url("/admin/"), as: agent).get()
+            try await expire()
+            let link = try await session.click("#orders", as: agent).get()
+            #expect(link.url == site.url("/admin/orders/") && link.action == "click", "\(link.url) \(link.action)")
+            #expect(signedInAgain(link), "\(link.notices)")
+
+            try await expire()
+            let form = try await session.click("#ship", as: agent).get()
+            #expect(form.url == site.url("/admin/orders/"), "back where the form was sent from: \(form.url)")
+            #expect(form.notices.contains { $0.contains("send it again") }, "\(form.notices)")
+            #expect(try await session.click("#ship", as: agent).get().url.hasSuffix("shipped=1"), "sent again, it works")
+
+            try await session.navigate(to: site.url("/admin/"), as: agent).get()
+            try await expire()
+            try await session.fill("#q", "blue mug", as: agent).get()
+            let searched = try await session.press("Enter", on: "#q", as: agent).get()
+            #expect(searched.url == site.url("/admin/search/?q=blue+mug") || searched.url == site.url("/admin/search/?q=blue%20mug"), "\(searched.url)")
+            #expect(signedInAgain(searched))
+
+            try await session.navigate(to: site.url("/admin/"), as: agent).get()
+            try await expire()
+            let app = try await session.click("#reports", as: agent).get()
+            #expect(app.url == site.url("/admin/reports/"), "the login's next: \(app.url)")
+            #expect(signedInAgain(app))
+
+            try await session.navigate(to: site.url("/admin/"), as: agent).get()
+            await session.keepSignedIn(with: nil)
+            try await expire()
+            let stays = try await session.click("#orders", as: agent).get()
+            #expect(login.isLoginPage(stays.url) && !signedInAgain(stays), "not kept: \(stays.url)")
+            let everything = session.events.buffer.all.map { "\($0)" }.joined(separator: "\n")
+            #expect(!everything.contains(DemoSite.password), "the password is in no event")
+        }
+    }
 }
 }
