@@ -8,7 +8,7 @@ import SharedBrowserSupport
 /// |---|---|
 /// | `/login` | a login form; `POST` with `demo` / `demo123` sets the `sid` session cookie |
 /// | `/admin/login/` | a Django admin sign-in: CSRF token in a cookie and the form (403 when they differ), `next`, then `/admin/` |
-/// | `/admin/orders/`, `/admin/search/?q=`, `/admin/reports/` | admin pages that need the sign-in (else a redirect to the login with `next`); `POST /admin/orders/ship` (signed out: to the login, what was sent is dropped); `/admin/` links to them, and its Reports button asks `/admin/api/whoami` (401 when signed out) and sends itself to the login, as a single-page app does |
+/// | `/admin/orders/`, `/admin/search/?q=`, `/admin/reports/` | admin pages that need the sign-in (else a redirect to the login with `next`); `POST /admin/orders/ship` (signed out: to the login, what was sent is dropped); `/admin/` links to them, and its Reports buttons ask `/admin/api/whoami` (401 when signed out; `?ms=N` answers late) and send the page to the login, as a single-page app does |
 /// | `/admin/sso/` | redirects to the admin sign-in on another origin (`localhost` instead of `127.0.0.1`) |
 /// | `/dashboard` | the signed-in user's projects (redirects to `/login` without a session) |
 /// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox |
@@ -170,13 +170,15 @@ public final class DemoSite: Sendable {
                 <p id="user-tools">Welcome, <strong>\(escape(user))</strong>. <a href="/logout">Log out</a></p>
                 <p><a id="orders" href="/admin/orders/">Orders</a></p>
                 <form id="search" method="get" action="/admin/search/"><label>Search <input name="q" id="q"></label></form>
-                <button id="reports">Reports</button>
+                <button id="reports">Reports</button> <button id="reports-slow">Reports (slow API)</button>
                 <script>
                 // As a single-page app does: ask the API, and go to the login when it answers 401.
-                document.getElementById('reports').onclick = async () => {
-                  const answer = await fetch('/admin/api/whoami');
+                const open = (api) => async () => {
+                  const answer = await fetch(api);
                   location.href = answer.status === 401 ? '/admin/login/?next=/admin/reports/' : '/admin/reports/';
                 };
+                document.getElementById('reports').onclick = open('/admin/api/whoami');
+                document.getElementById('reports-slow').onclick = open('/admin/api/whoami?ms=400');
                 </script>
                 """)
         case ("GET", "/admin/orders/"):
@@ -202,8 +204,11 @@ public final class DemoSite: Sendable {
             guard user != nil else { return .redirect(to: "/admin/login/?next=/admin/reports/") }
             return page("Reports | Site administration", "<h1>Reports</h1>")
         case ("GET", "/admin/api/whoami"):
-            guard let user else { return .init(status: 401, contentType: "application/json", text: #"{"detail":"not signed in"}"#) }
-            return .init(contentType: "application/json", text: #"{"user":"\#(user)"}"#)
+            let delay = Int(request.formValues["ms"] ?? "").map { Duration.milliseconds(min($0, 10_000)) }
+            guard let user else {
+                return .init(status: 401, contentType: "application/json", text: #"{"detail":"not signed in"}"#, delay: delay)
+            }
+            return .init(contentType: "application/json", text: #"{"user":"\#(user)"}"#, delay: delay)
         case ("GET", "/logout"):
             if let sid = request.cookies["sid"] { state.withLock { _ = $0.sessions.removeValue(forKey: sid) } }
             return .redirect(to: "/login", headers: [("Set-Cookie", "sid=; Path=/; Max-Age=0")])

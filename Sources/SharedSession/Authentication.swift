@@ -33,15 +33,9 @@ public struct CredentialsProvider: Sendable {
     /// stricter); a file others may read is refused.
     public static func file(_ path: String) -> CredentialsProvider {
         CredentialsProvider {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            guard let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue else {
-                throw SessionError(.authenticationFailed, "cannot read the credentials file \(path)")
-            }
-            guard mode & 0o077 == 0 else {
-                throw SessionError(.authenticationFailed, String(format: "the credentials file %@ may be read by others (mode %o): chmod 600 it", path, mode))
-            }
+            let data = try privateFileContents(path, what: "credentials file")
             struct Stored: Decodable { var username: String; var password: String }
-            guard let data = FileManager.default.contents(atPath: path), let stored = try? JSONDecoder().decode(Stored.self, from: data) else {
+            guard let stored = try? JSONDecoder().decode(Stored.self, from: data) else {
                 throw SessionError(.authenticationFailed, "the credentials file \(path) is not {\"username\": …, \"password\": …}")
             }
             return Credentials(username: stored.username, password: stored.password)
@@ -52,6 +46,19 @@ public struct CredentialsProvider: Sendable {
     public static func closure(_ body: @escaping @Sendable () throws -> Credentials) -> CredentialsProvider {
         CredentialsProvider(load: body)
     }
+}
+
+/// The bytes of a file that only its owner may read (mode 0600 or stricter).
+/// - Throws: ``SessionError/Code/authenticationFailed`` for a file others may read, or none.
+func privateFileContents(_ path: String, what: String) throws -> Data {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+    guard let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue, let data = FileManager.default.contents(atPath: path) else {
+        throw SessionError(.authenticationFailed, "cannot read the \(what) \(path)")
+    }
+    guard mode & 0o077 == 0 else {
+        throw SessionError(.authenticationFailed, String(format: "the %@ %@ may be read by others (mode %o): chmod 600 it", what, path, mode))
+    }
+    return data
 }
 
 /// How a session tells whether it is signed in to a site, and how it signs in.
@@ -99,10 +106,7 @@ public struct FormLogin: AuthStrategy {
     }
 
     public func isSignedIn(_ session: SharedBrowserSession, as participant: Participant) async throws -> Bool {
-        let opened = try await session.navigate(to: checkURL, as: participant, options: .init(pageSummary: false)).get()
-        // Signed in when the page opens where it was asked for, not bounced elsewhere (the login).
-        return SharedBrowserSession.origin(of: opened.url) == SharedBrowserSession.origin(of: checkURL)
-            && URLComponents(string: opened.url)?.path == URLComponents(string: checkURL)?.path
+        try await session.opensWithoutBounce(checkURL, as: participant)
     }
 
     public func signIn(_ session: SharedBrowserSession, as participant: Participant) async throws {
@@ -122,7 +126,80 @@ public struct FormLogin: AuthStrategy {
     }
 }
 
+/// Signing in with a saved state (``StorageState``: cookies and local storage, from
+/// ``SharedBrowserSession/storageState()`` or Playwright's `storageState`): no form, no password.
+/// Only the state's cookies for the strategy's site and the local storage of its origin are put into
+/// the browser. When the state no longer signs in (it expired) and a `fallback` is given (a
+/// ``FormLogin``), that signs in instead.
+public struct StorageStateLogin: AuthStrategy {
+    /// The page the site sends signed-out visitors to (for ``isLoginPage(_:)``).
+    public var loginURL: String
+    /// A page that needs a signed-in user.
+    public var checkURL: String
+    /// Where the state comes from, read only when a sign-in needs it.
+    public var state: @Sendable () throws -> StorageState
+    /// Signs in when the state does not (or no longer) does.
+    public var fallback: (any AuthStrategy)?
+
+    public init(loginURL: String, checkURL: String, fallback: (any AuthStrategy)? = nil,
+                state: @escaping @Sendable () throws -> StorageState) {
+        self.loginURL = loginURL
+        self.checkURL = checkURL
+        self.fallback = fallback
+        self.state = state
+    }
+
+    /// From a state file that only its owner may read (mode 0600, as ``StorageState/write(to:)`` makes).
+    public init(loginURL: String, checkURL: String, file: String, fallback: (any AuthStrategy)? = nil) {
+        self.init(loginURL: loginURL, checkURL: checkURL, fallback: fallback) {
+            let data = try privateFileContents(file, what: "storage state")
+            do { return try JSONDecoder().decode(StorageState.self, from: data) } catch {
+                throw SessionError(.authenticationFailed, "\(file) is not a storage state (cookies and origins)")
+            }
+        }
+    }
+
+    public var origin: String { SharedBrowserSession.origin(of: checkURL) ?? checkURL }
+
+    public func isLoginPage(_ url: String) -> Bool {
+        SharedBrowserSession.origin(of: url) == SharedBrowserSession.origin(of: loginURL)
+            && (URLComponents(string: url)?.path ?? "") == (URLComponents(string: loginURL)?.path ?? "/")
+    }
+
+    public func isSignedIn(_ session: SharedBrowserSession, as participant: Participant) async throws -> Bool {
+        try await session.opensWithoutBounce(checkURL, as: participant)
+    }
+
+    public func signIn(_ session: SharedBrowserSession, as participant: Participant) async throws {
+        guard let host = URLComponents(string: origin)?.host?.lowercased() else {
+            throw SessionError(.authenticationFailed, "\(Redaction.url(checkURL)) has no host")
+        }
+        let saved = try state()
+        // This site's cookies (its host and the domains above it) and its origin's storage: no other's.
+        let cookies = saved.cookies.filter { cookie in
+            let domain = cookie.domain.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            return host == domain || host.hasSuffix("." + domain)
+        }
+        let storage = saved.origins.filter { $0.origin == origin }
+        if cookies.isEmpty && storage.isEmpty, fallback == nil {
+            throw SessionError(.authenticationFailed, "the saved state holds nothing for \(origin)")
+        }
+        try await session.setStorageState(StorageState(cookies: cookies, origins: storage), as: participant)
+        if let fallback, !(try await isSignedIn(session, as: participant)) {
+            try await fallback.signIn(session, as: participant)
+        }
+    }
+}
+
 extension SharedBrowserSession {
+    /// Whether `url` opens where it was asked for, not bounced elsewhere (to a login): what a
+    /// strategy's ``AuthStrategy/isSignedIn(_:as:)`` asks.
+    public func opensWithoutBounce(_ url: String, as participant: Participant) async throws -> Bool {
+        let opened = try await navigate(to: url, as: participant, options: .init(pageSummary: false)).get()
+        return Self.origin(of: opened.url) == Self.origin(of: url)
+            && URLComponents(string: opened.url)?.path == URLComponents(string: url)?.path
+    }
+
     /// Signs the session in once for everyone: when `strategy` finds it signed out, it signs in, in
     /// `participant`'s turn; agents then share the cookies. Returns whether it had to sign in.
     ///
@@ -159,9 +236,64 @@ extension SharedBrowserSession {
     ///   `next` (or `return_to`, `returnTo`, `redirect`, `continue`) when it is on the same site, else
     ///   back to the page before.
     ///
-    /// The result says so in its notices. Pass nil to stop.
+    /// The result says so in its notices. A page that goes to the login after the action ended (its
+    /// API answered late) is seen as it happens: the session signs in at once, as whoever holds
+    /// control, and goes on as above; actions that arrive meanwhile wait for it, a ``EventBuffer/BrowserEvent/Kind/signedInAgain``
+    /// event says so, and so does the participant's next result. Pass nil to stop.
     public func keepSignedIn(with strategy: (any AuthStrategy)?) {
         authStrategy = strategy
+        bounceWatcher?.cancel()
+        bounceWatcher = nil
+        guard strategy != nil else { return }
+        // Pages that send themselves to the login after an action ended (a single-page app after a
+        // 401 from its API): the navigation is seen here, and the sign-in runs at once.
+        let navigations = events.subscribe(kinds: [.navigation])
+        let pages = Dictionary(tabList.map { ($0.targetId, $0.url) }, uniquingKeysWith: { first, _ in first })
+        bounceWatcher = Task { [weak self] in
+            var last = pages   // tab -> its page before
+            for await element in navigations {
+                guard let event = element.event, case .navigation(let info) = event.payload, info.isMainFrame,
+                      let tab = event.target else { continue }
+                let from = last[tab]
+                last[tab] = info.url
+                // Only what the page did on its own: an action's navigations are the action's business.
+                guard let from, event.cause.kind == .page, let self else { continue }
+                await self.pageWentToLogin(from: from, to: info.url, tab: tab)
+            }
+        }
+    }
+
+    /// True in the tasks of a sign-in (their actions do not wait for it).
+    @TaskLocal static var inSignIn = false
+
+    /// A page of the site sent itself to the login while no action ran: sign in again as whoever
+    /// holds control (else as the system), and go where the page was going.
+    private func pageWentToLogin(from: String, to: String, tab: String) {
+        guard !signingInAgain, actionsInProgress == 0, signInTask == nil, let strategy = authStrategy,
+              strategy.isLoginPage(to), !strategy.isLoginPage(from), Self.origin(of: from) == strategy.origin,
+              active.targetId == tab, state.url == to else { return }
+        signInTask = Task {
+            await Self.$inSignIn.withValue(true) {
+                let participant = await coordinator.holder ?? .system
+                signingInAgain = true
+                defer { signingInAgain = false }
+                let expired = "The sign-in to \(strategy.origin) had expired (the page went to the login)"
+                do {
+                    try await strategy.signIn(self, as: participant)
+                } catch {
+                    let message = expired + ", and signing in again failed: \(SessionError.from(error).message)"
+                    sink.emit(.error, target: nil, payload: .message(message), cause: EventCause(participant))
+                    noticesForNextResult[participant, default: []].append(message)
+                    return
+                }
+                guard case .open(let url) = Self.bounceDestination(of: nil, landed: to, from: from, strategy: strategy) else { return }
+                _ = await executeNavigate(to: url, waitUntil: .load, as: participant, options: .init(pageSummary: false))
+                let message = expired + ": signed in again and opened \(Redaction.url(url)), where it was going."
+                sink.emit(.signedInAgain, target: nil, payload: .message(message), cause: EventCause(participant))
+                noticesForNextResult[participant, default: []].append(message)
+            }
+            signInTask = nil
+        }
     }
 
     /// Where the sign-in is kept (``keepSignedIn(with:)``), the page the active tab shows before an
@@ -172,7 +304,9 @@ extension SharedBrowserSession {
     /// was going (see ``keepSignedIn(with:)``).
     func signInAgainIfBounced(_ result: ActionResult, action: BrowserAction, from before: String?, as participant: Participant,
                               options: ActionOptions) async -> ActionResult {
-        guard result.error == nil, !signingInAgain, let strategy = authStrategy, strategy.isLoginPage(result.url) else { return result }
+        guard result.error == nil, !signingInAgain, let strategy = authStrategy else { return result }
+        // At the login when the action ended, or just after (a navigation that committed meanwhile).
+        guard let landed = [result.url, state.url].first(where: strategy.isLoginPage) else { return result }
         let destination: Destination
         if action.type == .navigate {
             guard let url = action.params.url, !strategy.isLoginPage(url), Self.origin(of: url) == strategy.origin else { return result }
@@ -180,12 +314,12 @@ extension SharedBrowserSession {
         } else {
             guard [.click, .press, .selectOption, .check, .uncheck, .evaluate].contains(action.type),
                   let before, !strategy.isLoginPage(before), Self.origin(of: before) == strategy.origin else { return result }
-            destination = Self.bounceDestination(of: result, from: before, strategy: strategy)
+            destination = Self.bounceDestination(of: result, landed: landed, from: before, strategy: strategy)
         }
         signingInAgain = true
         defer { signingInAgain = false }
         do {
-            try await strategy.signIn(self, as: participant)
+            try await Self.$inSignIn.withValue(true) { try await strategy.signIn(self, as: participant) }
         } catch {
             var failed = result
             failed.notices.append("The page asked to sign in again, and signing in failed: \(SessionError.from(error).message)")
@@ -222,8 +356,8 @@ extension SharedBrowserSession {
 
     /// Where an action that bounced to the login was going: the page request the site redirected to the
     /// login (its first URL and method), else the login URL's return parameter, else the page before.
-    static func bounceDestination(of result: ActionResult, from before: String, strategy: any AuthStrategy) -> Destination {
-        let documents = result.events.compactMap { event -> (kind: BrowserEvent.Kind, info: RequestInfo)? in
+    static func bounceDestination(of result: ActionResult?, landed: String, from before: String, strategy: any AuthStrategy) -> Destination {
+        let documents = (result?.events ?? []).compactMap { event -> (kind: BrowserEvent.Kind, info: RequestInfo)? in
             guard case .request(let info) = event.payload, info.resourceType == "Document" else { return nil }
             return (event.kind, info)
         }
@@ -235,7 +369,7 @@ extension SharedBrowserSession {
             return .resend(page: before, form: first.url)
         }
         let names = ["next", "return_to", "returnTo", "returnUrl", "redirect", "redirect_to", "continue"]
-        if let base = URL(string: result.url), let items = URLComponents(string: result.url)?.queryItems,
+        if let base = URL(string: landed), let items = URLComponents(string: landed)?.queryItems,
            let value = names.lazy.compactMap({ name in items.first { $0.name == name }?.value }).first,
            let target = URL(string: value, relativeTo: base)?.absoluteString,
            origin(of: target) == strategy.origin, !strategy.isLoginPage(target) {

@@ -18,6 +18,9 @@ extension SharedBrowserSession {
     /// password nor a one-time code.
     public func run(_ action: BrowserAction, options: ActionOptions = .init()) async -> ActionResult {
         let participant = Participant(action.source)
+        if let signIn = signInTask, !Self.inSignIn { await signIn.value }
+        actionsInProgress += 1
+        defer { actionsInProgress -= 1 }
         let before = pageBeforeAction
         let result = await execute(action, as: participant, options: options)
         return await signInAgainIfBounced(result, action: action, from: before, as: participant, options: options)

@@ -170,6 +170,14 @@ public actor SharedBrowserSession {
     var authStrategy: (any AuthStrategy)?
     /// True while a bounced action signs in again (its own actions do not start another).
     var signingInAgain = false
+    /// A sign-in after a page sent itself to the login, which actions wait for.
+    var signInTask: Task<Void, Never>?
+    /// Watches for pages that send themselves to the login while no action runs.
+    var bounceWatcher: Task<Void, Never>?
+    /// Actions running now (``run(_:options:)``).
+    var actionsInProgress = 0
+    /// Said once to a participant in its next result.
+    var noticesForNextResult: [Participant: [String]] = [:]
     /// What agents are told once after a recovery, and who has been told in a result / a context.
     var recoveryNotice: String?
     var toldInResult: Set<Participant> = []
@@ -448,6 +456,7 @@ public actor SharedBrowserSession {
         recovery?.cancel()
         await recovery?.value
         monitor?.cancel()
+        bounceWatcher?.cancel()
         // Let running actions finish (each ends by its deadline).
         await browserQueue.acquire()
         defer { browserQueue.release() }
@@ -750,6 +759,7 @@ public actor SharedBrowserSession {
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
+        if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
         if let brief = takeBriefForResult(participant) { result.notices.append(brief) }
         if participant.kind == .human, let recorded { recordPersonAction(recorded) }
         result.feedback = pageFeedback
