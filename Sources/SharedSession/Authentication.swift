@@ -151,11 +151,16 @@ public struct StorageStateLogin: AuthStrategy {
 
     /// From a state file that only its owner may read (mode 0600, as ``StorageState/write(to:)`` makes).
     public init(loginURL: String, checkURL: String, file: String, fallback: (any AuthStrategy)? = nil) {
-        self.init(loginURL: loginURL, checkURL: checkURL, fallback: fallback) {
-            let data = try privateFileContents(file, what: "storage state")
-            do { return try JSONDecoder().decode(StorageState.self, from: data) } catch {
-                throw SessionError(.authenticationFailed, "\(file) is not a storage state (cookies and origins)")
-            }
+        self.init(loginURL: loginURL, checkURL: checkURL, fallback: fallback) { try Self.readPrivate(file) }
+    }
+
+    /// A state file that only its owner may read.
+    /// - Throws: ``SessionError/Code/authenticationFailed`` for a file others may read, or one that is
+    ///   not a storage state.
+    public static func readPrivate(_ file: String) throws -> StorageState {
+        let data = try privateFileContents(file, what: "storage state")
+        do { return try JSONDecoder().decode(StorageState.self, from: data) } catch {
+            throw SessionError(.authenticationFailed, "\(file) is not a storage state (cookies and origins)")
         }
     }
 

@@ -26,6 +26,8 @@ actor SessionRegistry {
         var endpointHeaders: [(name: String, value: String)] = []
         /// Certificate authorities to trust for `wss://` and `https://` endpoints (`--cdp-ca-file`).
         var trustedCertificatesFile: String?
+        /// A saved sign-in put into every new session (`--storage-state`).
+        var storageState: StorageState?
     }
 
     /// Where a session's browser is: launched here, or attached to at an endpoint with headers.
@@ -92,6 +94,12 @@ actor SessionRegistry {
         }
         // SIGINT and SIGTERM close it (and every other) and exit; with no session, they just end the process.
         session.closeOnTerminationSignals()
+        if let state = settings.storageState {
+            do { try await session.setStorageState(state, as: .system) } catch {
+                await session.close()
+                throw ToolError("the saved sign-in (--storage-state) could not be put into the session: \(error)")
+            }
+        }
         let view = try? await session.liveView()
         let entry = Entry(session: session, toolbox: AgentToolbox(session: session, profile: settings.profile,
                                                                   allowJavaScript: settings.allowJavaScript), liveView: view,

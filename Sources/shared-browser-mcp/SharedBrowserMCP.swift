@@ -55,6 +55,10 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("cdp-ca-file"), help: "A PEM file of CAs to trust for wss:// and https:// endpoints, besides the system's.")
     var cdpCAFile: String?
 
+    @Option(name: .customLong("storage-state"),
+            help: "A saved sign-in (StorageState or Playwright storageState JSON, mode 0600) put into every new session.")
+    var storageState: String?
+
     mutating func run() async throws {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
         let fromEnvironment = ProcessInfo.processInfo.environment["SHARED_BROWSER_CDP_HEADERS"]?
@@ -71,10 +75,16 @@ struct SharedBrowserMCP: AsyncParsableCommand {
         if let cdpCAFile, !FileManager.default.isReadableFile(atPath: cdpCAFile) {
             throw ValidationError("cannot read --cdp-ca-file \(cdpCAFile)")
         }
+        var state: StorageState?
+        if let storageState {
+            do { state = try StorageStateLogin.readPrivate(storageState) } catch {
+                throw ValidationError("--storage-state: \((error as? SessionError)?.message ?? "\(error)")")
+            }
+        }
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions,
                                                        browserEndpoint: cdpEndpoint, endpointHeaders: headers,
-                                                       trustedCertificatesFile: cdpCAFile))
+                                                       trustedCertificatesFile: cdpCAFile, storageState: state))
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"

@@ -1,5 +1,7 @@
 import Foundation
 import CDPTransport
+import DemoSite
+import SharedSession
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -167,6 +169,39 @@ extension Chromium {
         #expect(gateway.log.filter { $0.hasPrefix("refused") }.count == 1, "only the tokenless /json/version: \(gateway.log)")
         let targets = try await browser.session.send(Target.GetTargets()).targetInfos
         #expect(targets.contains { $0.title == "Remote page" }, "the remote browser and its tab live on")
+    }
+
+    /// `--storage-state FILE`: a sign-in saved elsewhere is in every session the server starts; a
+    /// file others may read stops the server before it starts, saying why.
+    @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
+    func aSavedSignInGoesIntoEverySession() async throws {
+        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
+        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
+        let (_, site) = try await TestSession.shared.get()
+        let file = NSTemporaryDirectory() + "sb-mcp-state-\(UUID().uuidString.prefix(8)).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let agent = Participant.agent("exporter")
+        try await withOwnSession("mcp-state-from") { session in
+            _ = await session.coordinator.tryRequestControl(for: agent)
+            let login = FormLogin(loginURL: site.url("/login"), checkURL: site.url("/dashboard"),
+                                  credentials: .closure { Credentials(username: DemoSite.username, password: DemoSite.password) },
+                                  username: "#username", password: "#password", submit: "#sign-in")
+            try await session.authenticate(with: login, as: agent)
+            try await session.storageState().write(to: file)
+        }
+        let python = try #require(PythonMCP.setUp.python)
+        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/navigate_scenario.py").path
+        let run = try PlaywrightCLI.run(executable: python, [scenario, server, site.url("/dashboard"), "--storage-state", file],
+                                        in: NSTemporaryDirectory())
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]])
+        let navigated = seen["navigate"]?["text"] as? String ?? ""
+        #expect(seen["navigate"]?["error"] as? Bool == false && navigated.contains("Dashboard"), "signed in: \(navigated)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let refused = try PlaywrightCLI.run(executable: server, ["--storage-state", file], in: NSTemporaryDirectory())
+        #expect(refused.status != 0 && refused.output.contains("chmod 600"), "\(refused.output)")
     }
 }
 }
