@@ -185,24 +185,26 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         }
     }
 
-    func requestConnect(_ connection: WebSocketConnection) {
-        let accepted = shared.withLock { s -> Bool in
+    /// Queues a request that needs a running loop; false when the loop is stopping or stopped.
+    private func enqueueIfRunning(_ body: (inout Shared) -> Void) -> Bool {
+        shared.withLock { s -> Bool in
             guard s.running, !s.stopRequested, let context = s.context else { return false }
-            s.connects.append(connection)
+            body(&s)
             lws_cancel_service(context)
             return true
         }
-        if !accepted { connection.didCloseSocket(failure: "the WebSocket loop is shutting down") }
+    }
+
+    func requestConnect(_ connection: WebSocketConnection) {
+        if !enqueueIfRunning({ $0.connects.append(connection) }) {
+            connection.didCloseSocket(failure: "the WebSocket loop is shutting down")
+        }
     }
 
     func requestFetch(_ fetch: HTTPFetch) {
-        let accepted = shared.withLock { s -> Bool in
-            guard s.running, !s.stopRequested, let context = s.context else { return false }
-            s.fetches.append(fetch)
-            lws_cancel_service(context)
-            return true
+        if !enqueueIfRunning({ $0.fetches.append(fetch) }) {
+            fetch.finish(.failure(WebSocketError(.connectFailed, "the WebSocket loop is shutting down")))
         }
-        if !accepted { fetch.finish(.failure(WebSocketError(.connectFailed, "the WebSocket loop is shutting down"))) }
     }
 
     func requestFetchAbort(_ fetch: HTTPFetch) { enqueue { $0.fetchAborts.append(fetch) } }

@@ -21,6 +21,34 @@ enum PythonMCP {
         return (path, "")
     }()
     static var skipReason: Comment { Comment(rawValue: "skipped: " + setUp.reason) }
+
+    /// The `shared-browser-mcp` built beside the tests.
+    static func server() throws -> String {
+        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
+        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
+        return server
+    }
+
+    /// What a scenario in `Tests/MCPClient` saw: the JSON object it printed last.
+    struct Seen {
+        let values: [String: Any]
+        subscript(_ key: String) -> Any? { values[key] }
+        /// A tool call's answer the scenario recorded as `{"error": …, "text": …}`.
+        func step(_ name: String) -> (error: Bool, text: String) {
+            let object = values[name] as? [String: Any]
+            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
+        }
+    }
+
+    /// Runs `Tests/MCPClient/<name>` with the venv's Python, and requires it to succeed.
+    static func scenario(_ name: String, _ arguments: [String]) throws -> Seen {
+        let python = try #require(setUp.python)
+        let script = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/\(name)").path
+        let run = try PlaywrightCLI.run(executable: python, [script] + arguments, in: NSTemporaryDirectory())
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        return Seen(values: try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))
+    }
 }
 
 extension Chromium {
@@ -30,16 +58,9 @@ extension Chromium {
     /// screenshot; a call without its argument is a tool error. When the client goes, so does the browser.
     @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
     func aPythonClientUsesTheServerOverStdio() async throws {
-        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
-        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
-        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/stdio_scenario.py").path
         let page = "data:text/html,<title>Form</title><label>Name <input id=name></label>"
             + "<button id=save onclick=\"document.title=document.getElementById('name').value\">Save</button>"
-        let python = try #require(PythonMCP.setUp.python)
-        let run = try PlaywrightCLI.run(executable: python, [scenario, server, page], in: NSTemporaryDirectory())
-        try #require(run.status == 0, "\(run.output.suffix(2000))")
-        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let seen = try PythonMCP.scenario("stdio_scenario.py", [try PythonMCP.server(), page])
         let tools = seen["tools"] as? [String] ?? []
         #expect(Set(tools).isSuperset(of: ["start_shared_session", "close_shared_session", "list_shared_sessions", "shared_session_navigate",
                                           "shared_session_snapshot", "shared_session_click", "shared_session_fill", "shared_session_context",
@@ -50,10 +71,7 @@ extension Chromium {
         #expect(started["session_id"] as? String == "mcp-stdio")
         #expect((started["live_view_url"] as? String)?.hasPrefix("http://127.0.0.1:") == true)
         #expect(started["participant"] as? String == "agent:py-tester", "each client acts as itself")
-        func step(_ name: String) -> (error: Bool, text: String) {
-            let object = seen[name] as? [String: Any]
-            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
-        }
+        let step = seen.step
         #expect(step("navigate").error == false, "\(step("navigate").text)")
         #expect(seen["navigate_types"] as? [String] == ["text", "image"], "navigate answers with the page and a picture of it")
         let contexts = seen["contexts"] as? [[String: Any]] ?? []
@@ -79,8 +97,7 @@ extension Chromium {
     /// rebinding Host are refused before MCP. SIGTERM closes every browser in under 10 s.
     @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
     func clientsShareASessionOverHTTPInTurns() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+        let binary = try PythonMCP.server()
         let token = "test-token-" + UUID().uuidString
         let server = Process()
         server.executableURL = URL(fileURLWithPath: binary)
@@ -99,17 +116,9 @@ extension Chromium {
         let listening = String(decoding: line, as: UTF8.self)
         let url = try #require(listening.split(separator: " ").last.map(String.init), "\(listening)")
         #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/mcp"), "loopback by default: \(listening)")
-        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/http_scenario.py").path
         let page = "data:text/html,<title>Form</title><input id=name><button id=save>Save</button>"
-        let python = try #require(PythonMCP.setUp.python)
-        let run = try PlaywrightCLI.run(executable: python, [scenario, url, token, page], in: NSTemporaryDirectory())
-        try #require(run.status == 0, "\(run.output.suffix(2000))")
-        let json = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        func step(_ name: String) -> (error: Bool, text: String) {
-            let object = seen[name] as? [String: Any]
-            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
-        }
+        let seen = try PythonMCP.scenario("http_scenario.py", [url, token, page])
+        let step = seen.step
         let started = try #require(seen["started"] as? [String: Any])
         let alpha = try #require(started["participant"] as? String)
         #expect(alpha.hasPrefix("agent:alpha-"), "a client is its name and its connection")
@@ -143,22 +152,12 @@ extension Chromium {
     /// attached session leaves the remote browser running.
     @Test(.enabled(if: PythonMCP.setUp.python != nil && CDPGateway.python != nil, PythonMCP.skipReason))
     func sessionsAttachToBrowsersElsewhere() async throws {
-        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
-        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
+        let server = try PythonMCP.server()
         let (browser, gateway) = try await RemoteEndpointTests.remoteBrowser()
         defer { gateway.stop(); Task { try? await browser.close() } }
-        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/remote_scenario.py").path
-        let python = try #require(PythonMCP.setUp.python)
-        let run = try PlaywrightCLI.run(executable: python, [scenario, server, CDPGateway.trustedCA, "https://127.0.0.1:\(gateway.port)",
-                                                              RemoteEndpointTests.token, "data:text/html,<title>Remote page</title>"],
-                                        in: NSTemporaryDirectory())
-        try #require(run.status == 0, "\(run.output.suffix(2000))")
-        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        func step(_ name: String) -> (error: Bool, text: String) {
-            let object = seen[name] as? [String: Any]
-            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
-        }
+        let seen = try PythonMCP.scenario("remote_scenario.py", [server, CDPGateway.trustedCA, "https://127.0.0.1:\(gateway.port)",
+                                                                 RemoteEndpointTests.token, "data:text/html,<title>Remote page</title>"])
+        let step = seen.step
         #expect(!step("own").error, "\(step("own").text)")
         #expect(!step("navigate").error && step("navigate").text.contains("Remote page"), "\(step("navigate").text)")
         #expect(!step("named").error, "\(step("named").text)")
@@ -175,8 +174,7 @@ extension Chromium {
     /// file others may read stops the server before it starts, saying why.
     @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
     func aSavedSignInGoesIntoEverySession() async throws {
-        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp").path
-        try #require(FileManager.default.isExecutableFile(atPath: server), "build with `swift build --build-tests`")
+        let server = try PythonMCP.server()
         let (_, site) = try await TestSession.shared.get()
         let file = NSTemporaryDirectory() + "sb-mcp-state-\(UUID().uuidString.prefix(8)).json"
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -189,15 +187,9 @@ extension Chromium {
             try await session.authenticate(with: login, as: agent)
             try await session.storageState().write(to: file)
         }
-        let python = try #require(PythonMCP.setUp.python)
-        let scenario = PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/navigate_scenario.py").path
-        let run = try PlaywrightCLI.run(executable: python, [scenario, server, site.url("/dashboard"), "--storage-state", file],
-                                        in: NSTemporaryDirectory())
-        try #require(run.status == 0, "\(run.output.suffix(2000))")
-        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") })
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]])
-        let navigated = seen["navigate"]?["text"] as? String ?? ""
-        #expect(seen["navigate"]?["error"] as? Bool == false && navigated.contains("Dashboard"), "signed in: \(navigated)")
+        let seen = try PythonMCP.scenario("navigate_scenario.py", [server, site.url("/dashboard"), "--storage-state", file])
+        let navigated = seen.step("navigate")
+        #expect(!navigated.error && navigated.text.contains("Dashboard"), "signed in: \(navigated.text)")
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
         let refused = try PlaywrightCLI.run(executable: server, ["--storage-state", file], in: NSTemporaryDirectory())
