@@ -196,7 +196,7 @@ final class Subscriber: @unchecked Sendable {
 
     /// Moves everything queued into `batch` (a missed marker first). Returns false when there is
     /// nothing and the subscription has ended.
-    func drain(into batch: inout [EventSubscription.Element]) -> Bool? {
+    private func drain(into batch: inout [EventSubscription.Element]) -> Bool? {
         lock.lock()
         defer { lock.unlock() }
         if missed > 0 {
@@ -206,6 +206,38 @@ final class Subscriber: @unchecked Sendable {
         while let event = queue.popFirst() { batch.append(.event(event)) }
         if !batch.isEmpty { return true }
         return finished ? false : nil
+    }
+
+    // The consumer's side: what a drain took and no iterator has returned yet. It belongs to the
+    // subscription, not to one iterator, so a second loop over the same subscription goes on where
+    // the first stopped instead of losing the rest of a batch.
+    private let consumerLock = NSLock()
+    private var batch: [EventSubscription.Element] = []
+    private var batchIndex = 0
+
+    enum Taken {
+        case element(EventSubscription.Element)
+        /// Nothing yet: wait.
+        case empty
+        case finished
+    }
+
+    /// The next element: the rest of the last batch, else a new one drained at once (the publisher's
+    /// lock is taken once per batch, not per element).
+    func take() -> Taken {
+        consumerLock.lock()
+        defer { consumerLock.unlock() }
+        if batchIndex == batch.count {
+            batch.removeAll(keepingCapacity: true)
+            batchIndex = 0
+            switch drain(into: &batch) {
+            case true?: break
+            case false?: return .finished
+            case nil: return .empty
+            }
+        }
+        defer { batchIndex += 1 }
+        return .element(batch[batchIndex])
     }
 
     /// Waits until something is queued or the subscription ends.
@@ -251,7 +283,8 @@ final class SubscriptionToken: Sendable {
 /// The events of one subscription, in sequence order, as an async sequence.
 ///
 /// It ends when the subscription is cancelled (``cancel()``, or every copy of it is released), when the
-/// hub closes, or when the iterating task is cancelled.
+/// hub closes, or when the iterating task is cancelled. Loops over it take turns, not copies: a loop
+/// that stops (`break`) leaves the rest to the next loop over the same subscription.
 public struct EventSubscription: AsyncSequence, Sendable {
     /// An event, or a marker for events this subscriber did not get.
     public enum Element: Sendable, Hashable {
@@ -273,27 +306,21 @@ public struct EventSubscription: AsyncSequence, Sendable {
     /// Ends the subscription; iteration finishes after what was already queued.
     public func cancel() { token.cancel() }
 
+    /// Iterators share the subscription's place: an element one of them returned is gone for all,
+    /// and a new loop over the subscription goes on where the last one stopped.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let subscriber: Subscriber
         let token: SubscriptionToken
-        var batch: [Element] = []
-        var index = 0
 
         public mutating func next() async -> Element? {
             while true {
-                if index < batch.count {
-                    defer { index += 1 }
-                    return batch[index]
-                }
-                batch.removeAll(keepingCapacity: true)
-                index = 0
-                switch subscriber.drain(into: &batch) {
-                case true?: continue
-                case false?: return nil
-                case nil:
+                switch subscriber.take() {
+                case .element(let element): return element
+                case .finished: return nil
+                case .empty:
                     if Task.isCancelled { return nil }
                     await subscriber.wait()
-                    if Task.isCancelled, batch.isEmpty { return nil }
+                    if Task.isCancelled { return nil }
                 }
             }
         }

@@ -14,7 +14,7 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let timeout = Code("timeout")
         /// The browser could not load the URL (`net::ERR_NAME_NOT_RESOLVED`, ...).
         public static let navigationFailed = Code("navigationFailed")
-        /// The string is not a URL; nothing was sent.
+        /// The string is not a URL, or not an endpoint to attach to with the headers given; nothing was sent.
         public static let invalidURL = Code("invalidURL")
         /// The URL's scheme is not allowed (see ``SharedBrowserSession/Options/allowedURLSchemes``).
         public static let urlNotAllowed = Code("urlNotAllowed")
@@ -107,6 +107,7 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
             case .browserCrashed: code = .browserCrashed
             case .connectionClosed, .messageTooLarge, .invalidResponse: code = .connectionClosed
             case .launchFailed: code = .launchFailed
+            case .invalidEndpoint: code = .invalidURL
             case .cancelled: code = .cancelled
             default: code = .protocolError
             }

@@ -152,6 +152,28 @@ func console(_ level: String, _ text: String) -> BrowserEvent.Payload {
         #expect(errors == ["pageError page boom"])
     }
 
+    /// A second loop over the same subscription goes on where the first stopped: events the first
+    /// loop's batch had taken but not returned are not lost.
+    @Test func aSecondLoopGoesOnWhereTheFirstStopped() async {
+        let hub = EventHub()
+        let subscription = hub.subscribe()
+        for _ in 0..<5 { hub.publish(.request, cause: .page) }
+        var first: UInt64?
+        for await element in subscription {
+            first = element.event?.sequence
+            break
+        }
+        var second: UInt64?
+        for await element in subscription {
+            second = element.event?.sequence
+            break
+        }
+        hub.close()
+        var rest: [UInt64] = []
+        for await element in subscription { rest.append(element.event!.sequence) }
+        #expect(first == 1 && second == 2 && rest == [3, 4, 5])
+    }
+
     @Test func aSlowSubscriberLosesTheOldestAndIsToldHowMany() async {
         let hub = EventHub()
         let slow = hub.subscribe(bufferSize: 10)
