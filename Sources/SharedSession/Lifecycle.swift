@@ -105,6 +105,17 @@ struct Lifecycle: Sendable, Hashable {
         return .none
     }
 
+    /// Whether the session gave up reconnecting (a browser that may come back: an attached one, or a
+    /// launched one the policy does not relaunch).
+    var gaveUp: Bool { state == .disconnected && attempt == 0 }
+
+    /// An action arrived after the session gave up: try again, as after a fresh drop.
+    mutating func retryRequested() -> Action {
+        guard gaveUp, policy != .none else { return .none }
+        attempt = 1
+        return .reconnect(attempt: 1, after: .zero)
+    }
+
     mutating func relaunching() {
         if state == .crashed { state = .relaunching }
     }

@@ -15,9 +15,14 @@ extension SharedBrowserSession {
 
     /// Waits for a recovery under way (an action that arrives meanwhile runs on the recovered browser).
     /// A connection that ended without the browser pump noticing yet starts the recovery here.
+    /// A session that gave up reconnecting (the network was gone longer than the tries) tries again
+    /// here, so it comes back once the browser can be reached.
     func recovered() async {
         if !closing, lifecycle.isRunning, browser.connection.closedError != nil {
             await browserGone(browser.connection.closedError)
+        } else if !closing, recovery == nil, lifecycle.gaveUp {
+            let action = lifecycle.retryRequested()
+            if action != .none { recovery = Task { await self.recover(action, since: .now) } }
         }
         await recovery?.value
     }
@@ -76,6 +81,10 @@ extension SharedBrowserSession {
                     if lifecycle.state == .crashed {
                         sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
                             detail: "the browser does not answer after \(attempt) tries to reconnect")), cause: .system)
+                    } else if lifecycle.gaveUp {
+                        sink.emit(.error, target: nil, payload: .message(
+                            "the browser connection did not come back after \(attempt) tries (\(SessionError.from(error).message)); "
+                                + "the next action tries again"), cause: .system)
                     }
                 }
             case .relaunch:

@@ -160,6 +160,41 @@ extension Chromium {
         #expect(crashes.isEmpty, "never a crash while the browser lives")
     }
 
+    /// A remote browser out of reach for longer than the reconnect tries: the session says it gave up,
+    /// actions fail fast meanwhile, and once the browser can be reached the next action brings the
+    /// connection back and runs.
+    @Test func aSessionThatGaveUpReconnectsOnTheNextAction() async throws {
+        let browser = try await CDPBrowser.launch()
+        if let pid = browser.processID { registerForKillAtExit(pid) }
+        defer { Task { try? await browser.close() } }
+        let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        let proxy = try TCPProxy(to: port)
+        defer { proxy.stop() }
+        let endpoint = browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
+        let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "gave-up"))
+        defer { Task { await session.close() } }
+        try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
+        let errors = session.events.subscribe(kinds: [.error])
+
+        proxy.refusesNewConnections = true
+        proxy.dropAll()
+        let gaveUp = await firstEvent(errors, .error) { $0.summary.contains("did not come back") }
+        #expect(gaveUp != nil)
+        #expect(await session.lifecycleState == .disconnected)
+        let clock = ContinuousClock()
+        let asked = clock.now
+        let meanwhile = await session.evaluate("document.title", as: system)
+        #expect(meanwhile.error != nil, "unreachable: the action fails")
+        #expect(asked.duration(to: clock.now) < .seconds(5), "and fails after one round of tries, not a hang")
+
+        proxy.refusesNewConnections = false
+        let back = await session.evaluate("document.title", as: system)
+        #expect(back.value == "still here", "\(String(describing: back.error))")
+        #expect(back.notices.contains { $0.contains("came back") }, "\(back.notices)")
+        #expect(await session.lifecycleState == .running)
+    }
+
     /// A launched browser whose connection drops while it lives is reconnected, not relaunched: the
     /// same process, the same tab, and a later crash is still seen as a crash.
     @Test func aLaunchedBrowserWhoseConnectionDropsIsReconnected() async throws {

@@ -67,6 +67,32 @@ import Testing
         #expect(life.state == .disconnected && !life.isRecovering)
     }
 
+    /// After the tries, the next action tries again (a network that comes back later); never while
+    /// running or recovering, nor under the `none` policy.
+    @Test func aSessionThatGaveUpTriesAgainWhenAsked() {
+        var life = Lifecycle(launched: false, policy: .relaunch)
+        life.started()
+        do { let answer = life.retryRequested(); #expect(answer == .none, "running: nothing to retry") }
+        _ = life.connectionLost(browserAlive: true)
+        #expect(!life.gaveUp, "still trying")
+        do { let answer = life.retryRequested(); #expect(answer == .none) }
+        for _ in 0..<3 {
+            life.reconnecting()
+            _ = life.reconnectFailed(browserAlive: true)
+        }
+        #expect(life.gaveUp && life.state == .disconnected)
+        do { let answer = life.retryRequested(); #expect(answer == .reconnect(attempt: 1, after: .zero)) }
+        life.reconnecting()
+        life.reconnected()
+        #expect(life.isRunning && !life.gaveUp)
+
+        var none = Lifecycle(launched: false, policy: .none)
+        none.started()
+        _ = none.connectionLost(browserAlive: true)
+        #expect(none.gaveUp)
+        do { let answer = none.retryRequested(); #expect(answer == .none) }
+    }
+
     @Test func policiesLimitRecovery() {
         var reconnectOnly = Lifecycle(launched: true, policy: .reconnect)
         reconnectOnly.started()

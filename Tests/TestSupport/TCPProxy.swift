@@ -7,7 +7,7 @@ import Glibc
 /// once) or stall (kept open, nothing forwarded) while the server behind it keeps running. New
 /// connections are forwarded normally.
 public final class TCPProxy: @unchecked Sendable {
-    // `@unchecked`: `lock` guards `pairs`, `stopped` and `nextId`.
+    // `@unchecked`: `lock` guards `pairs`, `stopped`, `refusing` and `nextId`.
     public let port: Int
     private let target: Int
     private let listener: Int32
@@ -15,6 +15,7 @@ public final class TCPProxy: @unchecked Sendable {
     private var pairs: [Int: Pair] = [:]
     private var nextId = 0
     private var stopped = false
+    private var refusing = false
 
     private final class Pair: @unchecked Sendable {
         let client: Int32
@@ -65,6 +66,12 @@ public final class TCPProxy: @unchecked Sendable {
         }
     }
 
+    /// While true, new connections are closed as soon as they arrive (the far side is unreachable).
+    public var refusesNewConnections: Bool {
+        get { lock.withLock { refusing } }
+        set { lock.withLock { refusing = newValue } }
+    }
+
     /// Stops forwarding on every open connection, keeping them open (a link that hangs).
     public func stallAll() {
         lock.withLock { for pair in pairs.values { pair.stalled = true } }
@@ -91,6 +98,10 @@ public final class TCPProxy: @unchecked Sendable {
             if client < 0 {
                 if errno == EINTR { continue }
                 return
+            }
+            if refusesNewConnections {
+                close(client)
+                continue
             }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: target)
