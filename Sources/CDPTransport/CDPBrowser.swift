@@ -59,14 +59,17 @@ public final class CDPBrowser: Sendable {
     public let temporaryProfile: String?
     private let closing = LockedValue(false)
     private let connectionOptions: CDPConnection.Options
+    /// The `http(s)://` endpoint an attached browser was found through, to find it again.
+    private let discoveryEndpoint: String?
 
     private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?,
-                 options: CDPConnection.Options) {
+                 options: CDPConnection.Options, discoveryEndpoint: String? = nil) {
         self.connection = connection
         self.webSocketDebuggerURL = url
         self.process = process
         self.temporaryProfile = temporaryProfile
         connectionOptions = options
+        self.discoveryEndpoint = discoveryEndpoint
         if let process {
             // A browser that dies fails every pending command at once, as a crash.
             process.onExit { [weak self] status in
@@ -99,12 +102,26 @@ public final class CDPBrowser: Sendable {
     /// A new connection to the same browser, for when this one dropped while the browser lives. The
     /// new value owns the launched process from then on; this one is done.
     ///
+    /// A browser attached through an `http(s)://` endpoint that no longer answers at its WebSocket URL
+    /// is looked for again at the endpoint: a grid or a service may have restarted it, under a new id.
+    /// The value returned then has another ``webSocketDebuggerURL`` — a new browser, whose tabs are
+    /// not the old ones.
+    ///
     /// - Throws: ``CDPError/Code/connectionClosed`` when the browser does not answer.
     public func reconnect() async throws -> CDPBrowser {
-        let connection = try await CDPConnection.connect(to: webSocketDebuggerURL, options: connectionOptions)
+        var url = webSocketDebuggerURL
+        let connection: CDPConnection
+        do {
+            connection = try await CDPConnection.connect(to: url, options: connectionOptions)
+        } catch {
+            guard process == nil, let endpoint = discoveryEndpoint,
+                  let found = try? await Self.webSocketURL(for: endpoint, options: connectionOptions), found != url else { throw error }
+            url = found
+            connection = try await CDPConnection.connect(to: url, options: connectionOptions)
+        }
         closing.withLock { $0 = true }
-        return CDPBrowser(connection: connection, url: webSocketDebuggerURL, process: process,
-                          temporaryProfile: temporaryProfile, options: connectionOptions)
+        return CDPBrowser(connection: connection, url: url, process: process,
+                          temporaryProfile: temporaryProfile, options: connectionOptions, discoveryEndpoint: discoveryEndpoint)
     }
 
     /// The browser session.
@@ -257,7 +274,9 @@ public final class CDPBrowser: Sendable {
     public static func attach(to endpoint: String, options: CDPConnection.Options = CDPConnection.Options()) async throws -> CDPBrowser {
         let url = try await webSocketURL(for: endpoint, options: options)
         let connection = try await CDPConnection.connect(to: url, options: options)
-        return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil, options: options)
+        let discoverable = endpoint.lowercased().hasPrefix("http://") || endpoint.lowercased().hasPrefix("https://")
+        return CDPBrowser(connection: connection, url: url, process: nil, temporaryProfile: nil, options: options,
+                          discoveryEndpoint: discoverable ? endpoint : nil)
     }
 
     /// The WebSocket URL behind `endpoint`: itself for `ws(s)://`, discovered for `http(s)://`.

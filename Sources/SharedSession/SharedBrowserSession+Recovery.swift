@@ -69,12 +69,20 @@ extension SharedBrowserSession {
                 guard !closing else { break }
                 lifecycle.reconnecting()
                 do {
-                    try await reconnect()
+                    let restored = try await reconnect(since: downSince)
                     lifecycle.reconnected()
                     let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
-                    sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
-                        detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
-                    announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
+                    if let restored {
+                        sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
+                            detail: "the browser behind the endpoint was restarted; its tabs were reopened", downtimeMilliseconds: ms,
+                            restoredTabs: restored)), cause: .system)
+                        announce("The browser behind the endpoint was restarted and came back after \(ms) ms: \(restored) tab(s) reopened "
+                                 + "at their URLs, cookies kept; what was typed but not submitted is gone, and element refs are new.")
+                    } else {
+                        sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
+                            detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
+                        announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
+                    }
                     action = .none
                 } catch {
                     action = lifecycle.reconnectFailed(browserAlive: browser.isRunning)
@@ -116,12 +124,24 @@ extension SharedBrowserSession {
         toldInContext.removeAll()
     }
 
-    /// A new connection to the same browser; its tabs are attached again with fresh handlers.
-    private func reconnect() async throws {
+    /// A new connection to the same browser; its tabs are attached again with fresh handlers. When
+    /// the endpoint answers with another browser (restarted behind it), that one gets the tabs' URLs
+    /// and the cookies, as after a relaunch: returns how many tabs were reopened then, else nil.
+    private func reconnect(since downSince: ContinuousClock.Instant) async throws -> Int? {
         let old = browser
         let fresh = try await old.reconnect()
         do {
+            if fresh.webSocketDebuggerURL != old.webSocketDebuggerURL {
+                var urls = tabList.map { $0.state.withLock { $0.url } }
+                var activeIndex = tabList.firstIndex { $0 === active } ?? 0
+                // A browser shut down in order closed its tabs just before its connection went.
+                if urls.isEmpty, let before = tabsBeforeCloses, before.at >= downSince - .seconds(2) {
+                    (urls, activeIndex) = (before.urls, before.active)
+                }
+                return try await restore(onto: fresh, urls: urls.isEmpty ? ["about:blank"] : urls, activeIndex: activeIndex)
+            }
             try await adopt(fresh, tabs: tabList.map { ($0.targetId, nil) })
+            return nil
         } catch {
             await fresh.connection.close()
             throw error
@@ -141,24 +161,30 @@ extension SharedBrowserSession {
         if let directory = launch.userDataDirectory { ProfileLock.clearChromiumLock(in: directory) }
         let fresh = try await CDPBrowser.launch(launch)
         do {
-            if !savedCookies.isEmpty {
-                try await fresh.session.send(Storage.SetCookies(cookies: savedCookies.map(Self.param)))
-            }
-            let first = try await fresh.session.send(Target.GetTargets()).targetInfos
-                .first { $0.type == "page" && !$0.url.hasPrefix("devtools://") }?.targetId
-            var targets: [(String, String?)] = []
-            for (index, url) in urls.enumerated() {
-                var id = index == 0 ? first : nil
-                if id == nil { id = try await fresh.session.send(Target.CreateTarget(url: "about:blank")).targetId }
-                guard let id else { continue }
-                targets.append((id, url))
-            }
-            try await adopt(fresh, tabs: targets, activeIndex: activeIndex)
-            return targets.count
+            return try await restore(onto: fresh, urls: urls, activeIndex: activeIndex)
         } catch {
             try? await fresh.close()
             throw error
         }
+    }
+
+    /// Gives a new browser the session's cookies and its tabs at `urls` (its first page becomes the
+    /// first tab), the active one as before. Returns how many tabs were opened.
+    private func restore(onto fresh: CDPBrowser, urls: [String], activeIndex: Int) async throws -> Int {
+        if !savedCookies.isEmpty {
+            try await fresh.session.send(Storage.SetCookies(cookies: savedCookies.map(Self.param)))
+        }
+        let first = try await fresh.session.send(Target.GetTargets()).targetInfos
+            .first { $0.type == "page" && !$0.url.hasPrefix("devtools://") }?.targetId
+        var targets: [(String, String?)] = []
+        for (index, url) in urls.enumerated() {
+            var id = index == 0 ? first : nil
+            if id == nil { id = try await fresh.session.send(Target.CreateTarget(url: "about:blank")).targetId }
+            guard let id else { continue }
+            targets.append((id, url))
+        }
+        try await adopt(fresh, tabs: targets, activeIndex: activeIndex)
+        return targets.count
     }
 
     /// Makes `fresh` the session's browser: the browser-wide pump, a tab per target (navigated to its

@@ -176,6 +176,10 @@ public actor SharedBrowserSession {
     var bounceWatcher: Task<Void, Never>?
     /// Actions running now (``run(_:options:)``).
     var actionsInProgress = 0
+    /// The tabs (URLs, the active one) before the last burst of tabs closing, and when it began: a
+    /// browser that shuts down closes its tabs a moment before its connection goes, and a restart
+    /// behind the endpoint reopens them.
+    var tabsBeforeCloses: (urls: [String], active: Int, at: ContinuousClock.Instant)?
     /// Said once to a participant in its next result.
     var noticesForNextResult: [Participant: [String]] = [:]
     /// What agents are told once after a recovery, and who has been told in a result / a context.
@@ -438,6 +442,10 @@ public actor SharedBrowserSession {
 
     func forgetTab(_ targetId: String) {
         guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
+        // The tabs as they were before a burst of closes (a browser shutting down closes them all).
+        if let last = tabsBeforeCloses, ContinuousClock.now - last.at < .seconds(2) {} else {
+            tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, .now)
+        }
         let tab = tabList.remove(at: index)
         tab.stopPump()
         if active === tab, let next = tabList.last {
@@ -666,7 +674,7 @@ public actor SharedBrowserSession {
         if coordinated, let wait = actionOptions.waitForControl, await coordinator.holder != participant {
             do { try await coordinator.requestControl(for: participant, timeout: wait) } catch { controlRefusal = error }
         }
-        let (tab, queue) = await queueUp(needsPage: needsPage, queued: queued)
+        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: queued)
         defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
         // What is recorded and reported never carries a secret from a URL.
@@ -682,6 +690,7 @@ public actor SharedBrowserSession {
         var focusSecret: Bool?
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
+            if needsPage, tabGone { throw SessionError(.noSuchTab, "every tab is closed: open one with openTab") }
             if let controlRefusal { throw controlRefusal }
             if coordinated { try await coordinator.checkControl(participant) }
             if needsPage, !allowWithDialog, let open = tab.dialog {
@@ -782,14 +791,16 @@ public actor SharedBrowserSession {
 
     /// Waits for a recovery under way, then for the queue of the action's tab (or the browser's);
     /// returns the tab and the queue held.
-    private func queueUp(needsPage: Bool, queued: Bool) async -> (Tab, ActionQueue?) {
+    /// `tabGone`: every tab is closed, so there is no page to act on (an action that needs one fails).
+    private func queueUp(needsPage: Bool, queued: Bool) async -> (tab: Tab, queue: ActionQueue?, tabGone: Bool) {
         while true {
             await recovered()
             let tab = active
             let queue = queued ? (needsPage ? tab.queue : browserQueue) : nil
             await queue?.acquire()
             // A recovery while waiting replaced the tabs: queue again for the new one.
-            if closing || tabList.contains(where: { $0 === tab }) { return (tab, queue) }
+            if closing || tabList.contains(where: { $0 === tab }) { return (tab, queue, false) }
+            if tabList.isEmpty { return (tab, queue, true) }
             queue?.release()
         }
     }

@@ -195,6 +195,69 @@ extension Chromium {
         #expect(await session.lifecycleState == .running)
     }
 
+    /// The browser behind an `http://` endpoint is restarted under a new id (as a grid or a browser
+    /// service restarts one): the session finds the new browser at the endpoint and reopens its tabs
+    /// there at their URLs, the active one as before — after a crash, and after an orderly shutdown,
+    /// which closes the tabs before the connection goes.
+    @Test(arguments: [false, true])
+    func aBrowserRestartedBehindItsEndpointGetsTheTabsBack(orderly: Bool) async throws {
+        func port(of browser: CDPBrowser) throws -> Int {
+            let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
+            return try #require(Int(address.split(separator: ":").last ?? ""))
+        }
+        let first = try await CDPBrowser.launch()
+        if let pid = first.processID { registerForKillAtExit(pid) }
+        let proxy = try TCPProxy(to: try port(of: first))
+        defer { proxy.stop() }
+        let session = try await SharedBrowserSession.attach(to: "http://127.0.0.1:\(proxy.port)", options: .init(id: "restarted"))
+        defer { Task { await session.close() } }
+        try await session.navigate(to: dataURL("<title>one</title>"), as: system).get()
+        let firstTab = await session.activeTab.id
+        try await session.openTab(url: dataURL("<title>two</title>"), as: system).get()
+        try await session.switchTab(to: firstTab, as: system).get()
+
+        // The first browser goes (killed, or closed in order); another takes its place.
+        if orderly {
+            try await first.close()
+        } else {
+            kill(try #require(first.processID), SIGKILL)
+            #expect(await first.exits(within: .seconds(5)))
+        }
+        defer { Task { await first.abandon() } }
+        let second = try await CDPBrowser.launch()
+        if let pid = second.processID { registerForKillAtExit(pid) }
+        defer { Task { try? await second.close() } }
+        proxy.retarget(to: try port(of: second))
+
+        let back = await session.evaluate("document.title", as: system)
+        #expect(back.value == "one", "the active tab is the first again: \(String(describing: back.error))")
+        #expect(back.notices.contains { $0.contains("restarted") }, "\(back.notices)")
+        #expect(await session.tabs().map(\.url) == [dataURL("<title>one</title>"), dataURL("<title>two</title>")])
+        #expect(await session.activeTab.title == "one")
+        let restarted = session.events.recent(200).last { $0.kind == .browserRestarted }
+        if case .recovery(let info)? = restarted?.payload { #expect(info.restoredTabs == 2) } else { Issue.record("no browserRestarted event") }
+    }
+
+    /// Every tab closed from outside the session (by the browser, a person, another client): an
+    /// action that needs a page fails at once with `noSuchTab`, and `openTab` gives the session a tab
+    /// again.
+    @Test func withEveryTabClosedActionsFailAtOnceAndOpenTabHelps() async throws {
+        try await withOwnSession("no-tabs") { session in
+            try await session.navigate(to: dataURL("<title>only</title>"), as: system).get()
+            let closed = session.events.subscribe(kinds: [.targetClosed])
+            _ = try await session.browser.session.send(Target.CloseTarget(targetId: await session.activeTab.id))
+            #expect(await firstEvent(closed, .targetClosed) != nil)
+            #expect(await eventuallyAsync(within: .seconds(5)) { await session.tabs().isEmpty })
+            let clock = ContinuousClock()
+            let asked = clock.now
+            let failed = await session.evaluate("1", as: system)
+            #expect(failed.error?.code == .noSuchTab, "\(String(describing: failed.error))")
+            #expect(asked.duration(to: clock.now) < .seconds(2), "at once, not a wait")
+            try await session.openTab(url: dataURL("<title>again</title>"), as: system).get()
+            #expect(try await session.evaluate("document.title", as: system).get().value == "again")
+        }
+    }
+
     /// A launched browser whose connection drops while it lives is reconnected, not relaunched: the
     /// same process, the same tab, and a later crash is still seen as a crash.
     @Test func aLaunchedBrowserWhoseConnectionDropsIsReconnected() async throws {
@@ -320,3 +383,4 @@ extension Chromium {
     }
 }
 }
+

@@ -7,9 +7,9 @@ import Glibc
 /// once) or stall (kept open, nothing forwarded) while the server behind it keeps running. New
 /// connections are forwarded normally.
 public final class TCPProxy: @unchecked Sendable {
-    // `@unchecked`: `lock` guards `pairs`, `stopped`, `refusing` and `nextId`.
+    // `@unchecked`: `lock` guards `pairs`, `stopped`, `refusing`, `target` and `nextId`.
     public let port: Int
-    private let target: Int
+    private var target: Int
     private let listener: Int32
     private let lock = NSLock()
     private var pairs: [Int: Pair] = [:]
@@ -66,6 +66,9 @@ public final class TCPProxy: @unchecked Sendable {
         }
     }
 
+    /// Sends new connections to another local port (a server that came back elsewhere).
+    public func retarget(to port: Int) { lock.withLock { target = port } }
+
     /// While true, new connections are closed as soon as they arrive (the far side is unreachable).
     public var refusesNewConnections: Bool {
         get { lock.withLock { refusing } }
@@ -104,7 +107,7 @@ public final class TCPProxy: @unchecked Sendable {
                 continue
             }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: target)
+            var address = Self.loopback(port: lock.withLock { target })
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
