@@ -121,14 +121,9 @@ extension Chromium {
     /// An attached browser whose connection drops is reconnected, not relaunched: the tabs are attached
     /// again with one handler each; a connection that stalls is noticed by the keep-alive within 2 s.
     @Test func aDroppedOrStalledConnectionIsReconnected() async throws {
-        let browser = try await CDPBrowser.launch()
-        if let pid = browser.processID { registerForKillAtExit(pid) }
+        let (browser, proxy, endpoint) = try await browserBehindProxy()
         defer { Task { try? await browser.close() } }
-        let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
-        let port = try #require(Int(address.split(separator: ":").last ?? ""))
-        let proxy = try TCPProxy(to: port)
         defer { proxy.stop() }
-        let endpoint = browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
         let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "reconnect"))
         defer { Task { await session.close() } }
         try await session.navigate(to: dataURL("<title>kept</title><p>here</p>"), as: system).get()
@@ -164,14 +159,9 @@ extension Chromium {
     /// actions fail fast meanwhile, and once the browser can be reached the next action brings the
     /// connection back and runs.
     @Test func aSessionThatGaveUpReconnectsOnTheNextAction() async throws {
-        let browser = try await CDPBrowser.launch()
-        if let pid = browser.processID { registerForKillAtExit(pid) }
+        let (browser, proxy, endpoint) = try await browserBehindProxy()
         defer { Task { try? await browser.close() } }
-        let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
-        let port = try #require(Int(address.split(separator: ":").last ?? ""))
-        let proxy = try TCPProxy(to: port)
         defer { proxy.stop() }
-        let endpoint = browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
         let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "gave-up"))
         defer { Task { await session.close() } }
         try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
@@ -201,13 +191,7 @@ extension Chromium {
     /// which closes the tabs before the connection goes.
     @Test(arguments: [false, true])
     func aBrowserRestartedBehindItsEndpointGetsTheTabsBack(orderly: Bool) async throws {
-        func port(of browser: CDPBrowser) throws -> Int {
-            let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
-            return try #require(Int(address.split(separator: ":").last ?? ""))
-        }
-        let first = try await CDPBrowser.launch()
-        if let pid = first.processID { registerForKillAtExit(pid) }
-        let proxy = try TCPProxy(to: try port(of: first))
+        let (first, proxy, _) = try await browserBehindProxy()
         defer { proxy.stop() }
         let session = try await SharedBrowserSession.attach(to: "http://127.0.0.1:\(proxy.port)", options: .init(id: "restarted"))
         defer { Task { await session.close() } }
@@ -227,7 +211,7 @@ extension Chromium {
         let second = try await CDPBrowser.launch()
         if let pid = second.processID { registerForKillAtExit(pid) }
         defer { Task { try? await second.close() } }
-        proxy.retarget(to: try port(of: second))
+        proxy.retarget(to: try devToolsPort(of: second))
 
         let back = await session.evaluate("document.title", as: system)
         #expect(back.value == "one", "the active tab is the first again: \(String(describing: back.error))")

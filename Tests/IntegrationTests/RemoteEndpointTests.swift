@@ -90,10 +90,8 @@ extension Chromium {
     static func remoteBrowser(tls: Bool = true) async throws -> (browser: CDPBrowser, gateway: CDPGateway) {
         let browser = try await CDPBrowser.launch()
         if let pid = browser.processID { registerForKillAtExit(pid) }
-        let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
-        let port = try #require(Int(address.split(separator: ":").last ?? ""))
         do {
-            return (browser, try await CDPGateway(upstream: port, tls: tls, header: "Authorization: \(token)"))
+            return (browser, try await CDPGateway(upstream: try devToolsPort(of: browser), tls: tls, header: "Authorization: \(token)"))
         } catch {
             try? await browser.close()
             throw error

@@ -1,6 +1,7 @@
 import CDPTransport
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,4 +101,25 @@ func eventuallyAsync(within timeout: Duration, _ condition: () async -> Bool) as
         try? await Task.sleep(for: .milliseconds(20))
     }
     return await condition()
+}
+
+/// The DevTools port of a browser launched here.
+func devToolsPort(of browser: CDPBrowser) throws -> Int {
+    let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
+    return try #require(Int(address.split(separator: ":").last ?? ""))
+}
+
+/// A browser of its own behind a `TCPProxy` (a network a test can cut); `endpoint` is its WebSocket
+/// URL through the proxy. Close both when done.
+func browserBehindProxy() async throws -> (browser: CDPBrowser, proxy: TCPProxy, endpoint: String) {
+    let browser = try await CDPBrowser.launch()
+    if let pid = browser.processID { registerForKillAtExit(pid) }
+    do {
+        let port = try devToolsPort(of: browser)
+        let proxy = try TCPProxy(to: port)
+        return (browser, proxy, browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
+    } catch {
+        try? await browser.close()
+        throw error
+    }
 }
