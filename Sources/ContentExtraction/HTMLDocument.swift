@@ -734,7 +734,11 @@ private func extractor(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePoin
 }
 
 /// The handler: element starts and ends and text; everything else (comments, DTDs) is ignored.
-private nonisolated(unsafe) var saxHandler: htmlSAXHandler = {
+///
+/// Made once and never written again: every parse, on any thread, only reads it. (A global `var`
+/// passed with `&` is a write access for the whole parse, so two parses at once were a data race and,
+/// in a debug build, an exclusivity trap.)
+private nonisolated(unsafe) let saxHandler: UnsafeMutablePointer<xmlSAXHandler> = {
     var handler = htmlSAXHandler()
     handler.startElement = { context, name, atts in
         guard let name else { return }
@@ -747,7 +751,9 @@ private nonisolated(unsafe) var saxHandler: htmlSAXHandler = {
     }
     handler.ignorableWhitespace = handler.characters
     handler.cdataBlock = handler.characters
-    return handler
+    let stored = UnsafeMutablePointer<xmlSAXHandler>.allocate(capacity: 1)
+    stored.initialize(to: handler)
+    return stored
 }()
 
 /// Runs libxml2's HTML parser over `bytes` with the extraction handler.
@@ -769,12 +775,10 @@ private func runParser(_ bytes: UnsafeBufferPointer<UInt8>, into extractor: Unsa
         stream.pointee.encoding = UnsafePointer(xmlStrdup("UTF-8"))
     }
     let libraryHandler = context.pointee.sax
-    withUnsafeMutablePointer(to: &saxHandler) { handler in
-        context.pointee.sax = UnsafeMutableRawPointer(handler).assumingMemoryBound(to: xmlSAXHandler.self)
-        context.pointee.userData = UnsafeMutableRawPointer(extractor)
-        _ = htmlParseDocument(context)
-        context.pointee.sax = libraryHandler
-    }
+    context.pointee.sax = saxHandler
+    context.pointee.userData = UnsafeMutableRawPointer(extractor)
+    _ = htmlParseDocument(context)
+    context.pointee.sax = libraryHandler
     htmlFreeParserCtxt(context)
     return true
 }

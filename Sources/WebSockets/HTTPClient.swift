@@ -32,8 +32,7 @@ public enum HTTPClient {
         let loop = try WebSocketEventLoop.shared.started()
         let fetch = HTTPFetch(url: parsed, display: url, options: options)
         let timeout = options.connectTimeout
-        let timer = Task {
-            try await Task.sleep(for: timeout)
+        let timer = afterDelay(timeout) {
             fetch.finish(.failure(WebSocketError(.timeout, "no whole answer from \(url) within \(timeout)")))
             loop.requestFetchAbort(fetch)
         }

@@ -139,8 +139,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         let connection = WebSocketConnection(
             url: url, description: url.description, options: options, handler: handler, loop: loop, open: false)
         let timeout = options.connectTimeout
-        let timer = Task {
-            try await Task.sleep(for: timeout)
+        let timer = afterDelay(timeout) {
             connection.closeNow(code: 1006, reason: "connect timed out",
                                 error: WebSocketError(.timeout, "connecting to \(url) took longer than \(timeout)"))
         }

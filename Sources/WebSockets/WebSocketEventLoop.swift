@@ -718,10 +718,7 @@ public final class WebSocketEventLoop: @unchecked Sendable {
         nextDelayToken += 1
         let item = DelayedResponse(wsi: wsi, token: nextDelayToken, response: response)
         httpDelayed[wsi] = item.token
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
-            enqueue { $0.delayedResponses.append(item) }
-        }
+        afterDelay(delay) { [self] in enqueue { $0.delayedResponses.append(item) } }
         return 0
     }
 
