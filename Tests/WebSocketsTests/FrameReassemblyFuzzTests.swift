@@ -7,8 +7,18 @@ import Testing
 import WebSockets
 import SharedBrowserSupport
 
+/// Runs blocking socket work on a Dispatch thread: a task thread blocked in `send` or `read` (the
+/// server reading slowly on purpose) would stall every task of the test process, deadlines included.
+private func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 /// A client that speaks raw WebSocket frames, so a test can fragment, interleave and corrupt them at will.
-private final class RawClient {
+/// Its calls block: make them through ``offThePool(_:)``.
+private final class RawClient: @unchecked Sendable {
+    // `@unchecked`: one socket, used by one caller at a time.
     let fd: Int32
 
     init(port: Int) throws {
@@ -113,7 +123,8 @@ private struct SplitMix: RandomNumberGenerator {
             }
         }
         defer { Task { await server.stop() } }
-        let client = try RawClient(port: server.port)
+        let port = server.port
+        let client = try await offThePool { try RawClient(port: port) }
 
         var expected: [[UInt8]] = []
         var overTheCap = false
@@ -132,7 +143,8 @@ private struct SplitMix: RandomNumberGenerator {
                 if Bool.random(using: &random) {
                     bytes += RawClient.frame(fin: true, opcode: 9, payload: [1, 2, 3], mask: mask)
                 }
-                guard try client.write(bytes) else { break }
+                let frames = bytes
+                guard try await offThePool({ try client.write(frames) }) else { break }
                 offset += piece
                 first = false
             } while offset < payload.count
@@ -163,9 +175,10 @@ private struct SplitMix: RandomNumberGenerator {
         let server = try await WebSocketServer.start(config) { _ in Recorder(echo: true) }
         defer { Task { await server.stop() } }
         do {
-            let client = try RawClient(port: server.port)
+            let port = server.port
+            let client = try await offThePool { try RawClient(port: port) }
             let garbage = (0..<Int.random(in: 1...20_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
-            try client.write(garbage)
+            _ = try await offThePool { try client.write(garbage) }
         }
         try await Self.expectEcho(from: server)
     }
