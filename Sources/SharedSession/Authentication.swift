@@ -268,7 +268,8 @@ extension SharedBrowserSession {
         }
     }
 
-    /// True in the tasks of a sign-in (their actions do not wait for it).
+    /// True in the task of a sign-in that a page's late bounce started (its own actions do not wait
+    /// for it).
     @TaskLocal static var inSignIn = false
 
     /// A page of the site sent itself to the login while no action ran: sign in again as whoever
@@ -324,7 +325,7 @@ extension SharedBrowserSession {
         signingInAgain = true
         defer { signingInAgain = false }
         do {
-            try await Self.$inSignIn.withValue(true) { try await strategy.signIn(self, as: participant) }
+            try await strategy.signIn(self, as: participant)
         } catch {
             var failed = result
             failed.notices.append("The page asked to sign in again, and signing in failed: \(SessionError.from(error).message)")

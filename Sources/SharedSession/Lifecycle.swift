@@ -109,11 +109,12 @@ struct Lifecycle: Sendable, Hashable {
     /// launched one the policy does not relaunch).
     var gaveUp: Bool { state == .disconnected && attempt == 0 }
 
-    /// An action arrived after the session gave up: try again, as after a fresh drop.
+    /// An action arrived after the session gave up: try once more (one try, so an action waits at
+    /// most one connect timeout for a browser that is still out of reach).
     mutating func retryRequested() -> Action {
         guard gaveUp, policy != .none else { return .none }
-        attempt = 1
-        return .reconnect(attempt: 1, after: .zero)
+        attempt = Self.reconnectAttempts
+        return .reconnect(attempt: attempt, after: .zero)
     }
 
     mutating func relaunching() {

@@ -15,7 +15,7 @@ extension SharedBrowserSession {
 
     /// Waits for a recovery under way (an action that arrives meanwhile runs on the recovered browser).
     /// A connection that ended without the browser pump noticing yet starts the recovery here.
-    /// A session that gave up reconnecting (the network was gone longer than the tries) tries again
+    /// A session that gave up reconnecting (the network was gone longer than the tries) tries once more
     /// here, so it comes back once the browser can be reached.
     func recovered() async {
         if !closing, lifecycle.isRunning, browser.connection.closedError != nil {

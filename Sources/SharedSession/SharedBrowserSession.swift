@@ -443,9 +443,8 @@ public actor SharedBrowserSession {
     func forgetTab(_ targetId: String) {
         guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
         // The tabs as they were before a burst of closes (a browser shutting down closes them all).
-        if let last = tabsBeforeCloses, ContinuousClock.now - last.at < .seconds(2) {} else {
-            tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, .now)
-        }
+        let burstGoesOn = tabsBeforeCloses.map { ContinuousClock.now - $0.at < .seconds(2) } ?? false
+        if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, .now) }
         let tab = tabList.remove(at: index)
         tab.stopPump()
         if active === tab, let next = tabList.last {

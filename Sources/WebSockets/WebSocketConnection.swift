@@ -129,8 +129,9 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
 
     /// Opens a client connection and returns once the handshake is complete.
     ///
-    /// - Throws: ``WebSocketError`` with `.connectFailed` (refused, unreachable, handshake rejected —
-    ///   the message says which), `.timeout`, or `.invalidURL`.
+    /// - Throws: ``WebSocketError`` with `.connectFailed` (refused, unreachable, handshake rejected, a
+    ///   certificate not trusted — the message says which), `.timeout`, `.invalidURL`, or
+    ///   `.invalidHeader` for a header with a line break.
     public static func connect(
         to url: WebSocketURL, options: Options = Options(), handler: any WebSocketHandler
     ) async throws -> WebSocketConnection {

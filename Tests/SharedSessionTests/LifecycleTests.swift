@@ -67,7 +67,7 @@ import Testing
         #expect(life.state == .disconnected && !life.isRecovering)
     }
 
-    /// After the tries, the next action tries again (a network that comes back later); never while
+    /// After the tries, each next action tries once more (a network that comes back later); never while
     /// running or recovering, nor under the `none` policy.
     @Test func aSessionThatGaveUpTriesAgainWhenAsked() {
         var life = Lifecycle(launched: false, policy: .relaunch)
@@ -81,7 +81,11 @@ import Testing
             _ = life.reconnectFailed(browserAlive: true)
         }
         #expect(life.gaveUp && life.state == .disconnected)
-        do { let answer = life.retryRequested(); #expect(answer == .reconnect(attempt: 1, after: .zero)) }
+        do { let answer = life.retryRequested(); #expect(answer == .reconnect(attempt: 3, after: .zero)) }
+        life.reconnecting()
+        do { let answer = life.reconnectFailed(browserAlive: true); #expect(answer == .none, "one try per action") }
+        #expect(life.gaveUp)
+        _ = life.retryRequested()
         life.reconnecting()
         life.reconnected()
         #expect(life.isRunning && !life.gaveUp)
