@@ -20,12 +20,15 @@ actor HTTPEndpoint {
     let host: String
     let token: String
     let registry: SessionRegistry
+    /// More `Host` values accepted (`--allowed-host`): a name alone allows it on any port.
+    let allowedHosts: [String]
     private(set) var port = 0
     private var clients: [String: Client] = [:]
     private var channel: (any Channel)?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(host: String, port: Int, token: String, registry: SessionRegistry) {
+    init(host: String, port: Int, token: String, registry: SessionRegistry, allowedHosts: [String] = []) {
+        self.allowedHosts = allowedHosts
         self.host = host
         self.port = port
         self.token = token
@@ -52,15 +55,18 @@ actor HTTPEndpoint {
     func refusal(path: Substring, headers: HTTPHeaders) -> (HTTPResponseStatus, String)? {
         guard path == "/mcp" else { return (.notFound, "not found: the MCP endpoint is /mcp") }
         let hostHeader = headers.first(name: "host") ?? ""
-        let allowed = ["\(host):\(port)", "127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
-        guard allowed.contains(hostHeader.lowercased()) else {
+        let given = hostHeader.lowercased()
+        // The name without its port (`[::1]:8931` -> `[::1]`).
+        let name = given.hasPrefix("[") ? String(given.prefix { $0 != "]" }) + "]" : String(given.prefix { $0 != ":" })
+        let allowed = ["\(host):\(port)", "127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"] + allowedHosts
+        guard allowed.contains(given) || allowedHosts.contains(name) else {
             return (.misdirectedRequest, "Host \"\(hostHeader)\" does not name this server")
         }
         if let origin = headers.first(name: "origin"), origin != "http://\(hostHeader)" {
             return (.forbidden, "requests from \(origin) are not accepted")
         }
-        let given = headers.first(name: "authorization") ?? ""
-        guard constantTimeEquals(given, "Bearer " + token) else {
+        let authorization = headers.first(name: "authorization") ?? ""
+        guard constantTimeEquals(authorization, "Bearer " + token) else {
             return (.unauthorized, "a bearer token is required (Authorization: Bearer TOKEN)")
         }
         return nil
@@ -85,7 +91,14 @@ actor HTTPEndpoint {
         }
         let sessionId = UUID().uuidString.lowercased()
         let name = ClientName(suffix: String(sessionId.prefix(6)))
-        let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: sessionId))
+        // The SDK's defaults, but for its Host and Origin check: `refusal(path:headers:)` made that
+        // already, with the names `--allowed-host` adds (the SDK's own allows loopback names only).
+        let transport = StatefulHTTPServerTransport(
+            sessionIDGenerator: FixedSessionID(id: sessionId),
+            validationPipeline: StandardValidationPipeline(validators: [
+                OriginValidator.disabled, AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
+                ProtocolVersionValidator(), SessionValidator(),
+            ]))
         let server = await MCPServerFactory.make(registry: registry, client: name)
         do {
             try await server.start(transport: transport) { info, _ in name.set(info.name) }

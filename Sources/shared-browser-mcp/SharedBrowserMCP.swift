@@ -43,6 +43,10 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "With --http: the bearer token clients must send (a random one is made and printed otherwise).")
     var token: String?
 
+    @Option(name: .customLong("allowed-host"),
+            help: "With --http: a Host clients may use besides the listening address and loopback (NAME or NAME:PORT; repeatable), such as the name a reverse proxy passes.")
+    var allowedHosts: [String] = []
+
     @Option(name: .customLong("cdp-endpoint"),
             help: "Attach sessions to this browser (http(s):// or ws(s):// CDP URL, e.g. a grid's) instead of launching one.")
     var cdpEndpoint: String?
@@ -93,7 +97,8 @@ struct SharedBrowserMCP: AsyncParsableCommand {
             }
             if let token, token.count < 16 { throw ValidationError("--token must have at least 16 characters") }
             let secret = token ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            let endpoint = HTTPEndpoint(host: host, port: port, token: secret, registry: registry)
+            let endpoint = HTTPEndpoint(host: host, port: port, token: secret, registry: registry,
+                                        allowedHosts: allowedHosts.map { $0.lowercased() })
             let bound = try await endpoint.start()
             // Said at once, also when stdout is not a terminal.
             var said = "listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/mcp\n"

@@ -101,7 +101,7 @@ extension Chromium {
         let token = "test-token-" + UUID().uuidString
         let server = Process()
         server.executableURL = URL(fileURLWithPath: binary)
-        server.arguments = ["--http", "0", "--token", token, "--no-recording"]
+        server.arguments = ["--http", "0", "--token", token, "--no-recording", "--allowed-host", "mcp.example.test"]
         let output = Pipe()
         server.standardOutput = output
         server.standardError = FileHandle.nullDevice
@@ -135,6 +135,7 @@ extension Chromium {
         #expect(seen["wrong_token"] as? Int == 401 && seen["no_token"] as? Int == 401)
         #expect(seen["foreign_origin"] as? Int == 403)
         #expect(seen["rebinding_host"] as? Int == 421)
+        #expect(seen["declared_host"] as? Int != 421 && seen["declared_host"] as? Int != nil, "an --allowed-host name passes: \(seen["declared_host"] ?? "")")
         // SIGTERM: every browser closes, the server exits.
         let devtoolsURL = try #require(started["devtools_url"] as? String)
         let devtools = try #require(URL(string: devtoolsURL))

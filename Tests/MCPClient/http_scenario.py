@@ -100,6 +100,9 @@ async def main(url, token, page):
         host = url.split("/")[2]
         seen["rebinding_host"] = (await http.post(url, json=body, headers={**base, "Authorization": f"Bearer {token}",
                                                                           "Host": "evil.example:" + host.split(":")[1]})).status_code
+        # The name the server was told to answer to (--allowed-host), as a reverse proxy passes it.
+        seen["declared_host"] = (await http.post(url, json=body, headers={**base, "Authorization": f"Bearer {token}",
+                                                                         "Host": "mcp.example.test"})).status_code
     print(json.dumps(seen))
 
 
