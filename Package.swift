@@ -65,7 +65,8 @@ let package = Package(
         .target(name: "DemoSite", dependencies: ["WebSockets", "SharedBrowserSupport"], swiftSettings: swiftSettings),
         .target(
             name: "SharedSession",
-            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction", "SharedBrowserSupport"],
+            dependencies: ["CDPTransport", "EventBuffer", "Coordination", "ContentExtraction", "SharedBrowserSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

@@ -4,93 +4,30 @@ import EventBuffer
 import Foundation
 import SharedSession
 
-/// Every tool, in the order they are offered.
+/// Every tool, in the order they are offered. A tool that runs one action kind takes its description,
+/// its arguments (in snake_case) and their schema from the kind's declaration (``ActionCatalog``);
+/// only what a tool adds (what it answers, which parameters it offers) is said here.
 enum AgentToolCatalog {
     static let core: Set<String> = ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
                                     "screenshot", "context", "events", "control"]
 
     static let all: [AgentTool] = [
-        AgentTool(
-            name: "navigate",
-            description: "Open a URL in the shared browser's active tab and wait for it to load. Answers with the page at a glance "
-                + "(headings, lead text, links and forms in view).",
-            inputSchema: object(["url": string("The absolute URL to open (http, https)."),
-                                 "wait_until": enumeration(["load", "DOMContentLoaded", "networkIdle"], "How far loading must get. Default load.")],
-                                required: ["url"]),
-            readOnly: false
-        ) { args, call in
-            try await run(.navigate, ActionParams(url: try args.required("url"), waitUntil: try args.string("wait_until")), call)
-        },
-        AgentTool(
-            name: "snapshot",
-            description: "Read the page as an accessibility tree with element refs (like e12@3). Use a ref as the target of "
-                + "click, fill, type, press or select. Refs belong to the page they came from: after a navigation take a new snapshot.",
-            inputSchema: object(["interactive_only": boolean("Only elements one can act on (links, buttons, fields). Default false.")]),
-            readOnly: true
-        ) { args, call in
-            try await run(.snapshot, ActionParams(interactiveOnly: try args.bool("interactive_only")), call) { $0.snapshot?.text }
-        },
-        AgentTool(
-            name: "click",
-            description: "Click an element, waiting until it is visible, enabled and still. Answers with what changed.",
-            inputSchema: object(["target": target, "double": boolean("Double-click. Default false.")], required: ["target"]),
-            readOnly: false
-        ) { args, call in
-            try await run(.click, ActionParams(target: try args.required("target"), clickCount: try args.bool("double") == true ? 2 : nil), call)
-        },
-        AgentTool(
-            name: "fill",
-            description: "Replace the value of a text field, text area or editable element.",
-            inputSchema: object(["target": target, "value": string("The new value.")], required: ["target", "value"]),
-            readOnly: false
-        ) { args, call in
-            guard let value = try args.string("value") else { throw ToolArgumentError("fill needs value") }
-            return try await run(.fill, ActionParams(target: try args.required("target"), value: value), call)
-        },
-        AgentTool(
-            name: "type",
-            description: "Type text key by key, into the target or the focused element (for fields that react to each key).",
-            inputSchema: object(["text": string("The text to type."), "target": target], required: ["text"]),
-            readOnly: false
-        ) { args, call in
-            try await run(.type, ActionParams(target: try args.string("target"), text: try args.required("text")), call)
-        },
-        AgentTool(
-            name: "press",
-            description: "Press a key or a combination (Enter, Tab, Escape, ArrowDown, Control+A) on the target or the focused element.",
-            inputSchema: object(["key": string("The key or combination."), "target": target], required: ["key"]),
-            readOnly: false
-        ) { args, call in
-            try await run(.press, ActionParams(target: try args.string("target"), key: try args.required("key")), call)
-        },
-        AgentTool(
-            name: "select",
-            description: "Choose options of a <select> by value or visible label.",
-            inputSchema: object(["target": target,
-                                 "values": ["type": "array", "items": ["type": "string"], "description": "The values or labels to choose."]],
-                                required: ["target", "values"]),
-            readOnly: false
-        ) { args, call in
-            guard let values = try args.strings("values"), !values.isEmpty else { throw ToolArgumentError("select needs values") }
-            return try await run(.selectOption, ActionParams(target: try args.required("target"), values: values), call)
-        },
-        AgentTool(
-            name: "scroll",
-            description: "Scroll an element into view (target), or the page by delta_y pixels (negative scrolls up).",
-            inputSchema: object(["target": target, "delta_y": number("Pixels to scroll the page by.")]),
-            readOnly: false
-        ) { args, call in
-            let target = try args.string("target"), delta = try args.number("delta_y")
-            guard target != nil || delta != nil else { throw ToolArgumentError("scroll needs target or delta_y") }
-            return try await run(.scroll, ActionParams(target: target, deltaY: delta), call)
-        },
+        action("navigate", .navigate, answers: "Answers with the page at a glance (headings, lead text, links and forms in view)."),
+        action("snapshot", .snapshot, only: ["interactiveOnly"],
+               answers: "Use a ref as the target of click, fill, type, press or select. Refs belong to the page they came from: "
+                + "after a navigation take a new snapshot.") { $0.snapshot?.text },
+        action("click", .click, answers: "Answers with what changed."),
+        action("fill", .fill),
+        action("type", .type),
+        action("press", .press),
+        action("select", .selectOption),
+        action("scroll", .scroll, only: ["target", "deltaY"]),
         AgentTool(
             name: "wait",
             description: "Wait until text appears on the page, an element reaches a state, or the URL matches. Give exactly one of "
                 + "text, target or url.",
-            inputSchema: object(["text": string("Text to wait for."), "target": target,
-                                 "state": enumeration(["visible", "hidden", "attached", "detached"], "For target: the state to wait for. Default visible."),
-                                 "url": string("A URL or glob pattern (https://shop.test/orders/*) to wait for."),
+            inputSchema: object(["text": property(.waitForText, "text"), "target": property(.waitForSelector, "target"),
+                                 "state": property(.waitForSelector, "state"), "url": property(.waitForURL, "pattern"),
                                  "timeout_seconds": number("How long to wait at most. Default 30.")]),
             readOnly: true
         ) { args, call in
@@ -103,13 +40,15 @@ enum AgentToolCatalog {
         },
         AgentTool(
             name: "screenshot",
-            description: "A picture of the active tab (JPEG): the viewport, or the whole page.",
-            inputSchema: object(["full_page": boolean("The whole scrollable page. Default false.")]),
+            description: declaration(.screenshot).summary + " JPEG.",
+            inputSchema: schema(declaration(.screenshot), only: ["fullPage"]),
             readOnly: true
         ) { args, call in
-            let action = BrowserAction(.screenshot, ActionParams(fullPage: try args.bool("full_page"), format: "jpeg", quality: 70),
-                                       source: EventCause(call.participant))
-            let result = await call.session.run(action)
+            var params = try parameters(args, declaration(.screenshot), only: ["fullPage"])
+            params.format = "jpeg"
+            params.quality = 70
+            let result = await call.session.run(BrowserAction(.screenshot, params, source: EventCause(call.participant)),
+                                                through: call.door)
             guard result.error == nil, let data = result.data else { return failure(result) }
             return AgentToolResult(text: "Screenshot of \(result.url) (\(data.count) bytes, JPEG).", image: data, imageMimeType: "image/jpeg",
                                    actionResult: result)
@@ -173,17 +112,18 @@ enum AgentToolCatalog {
             }
         },
         // The full profile.
-        simple("back", "Go back one page in the tab's history.", .back),
-        simple("forward", "Go forward one page in the tab's history.", .forward),
-        simple("reload", "Reload the page.", .reload),
-        targeted("hover", "Move the mouse over an element (menus that open on hover).", .hover),
-        targeted("check", "Tick a checkbox or choose a radio button (nothing happens if it already is).", .check),
-        targeted("uncheck", "Untick a checkbox.", .uncheck),
+        action("back", .back),
+        action("forward", .forward),
+        action("reload", .reload),
+        action("hover", .hover),
+        action("check", .check),
+        action("uncheck", .uncheck),
         AgentTool(
             name: "tabs",
             description: "The tabs: list them, open one (optionally at a URL), switch to one, or close one (the active one by default).",
             inputSchema: object(["action": enumeration(["list", "open", "switch", "close"], "What to do."),
-                                 "url": string("For open: the URL."), "tab": string("For switch and close: the tab's id from list.")],
+                                 "url": property(.openTab, "url", prefix: "For open: "),
+                                 "tab": property(.switchTab, "tab", prefix: "For switch and close: ")],
                                 required: ["action"]),
             readOnly: false
         ) { args, call in
@@ -197,35 +137,9 @@ enum AgentToolCatalog {
             case let other: throw ToolArgumentError("tabs: action is list, open, switch or close, not \(other)")
             }
         },
-        AgentTool(
-            name: "dialog",
-            description: "Answer the open JavaScript dialog (alert, confirm, prompt, beforeunload).",
-            inputSchema: object(["accept": boolean("Accept (OK) or dismiss (Cancel)."), "prompt_text": string("For a prompt: the text to answer.")],
-                                required: ["accept"]),
-            readOnly: false
-        ) { args, call in
-            guard let accept = try args.bool("accept") else { throw ToolArgumentError("dialog needs accept") }
-            return try await run(.handleDialog, ActionParams(accept: accept, promptText: try args.string("prompt_text")), call)
-        },
-        AgentTool(
-            name: "page_text",
-            description: "The page's main text, a page of it at a time (for long articles).",
-            inputSchema: object(["page": integer("Which page of the text, from 1. Default 1."), "tokens": integer("Tokens per page. Default 2000.")]),
-            readOnly: true
-        ) { args, call in
-            try await run(.pageText, ActionParams(page: try args.int("page"), tokens: try args.int("tokens")), call) { result in
-                result.value?.stringValue
-            }
-        },
-        AgentTool(
-            name: "viewport",
-            description: "Resize the tab's viewport (CSS pixels).",
-            inputSchema: object(["width": integer("Width."), "height": integer("Height.")], required: ["width", "height"]),
-            readOnly: false
-        ) { args, call in
-            guard let width = try args.int("width"), let height = try args.int("height") else { throw ToolArgumentError("viewport needs width and height") }
-            return try await run(.setViewport, ActionParams(width: width, height: height), call)
-        },
+        action("dialog", .handleDialog),
+        action("page_text", .pageText) { $0.value?.stringValue },
+        action("viewport", .setViewport),
         AgentTool(
             name: "request_help",
             description: "Ask a person to take over (a captcha, a code sent to a phone, a decision that is theirs) and wait until "
@@ -243,17 +157,8 @@ enum AgentToolCatalog {
                 return AgentToolResult(text: "No one helped: \(error)", isError: true)
             }
         },
-        AgentTool(
-            name: "evaluate",
-            description: "Run a JavaScript expression in the page and answer with its value (JSON).",
-            inputSchema: object(["script": string("The expression; a function body needs to be wrapped in an immediately called function.")],
-                                required: ["script"]),
-            readOnly: false
-        ) { args, call in
-            guard call.allowJavaScript else { throw ToolArgumentError("evaluate is not allowed on this server") }
-            return try await run(.evaluate, ActionParams(script: try args.required("script")), call) { result in
-                result.value.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
-            }
+        action("evaluate", .evaluate) { result in
+            result.value.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
         },
     ]
 
@@ -264,7 +169,8 @@ enum AgentToolCatalog {
     static func run(_ type: BrowserAction.ActionType, _ params: ActionParams, _ call: AgentToolCall,
                     options: SharedBrowserSession.ActionOptions = .init(),
                     text: (@Sendable (ActionResult) -> String?)? = nil) async throws -> AgentToolResult {
-        let result = await call.session.run(BrowserAction(type, params, source: EventCause(call.participant)), options: options)
+        let result = await call.session.run(BrowserAction(type, params, source: EventCause(call.participant)), through: call.door,
+                                            options: options)
         guard result.error == nil else { return failure(result) }
         return AgentToolResult(text: text?(result) ?? result.report, actionResult: result)
     }
@@ -283,21 +189,83 @@ enum AgentToolCatalog {
         return who + (queue.isEmpty ? "." : "; waiting: " + queue.map { EventCause($0).description }.joined(separator: ", ") + ".")
     }
 
-    static func simple(_ name: String, _ description: String, _ type: BrowserAction.ActionType) -> AgentTool {
-        AgentTool(name: name, description: description, inputSchema: object([:]), readOnly: false) { _, call in
-            try await run(type, ActionParams(), call)
+    /// A tool that runs one action kind: `only` the parameters named (all by default), described by
+    /// the declaration's summary and then `answers`; a read-only tool when the kind never changes the
+    /// page. `text` picks the answer from the result (the action's report by default).
+    static func action(_ name: String, _ kind: BrowserAction.ActionType, only: [String]? = nil, answers: String? = nil,
+                       text: (@Sendable (ActionResult) -> String?)? = nil) -> AgentTool {
+        let declared = declaration(kind)
+        return AgentTool(name: name, description: [declared.summary, answers].compactMap { $0 }.joined(separator: " "),
+                         inputSchema: schema(declared, only: only), readOnly: !declared.policy.changesPage) { args, call in
+            try await run(kind, try parameters(args, declared, only: only), call, text: text)
         }
     }
 
-    static func targeted(_ name: String, _ description: String, _ type: BrowserAction.ActionType) -> AgentTool {
-        AgentTool(name: name, description: description, inputSchema: object(["target": target], required: ["target"]), readOnly: false) { args, call in
-            try await run(type, ActionParams(target: try args.required("target")), call)
+    static func declaration(_ kind: BrowserAction.ActionType) -> ActionDeclaration {
+        guard let declared = ActionCatalog.declaration(of: kind) else { fatalError("\(kind) has no declaration in ActionCatalog") }
+        return declared
+    }
+
+    /// A declared parameter's name as a tool argument: `waitUntil` is `wait_until`.
+    static func argumentName(_ parameter: String) -> String {
+        parameter.reduce(into: "") { name, character in
+            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
         }
+    }
+
+    /// Reads a tool's arguments as the declared parameters of its action, with errors that name the
+    /// argument; the session checks the rest (required ones, allowed values) against the same
+    /// declaration.
+    static func parameters(_ args: ToolArguments, _ declared: ActionDeclaration, only: [String]?) throws -> ActionParams {
+        var fields: [String: JSONValue] = [:]
+        for parameter in declared.parameters where only?.contains(parameter.name) ?? true {
+            let argument = argumentName(parameter.name)
+            let value: JSONValue?
+            switch parameter.type {
+            case .string: value = try (parameter.required ? args.required(argument) : args.string(argument)).map { .string($0) }
+            case .number: value = try args.number(argument).map { .number($0) }
+            case .integer: value = try args.int(argument).map { .number(Double($0)) }
+            case .boolean: value = try args.bool(argument).map { .bool($0) }
+            case .strings: value = try args.strings(argument).map { .array($0.map { .string($0) }) }
+            case .storageState: value = nil
+            }
+            if let value { fields[parameter.name] = value }
+        }
+        do {
+            return try JSONDecoder().decode(ActionParams.self, from: JSONEncoder().encode(JSONValue.object(fields)))
+        } catch {
+            throw ToolArgumentError("\(declared.kind): the arguments do not fit (\(error))")
+        }
+    }
+
+    /// The JSON Schema of a tool that runs one action kind.
+    static func schema(_ declared: ActionDeclaration, only: [String]? = nil) -> JSONValue {
+        let offered = declared.parameters.filter { only?.contains($0.name) ?? true }
+        return object(Dictionary(uniqueKeysWithValues: offered.map { (argumentName($0.name), property($0)) }),
+                      required: offered.filter(\.required).map { argumentName($0.name) })
+    }
+
+    /// A declared parameter's schema, by kind and name.
+    static func property(_ kind: BrowserAction.ActionType, _ name: String, prefix: String = "") -> JSONValue {
+        guard let parameter = declaration(kind).parameter(name) else { fatalError("\(kind) declares no parameter \(name)") }
+        return property(parameter, prefix: prefix)
+    }
+
+    static func property(_ parameter: ActionParameter, prefix: String = "") -> JSONValue {
+        var schema: [String: JSONValue] = ["description": .string(prefix + parameter.summary)]
+        switch parameter.type {
+        case .string: schema["type"] = "string"
+        case .number: schema["type"] = "number"
+        case .integer: schema["type"] = "integer"
+        case .boolean: schema["type"] = "boolean"
+        case .strings: schema["type"] = "array"; schema["items"] = ["type": "string"]
+        case .storageState: schema["type"] = "object"
+        }
+        if let allowed = parameter.allowed { schema["enum"] = .array(allowed.map { .string($0) }) }
+        return .object(schema)
     }
 
     // MARK: Schemas
-
-    static let target = string("The element: a ref from snapshot or context (e12@3), or a CSS selector, or text=Label.")
 
     static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
         var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties), "additionalProperties": false]

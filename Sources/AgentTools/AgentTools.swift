@@ -53,6 +53,8 @@ public struct AgentToolCall: Sendable {
     public var participant: Participant
     /// Whether `evaluate` may run (off unless the toolbox allows JavaScript).
     public var allowJavaScript: Bool
+    /// The door the call's actions come through: the agent tools, with JavaScript as allowed.
+    public var door: ActionDoor { .agentTools(allowJavaScript: allowJavaScript) }
 }
 
 /// Which tools a toolbox offers.

@@ -27,87 +27,99 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
         }
         public var description: String { rawValue }
 
-        /// `url`, optional `waitUntil` (`load`, `DOMContentLoaded`, `networkIdle`).
+        /// The `navigate` kind (``ActionCatalog`` declares its parameters and policy).
         public static let navigate: Self = "navigate"
+        /// The `back` kind (``ActionCatalog`` declares its parameters and policy).
         public static let back: Self = "back"
+        /// The `forward` kind (``ActionCatalog`` declares its parameters and policy).
         public static let forward: Self = "forward"
+        /// The `reload` kind (``ActionCatalog`` declares its parameters and policy).
         public static let reload: Self = "reload"
-        /// `target`, optional `clickCount`.
+        /// The `click` kind (``ActionCatalog`` declares its parameters and policy).
         public static let click: Self = "click"
-        /// `target`.
+        /// The `hover` kind (``ActionCatalog`` declares its parameters and policy).
         public static let hover: Self = "hover"
-        /// `target`, `value`.
+        /// The `fill` kind (``ActionCatalog`` declares its parameters and policy).
         public static let fill: Self = "fill"
-        /// `text`, optional `target` (focused first).
+        /// The `type` kind (``ActionCatalog`` declares its parameters and policy).
         public static let type: Self = "type"
-        /// `key` (`Enter`, `Control+A`), optional `target`.
+        /// The `press` kind (``ActionCatalog`` declares its parameters and policy).
         public static let press: Self = "press"
-        /// `target`, `values`.
+        /// The `selectOption` kind (``ActionCatalog`` declares its parameters and policy).
         public static let selectOption: Self = "selectOption"
-        /// `target`.
+        /// The `check` kind (``ActionCatalog`` declares its parameters and policy).
         public static let check: Self = "check"
-        /// `target`.
+        /// The `uncheck` kind (``ActionCatalog`` declares its parameters and policy).
         public static let uncheck: Self = "uncheck"
-        /// `deltaX`, `deltaY` in CSS pixels; or `target` to scroll into view.
+        /// The `scroll` kind (``ActionCatalog`` declares its parameters and policy).
         public static let scroll: Self = "scroll"
-        /// `script`.
+        /// The `evaluate` kind (``ActionCatalog`` declares its parameters and policy).
         public static let evaluate: Self = "evaluate"
-        /// `target`, optional `state` (`attached`, `visible`, `hidden`, `detached`).
+        /// The `waitForSelector` kind (``ActionCatalog`` declares its parameters and policy).
         public static let waitForSelector: Self = "waitForSelector"
-        /// `text`.
+        /// The `waitForText` kind (``ActionCatalog`` declares its parameters and policy).
         public static let waitForText: Self = "waitForText"
-        /// `pattern` (exact, or a glob).
+        /// The `waitForURL` kind (``ActionCatalog`` declares its parameters and policy).
         public static let waitForURL: Self = "waitForURL"
+        /// The `waitForNavigation` kind (``ActionCatalog`` declares its parameters and policy).
         public static let waitForNavigation: Self = "waitForNavigation"
-        /// Optional `fullPage`, `format` (`png`, `jpeg`, `webp`), `quality`.
+        /// The `screenshot` kind (``ActionCatalog`` declares its parameters and policy).
         public static let screenshot: Self = "screenshot"
-        /// `width`, `height`.
+        /// The `setViewport` kind (``ActionCatalog`` declares its parameters and policy).
         public static let setViewport: Self = "setViewport"
-        /// Optional `interactiveOnly`, `maxDepth`, `root`.
+        /// The `snapshot` kind (``ActionCatalog`` declares its parameters and policy).
         public static let snapshot: Self = "snapshot"
+        /// The `pageContent` kind (``ActionCatalog`` declares its parameters and policy).
         public static let pageContent: Self = "pageContent"
-        /// Optional `page` (1 by default), `tokens` per part.
+        /// The `pageText` kind (``ActionCatalog`` declares its parameters and policy).
         public static let pageText: Self = "pageText"
-        /// `accept`, optional `promptText`.
+        /// The `handleDialog` kind (``ActionCatalog`` declares its parameters and policy).
         public static let handleDialog: Self = "handleDialog"
-        /// Optional `url`.
+        /// The `openTab` kind (``ActionCatalog`` declares its parameters and policy).
         public static let openTab: Self = "openTab"
-        /// `tab`.
+        /// The `switchTab` kind (``ActionCatalog`` declares its parameters and policy).
         public static let switchTab: Self = "switchTab"
-        /// Optional `tab` (the active one by default).
+        /// The `closeTab` kind (``ActionCatalog`` declares its parameters and policy).
         public static let closeTab: Self = "closeTab"
-        /// Raw mouse input at page coordinates (CSS pixels of the viewport): `event` (`move`, `down`,
-        /// `up`, `click`, `doubleClick`), `x`, `y`, optional `button` (`left`, `middle`, `right`),
-        /// `clickCount`, `modifiers`.
+        /// The `mouse` kind (``ActionCatalog`` declares its parameters and policy).
         public static let mouse: Self = "mouse"
-        /// Raw wheel input: `x`, `y`, `deltaX`, `deltaY`, optional `modifiers`.
+        /// The `wheel` kind (``ActionCatalog`` declares its parameters and policy).
         public static let wheel: Self = "wheel"
-        /// Raw key input: `event` (`down`, `up`, `press`), `key` (`a`, `Enter`, `Control+A` for
-        /// `press`), optional `modifiers` (for `down` and `up`).
+        /// The `key` kind (``ActionCatalog`` declares its parameters and policy).
         public static let key: Self = "key"
-        /// Text inserted at the cursor as if typed or pasted (IME composition, paste): `text`.
+        /// The `insertText` kind (``ActionCatalog`` declares its parameters and policy).
         public static let insertText: Self = "insertText"
+        /// The `setStorageState` kind (``ActionCatalog`` declares its parameters and policy).
+        public static let setStorageState: Self = "setStorageState"
 
-        /// The types whose parameters may hold what a person typed.
-        public var carriesTypedText: Bool { [.fill, .type, .insertText, .key].contains(self) }
+        /// The kind's declaration; nil for a kind this version does not know.
+        public var declaration: ActionDeclaration? { ActionCatalog.declaration(of: self) }
+
+        /// Whether the kind's parameters may hold a secret (what a person typed, cookies).
+        public var carriesTypedText: Bool { declaration?.parameters.contains(where: \.secret) ?? false }
     }
 
+    /// What the action does.
     public var type: ActionType
+    /// Its parameters (those its kind's declaration lists).
     public var params: ActionParams
     /// Who asks.
     public var source: EventCause
 
+    /// An action of `type` with `params`, asked by `source`.
     public init(_ type: ActionType, _ params: ActionParams = ActionParams(), source: EventCause) {
         self.type = type
         self.params = params
         self.source = source
     }
 
-    /// The action as it may be recorded: what was typed is masked (`***`) unless `typedTextIsSafe`
-    /// (the field is known to be neither a password nor a one-time code).
+    /// The action as it may be recorded: the parameters its declaration marks secret are masked
+    /// (`***`) unless `typedTextIsSafe` (the field is known to be neither a password nor a one-time
+    /// code); a storage state is always masked to its cookie names and origins.
     public func redacted(typedTextIsSafe: Bool = false) -> BrowserAction {
-        guard type.carriesTypedText, !typedTextIsSafe else { return self }
         var copy = self
+        if let state = copy.params.storageState { copy.params.storageState = state.masked }
+        guard type.carriesTypedText, !typedTextIsSafe else { return copy }
         if copy.params.value != nil { copy.params.value = ActionParams.mask }
         if copy.params.text != nil { copy.params.text = ActionParams.mask }
         // A single character is typed text; named keys (`Enter`, `Control+A`) are not.
@@ -115,6 +127,7 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
         return copy
     }
 
+    /// The type, what it acts on and who asks: `click #submit by agent:collector`.
     public var description: String {
         var parts = [type.rawValue]
         if let target = params.target { parts.append(target) }
@@ -168,6 +181,8 @@ public struct ActionParams: Hashable, Sendable, Codable {
     public var page: Int?
     /// For `pageText`: the most tokens per part.
     public var tokens: Int?
+    /// For `setStorageState`: the cookies and local storage to put into the browser.
+    public var storageState: StorageState?
 
     public init(url: String? = nil, target: String? = nil, value: String? = nil, values: [String]? = nil,
                 text: String? = nil, key: String? = nil, script: String? = nil, state: String? = nil,
@@ -176,7 +191,7 @@ public struct ActionParams: Hashable, Sendable, Codable {
                 clickCount: Int? = nil, modifiers: [String]? = nil, accept: Bool? = nil, promptText: String? = nil,
                 tab: String? = nil, width: Int? = nil, height: Int? = nil, fullPage: Bool? = nil,
                 format: String? = nil, quality: Int? = nil, interactiveOnly: Bool? = nil, maxDepth: Int? = nil,
-                root: String? = nil, page: Int? = nil, tokens: Int? = nil) {
+                root: String? = nil, page: Int? = nil, tokens: Int? = nil, storageState: StorageState? = nil) {
         self.url = url
         self.target = target
         self.value = value
@@ -208,5 +223,6 @@ public struct ActionParams: Hashable, Sendable, Codable {
         self.root = root
         self.page = page
         self.tokens = tokens
+        self.storageState = storageState
     }
 }

@@ -224,7 +224,7 @@ final class ViewerHub: Sendable {
             viewer?.send(text: #"{"type":"error","message":\#(Self.json(error.message))}"#)
         }
         for action in pending {
-            let result = await session.run(action, options: options)
+            let result = await session.run(action, through: .personInput, options: options)
             // Told to the viewer that sent it (the event log has it too).
             if let error = result.error { viewer.send(text: #"{"type":"error","message":\#(Self.json(error.message))}"#) }
         }

@@ -293,7 +293,7 @@ extension SharedBrowserSession {
                     return
                 }
                 guard case .open(let url) = Self.bounceDestination(of: nil, landed: to, from: from, strategy: strategy) else { return }
-                _ = await executeNavigate(to: url, waitUntil: .load, as: participant, options: .init(pageSummary: false))
+                _ = await executeNavigate(to: url, waitUntil: .load, .navigate(to: url, waitUntil: .load, by: participant), options: .init(pageSummary: false))
                 let message = expired + ": signed in again and opened \(Redaction.url(url)), where it was going."
                 sink.emit(.signedInAgain, target: nil, payload: .message(message), cause: EventCause(participant))
                 noticesForNextResult[participant, default: []].append(message)
@@ -336,10 +336,10 @@ extension SharedBrowserSession {
         switch destination {
         case .open(let url):
             let waitUntil = action.type == .navigate ? action.params.waitUntil.flatMap(LoadState.init(rawValue:)) ?? .load : .load
-            again = await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
+            again = await executeNavigate(to: url, waitUntil: waitUntil, .navigate(to: url, waitUntil: waitUntil, by: participant), options: options)
             again.notices.append(action.type == .navigate ? expired + "." : expired + " and opened \(Redaction.url(url)), where the \(action.type) was going.")
         case .resend(let page, let form):
-            again = await executeNavigate(to: page, waitUntil: .load, as: participant, options: options)
+            again = await executeNavigate(to: page, waitUntil: .load, .navigate(to: page, waitUntil: .load, by: participant), options: options)
             again.notices.append(expired + "; the form sent to \(Redaction.url(form)) while signed out was dropped by the site: "
                                  + "this is the page it was sent from, fill and send it again.")
         }

@@ -18,9 +18,9 @@ extension SharedBrowserSession {
         await run(.navigate(to: url, waitUntil: waitUntil, by: participant), options: options)
     }
 
-    func executeNavigate(to url: String, waitUntil: LoadState = .load, as participant: Participant,
-                         options: ActionOptions = .init()) async -> ActionResult {
-        await perform("navigate", target: url, as: participant, options: options, feedback: true) { session, tab, deadline in
+    func executeNavigate(to url: String, waitUntil: LoadState = .load, _ action: BrowserAction,
+                         options: ActionOptions) async -> ActionResult {
+        await perform(action, target: url, options: options) { session, tab, deadline in
             try session.validate(url)
             do {
                 try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
@@ -41,8 +41,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.back, source: EventCause(participant)), options: options)
     }
 
-    func executeBack(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await history(-1, name: "back", as: participant, options: options)
+    func executeBack(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await history(-1, name: "back", action, options: options)
     }
 
     /// Goes one entry forward in the active tab's history.
@@ -50,12 +50,12 @@ extension SharedBrowserSession {
         await run(BrowserAction(.forward, source: EventCause(participant)), options: options)
     }
 
-    func executeForward(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await history(1, name: "forward", as: participant, options: options)
+    func executeForward(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await history(1, name: "forward", action, options: options)
     }
 
-    private func history(_ step: Int, name: String, as participant: Participant, options: ActionOptions) async -> ActionResult {
-        await perform(name, target: nil, as: participant, options: options, feedback: true) { _, tab, deadline in
+    private func history(_ step: Int, name: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             let history = try await tab.page.send(Page.GetNavigationHistory())
             let index = history.currentIndex + step
             guard history.entries.indices.contains(index) else {
@@ -74,8 +74,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.reload, source: EventCause(participant)), options: options)
     }
 
-    func executeReload(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("reload", target: nil, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executeReload(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             try await Navigation.waitForLoad(tab, deadline: deadline, what: "the reload") {
                 _ = try await tab.page.send(Page.Reload())
             }
@@ -96,9 +96,9 @@ extension SharedBrowserSession {
         await run(.click(target, clickCount: clickCount, by: participant), options: options)
     }
 
-    func executeClick(_ target: ElementTarget, clickCount: Int = 1, as participant: Participant,
-                      options: ActionOptions = .init()) async -> ActionResult {
-        await perform("click", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executeClick(_ target: ElementTarget, clickCount: Int = 1, _ action: BrowserAction,
+                      options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "click", deadline: deadline)
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
                 try await Elements.click(tab, x: point.x, y: point.y, count: clickCount)
@@ -112,8 +112,8 @@ extension SharedBrowserSession {
         await run(.hover(target, by: participant), options: options)
     }
 
-    func executeHover(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("hover", target: target.description, as: participant, options: options) { _, tab, deadline in
+    func executeHover(_ target: ElementTarget, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "hover", deadline: deadline)
             try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: point.x, y: point.y))
             return .none
@@ -127,9 +127,9 @@ extension SharedBrowserSession {
         await run(.fill(target, value, by: participant), options: options)
     }
 
-    func executeFill(_ target: ElementTarget, _ value: String, as participant: Participant,
-                     options: ActionOptions = .init()) async -> ActionResult {
-        await perform("fill", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executeFill(_ target: ElementTarget, _ value: String, _ action: BrowserAction,
+                     options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             let located = try await Elements.locate(tab, target, action: "fill", values: [value], deadline: deadline)
             if !located.done { try await tab.page.send(Input.InsertText(text: value)) }
             return .none
@@ -142,9 +142,9 @@ extension SharedBrowserSession {
         await run(.type(text, into: target, by: participant), options: options)
     }
 
-    func executeType(_ text: String, into target: ElementTarget? = nil, as participant: Participant,
-                     options: ActionOptions = .init()) async -> ActionResult {
-        await perform("type", target: target?.description, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executeType(_ text: String, into target: ElementTarget? = nil, _ action: BrowserAction,
+                     options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target?.description, options: options) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
             for character in text {
                 try await Elements.press(tab, key: String(character))
@@ -159,9 +159,9 @@ extension SharedBrowserSession {
         await run(.press(key, on: target, by: participant), options: options)
     }
 
-    func executePress(_ key: String, on target: ElementTarget? = nil, as participant: Participant,
-                      options: ActionOptions = .init()) async -> ActionResult {
-        await perform("press", target: target?.description ?? key, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executePress(_ key: String, on target: ElementTarget? = nil, _ action: BrowserAction,
+                      options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target?.description ?? key, options: options) { _, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
             try await Navigation.settle(tab, deadline: deadline, what: "pressing \(key)") {
                 try await Elements.press(tab, key: key)
@@ -176,9 +176,9 @@ extension SharedBrowserSession {
         await run(.selectOption(target, values, by: participant), options: options)
     }
 
-    func executeSelectOption(_ target: ElementTarget, _ values: [String], as participant: Participant,
-                             options: ActionOptions = .init()) async -> ActionResult {
-        await perform("selectOption", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
+    func executeSelectOption(_ target: ElementTarget, _ values: [String], _ action: BrowserAction,
+                             options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: "select", values: values, deadline: deadline)
             return .none
         }
@@ -189,8 +189,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.check, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
     }
 
-    func executeCheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await setChecked(target, true, as: participant, options: options)
+    func executeCheck(_ target: ElementTarget, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await setChecked(target, true, action, options: options)
     }
 
     /// Unchecks a checkbox (clicking it if needed).
@@ -198,12 +198,12 @@ extension SharedBrowserSession {
         await run(BrowserAction(.uncheck, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
     }
 
-    func executeUncheck(_ target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await setChecked(target, false, as: participant, options: options)
+    func executeUncheck(_ target: ElementTarget, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await setChecked(target, false, action, options: options)
     }
 
-    private func setChecked(_ target: ElementTarget, _ wanted: Bool, as participant: Participant, options: ActionOptions) async -> ActionResult {
-        await perform(wanted ? "check" : "uncheck", target: target.description, as: participant, options: options, feedback: true) { _, tab, deadline in
+    private func setChecked(_ target: ElementTarget, _ wanted: Bool, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             let before = try await Elements.locate(tab, target, action: "check", deadline: deadline)
             guard before.checked != wanted else { return .none }
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
@@ -223,9 +223,9 @@ extension SharedBrowserSession {
         await run(BrowserAction(.scroll, ActionParams(deltaX: deltaX, deltaY: deltaY), source: EventCause(participant)), options: options)
     }
 
-    func executeScrollBy(byX deltaX: Double = 0, y deltaY: Double, as participant: Participant,
-                       options: ActionOptions = .init()) async -> ActionResult {
-        await perform("scroll", target: "\(deltaX),\(deltaY)", as: participant, options: options) { _, tab, _ in
+    func executeScrollBy(byX deltaX: Double = 0, y deltaY: Double, _ action: BrowserAction,
+                       options: ActionOptions) async -> ActionResult {
+        await perform(action, target: "\(deltaX),\(deltaY)", options: options) { _, tab, _ in
             let reply = try await tab.script(Runtime.Evaluate(
                 expression: "window.scrollBy({left: \(deltaX), top: \(deltaY), behavior: 'instant'}); [scrollX, scrollY]",
                 returnByValue: true))
@@ -238,8 +238,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.scroll, ActionParams(target: target.encoded), source: EventCause(participant)), options: options)
     }
 
-    func executeScrollTo(to target: ElementTarget, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("scroll", target: target.description, as: participant, options: options) { _, tab, deadline in
+    func executeScrollTo(to target: ElementTarget, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: "scroll", deadline: deadline)
             return .none
         }
@@ -259,8 +259,8 @@ extension SharedBrowserSession {
         await run(.evaluate(script, by: participant), options: options)
     }
 
-    func executeEvaluate(_ script: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("evaluate", target: nil, as: participant, options: options) { _, tab, deadline in
+    func executeEvaluate(_ script: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             let reply: Runtime.Evaluate.Response
             do {
                 reply = try await tab.script(Runtime.Evaluate(
@@ -290,12 +290,9 @@ extension SharedBrowserSession {
         await run(BrowserAction(.waitForSelector, ActionParams(target: target.encoded, state: state), source: EventCause(participant)), options: options)
     }
 
-    func executeWaitForSelector(_ target: ElementTarget, state: String = "visible", as participant: Participant,
-                        options: ActionOptions = .init()) async -> ActionResult {
-        await perform("waitForSelector", target: target.description, as: participant, options: options) { _, tab, deadline in
-            guard ["attached", "visible", "hidden", "detached"].contains(state) else {
-                throw SessionError(.notApplicable, "unknown state \(state): use attached, visible, hidden or detached")
-            }
+    func executeWaitForSelector(_ target: ElementTarget, state: String = "visible", _ action: BrowserAction,
+                        options: ActionOptions) async -> ActionResult {
+        await perform(action, target: target.description, options: options) { _, tab, deadline in
             _ = try await Elements.locate(tab, target, action: state, deadline: deadline)
             return .none
         }
@@ -306,8 +303,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.waitForText, ActionParams(text: text), source: EventCause(participant)), options: options)
     }
 
-    func executeWaitForText(text: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("waitForText", target: text, as: participant, options: options) { _, tab, deadline in
+    func executeWaitForText(text: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: text, options: options) { _, tab, deadline in
             try await Elements.evaluateUntil(tab, PageScripts.waitForText(text, timeoutMs: Navigation.pageWait(deadline)),
                                              deadline: deadline, describing: "text \"\(text)\"")
             return .none
@@ -319,8 +316,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.waitForNavigation, source: EventCause(participant)), options: options)
     }
 
-    func executeWaitForNavigation(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("waitForNavigation", target: nil, as: participant, options: options) { _, tab, deadline in
+    func executeWaitForNavigation(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             let lifecycle = tab.page.events(Page.LifecycleEvent.self)
             let navigated = try await Navigation.first(tab.page.events(Page.FrameNavigated.self), until: deadline,
                                                        timeoutMessage: "no navigation within the timeout") { $0.frame.parentId == nil }
@@ -338,8 +335,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.waitForURL, ActionParams(pattern: pattern), source: EventCause(participant)), options: options)
     }
 
-    func executeWaitForURL(url pattern: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("waitForURL", target: pattern, as: participant, options: options) { _, tab, deadline in
+    func executeWaitForURL(url pattern: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: pattern, options: options) { _, tab, deadline in
             let navigations = tab.page.events(["Page.frameNavigated", "Page.navigatedWithinDocument"])
             let current = try await tab.script(Runtime.Evaluate(expression: "location.href", returnByValue: true))
             if let href = current.result.value?.stringValue, Navigation.matches(href, pattern: pattern) { return .none }
@@ -364,8 +361,8 @@ extension SharedBrowserSession {
     }
 
     func executeScreenshot(fullPage: Bool = false, format: Page.CaptureScreenshot.Format = .png, quality: Int? = nil,
-                           as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("screenshot", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
+                           _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             var clip: Page.Viewport?
             if fullPage {
                 let metrics = try await tab.page.send(Page.GetLayoutMetrics())
@@ -386,8 +383,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.setViewport, ActionParams(width: width, height: height), source: EventCause(participant)), options: options)
     }
 
-    func executeSetViewport(width: Int, height: Int, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("setViewport", target: "\(width)x\(height)", as: participant, options: options) { _, tab, _ in
+    func executeSetViewport(width: Int, height: Int, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: "\(width)x\(height)", options: options) { _, tab, _ in
             guard width > 0, height > 0 else { throw SessionError(.notApplicable, "a viewport needs a positive size, not \(width)x\(height)") }
             try await tab.page.send(Emulation.SetDeviceMetricsOverride(width: width, height: height, deviceScaleFactor: 1, mobile: false))
             // Kept, so a reconnect or a relaunch gives the tab the same viewport again.
@@ -413,8 +410,8 @@ extension SharedBrowserSession {
     }
 
     func executeSnapshot(interactiveOnly: Bool = false, maxDepth: Int? = nil, root: ElementTarget? = nil,
-                         as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("snapshot", target: root?.description, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
+                         _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: root?.description, options: options) { _, tab, deadline in
             .snapshot(try await PageReader.snapshot(
                 tab, options: .init(interactiveOnly: interactiveOnly, maxDepth: maxDepth), root: root,
                 visibility: false, deadline: deadline).0)
@@ -427,9 +424,9 @@ extension SharedBrowserSession {
         await run(BrowserAction(.handleDialog, ActionParams(accept: accept, promptText: promptText), source: EventCause(participant)), options: options)
     }
 
-    func executeHandleDialog(accept: Bool, promptText: String? = nil, as participant: Participant,
-                             options: ActionOptions = .init()) async -> ActionResult {
-        await perform("handleDialog", target: nil, as: participant, options: options, allowWithDialog: true) { _, tab, _ in
+    func executeHandleDialog(accept: Bool, promptText: String? = nil, _ action: BrowserAction,
+                             options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, _ in
             guard tab.dialog != nil else { throw SessionError(.notApplicable, "no dialog is open") }
             try await tab.page.send(Page.HandleJavaScriptDialog(accept: accept, promptText: promptText))
             return .none

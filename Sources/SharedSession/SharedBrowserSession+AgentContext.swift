@@ -79,8 +79,8 @@ extension SharedBrowserSession {
         await run(BrowserAction(.pageContent, source: EventCause(participant)), options: options)
     }
 
-    func executePageContent(as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("pageContent", target: nil, as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
+    func executePageContent(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, deadline in
             .content(try await PageReader.content(tab, deadline: deadline).0)
         }
     }
@@ -94,9 +94,9 @@ extension SharedBrowserSession {
         await run(BrowserAction(.pageText, ActionParams(page: page, tokens: tokensPerPage), source: EventCause(participant)), options: options)
     }
 
-    func executePageText(page: Int = 1, tokensPerPage: Int = 2000, as participant: Participant,
-                         options: ActionOptions = .init()) async -> ActionResult {
-        await perform("pageText", target: "page \(page)", as: participant, options: options, requiresControl: false, queued: false) { _, tab, deadline in
+    func executePageText(page: Int = 1, tokensPerPage: Int = 2000, _ action: BrowserAction,
+                         options: ActionOptions) async -> ActionResult {
+        await perform(action, target: "page \(page)", options: options) { _, tab, deadline in
             let content = try await PageReader.content(tab, deadline: deadline).0
             let pages = ContextComposer.pages(of: content.mainText, tokensPerPage: max(50, tokensPerPage),
                                               counter: EstimatedTokenCounter())

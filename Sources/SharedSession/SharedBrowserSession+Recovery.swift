@@ -1,15 +1,28 @@
 import CDPTransport
 import EventBuffer
 import Foundation
+import Logging
 import SharedBrowserSupport
 
 extension SharedBrowserSession {
     /// Where the session is in its life: running, or recovering from a crash or a dropped connection.
-    public var lifecycleState: LifecycleState { lifecycle.state }
+    public var lifecycleState: LifecycleState { lifecycle.publicState }
+
+    /// Whether the session is closing or closed.
+    var closing: Bool { lifecycle.isClosing }
+
+    /// Gives the lifecycle an input. An input the machine says cannot happen is a bug of ours: logged,
+    /// and nothing is done.
+    func lifecycleInput(_ input: (inout Lifecycle) throws(Lifecycle.Impossible) -> Lifecycle.Action) -> Lifecycle.Action {
+        do { return try input(&lifecycle) } catch {
+            options.logger.error("\(error)")
+            return .none
+        }
+    }
 
     /// Called once the session runs: starts watching the browser.
     func running() {
-        lifecycle.started()
+        _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.started(); return .none }
         startMonitor()
     }
 
@@ -18,33 +31,27 @@ extension SharedBrowserSession {
     /// A session that gave up reconnecting (the network was gone longer than the tries) tries once more
     /// here, so it comes back once the browser can be reached.
     func recovered() async {
-        if !closing, lifecycle.isRunning, browser.connection.closedError != nil {
+        if lifecycle.isRunning, browser.connection.closedError != nil {
             await browserGone(browser.connection.closedError)
-        } else if !closing, recovery == nil, lifecycle.gaveUp {
+        } else if recovery == nil, lifecycle.gaveUp {
             let action = lifecycle.retryRequested()
-            if action != .none { recovery = Task { await self.recover(action, since: .now) } }
+            if action.work != .none { recovery = Task { await self.recover(action.work, since: .now) } }
         }
         await recovery?.value
     }
 
     /// The browser pump ended: the connection closed or the browser died.
     func browserGone(_ error: CDPError?) async {
-        guard !closing, lifecycle.isRunning, recovery == nil else { return }
+        guard lifecycle.isRunning, recovery == nil else { return }
         let downSince = ContinuousClock.now
         monitor?.cancel()
         // The socket closes a moment before the process's exit is seen: give a dying browser that moment.
         let alive = !(await browser.exits(within: .milliseconds(300)))
-        guard !closing, lifecycle.isRunning, recovery == nil else { return }
+        guard lifecycle.isRunning, recovery == nil else { return }
         let action = lifecycle.connectionLost(browserAlive: alive)
-        if lifecycle.state == .crashed {
-            sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
-                detail: error?.message ?? "the browser connection closed")), cause: .system)
-        } else {
-            sink.emit(.disconnected, target: nil, payload: .recovery(RecoveryInfo(
-                detail: "the browser connection dropped (\(error?.message ?? "closed")); the browser still runs")), cause: .system)
-        }
-        guard action != .none else { return }
-        recovery = Task { await self.recover(action, since: downSince) }
+        report(action.report, error: error, since: downSince)
+        guard action.work != .none else { return }
+        recovery = Task { await self.recover(action.work, since: downSince) }
     }
 
     /// Why an action failed when the browser went away: a crash when the process died (even if the
@@ -57,64 +64,88 @@ extension SharedBrowserSession {
         return closed
     }
 
-    private func recover(_ first: Lifecycle.Action, since downSince: ContinuousClock.Instant) async {
-        var action = first
-        while !closing {
-            switch action {
+    /// The thin shell around the lifecycle: does the work each answer names, gives the outcome back
+    /// as the next input, and reports what the answer says to report.
+    private func recover(_ first: Lifecycle.Work, since downSince: ContinuousClock.Instant) async {
+        var work = first
+        while !closing, work != .none {
+            let action: Lifecycle.Action
+            var restoredTabs: Int?
+            var failure: (any Error)?
+            switch work {
             case .none:
-                recovery = nil
-                return
-            case .reconnect(let attempt, let delay):
+                action = .none
+            case .reconnect(_, let delay):
                 if delay > .zero { try? await options.clock.sleep(for: delay) }
-                guard !closing else { break }
-                lifecycle.reconnecting()
+                guard !closing else { action = .none; break }
+                _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnectStarted(); return .none }
                 do {
-                    let restored = try await reconnect(since: downSince)
-                    lifecycle.reconnected()
-                    let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
-                    if let restored {
-                        sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
-                            detail: "the browser behind the endpoint was restarted; its tabs were reopened", downtimeMilliseconds: ms,
-                            restoredTabs: restored)), cause: .system)
-                        announce("The browser behind the endpoint was restarted and came back after \(ms) ms: \(restored) tab(s) reopened "
-                                 + "at their URLs, cookies kept; what was typed but not submitted is gone, and element refs are new.")
-                    } else {
-                        sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
-                            detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
-                        announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
-                    }
-                    action = .none
+                    restoredTabs = try await reconnect(since: downSince)
+                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnected(restarted: restoredTabs != nil) }
                 } catch {
-                    action = lifecycle.reconnectFailed(browserAlive: browser.isRunning)
-                    if lifecycle.state == .crashed {
-                        sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
-                            detail: "the browser does not answer after \(attempt) tries to reconnect")), cause: .system)
-                    } else if lifecycle.gaveUp {
-                        sink.emit(.error, target: nil, payload: .message(
-                            "the browser connection did not come back after \(attempt) tries (\(SessionError.from(error).message)); "
-                                + "the next action tries again"), cause: .system)
-                    }
+                    failure = error
+                    let alive = browser.isRunning
+                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnectFailed(browserAlive: alive) }
                 }
             case .relaunch:
-                lifecycle.relaunching()
+                _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunchStarted(); return .none }
                 do {
-                    let restored = try await relaunch()
-                    lifecycle.relaunched()
-                    let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
-                    sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
-                        detail: "the browser was relaunched on the same profile", downtimeMilliseconds: ms,
-                        restoredTabs: restored)), cause: .system)
-                    announce("The browser crashed and was restarted after \(ms) ms: \(restored) tab(s) reopened at their URLs, "
-                             + "cookies kept; what was typed but not submitted is gone, and element refs are new.")
+                    restoredTabs = try await relaunch()
+                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunched() }
                 } catch {
-                    lifecycle.relaunchFailed()
-                    sink.emit(.error, target: nil, payload: .message(
-                        "the browser could not be relaunched: \(SessionError.from(error).message)"), cause: .system)
+                    failure = error
+                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunchFailed() }
                 }
-                action = .none
             }
+            if closing { break }
+            report(action.report, error: failure, since: downSince, restoredTabs: restoredTabs, relaunched: work == .relaunch)
+            work = action.work
         }
         recovery = nil
+    }
+
+    /// The event (and the notice agents get once) for what the lifecycle says to report.
+    private func report(_ report: Lifecycle.Report?, error: (any Error)?, since downSince: ContinuousClock.Instant,
+                        restoredTabs: Int? = nil, relaunched: Bool = false) {
+        let message = error.map { SessionError.from($0).message }
+        let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
+        switch report {
+        case nil: break
+        case .crashed(nil)?:
+            sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
+                detail: message ?? "the browser connection closed")), cause: .system)
+        case .crashed(let tries?)?:
+            sink.emit(.browserCrashed, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser does not answer after \(tries) tries to reconnect")), cause: .system)
+        case .disconnected?:
+            sink.emit(.disconnected, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser connection dropped (\(message ?? "closed")); the browser still runs")), cause: .system)
+        case .gaveUp(let tries)?:
+            sink.emit(.error, target: nil, payload: .message(
+                "the browser connection did not come back after \(tries) tries (\(message ?? "no answer")); "
+                    + "the next action tries again"), cause: .system)
+        case .reconnected(let attempt)?:
+            sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
+            announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
+        case .restarted? where relaunched:
+            let restored = restoredTabs ?? 0
+            sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser was relaunched on the same profile", downtimeMilliseconds: ms,
+                restoredTabs: restored)), cause: .system)
+            announce("The browser crashed and was restarted after \(ms) ms: \(restored) tab(s) reopened at their URLs, "
+                     + "cookies kept; what was typed but not submitted is gone, and element refs are new.")
+        case .restarted?:
+            let restored = restoredTabs ?? 0
+            sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
+                detail: "the browser behind the endpoint was restarted; its tabs were reopened", downtimeMilliseconds: ms,
+                restoredTabs: restored)), cause: .system)
+            announce("The browser behind the endpoint was restarted and came back after \(ms) ms: \(restored) tab(s) reopened "
+                     + "at their URLs, cookies kept; what was typed but not submitted is gone, and element refs are new.")
+        case .relaunchFailed?:
+            sink.emit(.error, target: nil, payload: .message(
+                "the browser could not be relaunched: \(message ?? "unknown")"), cause: .system)
+        }
     }
 
     /// Tells each participant once, in its next result and its next context.
@@ -242,7 +273,7 @@ extension SharedBrowserSession {
                 guard !Task.isCancelled, connection.closedError == nil else { return }
                 do {
                     let cookies = try await root.send(Storage.GetCookies(), timeout: .seconds(1)).cookies
-                    await self?.keep(cookies)
+                    await self?.keepCookies(cookies)
                 } catch let error as CDPError where error.code == .timeout {
                     connection.fail(with: CDPError(.connectionClosed, "the browser connection stalled: no answer within 1 s"))
                     await connection.close()
@@ -254,7 +285,8 @@ extension SharedBrowserSession {
         }
     }
 
-    private func keep(_ cookies: [Network.Cookie]) { savedCookies = cookies }
+    /// The cookies restored after a relaunch.
+    func keepCookies(_ cookies: [Network.Cookie]) { savedCookies = cookies }
 
     /// The notice for `participant`'s next context, once.
     func contextNotice(for participant: Participant?) -> String? {

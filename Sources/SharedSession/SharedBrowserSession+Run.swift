@@ -4,98 +4,103 @@ public import EventBuffer
 import Foundation
 
 extension SharedBrowserSession {
-    /// The action the current task runs, for ``perform(_:target:as:options:needsPage:allowWithDialog:requiresControl:feedback:queued:_:)``
-    /// to record.
-    @TaskLocal static var runningAction: BrowserAction?
-
     /// Runs one action given as data: the one executor behind every typed method (``click(_:clickCount:as:options:)``
     /// and the rest are thin wrappers), and the way other processes, the live view and tool calls act.
     ///
-    /// An action of an unknown type, or without a parameter its type needs, fails with
-    /// ``SessionError/Code/invalidAction`` before anything is sent. The result's
-    /// ``ActionResult/actionValue`` and the `actionStarted`, `actionFinished` and `actionFailed`
-    /// events carry the action, with what was typed masked unless the field is known to be neither a
-    /// password nor a one-time code.
-    public func run(_ action: BrowserAction, options: ActionOptions = .init()) async -> ActionResult {
+    /// Before anything is sent the action is checked against its kind's declaration
+    /// (``ActionCatalog``): an unknown type, a missing or foreign parameter or a value not allowed fails
+    /// with ``SessionError/Code/invalidAction``; a kind `door` may not send (a person's input that is
+    /// not input, JavaScript where the door does not allow it) with ``SessionError/Code/actionNotAllowed``.
+    /// The result's ``ActionResult/actionValue`` and the `actionStarted`, `actionFinished` and
+    /// `actionFailed` events carry the action, with what was typed masked unless the field is known to
+    /// be neither a password nor a one-time code.
+    ///
+    /// - Parameters:
+    ///   - action: what to do, and who asks.
+    ///   - door: how it reached the session; code in this process is ``ActionDoor/swiftAPI``, the
+    ///     default.
+    ///   - options: timeout, waiting for control.
+    public func run(_ action: BrowserAction, through door: ActionDoor = .swiftAPI, options: ActionOptions = .init()) async -> ActionResult {
+        if let refusal = ActionCatalog.admit(action, through: door) {
+            let code: SessionError.Code = refusal.reason == .notThroughThisDoor || refusal.reason == .javaScriptNotAllowed
+                ? .actionNotAllowed : .invalidAction
+            return refused(action, SessionError(code, refusal.message))
+        }
         let participant = Participant(action.source)
         if let signIn = signInTask, !Self.inSignIn { await signIn.value }
         actionsInProgress += 1
         defer { actionsInProgress -= 1 }
         let before = pageBeforeAction
-        let result = await execute(action, as: participant, options: options)
+        let result = await execute(action, options: options)
         return await signInAgainIfBounced(result, action: action, from: before, as: participant, options: options)
     }
 
-    private func execute(_ action: BrowserAction, as participant: Participant, options: ActionOptions) async -> ActionResult {
+    /// Runs one action given as data (see ``run(_:through:options:)``), as code in this process.
+    public func run(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await run(action, through: .swiftAPI, options: options)
+    }
+
+    /// Dispatches an admitted action to the code that runs its kind. The declaration has checked the
+    /// parameters: `need` finds what it says is there.
+    private func execute(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
         let p = action.params
         do {
-            return try await Self.$runningAction.withValue(action) {
-                switch action.type {
-                case .navigate:
-                    let waitUntil: LoadState = try p.waitUntil.map { name in
-                        guard let state = LoadState(rawValue: name) else {
-                            throw SessionError(.invalidAction, "waitUntil must be load, DOMContentLoaded or networkIdle, not \(name)")
-                        }
-                        return state
-                    } ?? .load
-                    let url = try need(p.url, "url", action)
-                    return await executeNavigate(to: url, waitUntil: waitUntil, as: participant, options: options)
-                case .back: return await executeBack(as: participant, options: options)
-                case .forward: return await executeForward(as: participant, options: options)
-                case .reload: return await executeReload(as: participant, options: options)
-                case .click:
-                    return await executeClick(try element(p.target, action), clickCount: p.clickCount ?? 1, as: participant, options: options)
-                case .hover: return await executeHover(try element(p.target, action), as: participant, options: options)
-                case .fill:
-                    return await executeFill(try element(p.target, action), try need(p.value, "value", action), as: participant, options: options)
-                case .type:
-                    return await executeType(try need(p.text, "text", action), into: p.target.map { ElementTarget($0) }, as: participant, options: options)
-                case .press:
-                    return await executePress(try need(p.key, "key", action), on: p.target.map { ElementTarget($0) }, as: participant, options: options)
-                case .selectOption:
-                    return await executeSelectOption(try element(p.target, action), try need(p.values, "values", action),
-                                                     as: participant, options: options)
-                case .check: return await executeCheck(try element(p.target, action), as: participant, options: options)
-                case .uncheck: return await executeUncheck(try element(p.target, action), as: participant, options: options)
-                case .scroll:
-                    if let target = p.target { return await executeScrollTo(to: ElementTarget(target), as: participant, options: options) }
-                    guard p.deltaX != nil || p.deltaY != nil else { throw missing("deltaY (or target)", action) }
-                    return await executeScrollBy(byX: p.deltaX ?? 0, y: p.deltaY ?? 0, as: participant, options: options)
-                case .evaluate: return await executeEvaluate(try need(p.script, "script", action), as: participant, options: options)
-                case .waitForSelector:
-                    return await executeWaitForSelector(try element(p.target, action), state: p.state ?? "visible", as: participant, options: options)
-                case .waitForText: return await executeWaitForText(text: try need(p.text, "text", action), as: participant, options: options)
-                case .waitForURL: return await executeWaitForURL(url: try need(p.pattern, "pattern", action), as: participant, options: options)
-                case .waitForNavigation: return await executeWaitForNavigation(as: participant, options: options)
-                case .screenshot:
-                    let format = p.format.map { Page.CaptureScreenshot.Format(rawValue: $0) } ?? .png
-                    guard [.png, .jpeg, .webp].contains(format) else {
-                        throw SessionError(.invalidAction, "format must be png, jpeg or webp, not \(format.rawValue)")
-                    }
-                    return await executeScreenshot(fullPage: p.fullPage ?? false, format: format, quality: p.quality,
-                                                   as: participant, options: options)
-                case .setViewport:
-                    return await executeSetViewport(width: try need(p.width, "width", action), height: try need(p.height, "height", action),
-                                                    as: participant, options: options)
-                case .snapshot:
-                    return await executeSnapshot(interactiveOnly: p.interactiveOnly ?? false, maxDepth: p.maxDepth,
-                                                 root: p.root.map { ElementTarget($0) }, as: participant, options: options)
-                case .pageContent: return await executePageContent(as: participant, options: options)
-                case .pageText:
-                    return await executePageText(page: p.page ?? 1, tokensPerPage: p.tokens ?? 2000, as: participant, options: options)
-                case .handleDialog:
-                    return await executeHandleDialog(accept: try need(p.accept, "accept", action), promptText: p.promptText,
-                                                     as: participant, options: options)
-                case .openTab: return await executeOpenTab(url: p.url, as: participant, options: options)
-                case .switchTab: return await executeSwitchTab(to: try need(p.tab, "tab", action), as: participant, options: options)
-                case .closeTab: return await executeCloseTab(p.tab, as: participant, options: options)
-                case .mouse: return await executeMouse(p, action, as: participant, options: options)
-                case .wheel: return await executeWheel(p, action, as: participant, options: options)
-                case .key: return await executeKey(p, action, as: participant, options: options)
-                case .insertText: return await executeInsertText(try need(p.text, "text", action), as: participant, options: options)
-                default:
-                    throw SessionError(.invalidAction, "unknown action type \"\(action.type)\"")
-                }
+            switch action.type {
+            case .navigate:
+                // The declaration allows only the load states' names.
+                let waitUntil = p.waitUntil.flatMap(LoadState.init(rawValue:)) ?? .load
+                return await executeNavigate(to: try need(p.url, "url", action), waitUntil: waitUntil, action, options: options)
+            case .back: return await executeBack(action, options: options)
+            case .forward: return await executeForward(action, options: options)
+            case .reload: return await executeReload(action, options: options)
+            case .click:
+                return await executeClick(try element(p.target, action), clickCount: p.clickCount ?? 1, action, options: options)
+            case .hover: return await executeHover(try element(p.target, action), action, options: options)
+            case .fill:
+                return await executeFill(try element(p.target, action), try need(p.value, "value", action), action, options: options)
+            case .type:
+                return await executeType(try need(p.text, "text", action), into: p.target.map { ElementTarget($0) }, action, options: options)
+            case .press:
+                return await executePress(try need(p.key, "key", action), on: p.target.map { ElementTarget($0) }, action, options: options)
+            case .selectOption:
+                return await executeSelectOption(try element(p.target, action), try need(p.values, "values", action),
+                                                 action, options: options)
+            case .check: return await executeCheck(try element(p.target, action), action, options: options)
+            case .uncheck: return await executeUncheck(try element(p.target, action), action, options: options)
+            case .scroll:
+                if let target = p.target { return await executeScrollTo(to: ElementTarget(target), action, options: options) }
+                return await executeScrollBy(byX: p.deltaX ?? 0, y: p.deltaY ?? 0, action, options: options)
+            case .evaluate: return await executeEvaluate(try need(p.script, "script", action), action, options: options)
+            case .waitForSelector:
+                return await executeWaitForSelector(try element(p.target, action), state: p.state ?? "visible", action, options: options)
+            case .waitForText: return await executeWaitForText(text: try need(p.text, "text", action), action, options: options)
+            case .waitForURL: return await executeWaitForURL(url: try need(p.pattern, "pattern", action), action, options: options)
+            case .waitForNavigation: return await executeWaitForNavigation(action, options: options)
+            case .screenshot:
+                let format = p.format.map { Page.CaptureScreenshot.Format(rawValue: $0) } ?? .png
+                return await executeScreenshot(fullPage: p.fullPage ?? false, format: format, quality: p.quality, action, options: options)
+            case .setViewport:
+                return await executeSetViewport(width: try need(p.width, "width", action), height: try need(p.height, "height", action),
+                                                action, options: options)
+            case .snapshot:
+                return await executeSnapshot(interactiveOnly: p.interactiveOnly ?? false, maxDepth: p.maxDepth,
+                                             root: p.root.map { ElementTarget($0) }, action, options: options)
+            case .pageContent: return await executePageContent(action, options: options)
+            case .pageText:
+                return await executePageText(page: p.page ?? 1, tokensPerPage: p.tokens ?? 2000, action, options: options)
+            case .handleDialog:
+                return await executeHandleDialog(accept: try need(p.accept, "accept", action), promptText: p.promptText,
+                                                 action, options: options)
+            case .openTab: return await executeOpenTab(url: p.url, action, options: options)
+            case .switchTab: return await executeSwitchTab(to: try need(p.tab, "tab", action), action, options: options)
+            case .closeTab: return await executeCloseTab(p.tab, action, options: options)
+            case .mouse: return await executeMouse(p, action, options: options)
+            case .wheel: return await executeWheel(p, action, options: options)
+            case .key: return await executeKey(p, action, options: options)
+            case .insertText: return await executeInsertText(try need(p.text, "text", action), action, options: options)
+            case .setStorageState: return await executeSetStorageState(try need(p.storageState, "storageState", action), action, options: options)
+            default:
+                throw SessionError(.invalidAction, "unknown action type \"\(action.type)\"")
             }
         } catch {
             return refused(action, SessionError.from(error))
@@ -130,9 +135,9 @@ extension SharedBrowserSession {
 
     /// Mouse input: `move`, `down`, `up`, `click` or `doubleClick` at (`x`, `y`) in CSS pixels of the
     /// viewport.
-    func executeMouse(_ p: ActionParams, _ action: BrowserAction, as participant: Participant,
+    func executeMouse(_ p: ActionParams, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
-        await perform("mouse", target: "\(p.event ?? "?") \(p.x ?? 0),\(p.y ?? 0)", as: participant, options: options) { _, tab, _ in
+        await perform(action, target: "\(p.event ?? "?") \(p.x ?? 0),\(p.y ?? 0)", options: options) { _, tab, _ in
             guard let x = p.x, let y = p.y else { throw SessionError(.invalidAction, "a mouse action needs x and y") }
             let button = Input.MouseButton(rawValue: p.button ?? "left")
             guard [.left, .middle, .right].contains(button) else {
@@ -162,9 +167,9 @@ extension SharedBrowserSession {
     }
 
     /// Wheel input at (`x`, `y`), scrolling by (`deltaX`, `deltaY`).
-    func executeWheel(_ p: ActionParams, _ action: BrowserAction, as participant: Participant,
+    func executeWheel(_ p: ActionParams, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
-        await perform("wheel", target: "\(p.deltaX ?? 0),\(p.deltaY ?? 0)", as: participant, options: options) { _, tab, _ in
+        await perform(action, target: "\(p.deltaX ?? 0),\(p.deltaY ?? 0)", options: options) { _, tab, _ in
             let modifiers = try Self.modifierBits(p.modifiers)
             try await Self.sendInput([Input.DispatchMouseEvent(
                 type: .mouseWheel, x: p.x ?? 0, y: p.y ?? 0, modifiers: modifiers, deltaX: p.deltaX ?? 0, deltaY: p.deltaY ?? 0)], to: tab, options)
@@ -174,10 +179,10 @@ extension SharedBrowserSession {
 
     /// Key input: `press` a key or combination (`Enter`, `Control+A`), or `down` / `up` one key with
     /// the modifiers held.
-    func executeKey(_ p: ActionParams, _ action: BrowserAction, as participant: Participant,
+    func executeKey(_ p: ActionParams, _ action: BrowserAction,
                     options: ActionOptions) async -> ActionResult {
         let key = p.key ?? ""
-        return await perform("key", target: key.count == 1 ? nil : key, as: participant, options: options) { _, tab, _ in
+        return await perform(action, target: key.count == 1 ? nil : key, options: options) { _, tab, _ in
             guard !key.isEmpty else { throw SessionError(.invalidAction, "a key action needs key") }
             switch p.event ?? "press" {
             case "press": try await Self.sendInput(try Elements.keyEvents(key), to: tab, options)
@@ -197,8 +202,8 @@ extension SharedBrowserSession {
     }
 
     /// Text inserted at the cursor (a paste, or the result of an IME composition).
-    func executeInsertText(_ text: String, as participant: Participant, options: ActionOptions) async -> ActionResult {
-        await perform("insertText", target: nil, as: participant, options: options, feedback: true) { _, tab, _ in
+    func executeInsertText(_ text: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: nil, options: options) { _, tab, _ in
             try await Self.sendInput([Input.InsertText(text: text)], to: tab, options)
             return .none
         }

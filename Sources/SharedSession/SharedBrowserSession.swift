@@ -197,7 +197,6 @@ public actor SharedBrowserSession {
     var active: Tab
     var browserPump: Task<Void, Never>?
     private var controlPump: Task<Void, Never>?
-    var closing = false
     private var flushCounter = 0
     private let browserFlush = FlushGate()
 
@@ -457,9 +456,7 @@ public actor SharedBrowserSession {
     /// Closes the browser (or disconnects from an attached one), releases the profile and ends the
     /// event and state streams. Cookies and storage of a persistent profile are written to disk.
     public func close() async {
-        guard !closing else { return }
-        closing = true
-        _ = lifecycle.closeRequested()
+        guard lifecycle.closeRequested() else { return }
         recovery?.cancel()
         await recovery?.value
         monitor?.cancel()
@@ -472,7 +469,7 @@ public actor SharedBrowserSession {
             tab.queue.release()
         }
         try? await browser.close()
-        lifecycle.closed()
+        _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.closed(); return .none }
         browserPump?.cancel()
         controlPump?.cancel()
         for tab in tabList { tab.stopPump() }
@@ -550,8 +547,8 @@ public actor SharedBrowserSession {
         await run(BrowserAction(.openTab, ActionParams(url: url), source: EventCause(participant)), options: options)
     }
 
-    func executeOpenTab(url: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("openTab", target: url, as: participant, options: options, needsPage: false) { session, _, deadline in
+    func executeOpenTab(url: String? = nil, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: url, options: options) { session, _, deadline in
             // A URL the session refuses opens nothing.
             if let url { try session.validate(url) }
             let created = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
@@ -569,8 +566,8 @@ public actor SharedBrowserSession {
         await run(BrowserAction(.switchTab, ActionParams(tab: targetId), source: EventCause(participant)), options: options)
     }
 
-    func executeSwitchTab(to targetId: String, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("switchTab", target: targetId, as: participant, options: options, needsPage: false) { session, _, _ in
+    func executeSwitchTab(to targetId: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: targetId, options: options) { session, _, _ in
             guard let tab = await session.tab(targetId) else {
                 throw SessionError(.noSuchTab, "no tab \(targetId); open tabs: \(await session.tabs().map(\.id).joined(separator: ", "))")
             }
@@ -585,8 +582,8 @@ public actor SharedBrowserSession {
         await run(BrowserAction(.closeTab, ActionParams(tab: targetId), source: EventCause(participant)), options: options)
     }
 
-    func executeCloseTab(_ targetId: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
-        await perform("closeTab", target: targetId, as: participant, options: options, needsPage: false) { session, active, _ in
+    func executeCloseTab(_ targetId: String? = nil, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        await perform(action, target: targetId, options: options) { session, active, _ in
             let id = targetId ?? active.targetId
             guard await session.tab(id) != nil else { throw SessionError(.noSuchTab, "no tab \(id)") }
             if await session.tabs().count == 1 {
@@ -652,28 +649,31 @@ public actor SharedBrowserSession {
     }
 
     /// The one path every action takes: queue, control check, attribution, the dialog race, the
-    /// events it caused, and the result.
+    /// events it caused, and the result. What it may do comes from the kind's declaration
+    /// (``ActionPolicy``), never from the caller.
     ///
     /// Actions on a page queue in that tab's queue (a tab that hangs delays no other tab); page-less
-    /// actions in the browser's. Reads (`queued: false`: snapshot, content, screenshot) queue nowhere:
-    /// they run beside the actions and never hold them up.
+    /// actions in the browser's. Reads (not ``ActionPolicy/queued``: snapshot, content, screenshot)
+    /// queue nowhere: they run beside the actions and never hold them up.
     func perform(
-        _ name: String, target: String?, as participant: Participant, options actionOptions: ActionOptions,
-        needsPage: Bool = true, allowWithDialog: Bool = false, requiresControl: Bool = true, feedback: Bool = false,
-        queued: Bool = true,
+        _ action: BrowserAction, target: String?, options actionOptions: ActionOptions,
         _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
     ) async -> ActionResult {
+        let policy = action.type.declaration?.policy ?? ActionPolicy()
+        let participant = Participant(action.source)
+        let name = action.type.rawValue
+        let needsPage = policy.needsPage, allowWithDialog = policy.runsWithDialogOpen
+        let feedback = policy.reportsPageFeedback
         let clock = ContinuousClock()
         let started = clock.now
-        let action = Self.runningAction
-        let coordinated = options.coordination && requiresControl && participant.kind != .system
+        let coordinated = options.coordination && policy.needsControl && participant.kind != .system
         // Waiting for a turn happens before the queue: a participant waiting for control holds up
         // nobody (the holder's actions, a person's input, go on meanwhile).
         var controlRefusal: (any Error)?
         if coordinated, let wait = actionOptions.waitForControl, await coordinator.holder != participant {
             do { try await coordinator.requestControl(for: participant, timeout: wait) } catch { controlRefusal = error }
         }
-        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: queued)
+        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: policy.queued)
         defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
         // What is recorded and reported never carries a secret from a URL.
@@ -700,7 +700,7 @@ public actor SharedBrowserSession {
                 before = await PageFeedback.read(tab)
             }
             sink.setCause(cause, target: tab.targetId)
-            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action?.redacted())))
+            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action.redacted())))
             // The action's time starts when it may run (not while it waited for its turn or its queue).
             let deadline = clock.now + (actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
@@ -737,11 +737,11 @@ public actor SharedBrowserSession {
         // What was typed is shown only when it went into a field that is neither a password nor a
         // one-time code.
         var typedTextIsSafe = false
-        if let action, action.type.carriesTypedText, failure == nil, dialog == nil {
+        if action.type.carriesTypedText, failure == nil, dialog == nil {
             // Read with the page feedback when the action had one; else asked now.
             if let focusSecret { typedTextIsSafe = !focusSecret } else { typedTextIsSafe = await !Elements.focusIsSecret(tab) }
         }
-        let recorded = action?.redacted(typedTextIsSafe: typedTextIsSafe)
+        let recorded = action.redacted(typedTextIsSafe: typedTextIsSafe)
         let duration = started.duration(to: clock.now)
         let ms = Navigation.milliseconds(duration)
         if let failure {
@@ -769,7 +769,7 @@ public actor SharedBrowserSession {
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
         if let brief = takeBriefForResult(participant) { result.notices.append(brief) }
-        if participant.kind == .human, let recorded { recordPersonAction(recorded) }
+        if participant.kind == .human { recordPersonAction(recorded) }
         result.feedback = pageFeedback
         result.actionValue = recorded
         switch outcome {

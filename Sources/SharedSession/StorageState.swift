@@ -1,65 +1,9 @@
 import CDPTransport
+public import EventBuffer
 public import Coordination
 import Foundation
 
-/// A signed-in state to carry to another session or machine: the browser's cookies and the local
-/// storage of origins, in the JSON of Playwright's `storageState` (`{"cookies": [...], "origins":
-/// [{"origin": ..., "localStorage": [{"name", "value"}]}]}`), so files move between the two tools.
-///
-/// It holds session cookies: keep it like a password (the file ``write(to:)`` makes is mode 0600).
-public struct StorageState: Codable, Sendable, Hashable {
-    public struct Cookie: Codable, Sendable, Hashable {
-        public var name: String
-        public var value: String
-        public var domain: String
-        public var path: String
-        /// Seconds since 1970; -1 for a session cookie.
-        public var expires: Double
-        public var httpOnly: Bool
-        public var secure: Bool
-        /// `Strict`, `Lax` or `None`.
-        public var sameSite: String
-
-        public init(name: String, value: String, domain: String, path: String = "/", expires: Double = -1,
-                    httpOnly: Bool = false, secure: Bool = false, sameSite: String = "Lax") {
-            self.name = name
-            self.value = value
-            self.domain = domain
-            self.path = path
-            self.expires = expires
-            self.httpOnly = httpOnly
-            self.secure = secure
-            self.sameSite = sameSite
-        }
-    }
-
-    public struct Item: Codable, Sendable, Hashable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
-
-    public struct Origin: Codable, Sendable, Hashable {
-        /// `https://shop.example` (scheme, host and port).
-        public var origin: String
-        public var localStorage: [Item]
-        public init(origin: String, localStorage: [Item]) {
-            self.origin = origin
-            self.localStorage = localStorage
-        }
-    }
-
-    public var cookies: [Cookie]
-    public var origins: [Origin]
-
-    public init(cookies: [Cookie] = [], origins: [Origin] = []) {
-        self.cookies = cookies
-        self.origins = origins
-    }
-
+extension StorageState {
     /// Reads a state file (Playwright's or ours).
     /// - Throws: ``SessionError/Code/invalidAction`` when the file is not a storage state.
     public init(contentsOf path: String) throws {
@@ -103,24 +47,33 @@ extension SharedBrowserSession {
 
     /// Puts a storage state into the browser: its cookies, and each origin's local storage (written
     /// to the browser's storage for that origin; no page of it needs to be open). Changes what every
-    /// participant's pages see, so it needs control like an action.
+    /// participant's pages see, so it needs control like an action, and it is one: a
+    /// `setStorageState` action through the executor, with its events (cookie and storage values
+    /// masked).
     /// - Throws: ``SessionError/Code/notInControl`` outside the participant's turn; a protocol
     ///   error when the browser refuses a cookie.
     public func setStorageState(_ state: StorageState, as participant: Participant) async throws {
-        if options.coordination, participant.kind != .system {
-            do { try await coordinator.checkControl(participant) } catch { throw SessionError.from(error) }
+        let result = await run(BrowserAction(.setStorageState, ActionParams(storageState: state), source: EventCause(participant)))
+        if let error = result.error { throw error }
+    }
+
+    func executeSetStorageState(_ state: StorageState, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+        let summary = "\(state.cookies.count) cookies, \(state.origins.count) origins"
+        return await perform(action, target: summary, options: options) { session, _, deadline in
+            let params = state.cookies.map { cookie in
+                Network.CookieParam(name: cookie.name, value: cookie.value, domain: cookie.domain, path: cookie.path, secure: cookie.secure,
+                                    httpOnly: cookie.httpOnly, sameSite: Network.CookieSameSite(rawValue: cookie.sameSite),
+                                    expires: cookie.expires < 0 ? nil : cookie.expires)
+            }
+            let browser = session.browser
+            if !params.isEmpty { try await browser.session.send(Storage.SetCookies(cookies: params), timeout: Navigation.remaining(deadline)) }
+            for origin in state.origins where !origin.localStorage.isEmpty {
+                try await session.writeLocalStorage(origin)
+            }
+            // Cookies the session keeps for a relaunch include these now.
+            await session.keepCookies(try await browser.session.send(Storage.GetCookies(), timeout: Navigation.remaining(deadline)).cookies)
+            return .none
         }
-        let params = state.cookies.map { cookie in
-            Network.CookieParam(name: cookie.name, value: cookie.value, domain: cookie.domain, path: cookie.path, secure: cookie.secure,
-                                httpOnly: cookie.httpOnly, sameSite: Network.CookieSameSite(rawValue: cookie.sameSite),
-                                expires: cookie.expires < 0 ? nil : cookie.expires)
-        }
-        if !params.isEmpty { try await browser.session.send(Storage.SetCookies(cookies: params), timeout: .seconds(10)) }
-        for origin in state.origins where !origin.localStorage.isEmpty {
-            try await writeLocalStorage(origin)
-        }
-        // Cookies the session keeps for a relaunch include these now.
-        savedCookies = try await browser.session.send(Storage.GetCookies(), timeout: .seconds(10)).cookies
     }
 
     /// Local storage belongs to a page of its origin: a page of the session's own is opened at the

@@ -36,9 +36,14 @@ final class LiveViewClient: WebSocketHandler, @unchecked Sendable {
 
     /// A client connected to `view` with its watch token.
     static func watching(_ view: LiveView) async throws -> (LiveViewClient, WebSocketConnection) {
+        try await connected(view, grant: .watch)
+    }
+
+    /// A client connected to `view` with the token of `grant`.
+    static func connected(_ view: LiveView, grant: LiveViewAccess.Grant) async throws -> (LiveViewClient, WebSocketConnection) {
         let client = LiveViewClient()
         let connection = try await WebSocketConnection.connect(
-            to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .watch)!)"),
+            to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: grant)!)"),
             handler: client)
         return (client, connection)
     }
@@ -298,6 +303,43 @@ extension Chromium {
             try connection.send(text: #"{"type":"takeOver"}"#)
             #expect(await client.first(containing: "may only watch") != nil)
             #expect(await session.coordinator.holder == nil)
+        }
+    }
+
+    /// The control link takes a person's input and nothing else: a script, a navigation, a viewport
+    /// or a storage state sent as `input` is refused by the same declaration check as every door, and
+    /// never runs; a mouse move goes through.
+    @Test func theControlLinkTakesOnlyAPersonsInput() async throws {
+        try await withOwnSession("live-view-input-only") { session in
+            try await session.navigate(to: dataURL("<title>before</title><p>page</p>"), as: system).get()
+            let view = try await session.liveView()
+            let (client, connection) = try await LiveViewClient.connected(view, grant: .control)
+            defer { connection.close(code: 1000, reason: "done") }
+            #expect(await client.first(containing: #""type":"hello""#) != nil)
+            try connection.send(text: #"{"type":"takeOver"}"#)
+            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder?.kind == .human })
+            let refused = [
+                #"{"type":"evaluate","params":{"script":"document.title='hacked'"}}"#,
+                #"{"type":"navigate","params":{"url":"file:///etc/passwd"}}"#,
+                #"{"type":"setViewport","params":{"width":20000,"height":20000}}"#,
+                #"{"type":"setStorageState","params":{"storageState":{"cookies":[],"origins":[]}}}"#,
+            ]
+            for action in refused {
+                try connection.send(text: #"{"type":"input","action":"# + action + "}")
+                #expect(await client.first(containing: #""type":"error""#, "cannot be sent through a person's input") != nil, "\(action)")
+            }
+            try connection.send(text: #"{"type":"input","action":{"type":"mouse","params":{"event":"move","x":5,"y":5}}}"#)
+            #expect(await eventuallyAsync(within: .seconds(5)) {
+                session.events.recent(50).contains { event in
+                    guard event.kind == .actionFinished, case .action(let info) = event.payload else { return false }
+                    return info.name == "mouse" && event.cause.kind == .human
+                }
+            })
+            #expect(try await session.evaluate("document.title", as: system).get().value == "before")
+            #expect(!session.events.recent(100).contains { event in
+                guard case .action(let info) = event.payload else { return false }
+                return ["evaluate", "navigate", "setViewport", "setStorageState"].contains(info.name) && event.cause.kind == .human
+            }, "a refused input never starts")
         }
     }
 

@@ -1,0 +1,107 @@
+@testable import EventBuffer
+import Foundation
+import Testing
+
+/// The declarations are the one place each action kind is described: these tests hold them to it.
+@Suite struct ActionCatalogTests {
+    /// Every kind is declared once, and every field of ``ActionParams`` belongs to a declared kind
+    /// (a field no declaration names could be sent but never checked).
+    @Test func everyKindAndParameterIsDeclaredOnce() {
+        let kinds = ActionCatalog.declarations.map(\.kind)
+        #expect(Set(kinds).count == kinds.count)
+        let fields = Set(Mirror(reflecting: ActionParams()).children.compactMap(\.label))
+        let declared = Set(ActionCatalog.declarations.flatMap { $0.parameters.map(\.name) })
+        #expect(fields == declared, "undeclared: \(fields.subtracting(declared)); not fields: \(declared.subtracting(fields))")
+        for declaration in ActionCatalog.declarations {
+            #expect(declaration.kind.declaration == declaration)
+            let names = declaration.parameters.map(\.name)
+            #expect(Set(names).count == names.count, "\(declaration.kind)")
+            for group in declaration.oneOf { #expect(Set(group).isSubset(of: names), "\(declaration.kind)") }
+            #expect(declaration.summary.hasSuffix("."), "\(declaration.kind)")
+        }
+    }
+
+    /// A person's input door admits the raw input kinds and nothing else; the agent tools never take
+    /// raw input; JavaScript passes only a door that allows it.
+    @Test func eachDoorAdmitsWhatTheDeclarationsSay() {
+        let personInput: Set<BrowserAction.ActionType> = [.mouse, .wheel, .key, .insertText]
+        for declaration in ActionCatalog.declarations {
+            let person = declaration.admits(.personInput)
+            #expect((person == nil) == personInput.contains(declaration.kind), "\(declaration.kind)")
+            if personInput.contains(declaration.kind) {
+                #expect(declaration.admits(.agentTools(allowJavaScript: true))?.reason == .notThroughThisDoor)
+            } else {
+                #expect(person?.reason == .notThroughThisDoor)
+                #expect(person?.message == "a \(declaration.kind) action cannot be sent through a person's input")
+            }
+            #expect(declaration.admits(.swiftAPI) == nil, "Swift code may run every kind")
+        }
+        let evaluate = BrowserAction(.evaluate, ActionParams(script: "1"), source: .agent("a"))
+        #expect(ActionCatalog.admit(evaluate, through: .agentTools(allowJavaScript: false))?.reason == .javaScriptNotAllowed)
+        #expect(ActionCatalog.admit(evaluate, through: .agentTools(allowJavaScript: true)) == nil)
+        #expect(ActionCatalog.admit(evaluate, through: .swiftAPI) == nil)
+    }
+
+    /// Parameters are checked against the declaration: required ones, one of a group, foreign ones,
+    /// allowed values; each refusal names the kind and the parameter.
+    @Test func parametersAreCheckedAgainstTheDeclaration() {
+        func refusal(_ type: BrowserAction.ActionType, _ params: ActionParams) -> String? {
+            ActionCatalog.admit(BrowserAction(type, params, source: .system), through: .swiftAPI)?.message
+        }
+        #expect(refusal("teleport", ActionParams()) == "unknown action type \"teleport\"")
+        #expect(refusal(.navigate, ActionParams()) == "a navigate action needs url in its params")
+        #expect(refusal(.navigate, ActionParams(url: "https://a.test/")) == nil)
+        #expect(refusal(.navigate, ActionParams(url: "https://a.test/", waitUntil: "soon"))
+                == "waitUntil of a navigate action is load, DOMContentLoaded or networkIdle, not soon")
+        #expect(refusal(.click, ActionParams(url: "https://a.test/", target: "#a")) == "a click action takes target, clickCount, not url")
+        #expect(refusal(.back, ActionParams(target: "#a")) == "a back action takes no parameters, not target")
+        #expect(refusal(.scroll, ActionParams()) == "a scroll action needs target or deltaX or deltaY in its params")
+        #expect(refusal(.scroll, ActionParams(deltaY: 100)) == nil)
+        #expect(refusal(.mouse, ActionParams(event: "wiggle", x: 1, y: 1))
+                == "event of a mouse action is move, down, up, click or doubleClick, not wiggle")
+        #expect(refusal(.fill, ActionParams(target: "#a")) == "a fill action needs value in its params")
+        #expect(refusal(.setStorageState, ActionParams(storageState: StorageState())) == nil)
+    }
+
+    /// A storage state is never recorded with its values, whoever sends it.
+    @Test func aStorageStateIsRecordedWithoutItsValues() {
+        let state = StorageState(cookies: [.init(name: "sessionid", value: "s3cret", domain: "a.test")],
+                                 origins: [.init(origin: "https://a.test", localStorage: [.init(name: "token", value: "t0ken")])])
+        let action = BrowserAction(.setStorageState, ActionParams(storageState: state), source: .agent("a"))
+        for recorded in [action.redacted(), action.redacted(typedTextIsSafe: true)] {
+            let json = String(decoding: try! JSONEncoder().encode(recorded), as: UTF8.self)
+            #expect(json.contains("sessionid") && json.contains("a.test") && json.contains("token"))
+            #expect(!json.contains("s3cret") && !json.contains("t0ken"))
+        }
+    }
+
+    /// What the policies say of reads and of actions that change the page.
+    @Test func policiesOfReadsAndPageActions() throws {
+        for kind: BrowserAction.ActionType in [.snapshot, .screenshot, .pageText, .pageContent] {
+            let policy = try #require(kind.declaration).policy
+            #expect(!policy.needsControl && !policy.queued && !policy.changesPage, "\(kind)")
+        }
+        for kind: BrowserAction.ActionType in [.navigate, .click, .fill, .type, .press, .mouse, .key, .evaluate] {
+            #expect(try #require(kind.declaration).policy.changesPage, "\(kind)")
+            #expect(try #require(kind.declaration).policy.needsControl, "\(kind)")
+        }
+        #expect(BrowserAction.ActionType.handleDialog.declaration?.policy.runsWithDialogOpen == true)
+        #expect(BrowserAction.ActionType.openTab.declaration?.policy.needsPage == false)
+        #expect(BrowserAction.ActionType.evaluate.declaration?.policy.needsJavaScript == true)
+    }
+}
+
+/// `Documentation/Actions.md` is made from the declarations; set `UPDATE_ACTION_REFERENCE=1` to write it
+/// again after changing one.
+@Suite struct ActionReferenceTests {
+    @Test func theReferenceIsTheDeclarations() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Documentation/Actions.md")
+        let generated = ActionCatalog.markdownReference
+        if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
+            try generated.write(to: path, atomically: true, encoding: .utf8)
+        }
+        let onDisk = try String(contentsOf: path, encoding: .utf8)
+        #expect(onDisk == generated, "Documentation/Actions.md is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+    }
+}
