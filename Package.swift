@@ -72,7 +72,7 @@ let package = Package(
 
         .target(
             name: "LiveView",
-            dependencies: ["SharedSession", "WebSockets", "SharedBrowserSupport"],
+            dependencies: ["SharedSession", "CDPTransport", "Coordination", "EventBuffer", "WebSockets", "SharedBrowserSupport"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -101,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "QuickStart",
-            dependencies: ["SharedSession"],
+            dependencies: ["SharedSession", "CDPTransport"],
             path: "Examples/QuickStart",
             swiftSettings: swiftSettings
         ),
@@ -129,11 +129,12 @@ let package = Package(
         .executableTarget(name: "session-host", dependencies: ["SharedSession"], path: "Tests/SessionHost", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CDPTransport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "SharedBrowserSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CDPTransportTests", dependencies: ["CDPTransport", "WebSockets", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline", "AgentTools"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["CDPTransport", "SharedSession", "DemoSite", "TestSupport", "LiveView", "Timeline", "AgentTools",
+                                                       "ContentExtraction", "Coordination", "EventBuffer", "SharedBrowserSupport", "WebSockets"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
-        .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer", "CDPTransport", "ContentExtraction"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SharedSession", "EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,0 +1,227 @@
+public import CDPTransport
+public import Coordination
+public import EventBuffer
+import ContentExtraction
+import Foundation
+public import Logging
+import SharedBrowserSupport
+
+extension SharedBrowserSession {
+    // MARK: Running actions
+
+    enum Outcome: Sendable {
+        case none
+        case value(JSONValue)
+        case evaluated(JSONValue, notes: [String])
+        case data(Data)
+        case snapshot(AccessibilitySnapshot)
+        case page(PageSummary?)
+        case content(PageContent)
+    }
+
+    /// Validates a URL before anything is sent.
+    nonisolated func validate(_ url: String) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), !scheme.isEmpty else {
+            throw SessionError(.invalidURL, "\"\(url)\" is not a URL (expected for example https://example.com/)", url: url)
+        }
+        guard options.allowedURLSchemes.contains(scheme) else {
+            throw SessionError(.urlNotAllowed, "\(scheme): URLs are not allowed in this session (allowed: \(options.allowedURLSchemes.sorted().joined(separator: ", ")))", url: url)
+        }
+        if scheme == "http" || scheme == "https", (components.host ?? "").isEmpty {
+            throw SessionError(.invalidURL, "\"\(url)\" has no host", url: url)
+        }
+    }
+
+    /// The one path every action takes: queue, control check, attribution, the dialog race, the
+    /// events it caused, and the result. What it may do comes from the kind's declaration
+    /// (``ActionPolicy``), never from the caller.
+    ///
+    /// Actions on a page queue in that tab's queue (a tab that hangs delays no other tab); page-less
+    /// actions in the browser's. Reads (not ``ActionPolicy/queued``: snapshot, content, screenshot)
+    /// queue nowhere: they run beside the actions and never hold them up.
+    func perform(
+        _ action: BrowserAction, target: String?, options actionOptions: ActionOptions,
+        _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
+    ) async -> ActionResult {
+        let policy = action.type.declaration?.policy ?? ActionPolicy()
+        let participant = Participant(action.source)
+        let name = action.type.rawValue
+        let needsPage = policy.needsPage, allowWithDialog = policy.runsWithDialogOpen
+        let feedback = policy.reportsPageFeedback
+        let clock = ContinuousClock()
+        let started = clock.now
+        let coordinated = options.coordination && policy.needsControl && participant.kind != .system
+        // Waiting for a turn happens before the queue: a participant waiting for control holds up
+        // nobody (the holder's actions, a person's input, go on meanwhile).
+        var controlRefusal: (any Error)?
+        if coordinated, let wait = actionOptions.waitForControl, await coordinator.holder != participant {
+            do { try await coordinator.requestControl(for: participant, timeout: wait) } catch { controlRefusal = error }
+        }
+        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: policy.queued)
+        defer { queue?.release() }
+        let capture = events.subscribe(bufferSize: 8192)
+        // What is recorded and reported never carries a secret from a URL.
+        let target = target.map(Redaction.url)
+        let urlBefore = tab.url
+        let cause = EventCause(participant)
+        var outcome: Outcome = .none
+        var failure: SessionError?
+        var dialog: DialogInfo?
+        var before: PageFeedback.Reading?
+        var pageFeedback: PageFeedback?
+        var generationBefore = 0
+        var focusSecret: Bool?
+        do {
+            if closing { throw SessionError(.connectionClosed, "the session is closed") }
+            if needsPage, tabGone { throw SessionError(.noSuchTab, "every tab is closed: open one with openTab") }
+            if let controlRefusal { throw controlRefusal }
+            if coordinated { try await coordinator.checkControl(participant) }
+            if needsPage, !allowWithDialog, let open = tab.dialog {
+                throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
+            }
+            if feedback {
+                generationBefore = tab.state.withLock { $0.generation }
+                before = await PageFeedback.read(tab)
+            }
+            sink.setCause(cause, target: tab.targetId)
+            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action.redacted())))
+            // The action's time starts when it may run (not while it waited for its turn or its queue).
+            let deadline = clock.now + (actionOptions.timeout ?? options.actionTimeout)
+            // A dialog answered at once does not interrupt the action; one left open does.
+            let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
+            // Every command the action sends, however deep, ends by the action's deadline.
+            let result = try await CDPDeadline.$current.withValue(deadline) {
+                try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog && staysOpen) {
+                    try await body(self, tab, deadline)
+                }
+            }
+            switch result {
+            case .finished(let value): outcome = value
+            case .dialog(let info):
+                dialog = info
+                // Leaving the page waits for the person's answer: the navigation has not happened.
+                if info.type == "beforeunload" {
+                    throw SessionError(.dialogOpen, "the page asks before it is left (a beforeunload dialog); accept it with "
+                                       + "handleDialog(accept: true) to leave, or dismiss it to stay")
+                }
+            }
+            if feedback, dialog == nil {
+                let newDocument = tab.state.withLock { $0.generation } != generationBefore
+                let after = await PageFeedback.read(tab)
+                pageFeedback = PageFeedback.difference(before: before, after: after, newDocument: newDocument)
+                focusSecret = after?.focusSecret
+            }
+        } catch {
+            // When the browser went away, say so, not what the interrupted wait happened to see.
+            failure = SessionError.from(await failureCause(error), selector: target)
+            // An action that ran out of time on a page whose main thread is stuck frees the page.
+            if failure?.code == .timeout, needsPage { await tab.stopScriptIfBusy() }
+        }
+        if failure?.code != .notInControl { await flushEvents(tab) }
+        // What was typed is shown only when it went into a field that is neither a password nor a
+        // one-time code.
+        var typedTextIsSafe = false
+        if action.type.carriesTypedText, failure == nil, dialog == nil {
+            // Read with the page feedback when the action had one; else asked now.
+            if let focusSecret { typedTextIsSafe = !focusSecret } else { typedTextIsSafe = await !Elements.focusIsSecret(tab) }
+        }
+        let recorded = action.redacted(typedTextIsSafe: typedTextIsSafe)
+        let duration = started.duration(to: clock.now)
+        let ms = Navigation.milliseconds(duration)
+        if let failure {
+            sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
+                name: name, target: target, error: failure.message, durationMilliseconds: ms, action: recorded)), cause: cause)
+        } else {
+            sink.emit(.actionFinished, target: tab.targetId, payload: .action(ActionInfo(
+                name: name, target: target, durationMilliseconds: ms, action: recorded)), cause: cause)
+        }
+        sink.resetCause(cause, target: tab.targetId)
+        capture.cancel()
+        var captured: [BrowserEvent] = []
+        for await element in capture {
+            // Another tab's events belong to the actions running there.
+            if let event = element.event, !needsPage || event.target == nil || event.target == tab.targetId { captured.append(event) }
+        }
+        if dialog == nil, let opened = captured.first(where: { $0.kind == .dialogOpened }), case .dialog(let info) = opened.payload {
+            dialog = info
+        }
+        let now = needsPage ? tab : active
+        var result = ActionResult(
+            action: name, participant: participant, target: target, error: failure,
+            navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
+            duration: duration, events: captured, dialog: dialog, state: sink.state)
+        if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
+        if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
+        if let brief = takeBriefForResult(participant) { result.notices.append(brief) }
+        if participant.kind == .human { recordPersonAction(recorded) }
+        result.feedback = pageFeedback
+        result.actionValue = recorded
+        switch outcome {
+        case .value(let value): result.value = value
+        case .evaluated(let value, let notes):
+            result.value = value
+            result.valueNotes = notes
+        case .data(let data): result.data = data
+        case .snapshot(let snapshot):
+            result.snapshot = snapshot
+            result.value = .string(snapshot.text)
+        case .page(let summary): result.page = summary
+        case .content(let content): result.content = content
+        case .none: break
+        }
+        return result
+    }
+
+    /// Waits for a recovery under way, then for the queue of the action's tab (or the browser's);
+    /// returns the tab and the queue held.
+    /// `tabGone`: every tab is closed, so there is no page to act on (an action that needs one fails).
+    private func queueUp(needsPage: Bool, queued: Bool) async -> (tab: Tab, queue: ActionQueue?, tabGone: Bool) {
+        while true {
+            await recovered()
+            let tab = active
+            let queue = queued ? (needsPage ? tab.queue : browserQueue) : nil
+            await queue?.acquire()
+            // A recovery while waiting replaced the tabs: queue again for the new one.
+            if closing || tabList.contains(where: { $0 === tab }) { return (tab, queue, false) }
+            if tabList.isEmpty { return (tab, queue, true) }
+            queue?.release()
+        }
+    }
+
+    enum Raced: Sendable {
+        case finished(Outcome)
+        case dialog(DialogInfo)
+    }
+
+    /// Runs `body`, but returns as soon as a dialog opens in the tab (a dialog blocks the page, and
+    /// with it whatever command caused it).
+    static func racingDialogs(_ tab: Tab, enabled: Bool, _ body: @escaping @Sendable () async throws -> Outcome) async throws -> Raced {
+        guard enabled else { return .finished(try await body()) }
+        let dialogs = tab.page.events(Page.JavascriptDialogOpening.self, bufferingNewest: 4)
+        return try await withThrowingTaskGroup(of: Raced?.self) { group in
+            group.addTask { .finished(try await body()) }
+            group.addTask {
+                for await opening in dialogs { return .dialog(DialogInfo(type: opening.type.rawValue, message: opening.message)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let raced = next { return raced }
+            }
+            throw SessionError(.connectionClosed, "the tab went away during the action")
+        }
+    }
+
+    /// Waits until every event the browser sent so far is published (tab and browser-wide).
+    func flushEvents(_ tab: Tab) async {
+        flushCounter += 1
+        let id = flushCounter
+        await tab.flush(id: id)
+        flushCounter += 1
+        let rootId = flushCounter
+        let connection = browser.connection
+        await browserFlush.wait(rootId) {
+            connection.injectEvent(method: Tab.flushMethod, params: ["id": .number(Double(rootId))], sessionId: "")
+        }
+    }
+}
