@@ -128,20 +128,16 @@ extension SharedBrowserSession {
             sink.emit(.reconnected, target: nil, payload: .recovery(RecoveryInfo(
                 detail: "the browser connection is back (try \(attempt))", downtimeMilliseconds: ms)), cause: .system)
             announce("The browser connection dropped and came back after \(ms) ms; the pages were not reloaded.")
-        case .restarted? where relaunched:
-            let restored = restoredTabs ?? 0
-            sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
-                detail: "the browser was relaunched on the same profile", downtimeMilliseconds: ms,
-                restoredTabs: restored)), cause: .system)
-            announce("The browser crashed and was restarted after \(ms) ms: \(restored) tab(s) reopened at their URLs, "
-                     + "cookies kept; what was typed but not submitted is gone, and element refs are new.")
         case .restarted?:
             let restored = restoredTabs ?? 0
+            let (detail, what) = relaunched
+                ? ("the browser was relaunched on the same profile", "The browser crashed and was restarted")
+                : ("the browser behind the endpoint was restarted; its tabs were reopened",
+                   "The browser behind the endpoint was restarted and came back")
             sink.emit(.browserRestarted, target: nil, payload: .recovery(RecoveryInfo(
-                detail: "the browser behind the endpoint was restarted; its tabs were reopened", downtimeMilliseconds: ms,
-                restoredTabs: restored)), cause: .system)
-            announce("The browser behind the endpoint was restarted and came back after \(ms) ms: \(restored) tab(s) reopened "
-                     + "at their URLs, cookies kept; what was typed but not submitted is gone, and element refs are new.")
+                detail: detail, downtimeMilliseconds: ms, restoredTabs: restored)), cause: .system)
+            announce("\(what) after \(ms) ms: \(restored) tab(s) reopened at their URLs, "
+                     + "cookies kept; what was typed but not submitted is gone, and element refs are new.")
         case .relaunchFailed?:
             sink.emit(.error, target: nil, payload: .message(
                 "the browser could not be relaunched: \(message ?? "unknown")"), cause: .system)
