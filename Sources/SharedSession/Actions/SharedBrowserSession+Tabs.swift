@@ -1,9 +1,9 @@
 public import CDPTransport
 public import Coordination
-public import EventBuffer
+import EventBuffer
 import ContentExtraction
 import Foundation
-public import Logging
+import Logging
 import SharedBrowserSupport
 
 extension SharedBrowserSession {

@@ -1,6 +1,6 @@
 public import CDPTransport
 public import Coordination
-public import EventBuffer
+import EventBuffer
 import ContentExtraction
 import Foundation
 public import Logging

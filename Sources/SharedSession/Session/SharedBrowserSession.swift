@@ -1,9 +1,9 @@
-public import CDPTransport
+import CDPTransport
 public import Coordination
 public import EventBuffer
 import ContentExtraction
 import Foundation
-public import Logging
+import Logging
 import SharedBrowserSupport
 
 /// One long-lived browser that several agents and people share: every action is a ``BrowserAction``
