@@ -211,7 +211,10 @@ extension ActionCatalog {
                     var line = "- `\(parameter.name)` (\(parameter.type.rawValue)\(parameter.required ? ", required" : ""))"
                     line += ": \(parameter.summary)"
                     if let allowed = parameter.allowed { line += " One of " + allowed.map { "`\($0)`" }.joined(separator: ", ") + "." }
-                    if parameter.secret { line += " Masked in records unless known not to be secret." }
+                    if parameter.secret {
+                        line += parameter.type == .string ? " Masked in records unless the field it went into is known not to be secret."
+                            : " Its values are always masked in records."
+                    }
                     lines.append(line)
                 }
                 for group in declaration.oneOf {

@@ -51,7 +51,9 @@ public struct ActionDeclaration: Sendable, Hashable {
     /// of each ``oneOf`` group, nothing the kind does not take, and values from each parameter's
     /// allowed list. Nil when they fit, else what is wrong.
     public func check(_ params: ActionParams) -> ActionRefusal? {
-        let given = params.givenNames
+        // One reflection of the parameters serves every check below.
+        let values = params.givenValues
+        let given = Set(values.keys)
         for parameter in parameters where parameter.required && !given.contains(parameter.name) {
             return ActionRefusal(.invalidParameters, "a \(kind) action needs \(parameter.name) in its params")
         }
@@ -64,7 +66,7 @@ public struct ActionDeclaration: Sendable, Hashable {
             return ActionRefusal(.invalidParameters, "a \(kind) action takes \(takes), not \(extra)")
         }
         for parameter in parameters {
-            guard let allowed = parameter.allowed, let value = params.stringValue(of: parameter.name) else { continue }
+            guard let allowed = parameter.allowed, let value = values[parameter.name] as? String else { continue }
             guard allowed.contains(value) else {
                 return ActionRefusal(.invalidParameters, "\(parameter.name) of a \(kind) action is "
                                      + Self.alternatives(allowed) + ", not \(value)")
@@ -92,6 +94,7 @@ public struct ActionParameter: Sendable, Hashable {
 
     /// The key in the action's `params` (and the field of ``ActionParams``).
     public let name: String
+    /// Its JSON type.
     public let type: ValueType
     /// Whether every action of the kind must give it.
     public let required: Bool
@@ -234,25 +237,19 @@ public struct ActionRefusal: Error, Sendable, Hashable, CustomStringConvertible 
 }
 
 extension ActionParams {
-    /// The names of the parameters that are set.
-    var givenNames: Set<String> {
-        var names = Set<String>()
-        for (name, value) in Mirror(reflecting: self).children {
-            guard let name else { continue }
-            if let optional = value as? any OptionalProtocol, optional.isNone { continue }
-            names.insert(name)
+    /// The parameters that are set, by name, with their values.
+    var givenValues: [String: Any] {
+        var values: [String: Any] = [:]
+        for case (let name?, let value) in Mirror(reflecting: self).children {
+            guard let optional = value as? any OptionalProtocol, let wrapped = optional.wrapped else { continue }
+            values[name] = wrapped
         }
-        return names
-    }
-
-    /// The value of a string parameter, by name.
-    func stringValue(of name: String) -> String? {
-        Mirror(reflecting: self).children.first { $0.label == name }.flatMap { $0.value as? String }
+        return values
     }
 }
 
-/// Lets ``ActionParams/givenNames`` tell a nil field from a set one through `Any`.
-protocol OptionalProtocol { var isNone: Bool { get } }
+/// Lets ``ActionParams/givenValues`` unwrap a field through `Any`.
+protocol OptionalProtocol { var wrapped: Any? { get } }
 extension Optional: OptionalProtocol {
-    var isNone: Bool { self == nil }
+    var wrapped: Any? { self.map { $0 as Any } }
 }

@@ -17,14 +17,20 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
     /// What the action does. The JSON `type` string.
     public struct ActionType: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
         CustomStringConvertible {
+        /// The type's name, the JSON `type`.
         public var rawValue: String
+        /// The type named `rawValue` (a type this version does not know decodes, and is refused when run).
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The type named by a string literal.
         public init(stringLiteral value: String) { rawValue = value }
+        /// Decodes the type from its name.
         public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        /// Encodes the type as its name.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
         }
+        /// The type's name.
         public var description: String { rawValue }
 
         /// The `navigate` kind (``ActionCatalog`` declares its parameters and policy).
@@ -95,8 +101,10 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
         /// The kind's declaration; nil for a kind this version does not know.
         public var declaration: ActionDeclaration? { ActionCatalog.declaration(of: self) }
 
-        /// Whether the kind's parameters may hold a secret (what a person typed, cookies).
-        public var carriesTypedText: Bool { declaration?.parameters.contains(where: \.secret) ?? false }
+        /// Whether the kind's parameters may hold what someone typed (a secret string parameter:
+        /// `value`, `text`, a single-character `key`), masked in records unless the field it went into
+        /// is known not to be secret.
+        public var carriesTypedText: Bool { declaration?.parameters.contains { $0.secret && $0.type == .string } ?? false }
     }
 
     /// What the action does.
@@ -144,46 +152,73 @@ public struct ActionParams: Hashable, Sendable, Codable {
     /// What recorded actions show instead of typed secrets.
     public static let mask = "***"
 
+    /// For `navigate` and `openTab`: the URL.
     public var url: String?
     /// An element: a CSS selector (`#login`, `css=#login`), visible text (`text=Sign in`, or
     /// `text="Sign in"` for the whole text) or a snapshot ref (`ref=e12@3`, `e12@3`).
     public var target: String?
+    /// For `fill`: the new value (masked in records unless the field is known not to be secret).
     public var value: String?
+    /// For `selectOption`: the values or labels to choose.
     public var values: [String]?
+    /// For `type`, `waitForText` and `insertText`: the text.
     public var text: String?
+    /// For `press` and `key`: the key or combination (`Enter`, `Control+A`).
     public var key: String?
+    /// For `evaluate`: the JavaScript expression.
     public var script: String?
+    /// For `waitForSelector`: `attached`, `visible`, `hidden` or `detached`.
     public var state: String?
+    /// For `navigate`: `load`, `DOMContentLoaded` or `networkIdle`.
     public var waitUntil: String?
+    /// For `waitForURL`: a URL, or a glob.
     public var pattern: String?
     /// For `mouse` and `key`: `move`, `down`, `up`, `click`, `doubleClick`, `press`.
     public var event: String?
+    /// For `mouse` and `wheel`: CSS pixels from the viewport's left edge.
     public var x: Double?
+    /// For `mouse` and `wheel`: CSS pixels from the viewport's top edge.
     public var y: Double?
+    /// For `scroll` and `wheel`: pixels to scroll right.
     public var deltaX: Double?
+    /// For `scroll` and `wheel`: pixels to scroll down.
     public var deltaY: Double?
+    /// For `mouse`: `left`, `middle` or `right`.
     public var button: String?
+    /// For `click` and `mouse`: 2 for a double click.
     public var clickCount: Int?
     /// `Alt`, `Control`, `Meta`, `Shift`.
     public var modifiers: [String]?
+    /// For `handleDialog`: accept (OK) or dismiss (Cancel).
     public var accept: Bool?
+    /// For `handleDialog`: the answer to a prompt.
     public var promptText: String?
     /// A tab id (`switchTab`, `closeTab`).
     public var tab: String?
+    /// For `setViewport`: the width in CSS pixels.
     public var width: Int?
+    /// For `setViewport`: the height in CSS pixels.
     public var height: Int?
+    /// For `screenshot`: the whole scrollable page.
     public var fullPage: Bool?
+    /// For `screenshot`: `png`, `jpeg` or `webp`.
     public var format: String?
+    /// For `screenshot`: JPEG or WebP quality, 0 to 100.
     public var quality: Int?
+    /// For `snapshot`: only the interactive elements.
     public var interactiveOnly: Bool?
+    /// For `snapshot`: leave out what lies deeper.
     public var maxDepth: Int?
+    /// For `snapshot`: only the subtree of this element.
     public var root: String?
+    /// For `pageText`: which part, from 1.
     public var page: Int?
     /// For `pageText`: the most tokens per part.
     public var tokens: Int?
     /// For `setStorageState`: the cookies and local storage to put into the browser.
     public var storageState: StorageState?
 
+    /// Parameters for an action; set those its type takes (``ActionCatalog`` declares which).
     public init(url: String? = nil, target: String? = nil, value: String? = nil, values: [String]? = nil,
                 text: String? = nil, key: String? = nil, script: String? = nil, state: String? = nil,
                 waitUntil: String? = nil, pattern: String? = nil, event: String? = nil, x: Double? = nil,

@@ -63,6 +63,15 @@ import Testing
         #expect(refusal(.setStorageState, ActionParams(storageState: StorageState())) == nil)
     }
 
+    /// `redacted(typedTextIsSafe:)` masks `value`, `text` and `key`: exactly the secret string
+    /// parameters the declarations name (a new one must be masked there too).
+    @Test func theSecretParametersAreTheOnesRedactionMasks() {
+        let secretStrings = Set(ActionCatalog.declarations.flatMap { $0.parameters.filter { $0.secret && $0.type == .string }.map(\.name) })
+        #expect(secretStrings == ["value", "text", "key"])
+        let typing = Set(ActionCatalog.declarations.filter { $0.kind.carriesTypedText }.map(\.kind))
+        #expect(typing == [.fill, .type, .key, .insertText])
+    }
+
     /// A storage state is never recorded with its values, whoever sends it.
     @Test func aStorageStateIsRecordedWithoutItsValues() {
         let state = StorageState(cookies: [.init(name: "sessionid", value: "s3cret", domain: "a.test")],

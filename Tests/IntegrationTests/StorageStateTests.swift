@@ -32,9 +32,19 @@ extension Chromium {
         let state = try StorageState(contentsOf: file)
         try await withOwnSession("state-to") { session in
             _ = await session.coordinator.tryRequestControl(for: agent)
+            let recorded = session.events.subscribe(kinds: [.actionStarted, .actionFinished, .actionFailed], bufferSize: 100)
             // Outside its turn, nobody puts a login into the shared browser.
             await #expect(throws: SessionError.self) { try await session.setStorageState(state, as: .agent("intruder")) }
             try await session.setStorageState(state, as: agent)
+            // It is an action like any other: in the event stream, as its participant's, values masked.
+            recorded.cancel()
+            var events: [BrowserEvent] = []
+            for await element in recorded { if let event = element.event { events.append(event) } }
+            #expect(events.map(\.kind) == [.actionFailed, .actionStarted, .actionFinished])
+            #expect(events.map(\.cause) == [.agent("intruder"), EventCause(agent), EventCause(agent)])
+            let json = String(decoding: try JSONEncoder().encode(events), as: UTF8.self)
+            #expect(json.contains("setStorageState") && json.contains(state.cookies[0].name))
+            for cookie in state.cookies { #expect(!json.contains(cookie.value), "a cookie value is recorded") }
             #expect(await session.tabs().count == 1, "the page that wrote local storage is gone, and was never a tab")
             let dashboard = try await session.navigate(to: site.url("/dashboard"), as: agent).get()
             #expect(dashboard.url.hasSuffix("/dashboard"), "signed in without the login: \(dashboard.url)")

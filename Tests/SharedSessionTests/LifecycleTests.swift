@@ -8,18 +8,18 @@ import Testing
 
     func running(launched: Bool = true, policy: RecoveryPolicy = .relaunch) throws -> Lifecycle {
         var life = Lifecycle(launched: launched, policy: policy)
-        try life.started()
+        _ = try life.started()
         return life
     }
 
     @Test func aLaunchedBrowserThatDiesIsRelaunched() throws {
         var life = Lifecycle(launched: true, policy: .relaunch)
         #expect(life.publicState == .starting && !life.isRunning)
-        try life.started()
+        _ = try life.started()
         #expect(life.isRunning)
         #expect(life.connectionLost(browserAlive: false) == Action(work: .relaunch, report: .crashed(afterTries: nil)))
         #expect(life.publicState == .crashed)
-        try life.relaunchStarted()
+        _ = try life.relaunchStarted()
         #expect(life.publicState == .relaunching && life.isRecovering)
         #expect(try life.relaunched() == Action(report: .restarted))
         #expect(life.publicState == .running)
@@ -28,7 +28,7 @@ import Testing
     @Test func aFailedRelaunchLeavesTheSessionCrashed() throws {
         var life = try running()
         _ = life.connectionLost(browserAlive: false)
-        try life.relaunchStarted()
+        _ = try life.relaunchStarted()
         #expect(try life.relaunchFailed() == Action(report: .relaunchFailed))
         #expect(life.publicState == .crashed && !life.isRecovering)
         // A second loss while not running changes nothing.
@@ -39,12 +39,12 @@ import Testing
         var life = try running()
         #expect(life.connectionLost(browserAlive: true) == Action(work: .reconnect(attempt: 1, after: .zero), report: .disconnected))
         #expect(life.publicState == .disconnected && life.isRecovering)
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(life.publicState == .reconnecting && life.attempt == 1)
         #expect(try life.reconnectFailed(browserAlive: true) == Action(work: .reconnect(attempt: 2, after: .milliseconds(100))))
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnectFailed(browserAlive: true) == Action(work: .reconnect(attempt: 3, after: .milliseconds(200))))
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnectFailed(browserAlive: true) == Action(work: .relaunch, report: .crashed(afterTries: 3)))
         #expect(life.publicState == .crashed)
     }
@@ -52,11 +52,11 @@ import Testing
     @Test func aReconnectSucceedsAndResetsTheTries() throws {
         var life = try running(launched: false)
         #expect(life.connectionLost(browserAlive: true).work == .reconnect(attempt: 1, after: .zero))
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnected(restarted: false) == Action(report: .reconnected(attempt: 1)))
         #expect(life.publicState == .running && life.attempt == 0)
         #expect(life.connectionLost(browserAlive: true).work == .reconnect(attempt: 1, after: .zero))
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnected(restarted: true) == Action(report: .restarted), "a browser restarted behind its endpoint")
     }
 
@@ -65,13 +65,13 @@ import Testing
         // Attached: the process cannot be seen, so even "dead" means try the socket again.
         #expect(life.connectionLost(browserAlive: false).work == .reconnect(attempt: 1, after: .zero))
         for _ in 0..<2 {
-            try life.reconnectStarted()
+            _ = try life.reconnectStarted()
             guard case .reconnect = try life.reconnectFailed(browserAlive: false).work else {
                 Issue.record("expected another try")
                 return
             }
         }
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnectFailed(browserAlive: false) == Action(report: .gaveUp(tries: 3)))
         #expect(life.publicState == .disconnected && !life.isRecovering && life.gaveUp)
     }
@@ -85,16 +85,16 @@ import Testing
         #expect(!life.gaveUp, "still trying")
         #expect(life.retryRequested() == .none)
         for _ in 0..<3 {
-            try life.reconnectStarted()
+            _ = try life.reconnectStarted()
             _ = try life.reconnectFailed(browserAlive: true)
         }
         #expect(life.gaveUp && life.publicState == .disconnected)
         #expect(life.retryRequested() == Action(work: .reconnect(attempt: 3, after: .zero)))
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnectFailed(browserAlive: true) == Action(report: .gaveUp(tries: 3)), "one try per action")
         #expect(life.gaveUp)
         _ = life.retryRequested()
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         _ = try life.reconnected(restarted: false)
         #expect(life.isRunning && !life.gaveUp)
 
@@ -121,14 +121,14 @@ import Testing
         let first = life.closeRequested(), second = life.closeRequested()
         #expect(first && !second)
         #expect(life.isClosing)
-        try life.relaunchStarted()
+        _ = try life.relaunchStarted()
         #expect(try life.relaunched() == .none)
         #expect(try life.relaunchFailed() == .none)
-        try life.reconnectStarted()
+        _ = try life.reconnectStarted()
         #expect(try life.reconnected(restarted: false) == .none)
         #expect(try life.reconnectFailed(browserAlive: true) == .none)
         #expect(life.publicState == .closing)
-        try life.closed()
+        _ = try life.closed()
         #expect(life.publicState == .closed && life.isClosing)
         #expect(life.connectionLost(browserAlive: false) == .none)
         #expect(life.retryRequested() == .none)
@@ -149,18 +149,18 @@ import Testing
         var disconnected = run
         _ = disconnected.connectionLost(browserAlive: true)
 
-        impossible("started", .running, { try $0.started() }, from: run)
-        impossible("reconnectStarted", .running, { try $0.reconnectStarted() }, from: run)
-        impossible("reconnectStarted", .crashed, { try $0.reconnectStarted() }, from: crashed)
+        impossible("started", .running, { _ = try $0.started() }, from: run)
+        impossible("reconnectStarted", .running, { _ = try $0.reconnectStarted() }, from: run)
+        impossible("reconnectStarted", .crashed, { _ = try $0.reconnectStarted() }, from: crashed)
         impossible("reconnected", .running, { _ = try $0.reconnected(restarted: false) }, from: run)
         impossible("reconnected", .disconnected, { _ = try $0.reconnected(restarted: false) }, from: disconnected)
         impossible("reconnectFailed", .starting, { _ = try $0.reconnectFailed(browserAlive: true) }, from: starting)
         impossible("reconnectFailed", .disconnected, { _ = try $0.reconnectFailed(browserAlive: true) }, from: disconnected)
-        impossible("relaunchStarted", .running, { try $0.relaunchStarted() }, from: run)
-        impossible("relaunchStarted", .disconnected, { try $0.relaunchStarted() }, from: disconnected)
+        impossible("relaunchStarted", .running, { _ = try $0.relaunchStarted() }, from: run)
+        impossible("relaunchStarted", .disconnected, { _ = try $0.relaunchStarted() }, from: disconnected)
         impossible("relaunched", .crashed, { _ = try $0.relaunched() }, from: crashed)
         impossible("relaunchFailed", .running, { _ = try $0.relaunchFailed() }, from: run)
-        impossible("closed", .running, { try $0.closed() }, from: run)
+        impossible("closed", .running, { _ = try $0.closed() }, from: run)
         #expect(Lifecycle.Impossible(input: "closed", state: .running).description == "lifecycle: closed cannot happen while running")
     }
 }

@@ -21,11 +21,7 @@ extension SharedBrowserSession {
     ///     default.
     ///   - options: timeout, waiting for control.
     public func run(_ action: BrowserAction, through door: ActionDoor = .swiftAPI, options: ActionOptions = .init()) async -> ActionResult {
-        if let refusal = ActionCatalog.admit(action, through: door) {
-            let code: SessionError.Code = refusal.reason == .notThroughThisDoor || refusal.reason == .javaScriptNotAllowed
-                ? .actionNotAllowed : .invalidAction
-            return refused(action, SessionError(code, refusal.message))
-        }
+        if let refusal = ActionCatalog.admit(action, through: door) { return refused(action, SessionError(refusal)) }
         let participant = Participant(action.source)
         if let signIn = signInTask, !Self.inSignIn { await signIn.value }
         actionsInProgress += 1
@@ -138,11 +134,9 @@ extension SharedBrowserSession {
     func executeMouse(_ p: ActionParams, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
         await perform(action, target: "\(p.event ?? "?") \(p.x ?? 0),\(p.y ?? 0)", options: options) { _, tab, _ in
+            // The declaration requires x and y and allows only the three buttons.
             guard let x = p.x, let y = p.y else { throw SessionError(.invalidAction, "a mouse action needs x and y") }
             let button = Input.MouseButton(rawValue: p.button ?? "left")
-            guard [.left, .middle, .right].contains(button) else {
-                throw SessionError(.invalidAction, "button must be left, middle or right, not \(button.rawValue)")
-            }
             let modifiers = try Self.modifierBits(p.modifiers)
             let moved = Input.DispatchMouseEvent(type: .mouseMoved, x: x, y: y, modifiers: modifiers)
             func pressed(_ count: Int) -> [Input.DispatchMouseEvent] {
@@ -255,34 +249,42 @@ extension ElementTarget {
 }
 
 extension BrowserAction {
+    /// Open `url` and wait until `waitUntil`.
     public static func navigate(to url: String, waitUntil: SharedBrowserSession.LoadState = .load, by participant: Participant) -> BrowserAction {
         BrowserAction(.navigate, ActionParams(url: url, waitUntil: waitUntil == .load ? nil : waitUntil.rawValue), source: EventCause(participant))
     }
 
+    /// Click `target` (`clickCount` 2 for a double click).
     public static func click(_ target: ElementTarget, clickCount: Int = 1, by participant: Participant) -> BrowserAction {
         BrowserAction(.click, ActionParams(target: target.encoded, clickCount: clickCount == 1 ? nil : clickCount), source: EventCause(participant))
     }
 
+    /// Move the mouse over `target`.
     public static func hover(_ target: ElementTarget, by participant: Participant) -> BrowserAction {
         BrowserAction(.hover, ActionParams(target: target.encoded), source: EventCause(participant))
     }
 
+    /// Replace the value of `target` with `value`.
     public static func fill(_ target: ElementTarget, _ value: String, by participant: Participant) -> BrowserAction {
         BrowserAction(.fill, ActionParams(target: target.encoded, value: value), source: EventCause(participant))
     }
 
+    /// Type `text` key by key, into `target` or the focused element.
     public static func type(_ text: String, into target: ElementTarget? = nil, by participant: Participant) -> BrowserAction {
         BrowserAction(.type, ActionParams(target: target?.encoded, text: text), source: EventCause(participant))
     }
 
+    /// Press `key` (`Enter`, `Control+A`), on `target` or the focused element.
     public static func press(_ key: String, on target: ElementTarget? = nil, by participant: Participant) -> BrowserAction {
         BrowserAction(.press, ActionParams(target: target?.encoded, key: key), source: EventCause(participant))
     }
 
+    /// Choose the options of the `<select>` `target` whose values or labels are `values`.
     public static func selectOption(_ target: ElementTarget, _ values: [String], by participant: Participant) -> BrowserAction {
         BrowserAction(.selectOption, ActionParams(target: target.encoded, values: values), source: EventCause(participant))
     }
 
+    /// Run `script` in the page.
     public static func evaluate(_ script: String, by participant: Participant) -> BrowserAction {
         BrowserAction(.evaluate, ActionParams(script: script), source: EventCause(participant))
     }

@@ -148,9 +148,10 @@ struct Lifecycle: Sendable, Hashable {
     private func impossible(_ input: String) -> Impossible { Impossible(input: input, state: publicState) }
 
     /// The browser answers: the session runs.
-    mutating func started() throws(Impossible) {
+    mutating func started() throws(Impossible) -> Action {
         guard state == .starting else { throw impossible("started") }
         state = .running
+        return .none
     }
 
     /// The connection ended. `browserAlive`: the launched process still runs (always true when
@@ -171,10 +172,11 @@ struct Lifecycle: Sendable, Hashable {
     }
 
     /// A reconnect try begins (after its backoff).
-    mutating func reconnectStarted() throws(Impossible) {
-        if isClosing { return }
+    mutating func reconnectStarted() throws(Impossible) -> Action {
+        if isClosing { return .none }
         guard case .disconnected(let next?) = state else { throw impossible("reconnectStarted") }
         state = .reconnecting(attempt: next)
+        return .none
     }
 
     /// The try worked. `restarted`: the endpoint answered with a browser restarted behind it, whose
@@ -212,10 +214,11 @@ struct Lifecycle: Sendable, Hashable {
     }
 
     /// A relaunch begins.
-    mutating func relaunchStarted() throws(Impossible) {
-        if isClosing { return }
+    mutating func relaunchStarted() throws(Impossible) -> Action {
+        if isClosing { return .none }
         guard state == .crashed else { throw impossible("relaunchStarted") }
         state = .relaunching
+        return .none
     }
 
     /// The relaunch worked.
@@ -242,8 +245,9 @@ struct Lifecycle: Sendable, Hashable {
     }
 
     /// The close finished.
-    mutating func closed() throws(Impossible) {
+    mutating func closed() throws(Impossible) -> Action {
         guard state == .closing else { throw impossible("closed") }
         state = .closed
+        return .none
     }
 }

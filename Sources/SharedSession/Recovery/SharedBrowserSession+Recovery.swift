@@ -13,7 +13,8 @@ extension SharedBrowserSession {
 
     /// Gives the lifecycle an input. An input the machine says cannot happen is a bug of ours: logged,
     /// and nothing is done.
-    func lifecycleInput(_ input: (inout Lifecycle) throws(Lifecycle.Impossible) -> Lifecycle.Action) -> Lifecycle.Action {
+    @discardableResult
+    func lifecycleInput(_ input: (inout Lifecycle) throws -> Lifecycle.Action) -> Lifecycle.Action {
         do { return try input(&lifecycle) } catch {
             options.logger.error("\(error)")
             return .none
@@ -22,7 +23,7 @@ extension SharedBrowserSession {
 
     /// Called once the session runs: starts watching the browser.
     func running() {
-        _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.started(); return .none }
+        lifecycleInput { try $0.started() }
         startMonitor()
     }
 
@@ -78,23 +79,23 @@ extension SharedBrowserSession {
             case .reconnect(_, let delay):
                 if delay > .zero { try? await options.clock.sleep(for: delay) }
                 guard !closing else { action = .none; break }
-                _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnectStarted(); return .none }
+                lifecycleInput { try $0.reconnectStarted() }
                 do {
                     restoredTabs = try await reconnect(since: downSince)
-                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnected(restarted: restoredTabs != nil) }
+                    action = lifecycleInput { [restoredTabs] in try $0.reconnected(restarted: restoredTabs != nil) }
                 } catch {
                     failure = error
                     let alive = browser.isRunning
-                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.reconnectFailed(browserAlive: alive) }
+                    action = lifecycleInput { try $0.reconnectFailed(browserAlive: alive) }
                 }
             case .relaunch:
-                _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunchStarted(); return .none }
+                lifecycleInput { try $0.relaunchStarted() }
                 do {
                     restoredTabs = try await relaunch()
-                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunched() }
+                    action = lifecycleInput { try $0.relaunched() }
                 } catch {
                     failure = error
-                    action = lifecycleInput { life throws(Lifecycle.Impossible) in try life.relaunchFailed() }
+                    action = lifecycleInput { try $0.relaunchFailed() }
                 }
             }
             if closing { break }

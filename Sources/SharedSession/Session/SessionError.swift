@@ -1,10 +1,13 @@
 import CDPTransport
 import Coordination
+public import EventBuffer
 
 /// Why an action or a session operation failed: a stable ``Code`` and a message naming the selector,
 /// URL or method involved.
 public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why it failed, as a stable name; new codes are not breaking.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name (`timeout`, `notInControl`, ...).
         public let name: String
         private init(_ name: String) { self.name = name }
 
@@ -58,10 +61,13 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         /// login page was on another origin (no credentials were sent there).
         public static let authenticationFailed = Code("authenticationFailed")
 
+        /// The code's name.
         public var description: String { name }
     }
 
+    /// Why it failed.
     public var code: Code
+    /// What failed, naming the selector, URL or method involved.
     public var message: String
     /// The selector or ref involved.
     public var selector: String?
@@ -72,6 +78,17 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// For ``Code/notInControl``: who holds control.
     public var heldBy: Participant?
 
+    /// The error for an action its declaration or its door refused: ``Code/actionNotAllowed`` for a
+    /// door that may not send it, ``Code/invalidAction`` for an unknown type or parameters that do
+    /// not fit.
+    public init(_ refusal: ActionRefusal) {
+        switch refusal.reason {
+        case .notThroughThisDoor, .javaScriptNotAllowed: self.init(.actionNotAllowed, refusal.message)
+        case .unknownKind, .invalidParameters: self.init(.invalidAction, refusal.message)
+        }
+    }
+
+    /// An error with its code, message and what was involved.
     public init(_ code: Code, _ message: String, selector: String? = nil, url: String? = nil,
                 stack: String? = nil, heldBy: Participant? = nil) {
         self.code = code
@@ -82,6 +99,7 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         self.heldBy = heldBy
     }
 
+    /// `SessionError.timeout: ...`.
     public var description: String { "SessionError.\(code): \(message)" }
 
     /// Maps errors of the layers below to a session error, with no DevTools URL or secret URL value

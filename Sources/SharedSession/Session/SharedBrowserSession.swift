@@ -353,7 +353,7 @@ public actor SharedBrowserSession {
             tab.queue.release()
         }
         try? await browser.close()
-        _ = lifecycleInput { life throws(Lifecycle.Impossible) in try life.closed(); return .none }
+        lifecycleInput { try $0.closed() }
         browserPump?.cancel()
         controlPump?.cancel()
         for tab in tabList { tab.stopPump() }
