@@ -30,14 +30,18 @@ public struct AgentTool: Sendable {
 /// What a tool answers: text for the model, an image for screenshots, and whether the call failed
 /// (a refused or failed action is a result with ``isError``, never a thrown error).
 public struct AgentToolResult: Sendable {
+    /// What the model reads: the action's report, the page, or what went wrong and what to do.
     public var text: String
     /// The image (a screenshot) and its MIME type.
     public var image: Data?
+    /// The image's MIME type (`image/jpeg`).
     public var imageMimeType: String?
+    /// Whether the call failed (a refusal, a failed action, bad arguments).
     public var isError: Bool
     /// The action's whole result, for callers that want more than the text.
     public var actionResult: ActionResult?
 
+    /// A result with its text, an optional image, and whether it is an error.
     public init(text: String, image: Data? = nil, imageMimeType: String? = nil, isError: Bool = false, actionResult: ActionResult? = nil) {
         self.text = text
         self.image = image
@@ -49,7 +53,9 @@ public struct AgentToolResult: Sendable {
 
 /// Who calls, and on which session.
 public struct AgentToolCall: Sendable {
+    /// The session the call acts on.
     public var session: SharedBrowserSession
+    /// Who calls: the action is recorded and checked for control as theirs.
     public var participant: Participant
     /// Whether `evaluate` may run (off unless the toolbox allows JavaScript).
     public var allowJavaScript: Bool
@@ -70,8 +76,11 @@ public enum AgentToolProfile: String, Sendable, CaseIterable {
 /// The session's actions and reads as tools for models (function calling without MCP; the MCP server
 /// is a thin layer over it).
 public struct AgentToolbox: Sendable {
+    /// The session the tools act on.
     public let session: SharedBrowserSession
+    /// Which tools it offers.
     public let profile: AgentToolProfile
+    /// Whether `evaluate` is offered and may run.
     public let allowJavaScript: Bool
     /// The tools of the profile, in a stable order.
     public let tools: [AgentTool]

@@ -23,6 +23,7 @@ public actor AgentCoordinator {
         /// On hand-back, give control to the agent the human took it from (if it still claims it)
         /// before the queue. Default true.
         public var preemptedAgentFirst = true
+        /// The defaults: 60 s agent lease, 15 min human lease, the preempted agent first on hand-back.
         public init() {}
     }
 

@@ -1,5 +1,6 @@
 /// Why a participant could not act or get control.
 public struct CoordinationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why it failed, as a stable name; new codes are not breaking.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
@@ -13,20 +14,25 @@ public struct CoordinationError: Error, Sendable, Hashable, CustomStringConverti
         public static let alreadyWaiting = Code("alreadyWaiting")
         /// The operation is not for this kind of participant (only humans take over).
         public static let notAllowed = Code("notAllowed")
+        /// The code's name.
         public var description: String { name }
     }
 
+    /// Why it failed.
     public var code: Code
     /// Who held control when the error happened.
     public var heldBy: Participant?
+    /// What happened, naming the participant and the holder.
     public var message: String
 
+    /// An error with its code, the holder and a message.
     public init(_ code: Code, heldBy: Participant?, _ message: String) {
         self.code = code
         self.heldBy = heldBy
         self.message = message
     }
 
+    /// `CoordinationError.notInControl: ...`.
     public var description: String { "CoordinationError.\(code): \(message)" }
 
     static func notInControl(_ participant: Participant, heldBy holder: Participant?) -> CoordinationError {
@@ -37,10 +43,13 @@ public struct CoordinationError: Error, Sendable, Hashable, CustomStringConverti
 
 /// A change of who holds control, as reported by ``AgentCoordinator/events()``.
 public struct ControlEvent: Sendable, Hashable, CustomStringConvertible {
+    /// What changed.
     public enum Change: String, Sendable, Hashable, Codable {
         /// A participant started waiting for control.
         case requested
+        /// A participant got control.
         case granted
+        /// The holder gave control up.
         case released
         /// A holder's lease ran out without activity.
         case expired
@@ -52,6 +61,7 @@ public struct ControlEvent: Sendable, Hashable, CustomStringConvertible {
         case timedOut
     }
 
+    /// What changed.
     public var change: Change
     /// The participant the change is about.
     public var participant: Participant
@@ -62,6 +72,7 @@ public struct ControlEvent: Sendable, Hashable, CustomStringConvertible {
     /// When, as time since the coordinator was created.
     public var at: Duration
 
+    /// `granted agent:a (holder: agent:a)`.
     public var description: String {
         "\(change.rawValue) \(participant) (holder: \(holder?.description ?? "none"))"
     }

@@ -8,10 +8,12 @@ public struct Participant: Hashable, Sendable, Codable, CustomStringConvertible 
         case agent, human, system, page
     }
 
+    /// What kind of participant this is.
     public var kind: Kind
     /// A stable identifier chosen by the caller (`"collector"`, `"alice"`); empty for system and page.
     public var id: String
 
+    /// A participant of `kind` named `id`.
     public init(kind: Kind, id: String) {
         self.kind = kind
         self.id = id
@@ -29,5 +31,6 @@ public struct Participant: Hashable, Sendable, Codable, CustomStringConvertible 
     /// Humans may take control from agents; agents never from humans.
     public var canPreempt: Bool { kind == .human }
 
+    /// `agent:collector`, `human:alice`, `system` or `page`.
     public var description: String { id.isEmpty ? kind.rawValue : "\(kind.rawValue):\(id)" }
 }

@@ -24,10 +24,15 @@ import SharedBrowserSupport
 public final class DemoSite: Sendable {
     /// A project created through the site.
     public struct Project: Sendable, Hashable, Codable {
+        /// Its number, from 1.
         public var id: Int
+        /// Its name.
         public var name: String
+        /// What it is for.
         public var description: String
+        /// `private` or `public`.
         public var visibility: String
+        /// Who created it (the signed-in user).
         public var owner: String
     }
 
@@ -44,6 +49,7 @@ public final class DemoSite: Sendable {
 
     /// The demo account.
     public static let username = "demo"
+    /// The demo account's password.
     public static let password = "demo123"
 
     private init(server: WebSocketServer, state: LockedValue<State>) {

@@ -2,24 +2,32 @@ public import Foundation
 
 /// Who or what caused an event: an agent, a human, the library itself, or the page acting on its own.
 public struct EventCause: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// What kind of participant (or not) caused the event.
     public enum Kind: String, Hashable, Sendable, Codable {
         case agent, human, system, page
     }
 
+    /// What kind of participant caused the event.
     public var kind: Kind
     /// The agent's or human's id; empty for `system` and `page`.
     public var id: String
 
+    /// A cause of `kind` with the participant's `id` (empty for `system` and `page`).
     public init(kind: Kind, id: String = "") {
         self.kind = kind
         self.id = id
     }
 
+    /// The agent named `id`.
     public static func agent(_ id: String) -> EventCause { EventCause(kind: .agent, id: id) }
+    /// The person named `id`.
     public static func human(_ id: String) -> EventCause { EventCause(kind: .human, id: id) }
+    /// The library itself (recovery, sign-in, the session's own housekeeping).
     public static let system = EventCause(kind: .system)
+    /// The page acting on its own (timers, scripts, redirects nobody asked for).
     public static let page = EventCause(kind: .page)
 
+    /// `agent:collector`, `human:alice`, `system` or `page`.
     public var description: String { id.isEmpty ? kind.rawValue : "\(kind.rawValue):\(id)" }
 }
 
@@ -33,42 +41,61 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
     /// `extension BrowserEvent.Kind { static let checkpoint: Self = "app.checkpoint" }`.
     public struct Kind: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
         CustomStringConvertible {
+        /// The kind's name, as it appears in JSON.
         public var rawValue: String
+        /// The kind named `rawValue`.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The kind named by a string literal.
         public init(stringLiteral value: String) { self.rawValue = value }
+        /// Decodes the kind from its name.
         public init(from decoder: any Decoder) throws {
             rawValue = try decoder.singleValueContainer().decode(String.self)
         }
+        /// Encodes the kind as its name.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
         }
+        /// The kind's name.
         public var description: String { rawValue }
 
         /// A frame navigated (main frame or iframe; see ``NavigationInfo/isMainFrame``).
         public static let navigation: Self = "navigation"
         /// The page's load event fired.
         public static let pageLoaded: Self = "pageLoaded"
+        /// The main frame's title changed (``PageInfo/title``).
         public static let titleChanged: Self = "titleChanged"
         /// A console message (any level; errors count in ``EventBuffer/errors()``).
         public static let console: Self = "console"
         /// An uncaught exception or unhandled rejection in the page.
         public static let pageError: Self = "pageError"
+        /// A JavaScript dialog opened (``DialogInfo``).
         public static let dialogOpened: Self = "dialogOpened"
+        /// A JavaScript dialog was answered (``DialogInfo/accepted``).
         public static let dialogClosed: Self = "dialogClosed"
+        /// A download began (``DownloadInfo``).
         public static let downloadStarted: Self = "downloadStarted"
+        /// A download received more bytes.
         public static let downloadProgress: Self = "downloadProgress"
+        /// A download completed or was canceled (``DownloadInfo/state``).
         public static let downloadFinished: Self = "downloadFinished"
+        /// The page sent a request (``RequestInfo``, no bodies).
         public static let request: Self = "request"
+        /// A response arrived (``RequestInfo/status``).
         public static let response: Self = "response"
+        /// A request failed (``RequestInfo/errorText``).
         public static let requestFailed: Self = "requestFailed"
+        /// A participant's action began (``ActionInfo``, what was typed masked).
         public static let actionStarted: Self = "actionStarted"
+        /// A participant's action finished (``ActionInfo/durationMilliseconds``).
         public static let actionFinished: Self = "actionFinished"
+        /// A participant's action failed (``ActionInfo/error``).
         public static let actionFailed: Self = "actionFailed"
         /// A change of who holds control (from the coordinator).
         public static let control: Self = "control"
         /// An error of the library or the browser that fits no other kind.
         public static let error: Self = "error"
+        /// The browser process died (``RecoveryInfo/detail``).
         public static let browserCrashed: Self = "browserCrashed"
         /// The browser was launched again after it died (``RecoveryInfo`` gives the downtime).
         public static let browserRestarted: Self = "browserRestarted"
@@ -76,8 +103,11 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         public static let disconnected: Self = "disconnected"
         /// The connection is back (``RecoveryInfo`` gives the downtime); the browser was not relaunched.
         public static let reconnected: Self = "reconnected"
+        /// A tab (target) was created (``TargetInfo``).
         public static let targetCreated: Self = "targetCreated"
+        /// A tab (target) was closed.
         public static let targetClosed: Self = "targetClosed"
+        /// A tab's renderer crashed; navigate or reload it to recover.
         public static let targetCrashed: Self = "targetCrashed"
         /// Another tab became the active one.
         public static let tabActivated: Self = "tabActivated"
@@ -111,15 +141,21 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
 
     /// The number the hub gave this event: 1 for the first, one more for each next.
     public var sequence: UInt64
+    /// When the event happened (the library's clock when it was published).
     public var timestamp: Date
+    /// What kind of event this is.
     public var kind: Kind
+    /// Who or what caused it.
     public var cause: EventCause
     /// The tab (CDP target id) the event came from; nil for browser-wide events.
     public var target: String?
+    /// The event's details.
     public var payload: Payload
 
+    /// The sequence number, as the event's identity.
     public var id: UInt64 { sequence }
 
+    /// An event; the hub sets ``sequence`` (and the sink the ``timestamp``) when it is published.
     public init(sequence: UInt64 = 0, timestamp: Date = Date(), kind: Kind, cause: EventCause,
                 target: String? = nil, payload: Payload = .none) {
         self.sequence = sequence
@@ -133,13 +169,17 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
 
 /// A frame navigated.
 public struct NavigationInfo: Hashable, Sendable, Codable {
+    /// The URL the frame navigated to.
     public var url: String
+    /// Whether it was the tab's main frame (not an iframe).
     public var isMainFrame: Bool
     /// Set when the navigation failed (`net::ERR_NAME_NOT_RESOLVED`, ...).
     public var errorText: String?
     /// Whether the tab's history allows going back / forward after this navigation, when known.
     public var canGoBack: Bool?
+    /// Whether the tab's history allows going forward after this navigation, when known.
     public var canGoForward: Bool?
+    /// A navigation of `url`.
     public init(url: String, isMainFrame: Bool = true, errorText: String? = nil,
                 canGoBack: Bool? = nil, canGoForward: Bool? = nil) {
         self.url = url
@@ -152,11 +192,15 @@ public struct NavigationInfo: Hashable, Sendable, Codable {
 
 /// A page-level change: loaded, or a new title.
 public struct PageInfo: Hashable, Sendable, Codable {
+    /// The page's URL.
     public var url: String?
+    /// The page's title.
     public var title: String?
     /// For `pageLoaded`: whether the tab's history allows going back / forward.
     public var canGoBack: Bool?
+    /// For `pageLoaded`: whether the tab's history allows going forward.
     public var canGoForward: Bool?
+    /// A page change with what is known of it.
     public init(url: String? = nil, title: String? = nil, canGoBack: Bool? = nil, canGoForward: Bool? = nil) {
         self.url = url
         self.title = title
@@ -169,21 +213,27 @@ public struct PageInfo: Hashable, Sendable, Codable {
 public struct ConsoleInfo: Hashable, Sendable, Codable {
     /// `log`, `info`, `warning`, `error`, `debug`, ...
     public var level: String
+    /// The message as the console printed it.
     public var text: String
     /// `url:line:column` of the call, when known.
     public var location: String?
+    /// A console message of `level`.
     public init(level: String, text: String, location: String? = nil) {
         self.level = level
         self.text = text
         self.location = location
     }
+    /// Whether the message is an error (`error` or `assert`).
     public var isError: Bool { level == "error" || level == "assert" }
 }
 
 /// An uncaught exception in the page.
 public struct PageErrorInfo: Hashable, Sendable, Codable {
+    /// The exception's message.
     public var message: String
+    /// The exception's stack, when the page gave one.
     public var stack: String?
+    /// An uncaught exception with its message and stack.
     public init(message: String, stack: String? = nil) {
         self.message = message
         self.stack = stack
@@ -192,10 +242,13 @@ public struct PageErrorInfo: Hashable, Sendable, Codable {
 
 /// A JavaScript dialog (alert, confirm, prompt, beforeunload).
 public struct DialogInfo: Hashable, Sendable, Codable {
+    /// `alert`, `confirm`, `prompt` or `beforeunload`.
     public var type: String
+    /// The text the dialog shows.
     public var message: String
     /// For `dialogClosed`: whether it was accepted.
     public var accepted: Bool?
+    /// A dialog of `type` showing `message`.
     public init(type: String, message: String, accepted: Bool? = nil) {
         self.type = type
         self.message = message
@@ -205,13 +258,19 @@ public struct DialogInfo: Hashable, Sendable, Codable {
 
 /// A download.
 public struct DownloadInfo: Hashable, Sendable, Codable {
+    /// The browser's id of the download.
     public var id: String
+    /// Where it is downloaded from.
     public var url: String?
+    /// The file it is saved to.
     public var path: String?
+    /// Bytes received so far.
     public var receivedBytes: Int?
+    /// The size, when the server said it.
     public var totalBytes: Int?
     /// `inProgress`, `completed` or `canceled`.
     public var state: String?
+    /// A download with what is known of it.
     public init(id: String, url: String? = nil, path: String? = nil, receivedBytes: Int? = nil,
                 totalBytes: Int? = nil, state: String? = nil) {
         self.id = id
@@ -225,12 +284,19 @@ public struct DownloadInfo: Hashable, Sendable, Codable {
 
 /// A network request, its response, or its failure (no bodies).
 public struct RequestInfo: Hashable, Sendable, Codable {
+    /// The browser's id of the request (a response and a failure carry the request's).
     public var id: String
+    /// The request's URL (secrets in its query masked).
     public var url: String
+    /// `GET`, `POST`, ...
     public var method: String?
+    /// `Document`, `Script`, `Image`, `XHR`, `Fetch`, ...
     public var resourceType: String?
+    /// For `response`: the HTTP status.
     public var status: Int?
+    /// For `requestFailed`: why (`net::ERR_CONNECTION_REFUSED`, ...).
     public var errorText: String?
+    /// A request, response or failure.
     public init(id: String, url: String, method: String? = nil, resourceType: String? = nil,
                 status: Int? = nil, errorText: String? = nil) {
         self.id = id
@@ -254,6 +320,7 @@ public struct ActionInfo: Hashable, Sendable, Codable {
     public var durationMilliseconds: Double?
     /// The action itself, as data (what was typed into a secret field masked).
     public var action: BrowserAction?
+    /// An action's record; `action` is already redacted.
     public init(name: String, target: String? = nil, error: String? = nil, durationMilliseconds: Double? = nil,
                 action: BrowserAction? = nil) {
         self.name = name
@@ -272,6 +339,7 @@ public struct ControlInfo: Hashable, Sendable, Codable {
     public var holder: String?
     /// Who held it before, if anyone.
     public var previousHolder: String?
+    /// A control change reported by the coordinator.
     public init(change: String, holder: String? = nil, previousHolder: String? = nil) {
         self.change = change
         self.holder = holder
@@ -281,11 +349,15 @@ public struct ControlInfo: Hashable, Sendable, Codable {
 
 /// A tab (target) that was created, closed or crashed.
 public struct TargetInfo: Hashable, Sendable, Codable {
+    /// The tab's target id.
     public var id: String
+    /// The tab's URL, when known.
     public var url: String?
+    /// The target's type (`page`, ...).
     public var type: String?
     /// For a tab the page opened (`window.open`, `target=_blank`): the tab that opened it.
     public var openerId: String?
+    /// A tab that was created, closed or crashed.
     public init(id: String, url: String? = nil, type: String? = nil, openerId: String? = nil) {
         self.id = id
         self.url = url
@@ -302,6 +374,7 @@ public struct RecoveryInfo: Hashable, Sendable, Codable {
     public var downtimeMilliseconds: Int?
     /// For `browserRestarted`: the tabs reopened at their URLs.
     public var restoredTabs: Int?
+    /// A recovery record.
     public init(detail: String, downtimeMilliseconds: Int? = nil, restoredTabs: Int? = nil) {
         self.detail = detail
         self.downtimeMilliseconds = downtimeMilliseconds
@@ -311,10 +384,12 @@ public struct RecoveryInfo: Hashable, Sendable, Codable {
 
 /// How many events were lost, and where.
 public struct MissedInfo: Hashable, Sendable, Codable {
+    /// How many events were lost.
     public var count: Int
     /// `tab` (console, network and page events of one tab) or `browser` (tabs opened and closed,
     /// downloads).
     public var source: String
+    /// A count of lost events and where they were lost.
     public init(count: Int, source: String) {
         self.count = count
         self.source = source

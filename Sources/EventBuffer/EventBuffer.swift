@@ -15,8 +15,11 @@ public struct EventBuffer: Sendable {
         ring = RingBuffer(capacity: max(1, capacity))
     }
 
+    /// The most events kept.
     public var capacity: Int { ring.capacity }
+    /// How many events are kept now.
     public var count: Int { ring.count }
+    /// Whether no event is kept.
     public var isEmpty: Bool { ring.isEmpty }
     /// How many events were dropped because the buffer was full.
     public var droppedCount: Int { ring.overwrittenCount }

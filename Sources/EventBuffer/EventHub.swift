@@ -139,9 +139,13 @@ public final class EventHub: @unchecked Sendable {
         return subscribers.count
     }
 
+    /// The latest `n` events kept, oldest first.
     public func recent(_ n: Int) -> [BrowserEvent] { buffer.recent(n) }
+    /// The errors kept (``BrowserEvent/isError``), oldest first.
     public func errors() -> [BrowserEvent] { buffer.errors() }
+    /// The events kept numbered after `sequence`, oldest first.
     public func since(_ sequence: UInt64) -> [BrowserEvent] { buffer.since(sequence) }
+    /// The events kept of `kinds`, oldest first.
     public func events(of kinds: Set<BrowserEvent.Kind>) -> [BrowserEvent] { buffer.events(of: kinds) }
 
     /// ``EventBuffer/contextString(maxTokens:countTokens:)`` of the held events.
@@ -312,6 +316,8 @@ public struct EventSubscription: AsyncSequence, Sendable {
         let subscriber: Subscriber
         let token: SubscriptionToken
 
+        /// The next element (an event, or a count of missed ones); nil once the subscription is
+        /// cancelled and drained, or the task is cancelled.
         public mutating func next() async -> Element? {
             while true {
                 switch subscriber.take() {
@@ -326,6 +332,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator over the subscription (loops over one subscription take turns).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(subscriber: subscriber, token: token)
     }

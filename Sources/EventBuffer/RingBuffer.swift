@@ -21,7 +21,9 @@ public struct RingBuffer<Element>: Sendable where Element: Sendable {
         self.capacity = capacity
     }
 
+    /// Whether it holds nothing.
     public var isEmpty: Bool { count == 0 }
+    /// Whether the next append drops the oldest element.
     public var isFull: Bool { count == capacity }
 
     /// Appends `element`; when full, the oldest element is dropped and returned.

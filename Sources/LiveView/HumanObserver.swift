@@ -13,9 +13,12 @@ public import SharedSession
 /// try await alice.handBack()               // the agent gets a brief of what alice did
 /// ```
 public final class HumanObserver: Sendable {
+    /// The session the person watches and helps in.
     public let session: SharedBrowserSession
+    /// Who the person is (a human participant).
     public let person: Participant
 
+    /// A person in `session` (`person` must be a human).
     public init(session: SharedBrowserSession, person: Participant = .human("observer")) {
         precondition(person.kind == .human, "a HumanObserver is a person: use Participant.human(_:)")
         self.session = session

@@ -35,10 +35,13 @@ public final class LiveView: Sendable {
         public var person = Participant.human("person")
         /// JPEG quality of the screen, 1-100.
         public var jpegQuality = 70
+        /// The defaults: 127.0.0.1, a port the system chooses, `human:person`, JPEG quality 70.
         public init() {}
     }
 
+    /// The watch and control tokens, and the links made from them.
     public let access: LiveViewAccess
+    /// The options it was started with.
     public let options: Options
     /// The port the server listens on.
     public let port: Int

@@ -19,6 +19,7 @@ public final class LiveViewAccess: Sendable {
     }
     private let tokens: LockedValue<Tokens>
 
+    /// Access with a new random watch token and control token.
     public init() {
         tokens = LockedValue(Tokens(watch: Self.newToken(), control: Self.newToken()))
     }

@@ -20,9 +20,12 @@ public import SharedSession
 public struct Timeline: Sendable {
     /// One thing in the timeline: an event, or a screenshot.
     public enum Entry: Sendable, Hashable {
+        /// An event of the session.
         case event(BrowserEvent)
+        /// A screenshot of the active tab.
         case screenshot(TimelineScreenshot)
 
+        /// When it happened.
         public var timestamp: Date {
             switch self {
             case .event(let event): event.timestamp
@@ -33,6 +36,7 @@ public struct Timeline: Sendable {
 
     /// The recording folder (screenshot files are relative to it).
     public let directory: String
+    /// The recorded session's id.
     public private(set) var sessionId: String
     /// When the recording started.
     public private(set) var started: Date
@@ -246,6 +250,7 @@ private final class ChunkErrors: @unchecked Sendable {
 public struct TimelineAction: Sendable, Hashable {
     /// The sequence number of its `actionStarted` event.
     public var sequence: UInt64
+    /// Who took it.
     public var participant: EventCause
     /// The action's name (`click`, `navigate`, `mouse`, …).
     public var name: String
@@ -255,19 +260,26 @@ public struct TimelineAction: Sendable, Hashable {
     public var action: BrowserAction?
     /// The tab it ran in.
     public var tab: String
+    /// When it started.
     public var started: Date
     /// When it ended; nil when the recording ends first.
     public var ended: Date?
     /// What went wrong; nil when it succeeded.
     public var error: String?
+    /// How long it took, in milliseconds; nil when the recording ends first.
     public var durationMilliseconds: Double?
+    /// The active tab's URL when it started.
     public var urlBefore: String
+    /// The URL when it ended.
     public var urlAfter: String?
     /// Errors while it ran (page errors, console errors, failed requests).
     public var errors: [String] = []
+    /// The screen when it started.
     public var before: TimelineScreenshot?
+    /// The screen after it (see ``TimelineScreenshot/Reason/after``).
     public var after: TimelineScreenshot?
 
+    /// Whether it failed.
     public var failed: Bool { error != nil }
     /// One line: `click #submit`.
     public var title: String { target.map { "\(name) \($0)" } ?? name }
@@ -275,8 +287,11 @@ public struct TimelineAction: Sendable, Hashable {
 
 /// A recording that cannot be read or written.
 public struct TimelineError: Error, CustomStringConvertible, Sendable {
+    /// What cannot be read or written, and where.
     public var message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

@@ -21,7 +21,9 @@ public struct ActionResult: Sendable {
     public var navigatedTo: String?
     /// The active tab's URL and title after the action.
     public var url: String
+    /// The active tab's title after the action.
     public var title: String
+    /// How long the action took from when it could run (not counting the wait for its turn or queue).
     public var duration: Duration
     /// Every event published while the action ran, including its own `actionStarted` and
     /// `actionFinished`/`actionFailed`.
@@ -55,6 +57,7 @@ public struct ActionResult: Sendable {
     /// For `pageContent`: everything extracted from the page's HTML.
     public var content: PageContent?
 
+    /// Whether the action succeeded.
     public var succeeded: Bool { error == nil }
 
     /// Throws ``error`` if the action failed; returns the result otherwise.
@@ -98,7 +101,10 @@ public struct ActionResult: Sendable {
 public struct TabInfo: Sendable, Hashable {
     /// The CDP target id.
     public var id: String
+    /// The tab's URL.
     public var url: String
+    /// The tab's title.
     public var title: String
+    /// Whether it is the active tab (where actions without a tab go).
     public var isActive: Bool
 }

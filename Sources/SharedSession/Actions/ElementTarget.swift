@@ -6,13 +6,17 @@
 /// `"text=\"Sign in\""` one whose whole text is exactly that; `"ref=e12@3"` (or just `"e12@3"`)
 /// is a snapshot ref.
 public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// How the target finds its element.
     public enum Kind: String, Hashable, Sendable {
         case css, text, ref
     }
 
+    /// How the target finds its element.
     public var kind: Kind
+    /// The selector, the text, or the ref (without its prefix).
     public var value: String
 
+    /// A target of `kind` with `value`.
     public init(kind: Kind, value: String) {
         self.kind = kind
         self.value = value
@@ -34,6 +38,7 @@ public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, Cus
         }
     }
 
+    /// Parses a string literal as ``init(_:)`` does.
     public init(stringLiteral value: String) { self.init(value) }
 
     /// `e` digits `@` digits.
@@ -43,9 +48,13 @@ public struct ElementTarget: Hashable, Sendable, ExpressibleByStringLiteral, Cus
         return parts[0].dropFirst().allSatisfy { $0.isASCII && $0.isNumber } && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
     }
 
+    /// A CSS selector, taken as it is.
     public static func css(_ selector: String) -> ElementTarget { ElementTarget(kind: .css, value: selector) }
+    /// The smallest element whose text contains `text` (quoted: whose whole text is `text`).
     public static func text(_ text: String) -> ElementTarget { ElementTarget(kind: .text, value: text) }
+    /// A snapshot ref (`e12@3`).
     public static func ref(_ ref: String) -> ElementTarget { ElementTarget(kind: .ref, value: ref) }
 
+    /// The prefixed form (`text=Sign in`, `ref=e12@3`; CSS as it is).
     public var description: String { kind == .css ? value : "\(kind.rawValue)=\(value)" }
 }

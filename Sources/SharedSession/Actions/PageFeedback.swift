@@ -14,16 +14,19 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
     public struct Field: Sendable, Hashable, Codable {
         /// Its label, else its `aria-label`, placeholder, name or id.
         public var label: String
+        /// Its `name` attribute, if any.
         public var name: String?
         /// The message: its `aria-errormessage`, the browser's validation message, its
         /// `aria-describedby` text, or an error text beside it; empty when the page gives none.
         public var message: String
     }
 
+    /// The fields the page marks invalid.
     public var invalidFields: [Field]
     /// Alert, status and live-region texts, and error notes.
     public var messages: [String]
 
+    /// Whether the page reports nothing.
     public var isEmpty: Bool { invalidFields.isEmpty && messages.isEmpty }
 
     /// For a model: one line per field and message.

@@ -7,13 +7,19 @@ public import Foundation
 /// A pure reduction over ``BrowserEvent``s (``apply(_:)``), so it always matches the event stream and
 /// can be rebuilt from any event log with ``init(sessionId:replaying:)``.
 public struct BrowserState: Sendable, Hashable, Codable {
+    /// The session the state is of.
     public var sessionId: String
     /// The tab the state describes (the active one).
     public var activeTab: String?
+    /// The active tab's URL.
     public var url: String = "about:blank"
+    /// The active tab's title.
     public var title: String = ""
+    /// Whether the active tab is loading (between a main-frame navigation and its load event).
     public var loading = false
+    /// Whether the active tab's history allows going back.
     public var canGoBack = false
+    /// Whether the active tab's history allows going forward.
     public var canGoForward = false
     /// The time of the last event applied.
     public var timestamp: Date?
@@ -35,6 +41,7 @@ public struct BrowserState: Sendable, Hashable, Codable {
     /// nobody does.
     public var controlHolder: String?
 
+    /// The state of a session before any event.
     public init(sessionId: String, activeTab: String? = nil) {
         self.sessionId = sessionId
         self.activeTab = activeTab
@@ -132,18 +139,30 @@ public struct BrowserState: Sendable, Hashable, Codable {
 /// The design's browser context as other programs receive it, in snake_case JSON: the live view's
 /// `browser_context` message and the MCP server's `browser_context` notifications carry exactly this.
 public struct BrowserContextMessage: Codable, Sendable, Hashable {
+    /// The session's id.
     public var session_id: String
+    /// The active tab's URL.
     public var url: String
+    /// The active tab's title.
     public var title: String
+    /// Whether the active tab is loading.
     public var loading: Bool
+    /// Whether the tab's history allows going back.
     public var can_go_back: Bool
+    /// Whether the tab's history allows going forward.
     public var can_go_forward: Bool
+    /// The time of the last event applied (ISO 8601 in JSON).
     public var timestamp: Date?
+    /// Whether the last main-frame navigation succeeded (absent before the first).
     public var navigation_success: Bool?
+    /// The error of the last main-frame navigation, if it failed.
     public var navigation_error: String?
+    /// The URL the last main-frame navigation ended on (after redirects).
     public var final_url: String?
+    /// The last error seen.
     public var last_error: String?
 
+    /// The message of a state.
     public init(_ state: BrowserState) {
         session_id = state.sessionId
         url = state.url

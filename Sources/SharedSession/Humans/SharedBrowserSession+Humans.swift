@@ -6,9 +6,13 @@ import Foundation
 public struct HandBackBrief: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Who drove (`human:alice`).
     public var person: String
+    /// The active tab's URL when the person took over.
     public var urlBefore: String
+    /// Its title then.
     public var titleBefore: String
+    /// The active tab's URL when the person handed back.
     public var urlAfter: String
+    /// Its title then.
     public var titleAfter: String
     /// What the person did, in order (what they typed into secret fields masked).
     public var actions: [BrowserAction]
@@ -16,6 +20,7 @@ public struct HandBackBrief: Sendable, Hashable, Codable, CustomStringConvertibl
     public var errors: [String]
     /// Tabs opened and closed meanwhile (their URLs).
     public var tabsOpened: [String]
+    /// Tabs closed meanwhile (their URLs).
     public var tabsClosed: [String]
 
     /// For a model: a few lines.

@@ -5,7 +5,9 @@ import Foundation
 /// A page at a glance, returned with navigations and clicks: title, the first headings, the lead of
 /// the main text, the links in view, the forms, and how much more there is.
 public struct PageSummary: Sendable, Hashable, CustomStringConvertible {
+    /// The page's URL.
     public var url: String
+    /// The page's title.
     public var title: String
     /// The `<meta name=description>`, if any.
     public var metaDescription: String?
@@ -17,12 +19,16 @@ public struct PageSummary: Sendable, Hashable, CustomStringConvertible {
     public var visibleLinks: [PageContent.Link]
     /// Every form, with its fields.
     public var forms: [PageContent.Form]
+    /// How many links the page has.
     public var linkCount: Int
+    /// How many headings the page has.
     public var headingCount: Int
+    /// How many images the page has.
     public var imageCount: Int
     /// The estimated size of the whole main text, in tokens.
     public var textTokens: Int
 
+    /// The summary of extracted `content` at `url`, with the links in view; `counter` sizes the text.
     public init(content: PageContent, url: String, visibleLinks: [PageContent.Link],
                 counter: any TokenCounter = EstimatedTokenCounter()) {
         self.url = url
@@ -65,10 +71,15 @@ public struct PageSummary: Sendable, Hashable, CustomStringConvertible {
 /// What an agent needs to know about the browser right now: where it is, the page at a glance, the
 /// interactive elements in view (with refs), the latest errors and what is still loading.
 public struct AgentBrowserState: Sendable, Hashable, CustomStringConvertible {
+    /// The active tab's URL.
     public var url: String
+    /// The active tab's title.
     public var title: String
+    /// Whether the tab is loading.
     public var loading: Bool
+    /// Whether the tab's history allows going back.
     public var canGoBack: Bool
+    /// Whether the tab's history allows going forward.
     public var canGoForward: Bool
     /// The open JavaScript dialog, which blocks the page until answered.
     public var dialog: DialogInfo?
@@ -83,6 +94,7 @@ public struct AgentBrowserState: Sendable, Hashable, CustomStringConvertible {
     /// Why a part could not be read.
     public var notes: [String]
 
+    /// For a model: a few lines per part, the elements with their refs.
     public var description: String {
         var lines = ["URL: \(url)", "Title: \(title.isEmpty ? "(none)" : title)"]
         var status = [loading ? "loading" : "loaded"]

@@ -22,6 +22,7 @@ public struct RecordingOptions: Sendable {
     /// 500 MiB.
     public var maxBytes = 500 << 20
 
+    /// Recording settings; `directory` nil records next to the profile (or in a temporary folder).
     public init(directory: String? = nil, screenshots: Bool = true, screenshotInterval: Duration = .seconds(1),
                 screenshotQuality: Int = 60, maxBytes: Int = 500 << 20) {
         self.directory = directory
@@ -49,6 +50,7 @@ public enum TimelineRecord: Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey { case type, header, event, screenshot, count }
 
+    /// Decodes a line of a recording (its `type` says which record).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(String.self, forKey: .type) {
@@ -61,6 +63,7 @@ public enum TimelineRecord: Sendable, Codable {
         }
     }
 
+    /// Encodes the record as one JSON line with its `type`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
@@ -91,6 +94,7 @@ public enum TimelineRecord: Sendable, Codable {
         return encoder
     }
 
+    /// The decoder that reads recording lines (ISO 8601 times, with or without fractions of a second).
     public static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -158,11 +162,13 @@ enum TimelineDate {
 public struct TimelineHeader: Sendable, Codable, Hashable {
     /// The format's version (1).
     public var version: Int
+    /// The recorded session's id.
     public var sessionId: String
     /// When the recording started.
     public var started: Date
     /// The segment's number (1, 2, …).
     public var segment: Int
+    /// A header of segment `segment` of the recording of `sessionId`.
     public init(version: Int = 1, sessionId: String, started: Date, segment: Int) {
         self.version = version
         self.sessionId = sessionId
@@ -189,13 +195,16 @@ public struct TimelineScreenshot: Sendable, Codable, Hashable {
     public var timestamp: Date
     /// What it shows, in CSS pixels of the viewport.
     public var width: Double
+    /// The height it shows, in CSS pixels of the viewport.
     public var height: Double
     /// The tab.
     public var target: String
+    /// Why it was taken.
     public var reason: Reason
     /// For `before` and `after`: the sequence number of the action's `actionStarted` event.
     public var action: UInt64?
 
+    /// A screenshot record.
     public init(file: String, timestamp: Date, width: Double, height: Double, target: String, reason: Reason, action: UInt64? = nil) {
         self.file = file
         self.timestamp = timestamp

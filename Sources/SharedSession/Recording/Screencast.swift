@@ -12,6 +12,7 @@ public struct ScreenFrame: Sendable {
     /// What the frame shows, in CSS pixels of the page's viewport (the JPEG's own size may differ:
     /// a device scale, or a viewport beyond the screencast's 1920 × 1080 limit).
     public var deviceWidth: Double
+    /// The height it shows, in CSS pixels of the viewport.
     public var deviceHeight: Double
     /// When the browser made the frame (when it arrived, for a browser that does not say).
     public var timestamp: Date

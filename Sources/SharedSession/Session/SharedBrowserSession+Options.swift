@@ -41,8 +41,11 @@ extension SharedBrowserSession {
 
     /// A page's viewport in CSS pixels.
     public struct Viewport: Sendable, Hashable {
+        /// The width in CSS pixels.
         public var width: Int
+        /// The height in CSS pixels.
         public var height: Int
+        /// A viewport of `width` by `height` CSS pixels.
         public init(width: Int, height: Int) {
             self.width = width
             self.height = height
@@ -58,12 +61,15 @@ extension SharedBrowserSession {
         /// The profile directory; nil uses `$XDG_DATA_HOME/shared-browser/sessions/<id>`
         /// (`~/.local/share/...` without `XDG_DATA_HOME`), created with mode 0700.
         public var profileDirectory: String?
+        /// Run the browser without a window (the default).
         public var headless = true
         /// Check that a participant holds control before each of its actions (the default).
         public var coordination = true
+        /// The coordinator's lease and queue settings.
         public var coordinatorConfiguration = AgentCoordinator.Configuration()
         /// How long an action may wait for its element or its navigation. Default 30 s.
         public var actionTimeout: Duration = .seconds(30)
+        /// What to do with JavaScript dialogs (``DialogPolicy/automatic`` by default).
         public var dialogPolicy: DialogPolicy = .automatic
         /// Where downloads go; nil uses `<profile>/Downloads`, or without a profile a private temporary
         /// folder that is removed when the session closes (or its host dies).
@@ -81,6 +87,7 @@ extension SharedBrowserSession {
         /// The viewport of every tab, 1280x720 by default as in Playwright (headless Chromium's
         /// 1280x720 window alone leaves a smaller page area). Nil lets the page follow the window.
         public var viewport: Viewport? = Viewport(width: 1280, height: 720)
+        /// Where the session logs (nothing by default).
         public var logger = Logger(label: "SharedSession", factory: { _ in SwiftLogNoOpLogHandler() })
         /// Called when an agent asks for a person's help (``SharedBrowserSession/requestHumanHelp(reason:by:timeout:)``):
         /// the host notifies someone, with the live view's link.
@@ -94,6 +101,7 @@ extension SharedBrowserSession {
         /// `Timeline` library.
         public var recording: RecordingOptions?
 
+        /// Options for the session `id`, with the defaults.
         public init(id: String = "default") {
             self.id = id
         }
@@ -114,6 +122,7 @@ extension SharedBrowserSession {
         /// person's input this way: moves never hold up a click), and a reply that reports a failure
         /// comes to this closure instead of failing the action. Default nil: the action waits.
         public var onLateInputFailure: (@Sendable (SessionError) -> Void)?
+        /// Per-action settings; the defaults take the session's timeout, fail at once outside the participant's turn and summarize the page.
         public init(timeout: Duration? = nil, waitForControl: Duration? = nil, pageSummary: Bool = true,
                     onLateInputFailure: (@Sendable (SessionError) -> Void)? = nil) {
             self.timeout = timeout

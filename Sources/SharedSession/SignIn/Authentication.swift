@@ -5,8 +5,11 @@ import Foundation
 /// A username and a password. Never logged, recorded or shown: typed only into the sign-in form of
 /// the strategy's own host, where the password field masks it in every event.
 public struct Credentials: Sendable {
+    /// The user name typed into the login form.
     public var username: String
+    /// The password, typed only into a password field of the strategy's own origin.
     public var password: String
+    /// Credentials of `username` and `password`.
     public init(username: String, password: String) {
         self.username = username
         self.password = password
@@ -81,11 +84,16 @@ public struct FormLogin: AuthStrategy {
     public var loginURL: String
     /// A page that needs a signed-in user (a bounce from it to the login page means signed out).
     public var checkURL: String
+    /// The user name field.
     public var username: ElementTarget
+    /// The password field.
     public var password: ElementTarget
+    /// The button that sends the form.
     public var submit: ElementTarget
+    /// Where the credentials come from, read only when a sign-in needs them.
     public var credentials: CredentialsProvider
 
+    /// A form login at `loginURL`, checked at `checkURL`, with the default fields of a Django-style form.
     public init(loginURL: String, checkURL: String, credentials: CredentialsProvider,
                 username: ElementTarget = "input[name=username]", password: ElementTarget = "input[type=password]",
                 submit: ElementTarget = "[type=submit]") {
@@ -97,18 +105,23 @@ public struct FormLogin: AuthStrategy {
         self.submit = submit
     }
 
+    /// `scheme://host[:port]` of the login page: the only origin credentials are typed into.
     public var origin: String { SharedBrowserSession.origin(of: loginURL) ?? loginURL }
 
     private var loginPath: String { URLComponents(string: loginURL)?.path ?? "/" }
 
+    /// Whether `url` is the login page (its origin and path).
     public func isLoginPage(_ url: String) -> Bool {
         SharedBrowserSession.origin(of: url) == origin && (URLComponents(string: url)?.path ?? "") == loginPath
     }
 
+    /// Whether `checkURL` opens without a bounce to the login page.
     public func isSignedIn(_ session: SharedBrowserSession, as participant: Participant) async throws -> Bool {
         try await session.opensWithoutBounce(checkURL, as: participant)
     }
 
+    /// Opens the login page, fills the fields and sends the form, on the login page's origin only.
+    /// - Throws: ``SessionError/Code/authenticationFailed`` when the site refuses the credentials, they cannot be read, or the login page is on another origin.
     public func signIn(_ session: SharedBrowserSession, as participant: Participant) async throws {
         let page = try await session.navigate(to: loginURL, as: participant, options: .init(pageSummary: false)).get()
         // Credentials go to the strategy's own origin only: a login page that sent the browser
@@ -138,9 +151,10 @@ public struct StorageStateLogin: AuthStrategy {
     public var checkURL: String
     /// Where the state comes from, read only when a sign-in needs it.
     public var state: @Sendable () throws -> StorageState
-    /// Signs in when the state does not (or no longer) does.
+    /// Signs in when the state does not (or no longer does).
     public var fallback: (any AuthStrategy)?
 
+    /// A sign-in from the state `state` gives, checked at `checkURL`; `fallback` signs in when the state has expired.
     public init(loginURL: String, checkURL: String, fallback: (any AuthStrategy)? = nil,
                 state: @escaping @Sendable () throws -> StorageState) {
         self.loginURL = loginURL
@@ -164,17 +178,22 @@ public struct StorageStateLogin: AuthStrategy {
         }
     }
 
+    /// `scheme://host[:port]` of the check page: the site whose cookies are put into the browser.
     public var origin: String { SharedBrowserSession.origin(of: checkURL) ?? checkURL }
 
+    /// Whether `url` is the login page (its origin and path).
     public func isLoginPage(_ url: String) -> Bool {
         SharedBrowserSession.origin(of: url) == SharedBrowserSession.origin(of: loginURL)
             && (URLComponents(string: url)?.path ?? "") == (URLComponents(string: loginURL)?.path ?? "/")
     }
 
+    /// Whether `checkURL` opens without a bounce to the login page.
     public func isSignedIn(_ session: SharedBrowserSession, as participant: Participant) async throws -> Bool {
         try await session.opensWithoutBounce(checkURL, as: participant)
     }
 
+    /// Puts the site's own cookies and its origin's local storage into the browser, then checks; signs in with the fallback when that does not work.
+    /// - Throws: ``SessionError/Code/authenticationFailed`` when the state cannot be read, or is expired and there is no fallback.
     public func signIn(_ session: SharedBrowserSession, as participant: Participant) async throws {
         guard let host = URLComponents(string: origin)?.host?.lowercased() else {
             throw SessionError(.authenticationFailed, "\(Redaction.url(checkURL)) has no host")
