@@ -45,6 +45,8 @@ public final class CDPBrowser: Sendable {
         public var launchTimeout: Duration = .seconds(30)
         /// Settings of the CDP connection.
         public var connection = CDPConnection.Options()
+        /// The defaults: Chromium found from `CHROME_PATH` or the PATH, headless, a temporary profile, closed
+        /// with the host.
         public init() {}
     }
 

@@ -15,7 +15,9 @@ public protocol CDPEventPayload: Decodable, Sendable {
 
 /// The result of commands that return nothing.
 public struct EmptyResponse: Decodable, Sendable, Equatable {
+    /// An empty response.
     public init() {}
+    /// Decodes any reply as empty.
     public init(from decoder: any Decoder) throws {}
 }
 
@@ -30,16 +32,20 @@ public protocol CDPStringEnum: RawRepresentable, Hashable, Codable, Sendable, Ex
 }
 
 extension CDPStringEnum {
+    /// The value named by a string literal.
     public init(stringLiteral value: String) { self.init(rawValue: value) }
 
+    /// Decodes the value from its string (one this version does not know included).
     public init(from decoder: any Decoder) throws {
         self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
     }
 
+    /// Encodes the value as its string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
+    /// The value's string.
     public var description: String { rawValue }
 }

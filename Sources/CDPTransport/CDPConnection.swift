@@ -34,6 +34,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         public var trustedCertificatesFile: String?
         /// Where diagnostics go (dropped late replies, undecodable events). Default: nowhere.
         public var logger: Logger = Logger(label: "CDPTransport", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The defaults: a 256 MiB message cap, 30 s command deadline, no extra headers, the system's CAs.
         public init() {}
     }
 
@@ -394,6 +395,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
 
     // MARK: Receiving (service thread)
 
+    /// Called on the lws service thread with each whole message: a reply is matched to its command by id without decoding it; events go to the inbound queue, decoded off this thread.
     public func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
         let id = message.data.withUnsafeBytes { scanReplyID($0) }
         if let id {
@@ -409,6 +411,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         inbound.yield(message.data)
     }
 
+    /// Called on the lws service thread when the WebSocket closes: every pending command, in every session, fails at once with the reason.
     public func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
         let reason = state.withLock { $0.closeReason }
         let error: CDPError
@@ -639,5 +642,6 @@ final class ReplyPromise: Sendable {
 /// }
 /// ```
 public enum CDPDeadline {
+    /// The deadline of every command sent from the current task; nil for the command's own timeout.
     @TaskLocal public static var current: ContinuousClock.Instant?
 }

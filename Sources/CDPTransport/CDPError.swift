@@ -6,6 +6,7 @@
 public struct CDPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
         public let name: String
         private init(_ name: String) { self.name = name }
 
@@ -32,10 +33,13 @@ public struct CDPError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The awaiting task was cancelled.
         public static let cancelled = Code("cancelled")
 
+        /// The code's name.
         public var description: String { name }
     }
 
+    /// What went wrong.
     public var code: Code
+    /// What happened, naming the method, session or URL involved.
     public var message: String
     /// The CDP method involved, if any.
     public var method: String?
@@ -46,6 +50,7 @@ public struct CDPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// For ``Code/launchFailed``: the last lines Chromium wrote to stderr.
     public var stderrTail: String?
 
+    /// An error with its code, message and what was involved.
     public init(_ code: Code, _ message: String, method: String? = nil, sessionId: String? = nil,
                 protocolCode: Int? = nil, stderrTail: String? = nil) {
         self.code = code
@@ -64,6 +69,7 @@ public struct CDPError: Error, Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// `CDPError.timeout [Page.navigate]: ...`, with Chromium's last stderr lines for a failed launch.
     public var description: String {
         var text = "CDPError.\(code)"
         if let method { text += " [\(method)]" }
@@ -76,5 +82,6 @@ public struct CDPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isConnectionClosed: Bool { code == .connectionClosed || code == .browserCrashed }
     /// The target is gone or crashed; other targets may still work.
     public var isTargetGone: Bool { code == .targetClosed || code == .targetCrashed }
+    /// Whether no reply came before the deadline.
     public var isTimeout: Bool { code == .timeout }
 }

@@ -12,6 +12,7 @@ public struct CDPEvent: Sendable, CustomStringConvertible {
     /// The whole message as received (`{"method":...,"params":{...},"sessionId":...}`).
     public let raw: Data
 
+    /// An event of `method` on `sessionId`, as received.
     public init(method: String, sessionId: String, raw: Data) {
         self.method = method
         self.sessionId = sessionId
@@ -38,5 +39,6 @@ public struct CDPEvent: Sendable, CustomStringConvertible {
     /// The parameters as untyped JSON (`.null` when the event has none or they are not valid JSON).
     public var params: JSONValue { (try? decode(JSONValue.self)) ?? .null }
 
+    /// `Page.loadEventFired @1A2B3C4D`.
     public var description: String { "\(method)\(sessionId.isEmpty ? "" : " @\(sessionId.prefix(8))")" }
 }

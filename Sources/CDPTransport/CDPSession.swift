@@ -45,6 +45,7 @@ public final class CDPSession: Sendable, CustomStringConvertible {
         self.connection = connection
     }
 
+    /// `browser session`, or the session id with its target's type and id.
     public var description: String {
         id.isEmpty ? "browser session" : "session \(id) (\(targetType ?? "target") \(targetId ?? "?"))"
     }

@@ -13,6 +13,7 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible,
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes any JSON value.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -30,6 +31,7 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible,
         }
     }
 
+    /// Encodes the value as the JSON it is.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -42,14 +44,21 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible,
         }
     }
 
+    /// A string literal as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer literal as a JSON number.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A floating-point literal as a JSON number.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// `true` or `false` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array literal as a JSON array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal as a JSON object.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
     }
+    /// `nil` as JSON `null`.
     public init(nilLiteral: ()) { self = .null }
 
     /// Converts any `Encodable` value.
@@ -74,11 +83,17 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible,
         return nil
     }
 
+    /// The string, if the value is one.
     public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
+    /// The number, if the value is one.
     public var doubleValue: Double? { if case .number(let v) = self { return v }; return nil }
+    /// The number as an `Int`, if the value is a whole number.
     public var intValue: Int? { doubleValue.flatMap { Int(exactly: $0) } }
+    /// The boolean, if the value is one.
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
+    /// The elements, if the value is an array.
     public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v }; return nil }
+    /// Whether the value is `null`.
     public var isNull: Bool { self == .null }
 
     /// Compact JSON text.

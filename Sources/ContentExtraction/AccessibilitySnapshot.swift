@@ -1,12 +1,17 @@
 /// One node of a page's accessibility tree (flattened: children by id), as a browser reports it or
 /// as a walk of the page computes it (what `SharedSession` does).
 public struct AXNodeInput: Sendable, Hashable {
+    /// The node's id in the tree.
     public var id: String
+    /// The role (`button`, `link`, `heading`, `StaticText`, ...).
     public var role: String
+    /// The accessible name.
     public var name: String
+    /// The value (of a field), if any.
     public var value: String?
     /// Nodes the browser marks as ignored are folded away; their children stay.
     public var ignored: Bool
+    /// The ids of its children, in order.
     public var childIds: [String]
     /// The id of the DOM node behind it, which element refs point to: the browser's backend node id,
     /// or any id the caller can resolve (`SharedSession` uses its isolated world's element ids).
@@ -17,6 +22,7 @@ public struct AXNodeInput: Sendable, Hashable {
     /// elements first.
     public var visible: Bool?
 
+    /// A node.
     public init(id: String, role: String, name: String = "", value: String? = nil, ignored: Bool = false,
                 childIds: [String] = [], backendNodeId: Int? = nil, properties: [String: String] = [:],
                 visible: Bool? = nil) {
@@ -45,6 +51,7 @@ public struct AXNodeInput: Sendable, Hashable {
 /// fails instead of hitting a different element. Generic containers and ignored nodes are folded
 /// away; text that only repeats an element's name is left out.
 public struct AccessibilitySnapshot: Sendable, Hashable {
+    /// What the snapshot shows.
     public struct Options: Sendable, Hashable {
         /// Only the interactive elements, as a flat list.
         public var interactiveOnly = false
@@ -54,6 +61,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         /// with `…`: the snapshot shows structure and controls; the page's prose is in
         /// ``PageContent/mainText``. Nil keeps every character. Default 80.
         public var maxTextLength: Int?
+        /// Options; by default the whole tree, text lines cut after 80 characters.
         public init(interactiveOnly: Bool = false, maxDepth: Int? = nil, maxTextLength: Int? = 80) {
             self.interactiveOnly = interactiveOnly
             self.maxDepth = maxDepth
@@ -80,6 +88,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
         /// The first ref on the line.
         public var ref: String? { refs.first }
+        /// Whether the line has an interactive element.
         public var isInteractive: Bool { !refs.isEmpty }
     }
 

@@ -9,6 +9,7 @@ private import Darwin
 
 /// An error from HTML extraction.
 public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why extraction failed.
     public struct Code: Hashable, Sendable {
         private let name: String
         private init(_ name: String) { self.name = name }
@@ -17,8 +18,11 @@ public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertibl
         /// libxml2 produced no document at all.
         public static let unparseable = Code("unparseable")
     }
+    /// Why extraction failed.
     public var code: Code
+    /// What failed, in words.
     public var message: String
+    /// `ExtractionError: ...`.
     public var description: String { "ExtractionError: \(message)" }
 }
 

@@ -80,6 +80,7 @@ public struct EstimatedTokenCounter: TokenCounter {
         short: 7, long: 4, accented: 2.2, caseChange: 1, cjk: 0.7, kana: 1, cyrillic: 0.1, otherScript: 0.35,
         garbledCJK: 2.2, rareSymbol: 3, scale: 1.12, foreignLines: true))
 
+    /// The estimated token count of `text`.
     public func count(_ text: String) -> Int {
         let r = rates
         var tokens = 0.0

@@ -155,7 +155,7 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
     /// The sequence number, as the event's identity.
     public var id: UInt64 { sequence }
 
-    /// An event; the hub sets ``sequence`` (and the sink the ``timestamp``) when it is published.
+    /// An event; the hub replaces ``sequence`` and ``timestamp`` when it publishes it.
     public init(sequence: UInt64 = 0, timestamp: Date = Date(), kind: Kind, cause: EventCause,
                 target: String? = nil, payload: Payload = .none) {
         self.sequence = sequence

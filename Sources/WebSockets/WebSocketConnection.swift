@@ -8,6 +8,7 @@ public struct WebSocketMessage: Sendable {
     /// True for binary messages, false for text.
     public var isBinary: Bool
 
+    /// A message of `data`, binary or text.
     public init(data: Data, isBinary: Bool) {
         self.data = data
         self.isBinary = isBinary
@@ -33,6 +34,7 @@ public protocol WebSocketHandler: Sendable {
 }
 
 extension WebSocketHandler {
+    /// Does nothing by default.
     public func webSocketDidOpen(_ connection: WebSocketConnection) {}
 }
 
@@ -58,6 +60,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         /// A PEM file of certificate authorities to trust for `wss://`, besides the system's (for a
         /// grid with its own CA). nil trusts the system's only.
         public var trustedCertificatesFile: String? = nil
+        /// The defaults: 256 MiB messages, a 10 s connect deadline, no `Origin`, no extra headers, the system's CAs.
         public init() {}
 
         /// Checks the headers and the certificate file before anything is sent.

@@ -28,6 +28,7 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
         /// A server could not listen on the requested address.
         public static let listenFailed = Code(.listenFailed)
 
+        /// The code's name.
         public var description: String { "\(value)" }
     }
 
@@ -38,12 +39,14 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
     /// The WebSocket close code, when the peer or this side sent one.
     public var closeCode: UInt16?
 
+    /// An error with its code, message and close code.
     public init(_ code: Code, _ message: String, closeCode: UInt16? = nil) {
         self.code = code
         self.message = message
         self.closeCode = closeCode
     }
 
+    /// `WebSocketError.connectFailed: ...`.
     public var description: String { "WebSocketError.\(code): \(message)" }
 
     /// True when the connection is closed or was never opened.
@@ -61,6 +64,7 @@ public struct WebSocketCloseInfo: Sendable, Hashable, CustomStringConvertible {
     /// Set when the close was caused by an error (for example a message over the cap).
     public var error: WebSocketError?
 
+    /// A close of `code` with its reason, which side asked, and the error behind it.
     public init(code: UInt16, reason: String, initiatedLocally: Bool, error: WebSocketError? = nil) {
         self.code = code
         self.reason = reason
@@ -68,6 +72,7 @@ public struct WebSocketCloseInfo: Sendable, Hashable, CustomStringConvertible {
         self.error = error
     }
 
+    /// `close 1000 "done" (local)`.
     public var description: String {
         "close \(code)\(reason.isEmpty ? "" : " \"\(reason)\"")\(initiatedLocally ? " (local)" : "")"
     }

@@ -17,6 +17,7 @@ public final class WebSocketServer: Sendable {
         /// The largest WebSocket message accepted from a client; larger closes that connection with 1009.
         /// (Route WebSocket endpoints by path: subprotocols are not negotiated.)
         public var maxMessageSize: Int = 4 << 20
+        /// The defaults: 127.0.0.1, a port the system chooses, 4 MiB messages.
         public init() {}
     }
 
@@ -32,6 +33,7 @@ public final class WebSocketServer: Sendable {
         /// The body of a `POST` (at most 1 MiB; larger requests get 413).
         public var body: Data
 
+        /// A request; the server fills these from what it received.
         public init(method: String = "GET", path: String, headers: [String: String] = [:], body: Data = Data()) {
             self.method = method
             self.path = path
@@ -80,14 +82,18 @@ public final class WebSocketServer: Sendable {
 
     /// A complete HTTP response.
     public struct HTTPResponse: Sendable {
+        /// The HTTP status code.
         public var status: Int
+        /// The `Content-Type`.
         public var contentType: String
+        /// The body.
         public var body: Data
         /// More headers (`Set-Cookie`, `Location`, `Content-Disposition`, ...), in order.
         public var headers: [(name: String, value: String)]
         /// Send the response only after this long (for testing slow servers).
         public var delay: Duration?
 
+        /// A response with a binary body.
         public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: Data,
                     headers: [(name: String, value: String)] = [], delay: Duration? = nil) {
             self.status = status
@@ -97,11 +103,13 @@ public final class WebSocketServer: Sendable {
             self.delay = delay
         }
 
+        /// A response with a text body (UTF-8).
         public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String,
                     headers: [(name: String, value: String)] = [], delay: Duration? = nil) {
             self.init(status: status, contentType: contentType, body: Data(text.utf8), headers: headers, delay: delay)
         }
 
+        /// A `404 Not Found` naming `path`.
         public static func notFound(_ path: String) -> HTTPResponse {
             HTTPResponse(status: 404, text: "not found: \(path)\n")
         }

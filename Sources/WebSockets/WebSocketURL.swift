@@ -1,6 +1,8 @@
 /// The parts of a `ws://` or `wss://` URL needed to open a connection.
 public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
+    /// The host name or address (an IPv6 address without brackets).
     public var host: String
+    /// The TCP port.
     public var port: Int
     /// The path with query, starting with `/`.
     public var path: String
@@ -9,6 +11,7 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     /// the options) and the host name.
     public var isSecure: Bool
 
+    /// A URL of `host`, `port` and `path` (`/` when empty), over TLS when `isSecure`.
     public init(host: String, port: Int, path: String, isSecure: Bool = false) {
         self.host = host
         self.port = port
@@ -81,6 +84,7 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
         return port == (isSecure ? 443 : 80) ? h : "\(h):\(port)"
     }
 
+    /// `ws://host:port/path` or `wss://...`.
     public var description: String {
         let h = host.contains(":") ? "[\(host)]" : host
         return "\(isSecure ? "wss" : "ws")://\(h):\(port)\(path)"

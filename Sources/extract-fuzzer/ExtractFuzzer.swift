@@ -23,6 +23,7 @@ func extract(_ bytes: UnsafeBufferPointer<UInt8>) {
 }
 
 #if FUZZING
+/// libFuzzer's entry point: extracts one input; a crash or a sanitizer report is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     extract(UnsafeBufferPointer(start: data, count: size))

@@ -22,7 +22,8 @@ public struct RecordingOptions: Sendable {
     /// 500 MiB.
     public var maxBytes = 500 << 20
 
-    /// Recording settings; `directory` nil records next to the profile (or in a temporary folder).
+    /// Recording settings; `directory` nil records in the profile's `Timelines/` folder (without a
+    /// profile, under `shared-browser/timelines/<id>/` in the data folder), one folder per start.
     public init(directory: String? = nil, screenshots: Bool = true, screenshotInterval: Duration = .seconds(1),
                 screenshotQuality: Int = 60, maxBytes: Int = 500 << 20) {
         self.directory = directory
