@@ -117,6 +117,13 @@ public struct AgentToolbox: Sendable {
         guard case .object(let fields) = arguments else {
             return AgentToolResult(text: "The arguments of \(name) must be a JSON object.", isError: true)
         }
+        // An argument the tool does not take is an error, never silently ignored (a renamed one too).
+        var known: [String] = []
+        if case .object(let properties)? = tool.inputSchema["properties"] { known = Array(properties.keys) }
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            let takes = known.isEmpty ? "no arguments" : known.sorted().joined(separator: ", ")
+            return AgentToolResult(text: "\(name) takes \(takes); not \(unknown).", isError: true)
+        }
         do {
             return try await tool.handler(ToolArguments(tool: name, fields: fields),
                                           AgentToolCall(session: session, participant: participant, allowJavaScript: allowJavaScript))
