@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView"], swiftSettings: swiftSettings),
         .testTarget(name: "SharedSessionTests", dependencies: ["SharedSession", "EventBuffer", "CDPTransport", "ContentExtraction"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SharedSession", "EventBuffer"], swiftSettings: swiftSettings),
-        .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventBufferTests", dependencies: ["EventBuffer", "TestSupport", "CDPTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentExtractionTests", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),
     ]

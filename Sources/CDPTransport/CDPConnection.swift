@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import Dispatch
 import Synchronization
-public import WebSockets
+import WebSockets
 import SharedBrowserSupport
 
 /// A Chrome DevTools Protocol connection over one WebSocket.
@@ -16,7 +16,7 @@ import SharedBrowserSupport
 /// one router task per connection, which decodes each event's header once and hands it to the session's
 /// subscribers. A reply is returned to its caller only after every event that arrived before it has been
 /// routed, so after `send(Target.AttachToTarget(...))` returns, the new session exists.
-public final class CDPConnection: Sendable, WebSocketHandler {
+public final class CDPConnection: Sendable {
     /// Settings for a connection.
     public struct Options: Sendable {
         /// The deadline for commands that do not give their own. Default 30 s.
@@ -114,7 +114,7 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         socketOptions.headers = options.headers
         socketOptions.trustedCertificatesFile = options.trustedCertificatesFile
         do {
-            let socket = try await WebSocketConnection.connect(to: url, options: socketOptions, handler: connection)
+            let socket = try await WebSocketConnection.connect(to: url, options: socketOptions, handler: SocketEvents(connection: connection))
             connection.socket.withLock { $0 = socket }
         } catch let error as WebSocketError {
             if error.code == .invalidHeader { throw CDPError(.invalidEndpoint, error.message) }
@@ -395,8 +395,9 @@ public final class CDPConnection: Sendable, WebSocketHandler {
 
     // MARK: Receiving (service thread)
 
-    /// Called on the lws service thread with each whole message: a reply is matched to its command by id without decoding it; events go to the inbound queue, decoded off this thread.
-    public func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
+    /// Called on the lws service thread with each whole message: a reply is matched to its command by
+    /// id without decoding it; events go to the inbound queue, decoded off this thread.
+    fileprivate func received(_ message: WebSocketMessage) {
         let id = message.data.withUnsafeBytes { scanReplyID($0) }
         if let id {
             let marker = eventsArrived.load(ordering: .acquiring)
@@ -411,8 +412,9 @@ public final class CDPConnection: Sendable, WebSocketHandler {
         inbound.yield(message.data)
     }
 
-    /// Called on the lws service thread when the WebSocket closes: every pending command, in every session, fails at once with the reason.
-    public func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
+    /// Called on the lws service thread when the WebSocket closes: every pending command, in every
+    /// session, fails at once with the reason.
+    fileprivate func socketClosed(_ info: WebSocketCloseInfo) {
         let reason = state.withLock { $0.closeReason }
         let error: CDPError
         if let reason {
@@ -582,66 +584,10 @@ public final class CDPConnection: Sendable, WebSocketHandler {
     }
 }
 
-/// A one-shot timer re-armed to the earliest pending deadline. Dispatch sources are thread-safe; the
-/// box only tells the compiler so.
-final class DeadlineTimer: @unchecked Sendable {
-    private let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "cdp-deadlines"))
+/// What the WebSocket tells a connection, kept out of ``CDPConnection``'s public face.
+private struct SocketEvents: WebSocketHandler {
+    let connection: CDPConnection
 
-    func start(_ handler: @escaping @Sendable () -> Void) {
-        source.setEventHandler(handler: handler)
-        source.activate()
-    }
-
-    /// Fires once at `uptimeNanoseconds` (replacing any earlier arming).
-    func arm(at uptimeNanoseconds: UInt64) {
-        source.schedule(deadline: DispatchTime(uptimeNanoseconds: uptimeNanoseconds), leeway: .milliseconds(1))
-    }
-
-    func cancel() { source.cancel() }
-
-    /// A source released while never activated crashes libdispatch (a connection whose connect
-    /// failed never started its timer).
-    deinit {
-        source.activate()
-        source.cancel()
-    }
-}
-
-/// A reply that may arrive before anyone awaits it.
-final class ReplyPromise: Sendable {
-    private let state = LockedValue<(result: Result<CDPConnection.Reply, any Error>?, waiter: CheckedContinuation<CDPConnection.Reply, any Error>?)>((nil, nil))
-
-    func fulfill(_ result: Result<CDPConnection.Reply, any Error>) {
-        let waiter = state.withLock { s -> CheckedContinuation<CDPConnection.Reply, any Error>? in
-            guard s.result == nil else { return nil }
-            s.result = result
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(with: result)
-    }
-
-    func value() async throws -> CDPConnection.Reply {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CDPConnection.Reply, any Error>) in
-            let ready = state.withLock { s -> Result<CDPConnection.Reply, any Error>? in
-                if s.result == nil { s.waiter = continuation }
-                return s.result
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
-}
-
-/// A deadline for every command a task sends (and the tasks it starts): a command's own timeout, or
-/// the connection's default, is cut to what is left of it. A caller that gives a whole operation
-/// (an action, a read) a deadline bounds every command inside it, however deeply it is sent:
-///
-/// ```swift
-/// try await CDPDeadline.$current.withValue(.now + .seconds(2)) {
-///     try await page.send(DOM.Enable())   // fails with `timeout` after at most 2 s
-/// }
-/// ```
-public enum CDPDeadline {
-    /// The deadline of every command sent from the current task; nil for the command's own timeout.
-    @TaskLocal public static var current: ContinuousClock.Instant?
+    func webSocket(_ socket: WebSocketConnection, didReceive message: WebSocketMessage) { connection.received(message) }
+    func webSocket(_ socket: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) { connection.socketClosed(info) }
 }

@@ -87,129 +87,13 @@ extension HTMLDocument {
     }
 }
 
-/// Shrinks a document before parsing to what extraction reads: the bodies of `<script>` and
-/// `<style>` go (their tags stay, so libxml2 builds the same structure), comments go, and runs of
-/// whitespace in text become one space (extraction collapses them anyway; a `<textarea>`'s text,
-/// which is read as written, is kept as is). A small tokenizer finds the real tags: it skips quoted
-/// attribute values, so a `<script` inside one is left alone; a body ends at the first `</script`
-/// (`</style`, `</textarea`), as in browsers and libxml2.
-enum Prescan {
-    /// The shrunk input; nil when there was nothing to take out.
-    static func shrunk(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        let n = input.count
-        guard n > 0, let p = input.baseAddress else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(n)
-        var changed = false
-        @inline(__always) func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
-        @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0C }
-        func matches(_ at: Int, _ word: StaticString) -> Bool {
-            let count = word.utf8CodeUnitCount
-            guard at + count <= n else { return false }
-            let w = word.utf8Start
-            for k in 0..<count where lower(p[at + k]) != w[k] { return false }
-            return true
-        }
-        /// The next `byte` at or after `start` (memchr: these scans are most of the work).
-        func next(_ byte: UInt8, from start: Int) -> Int? {
-            guard start < n, let found = memchr(p + start, Int32(byte), n - start) else { return nil }
-            return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - p
-        }
-        /// The index just past the `>` ending the tag that starts at `start`, skipping quoted values.
-        func tagEnd(_ start: Int) -> Int? {
-            var k = start
-            while let close = next(0x3E, from: k) {
-                // A quote before the '>' opens a value that may hold one: skip past its end.
-                var quote: Int?
-                var j = k
-                while j < close {
-                    let b = p[j]
-                    if b == 0x22 || b == 0x27 { quote = j; break }
-                    j += 1
-                }
-                guard let open = quote else { return close + 1 }
-                guard let end = next(p[open], from: open + 1) else { return nil }
-                k = end + 1
-            }
-            return nil
-        }
-        func find(_ word: StaticString, from start: Int) -> Int? {
-            var k = start
-            let first = word.utf8Start[0]
-            while let at = next(first, from: k) {
-                if matches(at, word) { return at }
-                k = at + 1
-            }
-            return nil
-        }
-        func copy(_ from: Int, _ to: Int) {
-            if to > from { out.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from)) }
-        }
-        /// Text, with each run of whitespace as one space.
-        func copyText(_ from: Int, _ to: Int) {
-            var k = from
-            while k < to {
-                var run = k
-                while run < to, !isSpace(p[run]) { run += 1 }
-                copy(k, run)
-                guard run < to else { break }
-                var after = run + 1
-                while after < to, isSpace(p[after]) { after += 1 }
-                if after - run > 1 || p[run] != 0x20 { changed = true }
-                out.append(0x20)
-                k = after
-            }
-        }
-        var i = 0
-        while i < n {
-            guard let lt = next(0x3C, from: i) else { copyText(i, n); break }   // '<'
-            copyText(i, lt)
-            guard lt + 1 < n else { copy(lt, n); break }
-            let after = p[lt + 1]
-            if after == 0x21 {                                                     // '<!'
-                if matches(lt, "<!--") {
-                    // A comment: never content.
-                    changed = true
-                    guard let end = find("-->", from: lt + 4) else { break }
-                    i = end + 3
-                } else {
-                    let end = tagEnd(lt + 2) ?? n
-                    copy(lt, end)
-                    i = end
-                }
-                continue
-            }
-            let isLetter = (after | 0x20) >= 0x61 && (after | 0x20) <= 0x7A
-            guard isLetter else { out.append(0x3C); i = lt + 1; continue }
-            let closing: StaticString?
-            var keepBody = false
-            if matches(lt, "<script") { closing = "</script" }
-            else if matches(lt, "<style") { closing = "</style" }
-            else if matches(lt, "<textarea") { closing = "</textarea"; keepBody = true }
-            else { closing = nil }
-            guard let end = tagEnd(lt + 1) else { copy(lt, n); break }
-            copy(lt, end)
-            i = end
-            guard let closing else { continue }
-            let nameEnd = lt + closing.utf8CodeUnitCount - 1
-            let boundary = nameEnd < n ? p[nameEnd] : 0x3E
-            guard boundary == 0x3E || boundary == 0x2F || isSpace(boundary) else { continue }
-            // A raw-text element: its body up to the closing tag is dropped, or kept as written.
-            let close = find(closing, from: end) ?? n
-            if keepBody { copy(end, close) } else if close > end { changed = true }
-            i = close
-        }
-        return changed ? out : nil
-    }
-}
-
 /// The elements extraction cares about.
-private enum Tag: Equatable {
+enum Tag: Equatable {
     case a, title, base, meta, link, script, style, noscript, template, heading(Int), form, input, select,
          textarea, button, option, label, img, main, article, chrome, block, br, other
 
     /// Classifies a tag name (the HTML parser lower-cases them) by its bytes, without allocating.
-    init(_ p: UnsafePointer<xmlChar>) {
+    fileprivate init(_ p: UnsafePointer<xmlChar>) {
         func eq(_ s: StaticString) -> Bool {
             let n = s.utf8CodeUnitCount
             let q = s.utf8Start
@@ -273,11 +157,11 @@ private struct AttributeNames {
 
 /// Text with whitespace collapsed as it is appended: runs of ASCII and Unicode spaces become one
 /// space, block boundaries one newline.
-private struct TextBuffer {
+struct TextBuffer {
     var bytes: [UInt8] = []
     private var pendingSpace = false
 
-    mutating func append(_ p: UnsafePointer<xmlChar>, _ length: Int) {
+    fileprivate mutating func append(_ p: UnsafePointer<xmlChar>, _ length: Int) {
         @inline(__always) func at(_ k: Int) -> UInt8 { k < length ? p[k] : 0 }
         var i = 0
         while i < length {
@@ -330,8 +214,8 @@ private struct TextBuffer {
 ///
 /// The events nest as libxml2's tree would (its tree builder consumes the same events, implied end
 /// tags included), so the result is the one a walk over that tree gives.
-private struct SAXExtractor {
-    let names = AttributeNames()
+struct SAXExtractor {
+    fileprivate let names = AttributeNames()
     var base: String?
     var result = PageContent(title: "", meta: .init(), headings: [], links: [], forms: [], images: [], mainText: "")
     var sawRoot = false
@@ -406,7 +290,7 @@ private struct SAXExtractor {
 
     // MARK: Events
 
-    mutating func startElement(_ name: UnsafePointer<xmlChar>, _ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    fileprivate mutating func startElement(_ name: UnsafePointer<xmlChar>, _ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         let tag = Tag(name)
         var entry = Open(tag: tag)
         if !sawRoot {
@@ -541,7 +425,7 @@ private struct SAXExtractor {
         }
     }
 
-    mutating func characters(_ p: UnsafePointer<xmlChar>, _ length: Int) {
+    fileprivate mutating func characters(_ p: UnsafePointer<xmlChar>, _ length: Int) {
         guard skip == 0, length > 0 else { return }
         let text = UnsafeBufferPointer(start: p, count: length)
         if !captures.isEmpty { log.append(contentsOf: text) }
@@ -549,51 +433,13 @@ private struct SAXExtractor {
         if silent == 0, chrome == 0, opaque == 0 { allText.append(p, length) }
     }
 
-    // MARK: Texts
-
-    private mutating func beginCapture(_ target: Capture.Target, _ entry: inout Open) {
-        captures.append(Capture(target: target, start: log.count))
-        entry.captures = true
-    }
-
-    /// A block boundary inside gathered texts reads as a space.
-    /// The collapsed text gathered so far for the open label `label`.
-    private func textSoFar(ofLabel label: Int) -> String? {
-        guard let capture = captures.last(where: { if case .label(label) = $0.target { true } else { false } }) else { return nil }
-        return collapsedLog(from: capture.start)
-    }
-
     /// The log from `start` on, whitespace collapsed.
-    private func collapsedLog(from start: Int) -> String {
+    func collapsedLog(from start: Int) -> String {
         var buffer = TextBuffer()
         log.withUnsafeBufferPointer { all in
             if let base = all.baseAddress, start < all.count { buffer.append(base + start, all.count - start) }
         }
         return buffer.string
-    }
-
-    private mutating func spaceCaptures() {
-        if !captures.isEmpty, log.last != 0x20 { log.append(0x20) }
-    }
-
-    private mutating func endCapture() {
-        guard let capture = captures.popLast() else { return }
-        let text = collapsedLog(from: capture.start)
-        if captures.isEmpty { log.removeAll(keepingCapacity: true) }
-        switch capture.target {
-        case .title: result.title = text
-        case .link(let i): result.links[i].text = text
-        case .heading(let i): result.headings[i].text = text
-        case .label(let i): labelTexts[i] = text
-        case .button(let source):
-            labelSources[source].own = text
-        case .option:
-            if let (form, index) = select, let option {
-                result.forms[form].fields[index].options.append(.init(value: option.value ?? text, label: option.label ?? text,
-                                                                      selected: option.selected))
-            }
-            option = nil
-        }
     }
 
     // MARK: Fields
@@ -643,44 +489,6 @@ private struct SAXExtractor {
     static func isOneTimeCode(_ autocomplete: String?) -> Bool {
         guard let autocomplete else { return false }
         return autocomplete.lowercased().split(separator: " ").contains("one-time-code")
-    }
-
-    // MARK: The end
-
-    mutating func finish() -> PageContent {
-        // Labels: the wrapping label's text (what it says before the field when it says anything,
-        // so a select's options are not its label), else a button's own text, aria-label,
-        // placeholder; a <label for> anywhere in the document wins over all of them.
-        for source in labelSources {
-            let before = source.wrappingBefore.flatMap { $0.isEmpty ? nil : $0 }
-            let wrapping = before ?? source.wrapping.map { labelTexts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            result.forms[source.form].fields[source.index].label = wrapping ?? source.own ?? source.ariaLabel ?? source.placeholder
-        }
-        for f in result.forms.indices {
-            for i in result.forms[f].fields.indices {
-                if let id = result.forms[f].fields[i].id, let text = labelFor[id] { result.forms[f].fields[i].label = text }
-            }
-        }
-        let mainBytes = mainRanges.reduce(0) { $0 + $1.count }
-        if mainBytes >= 200 {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(mainBytes + mainRanges.count)
-            for range in mainRanges {
-                let end = min(range.upperBound, allText.bytes.count)
-                guard range.lowerBound < end else { continue }
-                if !bytes.isEmpty { bytes.append(0x0A) }
-                bytes.append(contentsOf: allText.bytes[range.lowerBound..<end])
-            }
-            result.mainText = TextBuffer.trimmed(bytes)
-        } else {
-            result.mainText = allText.string
-        }
-        let hasMain = mainBytes >= 200
-        for i in result.links.indices {
-            let place = linkPlaces[i]
-            result.links[i].inMainContent = hasMain ? place.inMain : !place.inChrome
-        }
-        return result
     }
 
     // MARK: Attributes and URLs

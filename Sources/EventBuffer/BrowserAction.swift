@@ -5,14 +5,15 @@
 /// Its JSON form is flat and stable, for other processes to send:
 ///
 /// ```json
-/// {"type": "click", "params": {"target": "#submit"}, "source": {"kind": "agent", "id": "collector"}}
-/// {"type": "fill", "params": {"target": "ref=e12@3", "value": "Widget"}, "source": {"kind": "agent", "id": "creator"}}
+/// {"version": 2, "type": "click", "params": {"target": "#submit"}, "source": {"kind": "agent", "id": "collector"}}
+/// {"version": 2, "type": "fill", "params": {"target": "ref=e12@3", "value": "Widget"}, "source": {"kind": "agent", "id": "creator"}}
 /// {"type": "mouse", "params": {"event": "click", "x": 120, "y": 48}, "source": {"kind": "human", "id": "alice"}}
 /// ```
 ///
 /// Element targets are strings as ``ActionParams/target`` describes; parameters an action does not
-/// use are left out. The session's executor (`SharedBrowserSession.run(_:options:)`) checks that the
-/// parameters an action needs are there.
+/// use are left out; `version` (``WireFormat``) may be left out by senders. Its JSON Schema is
+/// `Documentation/schemas/action.schema.json`. The session's executor
+/// (`SharedBrowserSession.run(_:options:)`) checks that the parameters an action needs are there.
 public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertible {
     /// What the action does. The JSON `type` string.
     public struct ActionType: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
@@ -133,6 +134,29 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
         // A single character is typed text; named keys (`Enter`, `Control+A`) are not.
         if type == .key, let key = copy.params.key, key.count == 1 { copy.params.key = ActionParams.mask }
         return copy
+    }
+
+    private enum CodingKeys: String, CodingKey { case version, type, params, source }
+
+    /// Encodes the action in the published form (``WireFormat``): `version`, `type`, `params` (those
+    /// set), `source`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(WireFormat.version, forKey: .version)
+        try c.encode(type, forKey: .type)
+        try c.encode(params, forKey: .params)
+        try c.encode(source, forKey: .source)
+    }
+
+    /// Decodes an action; `version` may be left out (an action of version 1 has the same form), and
+    /// so may `params` when the kind takes none.
+    /// - Throws: `DecodingError` for a version newer than ``WireFormat/version`` or a malformed action.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try WireFormat.check(try c.decodeIfPresent(Int.self, forKey: .version) ?? 1, codingPath: c.codingPath)
+        type = try c.decode(ActionType.self, forKey: .type)
+        params = try c.decodeIfPresent(ActionParams.self, forKey: .params) ?? ActionParams()
+        source = try c.decode(EventCause.self, forKey: .source)
     }
 
     /// The type, what it acts on and who asks: `click #submit by agent:collector`.

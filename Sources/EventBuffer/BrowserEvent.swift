@@ -120,7 +120,7 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
     }
 
     /// The event's details. `indirect`, so events are cheap to copy to many subscribers.
-    public indirect enum Payload: Hashable, Sendable, Codable {
+    public indirect enum Payload: Hashable, Sendable {
         case navigation(NavigationInfo)
         case page(PageInfo)
         case console(ConsoleInfo)
@@ -164,6 +164,106 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         self.cause = cause
         self.target = target
         self.payload = payload
+    }
+}
+
+// MARK: JSON (wire format version 2; version 1 still read)
+
+extension BrowserEvent {
+    private enum CodingKeys: String, CodingKey {
+        case version, sequence, timestamp, kind, cause, target
+        case navigation, page, console, pageError, dialog, download, request, action, control, tab, message,
+             missed, recovery, custom
+        /// Version 1: Swift's own coding of ``Payload``.
+        case payload
+    }
+
+    /// Encodes the event in the published form (``WireFormat``): named fields, its details under one
+    /// key named after what they are, the time in ISO 8601.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(WireFormat.version, forKey: .version)
+        try c.encode(sequence, forKey: .sequence)
+        try c.encode(WireFormat.formatTime(timestamp), forKey: .timestamp)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(cause, forKey: .cause)
+        try c.encodeIfPresent(target, forKey: .target)
+        switch payload {
+        case .navigation(let value): try c.encode(value, forKey: .navigation)
+        case .page(let value): try c.encode(value, forKey: .page)
+        case .console(let value): try c.encode(value, forKey: .console)
+        case .pageError(let value): try c.encode(value, forKey: .pageError)
+        case .dialog(let value): try c.encode(value, forKey: .dialog)
+        case .download(let value): try c.encode(value, forKey: .download)
+        case .request(let value): try c.encode(value, forKey: .request)
+        case .action(let value): try c.encode(value, forKey: .action)
+        case .control(let value): try c.encode(value, forKey: .control)
+        case .target(let value): try c.encode(value, forKey: .tab)
+        case .message(let value): try c.encode(value, forKey: .message)
+        case .missed(let value): try c.encode(value, forKey: .missed)
+        case .recovery(let value): try c.encode(value, forKey: .recovery)
+        case .custom(let value): try c.encode(value, forKey: .custom)
+        case .none: break
+        }
+    }
+
+    /// Decodes an event of version 2, or of version 1 (no `version`, Swift's coding of the details).
+    /// - Throws: `DecodingError` for a version newer than ``WireFormat/version`` or a malformed event.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try c.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        try WireFormat.check(version, codingPath: c.codingPath)
+        sequence = try c.decode(UInt64.self, forKey: .sequence)
+        timestamp = try WireFormat.decodeTime(c, forKey: .timestamp)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        cause = try c.decode(EventCause.self, forKey: .cause)
+        target = try c.decodeIfPresent(String.self, forKey: .target)
+        if version == 1 {
+            payload = try c.decodeIfPresent(LegacyPayload.self, forKey: .payload)?.payload ?? .none
+            return
+        }
+        func details<T: Decodable>(_ key: CodingKeys, _ make: (T) -> Payload) throws -> Payload? {
+            try c.decodeIfPresent(T.self, forKey: key).map(make)
+        }
+        let found: [Payload] = try [
+            details(.navigation, Payload.navigation), details(.page, Payload.page), details(.console, Payload.console),
+            details(.pageError, Payload.pageError), details(.dialog, Payload.dialog), details(.download, Payload.download),
+            details(.request, Payload.request), details(.action, Payload.action), details(.control, Payload.control),
+            details(.tab, Payload.target), details(.message, Payload.message), details(.missed, Payload.missed),
+            details(.recovery, Payload.recovery), details(.custom, Payload.custom),
+        ].compactMap { $0 }
+        guard found.count <= 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "an event has at most one of its details' keys"))
+        }
+        payload = found.first ?? .none
+    }
+
+    /// Version 1's details: Swift's synthesized coding (`{"page":{"_0":{…}}}`).
+    private enum LegacyPayload: Decodable {
+        case navigation(NavigationInfo), page(PageInfo), console(ConsoleInfo), pageError(PageErrorInfo)
+        case dialog(DialogInfo), download(DownloadInfo), request(RequestInfo), action(ActionInfo)
+        case control(ControlInfo), target(TargetInfo), message(String), missed(MissedInfo)
+        case recovery(RecoveryInfo), custom([String: String]), none
+
+        var payload: Payload {
+            switch self {
+            case .navigation(let value): .navigation(value)
+            case .page(let value): .page(value)
+            case .console(let value): .console(value)
+            case .pageError(let value): .pageError(value)
+            case .dialog(let value): .dialog(value)
+            case .download(let value): .download(value)
+            case .request(let value): .request(value)
+            case .action(let value): .action(value)
+            case .control(let value): .control(value)
+            case .target(let value): .target(value)
+            case .message(let value): .message(value)
+            case .missed(let value): .missed(value)
+            case .recovery(let value): .recovery(value)
+            case .custom(let value): .custom(value)
+            case .none: .none
+            }
+        }
     }
 }
 

@@ -48,7 +48,8 @@ public struct Timeline: Sendable {
     public private(set) var skippedLines: Int
 
     /// Reads a recording folder.
-    /// - Throws: ``TimelineError`` when the folder holds no recording.
+    /// Recordings of format version 1 and 2 (``WireFormat``) open.
+    /// - Throws: ``TimelineError`` when the folder holds no recording, or one of a newer format.
     public init(directory: String) throws {
         self.directory = directory
         let fm = FileManager.default
@@ -73,6 +74,9 @@ public struct Timeline: Sendable {
             }
             switch record {
             case .header(let header):
+                guard header.version <= WireFormat.version else {
+                    throw TimelineError("the recording at \(directory) is format version \(header.version); this library reads versions 1 to \(WireFormat.version)")
+                }
                 if started == nil { started = header.started }
                 sessionId = header.sessionId
             case .event(let event): entries.append(.event(event))

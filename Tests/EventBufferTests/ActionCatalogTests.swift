@@ -113,4 +113,15 @@ import Testing
         let onDisk = try String(contentsOf: path, encoding: .utf8)
         #expect(onDisk == generated, "Documentation/Actions.md is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
     }
+
+    @Test func thePublishedActionSchemaIsTheDeclarations() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Documentation/schemas/action.schema.json")
+        let generated = ActionCatalog.jsonSchema
+        if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
+            try generated.write(to: path, atomically: true, encoding: .utf8)
+        }
+        let onDisk = try String(contentsOf: path, encoding: .utf8)
+        #expect(onDisk == generated, "action.schema.json is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+    }
 }

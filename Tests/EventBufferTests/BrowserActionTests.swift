@@ -9,7 +9,7 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(action), as: UTF8.self)
-        #expect(json == ##"{"params":{"target":"#submit"},"source":{"id":"collector","kind":"agent"},"type":"click"}"##)
+        #expect(json == ##"{"params":{"target":"#submit"},"source":{"id":"collector","kind":"agent"},"type":"click","version":2}"##)
     }
 
     @Test func decodesWhatAnotherProcessSends() throws {

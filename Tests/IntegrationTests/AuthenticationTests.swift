@@ -49,7 +49,7 @@ extension Chromium {
 
             let file = NSTemporaryDirectory() + "sb-credentials-\(UUID().uuidString.prefix(8)).json"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            FileManager.default.createFile(atPath: file, contents: Data(#"{"username":"demo","password":"demo123"}"#.utf8),
+            _ = FileManager.default.createFile(atPath: file, contents: Data(#"{"username":"demo","password":"demo123"}"#.utf8),
                                            attributes: [.posixPermissions: 0o644])
             let open = FormLogin(loginURL: site.url("/admin/login/"), checkURL: site.url("/admin/"), credentials: .file(file))
             do {

@@ -8,7 +8,8 @@ import Glibc
 
 /// Every real-browser test, one at a time: on a 2-core machine, parallel browser work starves the
 /// kernel's teardown of a killed browser and makes the time-bounded checks measure the neighbours.
-@Suite(.serialized) enum Chromium {}
+/// Every event their sessions publish is checked against the published schemas (``WireFormatAudit``).
+@Suite(.serialized, .wireFormatAudit) enum Chromium {}
 
 extension Chromium {
 @Suite struct LifecycleTests {

@@ -15,7 +15,7 @@ func withOwnSession<T>(_ id: String, configure: (inout SharedBrowserSession.Opti
     var options = SharedBrowserSession.Options(id: id)
     options.persistentProfile = false
     configure(&options)
-    let session = try await SharedBrowserSession.start(options)
+    let session = WireFormatAudit.shared.watch(try await SharedBrowserSession.start(options))
     if let pid = session.browserProcessID { registerForKillAtExit(pid) }
     do {
         let value = try await body(session)
@@ -124,7 +124,7 @@ extension Chromium {
         let (browser, proxy, endpoint) = try await browserBehindProxy()
         defer { Task { try? await browser.close() } }
         defer { proxy.stop() }
-        let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "reconnect"))
+        let session = WireFormatAudit.shared.watch(try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "reconnect")))
         defer { Task { await session.close() } }
         try await session.navigate(to: dataURL("<title>kept</title><p>here</p>"), as: system).get()
         let watched = session.events.subscribe(kinds: [.disconnected, .reconnected, .browserCrashed, .browserRestarted])
@@ -162,7 +162,7 @@ extension Chromium {
         let (browser, proxy, endpoint) = try await browserBehindProxy()
         defer { Task { try? await browser.close() } }
         defer { proxy.stop() }
-        let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "gave-up"))
+        let session = WireFormatAudit.shared.watch(try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "gave-up")))
         defer { Task { await session.close() } }
         try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
         let errors = session.events.subscribe(kinds: [.error])
@@ -193,7 +193,7 @@ extension Chromium {
     func aBrowserRestartedBehindItsEndpointGetsTheTabsBack(orderly: Bool) async throws {
         let (first, proxy, _) = try await browserBehindProxy()
         defer { proxy.stop() }
-        let session = try await SharedBrowserSession.attach(to: "http://127.0.0.1:\(proxy.port)", options: .init(id: "restarted"))
+        let session = WireFormatAudit.shared.watch(try await SharedBrowserSession.attach(to: "http://127.0.0.1:\(proxy.port)", options: .init(id: "restarted")))
         defer { Task { await session.close() } }
         try await session.navigate(to: dataURL("<title>one</title>"), as: system).get()
         let firstTab = await session.activeTab.id

@@ -17,7 +17,7 @@ actor TestSession {
         let site = try await DemoSite.start()
         var options = SharedBrowserSession.Options(id: "integration-tests")
         options.persistentProfile = false
-        let session = try await SharedBrowserSession.start(options)
+        let session = WireFormatAudit.shared.watch(try await SharedBrowserSession.start(options))
         if let pid = session.browserProcessID { registerForKillAtExit(pid) }
         value = (session, site)
         return (session, site)

@@ -106,10 +106,17 @@ extension Chromium {
         #expect(late.entries.allSatisfy { $0.timestamp >= paint.started })
         #expect(late.events.count < timeline.events.count)
 
-        // The password never reaches the disk.
+        // The password never reaches the disk, and every line is the published format.
+        let schemas = try JSONSchemaSet.published()
         for segment in try FileManager.default.contentsOfDirectory(atPath: folder) {
             let text = try String(contentsOfFile: "\(folder)/\(segment)/timeline.jsonl", encoding: .utf8)
             #expect(!text.contains("hunter2"), "segment \(segment)")
+            let lines = text.split(separator: "\n")
+            #expect(lines.first?.contains(#""version":\#(WireFormat.version)"#) == true, "the header says the version")
+            for line in lines {
+                let errors = schemas.errors(in: Data(line.utf8), against: "timeline-record.schema.json")
+                #expect(errors.isEmpty, "\(line.prefix(300)): \(errors)")
+            }
         }
     }
 

@@ -77,16 +77,16 @@ import Testing
 
     /// Dates are written as ISO 8601 UTC with milliseconds and read back to the millisecond.
     @Test func datesRoundTrip() {
-        #expect(TimelineDate.format(Date(timeIntervalSince1970: 1_800_000_000.5)) == "2027-01-15T08:00:00.500Z")
-        #expect(TimelineDate.format(Date(timeIntervalSince1970: 0.007)) == "1970-01-01T00:00:00.007Z")
+        #expect(WireFormat.formatTime(Date(timeIntervalSince1970: 1_800_000_000.5)) == "2027-01-15T08:00:00.500Z")
+        #expect(WireFormat.formatTime(Date(timeIntervalSince1970: 0.007)) == "1970-01-01T00:00:00.007Z")
         for seconds in stride(from: 0.0, to: 4_000_000_000, by: 97_654_321.123) {
             let date = Date(timeIntervalSince1970: seconds)
-            let back = TimelineDate.parse(TimelineDate.format(date))
+            let back = WireFormat.parseTime(WireFormat.formatTime(date))
             #expect(back.map { abs($0.timeIntervalSince(date)) < 0.001 } == true, "\(date)")
         }
-        #expect(TimelineDate.parse("2027-01-15T08:00:00Z") == Date(timeIntervalSince1970: 1_800_000_000))
-        #expect(TimelineDate.parse("2027-13-15T08:00:00Z") == nil)
-        #expect(TimelineDate.parse("yesterday") == nil)
+        #expect(WireFormat.parseTime("2027-01-15T08:00:00Z") == Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(WireFormat.parseTime("2027-13-15T08:00:00Z") == nil)
+        #expect(WireFormat.parseTime("yesterday") == nil)
     }
 
     /// The folder is private; the default folder is in the profile, or beside the sessions without one.

@@ -72,6 +72,40 @@ private func sampleRecording() throws -> String {
         #expect(late.events.map(\.sequence) == [5, 6, 7])
     }
 
+    /// A folder with one segment made of `lines`.
+    private func recording(_ lines: [String]) throws -> String {
+        let folder = NSTemporaryDirectory() + "sb-timeline-version-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder + "/segment-000001", withIntermediateDirectories: true)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/segment-000001/timeline.jsonl"))
+        return folder
+    }
+
+    /// Lines as the previous format (version 1) wrote them: Swift's coding of the details.
+    @Test func aRecordingOfVersionOneStillOpens() throws {
+        let timeline = try Timeline(directory: try recording([
+            #"{"header":{"segment":1,"sessionId":"old","started":"2027-01-15T08:00:00.000Z","version":1},"type":"header"}"#,
+            #"{"event":{"cause":{"id":"","kind":"page"},"kind":"navigation","payload":{"navigation":{"_0":{"isMainFrame":true,"url":"https://example.test/"}}},"sequence":1,"target":"T","timestamp":"2027-01-15T08:00:00.100Z"},"type":"event"}"#,
+            ##"{"event":{"cause":{"id":"a","kind":"agent"},"kind":"actionStarted","payload":{"action":{"_0":{"name":"click","target":"#go"}}},"sequence":2,"target":"T","timestamp":"2027-01-15T08:00:01.000Z"},"type":"event"}"##,
+            ##"{"event":{"cause":{"id":"a","kind":"agent"},"kind":"actionFinished","payload":{"action":{"_0":{"durationMilliseconds":12,"name":"click","target":"#go"}}},"sequence":3,"target":"T","timestamp":"2027-01-15T08:00:01.012Z"},"type":"event"}"##,
+        ]))
+        #expect(timeline.sessionId == "old" && timeline.skippedLines == 0)
+        #expect(timeline.events.map(\.sequence) == [1, 2, 3])
+        #expect(timeline.events[0].payload == .navigation(NavigationInfo(url: "https://example.test/", isMainFrame: true)))
+        #expect(timeline.actions.map(\.title) == ["click #go"] && timeline.actions[0].urlBefore == "https://example.test/")
+    }
+
+    /// A recording of a newer format says which version it is, and that this library cannot read it.
+    @Test func aRecordingOfANewerVersionSaysSo() throws {
+        let folder = try recording([
+            #"{"header":{"segment":1,"sessionId":"new","started":"2027-01-15T08:00:00.000Z","version":3},"type":"header"}"#,
+        ])
+        #expect {
+            try Timeline(directory: folder)
+        } throws: { error in
+            (error as? TimelineError)?.description.contains("format version 3; this library reads versions 1 to 2") == true
+        }
+    }
+
     @Test func aFolderWithoutARecordingIsATypedError() {
         #expect(throws: TimelineError.self) { try Timeline(directory: "/nonexistent/\(UUID())") }
         let empty = NSTemporaryDirectory() + "sb-empty-\(UUID().uuidString.prefix(8))"

@@ -1,0 +1,167 @@
+public import EventBuffer
+public import Foundation
+
+/// How a session records its timeline: every event, and screenshots of the active tab, appended to a
+/// folder as they happen. Off unless ``SharedBrowserSession/Options/recording`` is set.
+public struct RecordingOptions: Sendable {
+    /// The folder of the recording; nil uses `Timelines/<date>-<time>` in the session's persistent
+    /// profile, or `$XDG_DATA_HOME/shared-browser/timelines/<id>/<date>-<time>` without one. Created
+    /// with mode 0700.
+    public var directory: String?
+    /// Screenshots before and after each action that can change the page, and one each interval
+    /// while the page changes. Default true.
+    public var screenshots = true
+    /// How often the screen is recorded while the page changes (nothing while it stays still).
+    /// Default 1 s.
+    public var screenshotInterval: Duration = .seconds(1)
+    /// JPEG quality of the screenshots (the live view's, when it asks for more, wins: there is one
+    /// screencast). Default 60.
+    public var screenshotQuality = 60
+    /// The most the recording may take on disk; beyond it the oldest segments are removed. Default
+    /// 500 MiB.
+    public var maxBytes = 500 << 20
+
+    /// Recording settings; `directory` nil records in the profile's `Timelines/` folder (without a
+    /// profile, under `shared-browser/timelines/<id>/` in the data folder), one folder per start.
+    public init(directory: String? = nil, screenshots: Bool = true, screenshotInterval: Duration = .seconds(1),
+                screenshotQuality: Int = 60, maxBytes: Int = 500 << 20) {
+        self.directory = directory
+        self.screenshots = screenshots
+        self.screenshotInterval = screenshotInterval
+        self.screenshotQuality = screenshotQuality
+        self.maxBytes = maxBytes
+    }
+}
+
+/// One line of a recording's `timeline.jsonl`: `{"type":"header"|"event"|"screenshot"|"missed", …}`.
+///
+/// A recording folder holds segments `segment-000001/`, `segment-000002/`, …, each with a
+/// `timeline.jsonl` (these records, one per line, appended as they happen) and a `shots/` folder of
+/// JPEGs. A line cut short by a killed host is skipped by readers.
+public enum TimelineRecord: Sendable, Codable {
+    /// The first line of each segment.
+    case header(TimelineHeader)
+    /// An event of the session, as published (secrets already redacted).
+    case event(BrowserEvent)
+    /// A screenshot written to the segment's `shots/` folder.
+    case screenshot(TimelineScreenshot)
+    /// Events the recorder could not keep up with (counted, never silently lost).
+    case missed(Int)
+
+    private enum CodingKeys: String, CodingKey { case type, header, event, screenshot, count }
+
+    /// Decodes a line of a recording (its `type` says which record).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "header": self = .header(try c.decode(TimelineHeader.self, forKey: .header))
+        case "event": self = .event(try c.decode(BrowserEvent.self, forKey: .event))
+        case "screenshot": self = .screenshot(try c.decode(TimelineScreenshot.self, forKey: .screenshot))
+        case "missed": self = .missed(try c.decode(Int.self, forKey: .count))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown record type \(other)")
+        }
+    }
+
+    /// Encodes the record as one JSON line with its `type`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .header(let header):
+            try c.encode("header", forKey: .type)
+            try c.encode(header, forKey: .header)
+        case .event(let event):
+            try c.encode("event", forKey: .type)
+            try c.encode(event, forKey: .event)
+        case .screenshot(let shot):
+            try c.encode("screenshot", forKey: .type)
+            try c.encode(shot, forKey: .screenshot)
+        case .missed(let count):
+            try c.encode("missed", forKey: .type)
+            try c.encode(count, forKey: .count)
+        }
+    }
+
+    /// The encoder and decoder of the format (dates as ISO 8601 UTC with milliseconds,
+    /// `2026-11-28T10:15:00.123Z`).
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(WireFormat.formatTime(date))
+        }
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }
+
+    /// The decoder that reads recording lines (ISO 8601 times, with or without fractions of a second).
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = WireFormat.parseTime(text) { return date }
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+        }
+        return decoder
+    }
+}
+
+/// What a segment says about its recording.
+public struct TimelineHeader: Sendable, Codable, Hashable {
+    /// The format's version: ``WireFormat/version`` (2) when written by this library; recordings of
+    /// version 1 (events in Swift's own coding) are still read.
+    public var version: Int
+    /// The recorded session's id.
+    public var sessionId: String
+    /// When the recording started.
+    public var started: Date
+    /// The segment's number (1, 2, …).
+    public var segment: Int
+    /// A header of segment `segment` of the recording of `sessionId`.
+    public init(version: Int = WireFormat.version, sessionId: String, started: Date, segment: Int) {
+        self.version = version
+        self.sessionId = sessionId
+        self.started = started
+        self.segment = segment
+    }
+}
+
+/// A screenshot of the active tab in a recording.
+public struct TimelineScreenshot: Sendable, Codable, Hashable {
+    /// Why it was taken.
+    public enum Reason: String, Sendable, Codable, Hashable {
+        /// The screen when an action started.
+        case before
+        /// The screen once an action's effect showed (or the next action began).
+        case after
+        /// The screen while the page changes, at most once per interval.
+        case interval
+    }
+    /// The JPEG, relative to the recording folder (`segment-000001/shots/000042.jpg`). One file may
+    /// serve several records (the frame after one action is the frame before the next).
+    public var file: String
+    /// When the screen looked like this.
+    public var timestamp: Date
+    /// What it shows, in CSS pixels of the viewport.
+    public var width: Double
+    /// The height it shows, in CSS pixels of the viewport.
+    public var height: Double
+    /// The tab.
+    public var target: String
+    /// Why it was taken.
+    public var reason: Reason
+    /// For `before` and `after`: the sequence number of the action's `actionStarted` event.
+    public var action: UInt64?
+
+    /// A screenshot record.
+    public init(file: String, timestamp: Date, width: Double, height: Double, target: String, reason: Reason, action: UInt64? = nil) {
+        self.file = file
+        self.timestamp = timestamp
+        self.width = width
+        self.height = height
+        self.target = target
+        self.reason = reason
+        self.action = action
+    }
+}
