@@ -59,7 +59,7 @@ final class HTTPFetch: Sendable {
 
     /// State only the service thread touches.
     final class IO: @unchecked Sendable {
-        var wsi: OpaquePointer?
+        var socket: LWSSocket?
         var status = 0
         var body = Data()
         var cStrings: [UnsafeMutablePointer<CChar>] = []

@@ -99,7 +99,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
 
     /// State only the service thread touches.
     final class IO: @unchecked Sendable {
-        var wsi: OpaquePointer?
+        var socket: LWSSocket?
         var rx = Data()
         var rxBinary = false
         /// Set once a message went over the cap: what is left of it is dropped until the connection closes.
