@@ -38,9 +38,10 @@ extension Chromium {
             try await session.run(.mouse("click", x: 250, y: 120, modifiers: ["Shift"], by: human)).get()
             #expect(try await session.evaluate("document.querySelector('#b').textContent", as: system).get().value == "clicked 250,120 shift")
             try await session.run(.wheel(x: 100, y: 100, deltaY: 500, by: human)).get()
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                (try? await session.evaluate("scrollY", as: system).get().value?.doubleValue ?? 0) ?? 0 > 0
-            })
+            // The page scrolls when the wheel event has been handled: waited for in the page.
+            #expect(await sharedPageResolves(session, """
+                new Promise(r => { if (scrollY > 0) return r(true); addEventListener('scroll', () => r(scrollY > 0), { once: true }) })
+                """))
             try await session.evaluate("scrollTo(0, 0); document.querySelector('#name').focus(); 1", as: system).get()
             try await session.run(.key("down", "Shift", by: human)).get()
             try await session.run(.key("down", "a", modifiers: ["Shift"], by: human)).get()

@@ -75,7 +75,7 @@ extension Chromium {
             #expect(refused.isError)
             #expect(refused.text.contains("agent:first") && refused.text.contains("control tool"), "\(refused.text)")
             let waiting = Task { await tools.call("control", arguments: ["action": "request", "wait_seconds": 20], as: second) }
-            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.queue.contains(second) })
+            #expect(await sessionBecomes(session) { await session.coordinator.queue.contains(second) })
             let status = await tools.call("control", arguments: ["action": "status"], as: first)
             #expect(status.text == "agent:first holds control; waiting: agent:second.", "\(status.text)")
             _ = await tools.call("control", arguments: ["action": "release"], as: first)

@@ -124,7 +124,7 @@ extension Chromium {
                 try await expire()
                 let app = try await session.click(ElementTarget(button), as: agent).get()
                 if button == "#reports-slow" { #expect(app.navigatedTo == nil, "the click ended before the page moved") }
-                #expect(await eventually(within: .seconds(10)) { session.state.url == site.url("/admin/reports/") },
+                #expect(await sessionBecomes(session, within: .seconds(10)) { session.state.url == site.url("/admin/reports/") },
                         "\(button): the login's next: \(session.state.url)")
                 let next = try await session.evaluate("document.title", as: agent).get()
                 #expect(next.value == "Reports | Site administration", "\(button): \(String(describing: next.value))")

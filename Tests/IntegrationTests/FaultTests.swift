@@ -147,9 +147,7 @@ extension Chromium {
         let stalled = await firstEvent(watched, .disconnected)
         #expect(stalled != nil)
         #expect(stalledAt.duration(to: clock.now) < .seconds(2), "a stall noticed after \(stalledAt.duration(to: clock.now))")
-        #expect(await eventually(within: .seconds(10)) {
-            session.events.recent(100).contains { $0.kind == .reconnected && $0.sequence > (stalled?.sequence ?? .max) }
-        })
+        #expect(await firstEvent(watched, .reconnected) { $0.sequence > (stalled?.sequence ?? .max) } != nil)
         #expect(try await session.evaluate("document.title", as: system).get().value == "kept")
         let crashes = session.events.recent(200).filter { $0.kind == .browserCrashed || $0.kind == .browserRestarted }
         #expect(crashes.isEmpty, "never a crash while the browser lives")
@@ -232,7 +230,7 @@ extension Chromium {
             let closed = session.events.subscribe(kinds: [.targetClosed])
             _ = try await session.browser.session.send(Target.CloseTarget(targetId: await session.activeTab.id))
             #expect(await firstEvent(closed, .targetClosed) != nil)
-            #expect(await eventuallyAsync(within: .seconds(5)) { await session.tabs().isEmpty })
+            #expect(await sessionBecomes(session) { await session.tabs().isEmpty })
             let clock = ContinuousClock()
             let asked = clock.now
             let failed = await session.evaluate("1", as: system)

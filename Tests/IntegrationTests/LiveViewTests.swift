@@ -105,8 +105,8 @@ extension Chromium {
     /// context — and what the person typed into a secret field is not in it.
     @Test func anAgentAsksForHelpAndGetsABriefWhenThePersonHandsBack() async throws {
         let (_, site) = try await TestSession.shared.get()
-        let asked = LockedFlag()
-        try await withOwnSession("help", configure: { $0.onHelpRequested = { _ in asked.set() } }) { session in
+        let (asked, hook) = AsyncStream<Void>.makeStream()
+        try await withOwnSession("help", configure: { $0.onHelpRequested = { _ in hook.yield() } }) { session in
             let agent = Participant.agent("signer")
             #expect(await session.coordinator.tryRequestControl(for: agent))
             try await session.navigate(to: dataURL("<title>Check</title><input id=code autocomplete=one-time-code><input id=note>"),
@@ -116,7 +116,7 @@ extension Chromium {
             let help = Task { try await session.requestHumanHelp(reason: "a one-time code", by: agent, timeout: .seconds(30)) }
             let request = try #require(await firstEvent(requests, .helpRequested))
             #expect(request.cause == .agent("signer"))
-            #expect(await eventually(within: .seconds(5)) { asked.value }, "the host's hook was called")
+            #expect(await within(.seconds(5)) { for await _ in asked { return true }; return false } == true, "the host's hook was called")
             try await alice.takeManualControl()
             let refused = await session.fill("#note", "agent", as: agent)
             #expect(refused.error?.code == .notInControl && refused.error?.message.contains("alice") == true)
@@ -144,7 +144,7 @@ extension Chromium {
         let clock = ManualClock()
         try await withOwnSession("no-help", configure: { $0.clock = clock }) { session in
             let help = Task { try await session.requestHumanHelp(reason: "a captcha", by: .agent("a"), timeout: .seconds(60)) }
-            #expect(await eventually(within: .seconds(5)) { clock.sleeperCount >= 2 })
+            #expect(await clock.sleepers(atLeast: 2))
             clock.advance(by: .seconds(61))
             await #expect(throws: SessionError.self) { _ = try await help.value }
         }
@@ -178,22 +178,16 @@ extension Chromium {
         let control = try #require(lines.all.first { $0.hasPrefix("live view (control): ") }?.dropFirst("live view (control): ".count))
         let (_, page) = try await TestBrowser.page()
         _ = try await page.send(Page.Navigate(url: String(control)))
-        #expect(await eventuallyAsync(within: .seconds(15)) {
-            Int((try? await evaluate(page, "document.body.dataset.frames || '0'"))?.stringValue ?? "0") ?? 0 > 0
-        })
+        #expect(await pageBecomes(page, "Number(document.body.dataset.frames || 0) > 0", within: .seconds(15)))
         if let out = ProcessInfo.processInfo.environment["SHARED_BROWSER_DOC_SCREENSHOTS"] {
             // A picture of the live view for the documentation.
             _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1400, height: 860, deviceScaleFactor: 1, mobile: false))
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                ((try? await evaluate(page, "document.querySelectorAll('#events li').length"))??.doubleValue ?? 0) > 5
-            })
+            #expect(await pageBecomes(page, "document.querySelectorAll('#events li').length > 5"))
             let shot = try await page.send(Page.CaptureScreenshot(format: .png))
             try Data(base64Encoded: shot.data)?.write(to: URL(fileURLWithPath: out + "/live-view.png"))
         }
         _ = try await evaluate(page, "document.getElementById('take').click(); 1")
-        #expect(await eventuallyAsync(within: .seconds(5)) {
-            (try? await evaluate(page, "document.getElementById('driver').textContent"))??.stringValue == "human:person is driving"
-        })
+        #expect(await pageBecomes(page, "document.getElementById('driver').textContent === 'human:person is driving'"))
         let rect = try #require(try await evaluate(page, "JSON.stringify(document.getElementById('screen').getBoundingClientRect())")?.stringValue)
         let box = try JSONDecoder().decode([String: Double].self, from: Data(rect.utf8))
         let (x, y) = (box["left"]! + box["width"]! / 2, box["top"]! + box["height"]! / 2)
@@ -202,9 +196,7 @@ extension Chromium {
             Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: 1),
         ])
         // The person sees the box ticked in a later frame; hand back once the click has run.
-        #expect(await eventuallyAsync(within: .seconds(5)) {
-            (try? await evaluate(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('actionFinished human:person'))"))??.boolValue == true
-        })
+        #expect(await pageBecomes(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('actionFinished human:person'))"))
         _ = try await evaluate(page, "document.getElementById('back').click(); 1")
         #expect(await eventually(within: .seconds(30)) { !process.isRunning })
         #expect(process.terminationStatus == 0, "\(lines.all)")
@@ -255,21 +247,19 @@ extension Chromium {
             let (client, connection) = try await LiveViewClient.watching(view)
             defer { connection.close(code: 1000, reason: "done") }
             let frames = client.frames
-            let counter = LockedFlagCounter()
+            let counter = WaitableCounter()
             let counting = Task { for await _ in frames { counter.add() } }
             defer { counting.cancel() }
             // A still page sends a frame or two; the new active tab's animation keeps them coming.
             try await session.openTab(url: animated, as: system).get()
-            let afterSwitch = counter.value
             let producedBefore = view.hub.frameCount
-            let switched = await eventually(within: .seconds(10)) { counter.value >= afterSwitch + 20 }
-            #expect(switched, "frames of the new tab: received \(counter.value - afterSwitch), produced \(view.hub.frameCount - producedBefore)")
+            let switched = await counter.waitFor(20, within: .seconds(10))
+            #expect(switched, "frames of the new tab: produced \(view.hub.frameCount - producedBefore)")
             let pid = try #require(session.browserProcessID)
             let restarted = session.events.subscribe(kinds: [.browserRestarted])
             kill(pid, SIGKILL)
             #expect(await firstEvent(restarted, .browserRestarted, within: .seconds(15)) != nil)
-            let afterRelaunch = counter.value
-            #expect(await eventually(within: .seconds(10)) { counter.value >= afterRelaunch + 20 }, "frames after the relaunch")
+            #expect(await counter.waitFor(20, within: .seconds(10)), "frames after the relaunch")
         }
     }
 
@@ -317,7 +307,7 @@ extension Chromium {
             defer { connection.close(code: 1000, reason: "done") }
             #expect(await client.first(containing: #""type":"hello""#) != nil)
             try connection.send(text: #"{"type":"takeOver"}"#)
-            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder?.kind == .human })
+            #expect(await holder(of: session) { $0?.kind == .human })
             let actions = session.events.subscribe(kinds: [.actionStarted, .actionFinished, .actionFailed], bufferSize: 100)
             let refused = [
                 #"{"type":"evaluate","params":{"script":"document.title='hacked'"}}"#,
@@ -363,24 +353,18 @@ extension Chromium {
             try await load(page, "<p>person</p>")
             _ = try await page.send(Page.Navigate(url: try #require(view.controlURL)))
             // The person's page draws frames.
-            #expect(await eventuallyAsync(within: .seconds(15)) {
-                Int((try? await evaluate(page, "document.body.dataset.frames || '0'"))?.stringValue ?? "0") ?? 0 > 0
-            })
+            #expect(await pageBecomes(page, "Number(document.body.dataset.frames || 0) > 0", within: .seconds(15)))
             #expect(try await evaluate(page, "document.getElementById('driver').textContent")?.stringValue?.contains("agent:worker") == true)
             _ = try await evaluate(page, "document.getElementById('take').click(); 1")
-            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder == .human("person") })
+            #expect(await holder(of: session) { $0 == .human("person") })
             // The person's page shows it (and sends input only from then on).
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                (try? await evaluate(page, "document.getElementById('driver').textContent"))??.stringValue == "human:person is driving"
-            })
+            #expect(await pageBecomes(page, "document.getElementById('driver').textContent === 'human:person is driving'"))
             let refused = await session.click("#b", as: agent)
             #expect(refused.error?.code == .notInControl)
             #expect(refused.error?.message.contains("person") == true)
             // An agent that waits for its turn shows as waiting in the person's page.
             let waiting = Task { await session.click("#b", as: agent, options: .init(waitForControl: .seconds(30))) }
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                (try? await evaluate(page, "document.getElementById('waiting').textContent"))??.stringValue == "waiting: agent:worker"
-            })
+            #expect(await pageBecomes(page, "document.getElementById('waiting').textContent === 'waiting: agent:worker'"))
             // Click where the person sees the button.
             let screen = try await ScreenGeometry.read(page, viewport: (1280, 720))
             let (bx, by) = screen.client(700, 340)!
@@ -388,9 +372,7 @@ extension Chromium {
                 Input.DispatchMouseEvent(type: .mousePressed, x: bx, y: by, button: .left, clickCount: 1),
                 Input.DispatchMouseEvent(type: .mouseReleased, x: bx, y: by, button: .left, clickCount: 1),
             ])
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                (try? await session.evaluate("document.querySelector('#b').textContent", as: .system).get().value?.stringValue) == "pressed"
-            })
+            #expect(await sharedPageBecomes(session, "document.querySelector('#b').textContent === 'pressed'"))
             let (fx, fy) = screen.client(150, 110)!
             try await page.send(inOrder: [
                 Input.DispatchMouseEvent(type: .mousePressed, x: fx, y: fy, button: .left, clickCount: 1),
@@ -400,15 +382,17 @@ extension Chromium {
                 try await page.send(Input.DispatchKeyEvent(type: .keyDown, text: key, key: key))
                 try await page.send(Input.DispatchKeyEvent(type: .keyUp, key: key))
             }
-            #expect(await eventuallyAsync(within: .seconds(5)) {
-                (try? await session.evaluate("document.querySelector('#field').value", as: .system).get().value?.stringValue) == "hi"
-            })
+            // Typing changes the field's value, not the document: checked at each input event.
+            #expect(await sharedPageResolves(session, """
+                new Promise(r => { const f = document.querySelector('#field'); if (f.value === 'hi') return r(true);
+                  f.addEventListener('input', () => f.value === 'hi' && r(true)) })
+                """))
             let lastError = try await evaluate(page, "document.body.dataset.lastError || ''")?.stringValue ?? ""
             #expect(lastError.isEmpty, "\(lastError)")
             let byPerson = session.events.recent(50).filter { $0.kind == .actionFinished && $0.cause == .human("person") }
             #expect(byPerson.count >= 4, "the person's input is recorded as theirs")
             _ = try await evaluate(page, "document.getElementById('back').click(); 1")
-            #expect(await eventuallyAsync(within: .seconds(5)) { await session.coordinator.holder == agent })
+            #expect(await holder(of: session) { $0 == agent })
             #expect(await waiting.value.error == nil, "the waiting agent acts once the person hands back")
             try await session.click("#b", as: agent).get()
             try await page.send(Page.Navigate(url: "about:blank"))
@@ -426,19 +410,17 @@ extension Chromium {
             let view = try await session.liveView()
             let (_, person) = try await TestBrowser.page()
             _ = try await person.send(Page.Navigate(url: try #require(view.watchURL)))
-            func centre() async -> [Int] {
-                let js = "(() => { const s = document.getElementById('screen'); if (!document.body.dataset.frames) return '[]';"
-                    + " return JSON.stringify(Array.from(s.getContext('2d').getImageData(s.width / 2, s.height / 2, 1, 1).data)); })()"
-                let text = (try? await evaluate(person, js))??.stringValue ?? "[]"
-                return (try? JSONDecoder().decode([Int].self, from: Data(text.utf8))) ?? []
+            // The centre pixel of the person's canvas, checked at each frame drawn (each sets the body's
+            // `data-frames`).
+            func shows(_ r: Int, _ g: Int, _ b: Int) -> String {
+                "(() => { const s = document.getElementById('screen'); if (!document.body.dataset.frames) return false;"
+                    + " const p = s.getContext('2d').getImageData(s.width / 2, s.height / 2, 1, 1).data;"
+                    + " return Math.abs(p[0] - \(r)) < 40 && Math.abs(p[1] - \(g)) < 40 && Math.abs(p[2] - \(b)) < 40; })()"
             }
-            func isColour(_ pixel: [Int], _ r: Int, _ g: Int, _ b: Int) -> Bool {
-                pixel.count == 4 && abs(pixel[0] - r) < 40 && abs(pixel[1] - g) < 40 && abs(pixel[2] - b) < 40
-            }
-            #expect(await eventuallyAsync(within: .seconds(15)) { isColour(await centre(), 255, 0, 0) }, "red first")
+            #expect(await pageBecomes(person, shows(255, 0, 0), within: .seconds(15)), "red first")
             for (name, rgb) in [("rgb(0,0,255)", (0, 0, 255)), ("rgb(0,160,0)", (0, 160, 0))] {
                 try await session.navigate(to: page(name), as: agent).get()
-                #expect(await eventuallyAsync(within: .seconds(10)) { isColour(await centre(), rgb.0, rgb.1, rgb.2) }, "then \(name)")
+                #expect(await pageBecomes(person, shows(rgb.0, rgb.1, rgb.2), within: .seconds(10)), "then \(name)")
             }
             try await person.send(Page.Navigate(url: "about:blank"))
         }
@@ -463,9 +445,8 @@ extension Chromium {
             let (_, person) = try await TestBrowser.page()
             _ = try await person.send(Emulation.SetDeviceMetricsOverride(width: window.0, height: window.1, deviceScaleFactor: 1, mobile: false))
             _ = try await person.send(Page.Navigate(url: try #require(view.controlURL)))
-            #expect(await eventuallyAsync(within: .seconds(15)) {
-                (try? await evaluate(person, "document.getElementById('back').disabled === false && !!document.body.dataset.frames"))??.boolValue == true
-            })
+            #expect(await pageBecomes(person, "document.getElementById('back').disabled === false && !!document.body.dataset.frames",
+                                      within: .seconds(15)))
             #expect(await eventuallyAsync(within: .seconds(5)) {
                 ((try? await ScreenGeometry.read(person, viewport: (2400, 1350)))?.frameWidth ?? 2400) < 2400
             }, "frames smaller than the viewport")
@@ -487,11 +468,13 @@ extension Chromium {
                     Input.DispatchMouseEvent(type: .mousePressed, x: cx, y: cy, button: .left, clickCount: 1),
                     Input.DispatchMouseEvent(type: .mouseReleased, x: cx, y: cy, button: .left, clickCount: 1),
                 ])
-                var landed: [[Double]] = []
-                #expect(await eventuallyAsync(within: .seconds(5)) {
-                    landed = await clicks()
-                    return landed.count > index
-                }, "a click at \(x),\(y) arrived")
+                // Waits in the page for the click's mousedown (or finds it there already).
+                let arrived = await sharedPageResolves(session, """
+                    new Promise(r => { if (clicks.length > \(index)) return r(true);
+                      addEventListener('mousedown', () => r(clicks.length > \(index)), { once: true }) })
+                    """)
+                #expect(arrived, "a click at \(x),\(y) arrived")
+                let landed = await clicks()
                 // Only the clicks on the screen arrive (not the one on the bar), each where it was aimed:
                 // one pixel of the person's screen is two to four of the page here.
                 #expect(landed.count == index + 1, "\(landed)")
@@ -545,9 +528,31 @@ final class LockedLines: @unchecked Sendable {
     var all: [String] { lock.withLock { lines } }
 }
 
-final class LockedFlagCounter: @unchecked Sendable {
+/// A count that tasks can wait on: each ``add()`` wakes the waiters whose number it reached.
+final class WaitableCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
-    func add() { lock.withLock { n += 1 } }
+    private var waiters: [(target: Int, continuation: AsyncStream<Void>.Continuation)] = []
+
+    func add() {
+        let reached = lock.withLock { () -> [AsyncStream<Void>.Continuation] in
+            n += 1
+            let due = waiters.filter { $0.target <= n }.map(\.continuation)
+            waiters.removeAll { $0.target <= n }
+            return due
+        }
+        for continuation in reached { continuation.finish() }
+    }
+
     var value: Int { lock.withLock { n } }
+
+    /// Whether `more` are added (from now) within `timeout`.
+    func waitFor(_ more: Int, within timeout: Duration) async -> Bool {
+        let (reached, continuation) = AsyncStream<Void>.makeStream()
+        lock.withLock { waiters.append((n + more, continuation)) }
+        return await within(timeout) {
+            for await _ in reached {}
+            return true
+        } ?? false
+    }
 }

@@ -27,7 +27,7 @@ extension Chromium {
             let event = try #require(await firstEvent(created, .targetCreated))
             guard case .target(let info) = event.payload else { Issue.record("no target info"); return }
             #expect(info.openerId == opener)
-            let listed = await eventuallyAsync(within: .seconds(10)) {
+            let listed = await sessionBecomes(session, within: .seconds(10)) {
                 await session.tabs().contains { $0.id == info.id && $0.url.hasPrefix(target) }
             }
             let tabs = await session.tabs()

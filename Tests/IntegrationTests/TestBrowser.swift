@@ -80,8 +80,10 @@ func processes(mentioning needle: String) -> [Int32] {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes (for state with no event to wait on, such
-/// as processes leaving the process table).
+/// Polls `condition` until it holds or `timeout` passes. Only for state with no event to wait on:
+/// processes leaving the process table, files and ports of other processes, the connection's own
+/// bookkeeping. Anything that changes with a session event, a DOM change or a frame waits on it
+/// instead (`Waits.swift`).
 func eventually(within timeout: Duration, _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout

@@ -42,11 +42,11 @@ func recordSampleSession(_ id: String, watched: Bool = false) async throws -> St
         let navigated = try await session.navigate(to: timelinePage, as: agent).get()
         // The new page on screen before the next step, so its before-shot is that page.
         let loaded = navigated.events.first { $0.kind == .navigation }?.timestamp ?? Date()
-        #expect(await eventually(within: .seconds(5)) { (session.lastScreenFrame?.timestamp ?? .distantPast) > loaded })
+        #expect(await screenShows(session) { $0.timestamp > loaded })
         let shown = session.lastScreenFrame?.sequence ?? 0
         try await session.click("#b", as: agent).get()
         // The red page on screen before the next step: the click's after-shot shows it.
-        #expect(await eventually(within: .seconds(5)) { (session.lastScreenFrame?.sequence ?? 0) > shown })
+        #expect(await screenShows(session) { $0.sequence > shown })
         try await session.fill("#pw", "hunter2-secret", as: agent).get()
         #expect(await session.click("#missing", as: agent, options: .init(timeout: .milliseconds(300))).error != nil)
         try await session.coordinator.takeOver(by: person)
@@ -165,9 +165,7 @@ extension Chromium {
         #expect(try await number("document.querySelectorAll('#filmstrip img').length") > 0)
         #expect(try await number("document.querySelectorAll('.mark.control').length") > 0, "hand-offs marked")
         // Every picture decodes (they are inside the file).
-        #expect(await eventuallyAsync(within: .seconds(5)) {
-            (try? await number("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length")) == 0
-        })
+        #expect(try await number("Promise.all([...document.images].map(i => i.decode().then(() => 0, () => 1))).then(r => r.reduce((a, b) => a + b, 0))") == 0)
         #expect(try await number("document.images.length") > 2)
         // Filters: the person only, then errors only.
         let all = try await number("Number(document.body.dataset.visibleActions)")
@@ -303,13 +301,10 @@ extension Chromium {
         let address = try #require(line.split(separator: " ").last { $0.hasPrefix("http://") }).trimmingCharacters(in: .whitespacesAndNewlines)
         let (_, page) = try await TestBrowser.page()
         _ = try await page.send(Page.Navigate(url: address))
-        #expect(await eventuallyAsync(within: .seconds(20)) {
-            let text = (try? await evaluate(page, "document.body.innerText"))??.stringValue ?? ""
-            return text.contains("agent:painter click #b") && text.contains("human:ann click #b")
-        }, "the viewer lists the actions")
-        #expect(await eventuallyAsync(within: .seconds(10)) {
-            ((try? await evaluate(page, "document.querySelectorAll('.film-strip-frame').length"))??.doubleValue ?? 0) > 0
-        }, "the viewer shows the screen")
+        #expect(await pageBecomes(page, "document.body && document.body.innerText.includes('agent:painter click #b') "
+                                  + "&& document.body.innerText.includes('human:ann click #b')", within: .seconds(20)), "the viewer lists the actions")
+        #expect(await pageBecomes(page, "document.querySelectorAll('.film-strip-frame').length > 0", within: .seconds(10)),
+                "the viewer shows the screen")
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 }

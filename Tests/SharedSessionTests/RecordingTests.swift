@@ -50,7 +50,7 @@ import Testing
     @Test func theCapDropsTheOldestSegments() throws {
         let directory = folder()
         let cap = 3 << 20
-        let recorder = try TimelineRecorder(directory: directory, options: RecordingOptions(screenshots: false, maxBytes: cap), sessionId: "capped")
+        let recorder = try TimelineRecorder(directory: directory, options: RecordingOptions(screenshots: false, maxBytes: cap), sessionId: "capped", clock: SessionClock(ContinuousClock()))
         let text = String(repeating: "x", count: 10_000)
         for sequence in 1...900 {
             recorder.record(BrowserEvent(sequence: UInt64(sequence), kind: .console, cause: .page, target: "T",
@@ -92,7 +92,7 @@ import Testing
     /// The folder is private; the default folder is in the profile, or beside the sessions without one.
     @Test func theFolderIsPrivate() throws {
         let directory = folder()
-        _ = try TimelineRecorder(directory: directory, options: RecordingOptions(), sessionId: "private")
+        _ = try TimelineRecorder(directory: directory, options: RecordingOptions(), sessionId: "private", clock: SessionClock(ContinuousClock()))
         let mode = (try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? NSNumber)?.intValue
         #expect(mode == 0o700)
         #expect(TimelineRecorder.defaultDirectory(sessionId: "s", profile: "/p").hasPrefix("/p/Timelines/"))

@@ -22,6 +22,10 @@ public final class ManualClock: Clock, @unchecked Sendable {
     private var current = Instant(offset: .zero)
     private var sleepers: [Sleeper] = []
     private var nextID = 0
+    /// Tasks waiting for a number of sleepers (``sleepers(atLeast:within:)``).
+    private var sleeperWaiters: [(id: Int, count: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    /// Waiters whose time ran out before they were registered.
+    private var expiredWaiters: Set<Int> = []
 
     public init() {}
 
@@ -56,7 +60,11 @@ public final class ManualClock: Clock, @unchecked Sendable {
                     continuation.resume(throwing: CancellationError())
                 } else {
                     sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    let count = sleepers.count
+                    let satisfied = sleeperWaiters.filter { $0.count <= count }
+                    sleeperWaiters.removeAll { $0.count <= count }
                     lock.unlock()
+                    for waiter in satisfied { waiter.continuation.resume(returning: true) }
                 }
             }
         } onCancel: {
@@ -65,6 +73,38 @@ public final class ManualClock: Clock, @unchecked Sendable {
             let sleeper = index.map { sleepers.remove(at: $0) }
             lock.unlock()
             sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Waits until at least `count` tasks are asleep on this clock (they went to sleep, not polled
+    /// for); false when `timeout` of real time passes first.
+    public func sleepers(atLeast count: Int, within timeout: Duration = .seconds(10)) async -> Bool {
+        let id = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            let waiter = lock.withLock { () -> CheckedContinuation<Bool, Never>? in
+                guard let index = sleeperWaiters.firstIndex(where: { $0.id == id }) else {
+                    expiredWaiters.insert(id)
+                    return nil
+                }
+                return sleeperWaiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            lock.lock()
+            if sleepers.count >= count || expiredWaiters.remove(id) != nil {
+                let enough = sleepers.count >= count
+                lock.unlock()
+                continuation.resume(returning: enough)
+            } else {
+                sleeperWaiters.append((id, count, continuation))
+                lock.unlock()
+            }
         }
     }
 

@@ -30,7 +30,7 @@ enum Elements {
 
     /// Resolves `target` in the page and waits until `action` can use it.
     static func locate(_ tab: Tab, _ target: ElementTarget, action: String, values: [String] = [],
-                       deadline: ContinuousClock.Instant) async throws -> (x: Double, y: Double, checked: Bool, done: Bool) {
+                       deadline: Deadline) async throws -> (x: Double, y: Double, checked: Bool, done: Bool) {
         let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: action,
                                           timeoutMs: 0, values: values)
         let located: Located
@@ -42,7 +42,7 @@ enum Elements {
                 let reply = try await tab.script(Runtime.CallFunctionOn(
                     functionDeclaration: PageScripts.locatorOnElement, objectId: objectId,
                     arguments: [Runtime.CallArgument(value: try JSONValue(encoding: timed))],
-                    returnByValue: true, awaitPromise: true), timeout: Navigation.remaining(deadline) + .seconds(2))
+                    returnByValue: true, awaitPromise: true), timeout: deadline.remaining + .seconds(2))
                 return (reply.result.value, reply.exceptionDetails)
             }
         } else {
@@ -51,7 +51,7 @@ enum Elements {
                 timed.timeoutMs = remaining
                 let reply = try await tab.script(
                     Runtime.Evaluate(expression: PageScripts.locate(timed), returnByValue: true, awaitPromise: true),
-                    timeout: Navigation.remaining(deadline) + .seconds(2))
+                    timeout: deadline.remaining + .seconds(2))
                 return (reply.result.value, reply.exceptionDetails)
             }
         }
@@ -84,16 +84,16 @@ enum Elements {
 
     /// The element `target` names, as an object of the session's isolated world `world`: a ref's
     /// element, or the first match of a CSS or text selector; nil when there is none.
-    static func object(of target: ElementTarget, in tab: Tab, world: Int, deadline: ContinuousClock.Instant) async throws -> String? {
+    static func object(of target: ElementTarget, in tab: Tab, world: Int, deadline: Deadline) async throws -> String? {
         if target.kind == .ref { return try await resolve(ref: target.value, in: tab, world: world) }
         let request = PageScripts.Request(kind: target.kind.rawValue, value: target.value, action: "element", timeoutMs: 0)
         return try await tab.script(Runtime.Evaluate(expression: PageScripts.locate(request), contextId: world, awaitPromise: true),
-                                       timeout: Navigation.remaining(deadline)).result.objectId
+                                       timeout: deadline.remaining).result.objectId
     }
 
     /// The element of a snapshot ref (`e12@3`), after checking it belongs to the current document.
     static func resolve(ref: String, in tab: Tab) async throws -> String {
-        try await PageWorld.run(tab, deadline: .now + .seconds(10)) { world in try await resolve(ref: ref, in: tab, world: world) }
+        try await PageWorld.run(tab, deadline: tab.clock.deadline(in: .seconds(10))) { world in try await resolve(ref: ref, in: tab, world: world) }
     }
 
     static func resolve(ref: String, in tab: Tab, world: Int) async throws -> String {
@@ -119,11 +119,11 @@ enum Elements {
     /// Runs a polling page script until it reports, retrying when a navigation replaces the document.
     @discardableResult
     static func evaluateUntil(
-        _ tab: Tab, deadline: ContinuousClock.Instant, describing what: String,
+        _ tab: Tab, deadline: Deadline, describing what: String,
         run: (Double) async throws -> (JSONValue?, Runtime.ExceptionDetails?)
     ) async throws -> Located {
         while true {
-            let remaining = Navigation.remaining(deadline)
+            let remaining = deadline.remaining
             if remaining <= .zero {
                 throw SessionError(.timeout, "waiting for \(what): timed out", selector: what)
             }
@@ -149,10 +149,10 @@ enum Elements {
         }
     }
 
-    static func evaluateUntil(_ tab: Tab, _ script: String, deadline: ContinuousClock.Instant, describing what: String) async throws {
+    static func evaluateUntil(_ tab: Tab, _ script: String, deadline: Deadline, describing what: String) async throws {
         let located = try await evaluateUntil(tab, deadline: deadline, describing: what) { _ in
             let reply = try await tab.script(Runtime.Evaluate(expression: script, returnByValue: true, awaitPromise: true),
-                                                timeout: Navigation.remaining(deadline) + .seconds(2))
+                                                timeout: deadline.remaining + .seconds(2))
             return (reply.result.value, reply.exceptionDetails)
         }
         if located.error != nil {
@@ -195,8 +195,8 @@ enum Elements {
     /// true when it cannot be read (what was typed then stays masked).
     static func focusIsSecret(_ tab: Tab) async -> Bool {
         let script = "(\(focusSecretFunction))()"
-        let deadline = ContinuousClock.now + .seconds(2)
-        let secret = try? await CDPDeadline.$current.withValue(deadline) {
+        let deadline = tab.clock.deadline(in: .seconds(2))
+        let secret = try? await deadline.bounding {
             try await PageWorld.run(tab, deadline: deadline) { world in
                 try await tab.script(Runtime.Evaluate(expression: script, contextId: world, returnByValue: true)).result.value?.boolValue
             }

@@ -6,22 +6,22 @@ import SharedBrowserSupport
 enum Navigation {
     /// How long a script in the page may wait, in milliseconds: what is left until `deadline`, less a
     /// margin (a quarter, at most 250 ms) so that its answer arrives before the command's own deadline.
-    static func pageWait(_ deadline: ContinuousClock.Instant) -> Double {
-        let ms = milliseconds(remaining(deadline))
+    static func pageWait(_ deadline: Deadline) -> Double {
+        let ms = milliseconds(deadline.remaining)
         return max(0, ms - min(250, ms / 4))
-    }
-
-    static func remaining(_ deadline: ContinuousClock.Instant) -> Duration {
-        max(.zero, ContinuousClock.now.duration(to: deadline))
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Waits for the first element of `stream` that `predicate` accepts, until `deadline`.
     static func first<S: AsyncSequence & Sendable>(
-        _ stream: S, until deadline: ContinuousClock.Instant, timeoutMessage: @autoclosure () -> String,
+        _ stream: S, until deadline: Deadline, timeoutMessage: @autoclosure () -> String,
         where predicate: @escaping @Sendable (S.Element) -> Bool
     ) async throws -> S.Element where S.Element: Sendable {
         let message = timeoutMessage()
@@ -31,7 +31,7 @@ enum Navigation {
                 return nil
             }
             group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
+                try await deadline.sleep()
                 throw SessionError(.timeout, message)
             }
             defer { group.cancelAll() }
@@ -44,12 +44,12 @@ enum Navigation {
 
     /// Navigates and waits for `waitUntil` of the new document.
     static func go(_ tab: Tab, to url: String, waitUntil: SharedBrowserSession.LoadState,
-                   deadline: ContinuousClock.Instant) async throws {
+                   deadline: Deadline) async throws {
         let lifecycle = tab.page.events(Page.LifecycleEvent.self)
         let stopped = tab.page.events(["Page.frameStoppedLoading"])
         let reply: Page.Navigate.Response
         do {
-            reply = try await tab.page.send(Page.Navigate(url: url), timeout: remaining(deadline))
+            reply = try await tab.page.send(Page.Navigate(url: url), timeout: deadline.remaining)
         } catch let error as CDPError where error.code == .timeout {
             throw SessionError(.timeout, "navigation to \(url) did not start within the timeout", url: url)
         }
@@ -57,7 +57,7 @@ enum Navigation {
             // The browser still commits and loads its error page: those events belong to this
             // navigation, so wait (briefly) until the frame stops loading before failing.
             let mainFrame = tab.state.withLock { $0.mainFrameId }
-            _ = try? await first(stopped, until: min(deadline, .now + .seconds(2)), timeoutMessage: "") {
+            _ = try? await first(stopped, until: deadline.within(.seconds(2)), timeoutMessage: "") {
                 $0.params["frameId"]?.stringValue == mainFrame
             }
             throw SessionError(.navigationFailed, "navigation to \(url) failed: \(errorText)", url: url)
@@ -72,7 +72,7 @@ enum Navigation {
 
     /// Waits for the tab's next main-frame document to load (or a same-document or back-forward
     /// cache navigation), after `action` started it.
-    static func waitForLoad(_ tab: Tab, deadline: ContinuousClock.Instant, what: String,
+    static func waitForLoad(_ tab: Tab, deadline: Deadline, what: String,
                             after action: @Sendable () async throws -> Void) async throws {
         let events = tab.page.events(["Page.loadEventFired", "Page.navigatedWithinDocument", "Page.frameNavigated"])
         try await action()
@@ -98,7 +98,7 @@ enum Navigation {
     /// Whether a navigation started is known without guessing: after the action's last reply, a
     /// marker is sent through the tab's event stream, and every event before it has been seen when it
     /// arrives.
-    static func settle(_ tab: Tab, deadline: ContinuousClock.Instant, what: String,
+    static func settle(_ tab: Tab, deadline: Deadline, what: String,
                        after action: @Sendable () async throws -> Void) async throws {
         let events = tab.page.events(["Page.frameRequestedNavigation", "Page.frameStartedLoading",
                                       "Page.frameStoppedLoading", "Page.navigatedWithinDocument",
@@ -106,7 +106,7 @@ enum Navigation {
         try await action()
         // One round trip through the page's task queue: a form submission or a `location` change the
         // input caused is queued as a task and has asked for its navigation by the time this returns.
-        _ = try? await tab.page.send(Runtime.Evaluate(expression: "0"), timeout: remaining(deadline))
+        _ = try? await tab.page.send(Runtime.Evaluate(expression: "0"), timeout: deadline.remaining)
         let marker = Double(UInt32.random(in: 1...UInt32.max))
         tab.page.connection.injectEvent(method: settleMethod, params: ["id": .number(marker)], sessionId: tab.page.id)
         let mainFrame = tab.state.withLock { $0.mainFrameId }

@@ -50,10 +50,10 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
 
     static func read(_ tab: Tab) async -> Reading? {
         guard tab.dialog == nil else { return nil }
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = tab.clock.deadline(in: .seconds(2))
         return try? await PageWorld.run(tab, deadline: deadline) { world in
             try await tab.script(PageWorld.Evaluate<Reading>(expression: script, contextId: world),
-                                    timeout: Navigation.remaining(deadline)).result.value
+                                    timeout: deadline.remaining).result.value
         }
     }
 

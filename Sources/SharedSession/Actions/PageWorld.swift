@@ -30,11 +30,11 @@ enum PageWorld {
     }
 
     /// The execution context of the world in the tab's current document.
-    static func context(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> Int {
+    static func context(_ tab: Tab, deadline: Deadline) async throws -> Int {
         let (generation, frame, known) = tab.state.withLock { s in (s.generation, s.mainFrameId, s.world) }
         if let known, known.generation == generation { return known.context }
         guard let frame else { throw SessionError(.targetClosed, "the tab has no document") }
-        let created = try await tab.page.send(CreateIsolatedWorld(frameId: frame, worldName: name), timeout: Navigation.remaining(deadline))
+        let created = try await tab.page.send(CreateIsolatedWorld(frameId: frame, worldName: name), timeout: deadline.remaining)
         tab.state.withLock { s in
             if s.generation == generation { s.world = (generation, created.executionContextId) }
         }
@@ -43,7 +43,7 @@ enum PageWorld {
 
     /// Runs `body` with the world's context; when the document changed under it (the context is
     /// gone), once more in a new one.
-    static func run<T: Sendable>(_ tab: Tab, deadline: ContinuousClock.Instant,
+    static func run<T: Sendable>(_ tab: Tab, deadline: Deadline,
                                  _ body: (Int) async throws -> T) async throws -> T {
         for attempt in 0..<2 {
             let world = try await context(tab, deadline: deadline)

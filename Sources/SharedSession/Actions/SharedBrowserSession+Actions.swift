@@ -266,7 +266,7 @@ extension SharedBrowserSession {
                 reply = try await tab.script(Runtime.Evaluate(
                     expression: script, userGesture: true, awaitPromise: true,
                     serializationOptions: .init(serialization: .deep, maxDepth: 32)),
-                    timeout: Navigation.remaining(deadline))
+                    timeout: deadline.remaining)
             } catch let error as CDPError where error.code == .protocolError {
                 throw SessionError(.evaluationFailed, "the result cannot be returned as JSON: \(error.message)")
             } catch let error as CDPError where error.code == .timeout {
@@ -370,7 +370,7 @@ extension SharedBrowserSession {
             }
             let shot = try await tab.page.send(Page.CaptureScreenshot(
                 format: format, quality: format == .png ? nil : quality, clip: clip, captureBeyondViewport: fullPage ? true : nil),
-                timeout: Navigation.remaining(deadline))
+                timeout: deadline.remaining)
             guard let data = Data(base64Encoded: shot.data) else {
                 throw SessionError(.protocolError, "the screenshot is not valid base64")
             }

@@ -41,15 +41,14 @@ extension SharedBrowserSession {
     /// queue nowhere: they run beside the actions and never hold them up.
     func perform(
         _ action: BrowserAction, target: String?, options actionOptions: ActionOptions,
-        _ body: @escaping @Sendable (SharedBrowserSession, Tab, ContinuousClock.Instant) async throws -> Outcome
+        _ body: @escaping @Sendable (SharedBrowserSession, Tab, Deadline) async throws -> Outcome
     ) async -> ActionResult {
         let policy = action.type.declaration?.policy ?? ActionPolicy()
         let participant = Participant(action.source)
         let name = action.type.rawValue
         let needsPage = policy.needsPage, allowWithDialog = policy.runsWithDialogOpen
         let feedback = policy.reportsPageFeedback
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = clock.elapsed
         let coordinated = options.coordination && policy.needsControl && participant.kind != .system
         // Waiting for a turn happens before the queue: a participant waiting for control holds up
         // nobody (the holder's actions, a person's input, go on meanwhile).
@@ -86,14 +85,12 @@ extension SharedBrowserSession {
             sink.setCause(cause, target: tab.targetId)
             sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action.redacted())))
             // The action's time starts when it may run (not while it waited for its turn or its queue).
-            let deadline = clock.now + (actionOptions.timeout ?? options.actionTimeout)
+            let deadline = clock.deadline(in: actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
             let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
             // Every command the action sends, however deep, ends by the action's deadline.
-            let result = try await CDPDeadline.$current.withValue(deadline) {
-                try await Self.racingDialogs(tab, enabled: needsPage && !allowWithDialog && staysOpen) {
-                    try await body(self, tab, deadline)
-                }
+            let result = try await Self.race(tab, dialogs: needsPage && !allowWithDialog && staysOpen, deadline: deadline) {
+                try await body(self, tab, deadline)
             }
             switch result {
             case .finished(let value): outcome = value
@@ -126,7 +123,7 @@ extension SharedBrowserSession {
             if let focusSecret { typedTextIsSafe = !focusSecret } else { typedTextIsSafe = await !Elements.focusIsSecret(tab) }
         }
         let recorded = action.redacted(typedTextIsSafe: typedTextIsSafe)
-        let duration = started.duration(to: clock.now)
+        let duration = clock.elapsed - started
         let ms = Navigation.milliseconds(duration)
         if let failure {
             sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
@@ -193,15 +190,16 @@ extension SharedBrowserSession {
         case dialog(DialogInfo)
     }
 
-    /// Runs `body`, but returns as soon as a dialog opens in the tab (a dialog blocks the page, and
-    /// with it whatever command caused it).
-    static func racingDialogs(_ tab: Tab, enabled: Bool, _ body: @escaping @Sendable () async throws -> Outcome) async throws -> Raced {
-        guard enabled else { return .finished(try await body()) }
-        let dialogs = tab.page.events(Page.JavascriptDialogOpening.self, bufferingNewest: 4)
+    /// Runs `body` with every CDP command it sends bounded by the action's deadline, returning as soon
+    /// as a dialog opens in the tab when `dialogs` (a dialog blocks the page, and with it whatever
+    /// command caused it). The body's own waits end when the session's clock passes the deadline.
+    static func race(_ tab: Tab, dialogs: Bool, deadline: Deadline, _ body: @escaping @Sendable () async throws -> Outcome) async throws -> Raced {
+        guard dialogs else { return .finished(try await deadline.bounding(body)) }
+        let opened = tab.page.events(Page.JavascriptDialogOpening.self, bufferingNewest: 4)
         return try await withThrowingTaskGroup(of: Raced?.self) { group in
-            group.addTask { .finished(try await body()) }
+            group.addTask { .finished(try await deadline.bounding(body)) }
             group.addTask {
-                for await opening in dialogs { return .dialog(DialogInfo(type: opening.type.rawValue, message: opening.message)) }
+                for await opening in opened { return .dialog(DialogInfo(type: opening.type.rawValue, message: opening.message)) }
                 return nil
             }
             defer { group.cancelAll() }

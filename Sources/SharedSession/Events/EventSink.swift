@@ -8,6 +8,8 @@ import SharedBrowserSupport
 /// is running.
 final class EventSink: Sendable {
     let hub: EventHub
+    /// The session's clock (it stamps the hub's events too).
+    let clock: SessionClock
     private struct Shared {
         var state: BrowserState
         /// Per tab, who its running action is for; `browserCause` for browser-wide events.
@@ -23,7 +25,8 @@ final class EventSink: Sendable {
     static let keptErrors = 100
     private let shared: LockedValue<Shared>
 
-    init(hub: EventHub, sessionId: String) {
+    init(hub: EventHub, sessionId: String, clock: SessionClock) {
+        self.clock = clock
         self.hub = hub
         shared = LockedValue(Shared(state: BrowserState(sessionId: sessionId)))
     }

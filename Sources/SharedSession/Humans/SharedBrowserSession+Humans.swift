@@ -83,7 +83,7 @@ extension SharedBrowserSession {
         defer { changes.cancel() }
         sink.emit(.helpRequested, target: nil, payload: .message(reason), cause: EventCause(agent))
         if let hook = options.onHelpRequested { await hook(HelpRequest(agent: agent, reason: reason)) }
-        let clock = options.clock
+        let clock = self.clock
         let helped = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 var takenOver = false

@@ -32,11 +32,11 @@ enum PageReader {
     """#
 
     /// The page's content, extracted from the HTML the browser serializes, and the links in view.
-    static func content(_ tab: Tab, deadline: ContinuousClock.Instant) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
+    static func content(_ tab: Tab, deadline: Deadline) async throws -> (PageContent, visibleLinks: [PageContent.Link]) {
         let reply = try await PageWorld.run(tab, deadline: deadline) { world in
             // Decoded straight into a Reading: no copy of the HTML through a generic JSON tree.
             try await tab.script(PageWorld.Evaluate<Reading>(expression: readScript, contextId: world),
-                                    timeout: Navigation.remaining(deadline))
+                                    timeout: deadline.remaining)
         }
         if let details = reply.exceptionDetails {
             throw SessionError(.evaluationFailed, "reading the page failed: \(details.exception?.description ?? details.text)")
@@ -98,7 +98,7 @@ enum PageReader {
     /// within the document, and — when `visibility` — which elements lie in the viewport and the
     /// page's form controls.
     static func snapshot(_ tab: Tab, options: AccessibilitySnapshot.Options, root: ElementTarget?, visibility: Bool,
-                         deadline: ContinuousClock.Instant) async throws -> (AccessibilitySnapshot, Layout?) {
+                         deadline: Deadline) async throws -> (AccessibilitySnapshot, Layout?) {
         let token = Int.random(in: 1...Int(Int32.max))
         let arguments = try JSONValue(encoding: WalkOptions(visibility: visibility, controls: visibility,
                                                             interactiveOnly: options.interactiveOnly, maxNodes: maxNodes,
@@ -117,7 +117,7 @@ enum PageReader {
             }
             let reply: WalkCommand.Response
             do {
-                reply = try await tab.script(command, timeout: Navigation.remaining(deadline))
+                reply = try await tab.script(command, timeout: deadline.remaining)
             } catch let error as CDPError where error.code == .timeout {
                 // Given up: the walk stops at its next pause instead of running on in the page.
                 _ = try? await CDPDeadline.$current.withValue(nil) {

@@ -143,9 +143,9 @@ extension SharedBrowserSession {
             input.notes.append("The page cannot be read while its dialog is open.")
             return input
         }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = tab.clock.deadline(in: .seconds(10))
         // Every command of the reads ends by the deadline (`DOM.enable` too).
-        let (reading, snapshot) = await CDPDeadline.$current.withValue(deadline) {
+        let (reading, snapshot) = await deadline.bounding {
             async let reading = Result.of { try await PageReader.content(tab, deadline: deadline) }
             async let snapshot = Result.of { try await PageReader.snapshot(tab, options: .init(interactiveOnly: interactiveOnly), root: nil,
                                                                            visibility: true, deadline: deadline) }
@@ -171,9 +171,9 @@ extension SharedBrowserSession {
     }
 
     /// The page after a navigation or click, for ``ActionResult/page``; nil when it cannot be read.
-    static func summary(_ tab: Tab, _ options: ActionOptions, deadline: ContinuousClock.Instant) async -> Outcome {
+    static func summary(_ tab: Tab, _ options: ActionOptions, deadline: Deadline) async -> Outcome {
         guard options.pageSummary, tab.dialog == nil else { return .page(nil) }
-        let soon = min(deadline, ContinuousClock.now + .seconds(5))
+        let soon = deadline.within(.seconds(5))
         guard let (content, visible) = try? await PageReader.content(tab, deadline: soon) else { return .page(nil) }
         return .page(PageSummary(content: content, url: tab.url, visibleLinks: visible))
     }

@@ -158,7 +158,7 @@ final class Screencast: Sendable {
         // frame comes within 100 ms (a screenshot at once may catch the page before its first paint).
         let painted = LockedValue(false)
         let seed = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await tab.clock.sleep(for: .milliseconds(100))
             guard !Task.isCancelled, !painted.withLock({ $0 }) else { return }
             await self?.capture(tab, quality: quality) { !Task.isCancelled && !painted.withLock({ $0 }) }
         }
@@ -198,7 +198,7 @@ final class Screencast: Sendable {
         let (made, subscribers) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation]) in
             s.sequence += 1
             // Frames come in order: a browser clock a little ahead never puts one before the last.
-            let arrived = Date()
+            let arrived = tab.clock.date
             let time = max(min(madeAt ?? arrived, arrived), s.last?.timestamp ?? .distantPast)
             let made = ScreenFrame(sequence: s.sequence, jpeg: jpeg, deviceWidth: width, deviceHeight: height,
                                    timestamp: time, target: tab.targetId)

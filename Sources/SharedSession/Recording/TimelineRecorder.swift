@@ -9,7 +9,9 @@ final class TimelineRecorder: Sendable {
     let directory: String
     private let options: RecordingOptions
     private let sessionId: String
-    private let started = Date()
+    private let started: Date
+    /// The session's clock: the recorder's intervals and times.
+    private let clock: SessionClock
 
     /// A screenshot to choose once the frames up to `limit` have all come: the newest made by then.
     private struct Pending {
@@ -31,7 +33,7 @@ final class TimelineRecorder: Sendable {
         var segments: [(number: Int, bytes: Int)] = []
         var handle: FileHandle?
         var buffer = Data()
-        var lastFlush = Date()
+        var lastFlush = Date.distantPast
         var shotNumber = 0
         /// Recent frames (newest last), to pick the one that was on screen at a given moment.
         var frames: [ScreenFrame] = []
@@ -61,8 +63,10 @@ final class TimelineRecorder: Sendable {
     static let reads: Set<String> = ["snapshot", "pageContent", "pageText", "screenshot", "waitForSelector", "waitForText",
                                      "waitForURL", "waitForNavigation"]
 
-    init(directory: String, options: RecordingOptions, sessionId: String) throws {
+    init(directory: String, options: RecordingOptions, sessionId: String, clock: SessionClock) throws {
         self.directory = directory
+        self.clock = clock
+        started = clock.date
         self.options = options
         self.sessionId = sessionId
         let fm = FileManager.default
@@ -110,7 +114,7 @@ final class TimelineRecorder: Sendable {
             // Flushes what is written, settles the screenshots after actions, keeps the interval's
             // screenshots while the page changes, and captures the screen when nobody watches.
             while !Task.isCancelled, !isFinished {
-                try? await Task.sleep(for: .milliseconds(100))
+                try? await clock.sleep(for: .milliseconds(100))
                 tick(interval: interval)
                 if let session, captureDue(interval: interval) {
                     Task {
@@ -151,7 +155,7 @@ final class TimelineRecorder: Sendable {
     /// Writes what is buffered now (for readers of a running recording).
     func flush() {
         let data = state.withLock { s -> (FileHandle?, Data) in
-            defer { s.buffer.removeAll(keepingCapacity: true); s.lastFlush = Date() }
+            defer { s.buffer.removeAll(keepingCapacity: true); s.lastFlush = clock.date }
             return (s.handle, s.buffer)
         }
         write(data.1, to: data.0)
@@ -168,7 +172,7 @@ final class TimelineRecorder: Sendable {
         if Self.changesScreen(event) {
             state.withLock { s in
                 s.dirty = true
-                s.lastActivity = Date()
+                s.lastActivity = clock.date
             }
         }
         guard options.screenshots, case .action(let info) = event.payload else { return }
@@ -185,7 +189,7 @@ final class TimelineRecorder: Sendable {
                 s.pending.append(Pending(action: event.sequence, reason: .before, limit: event.timestamp,
                                          navigated: event.target.flatMap { s.navigated[$0] }))
             }
-            settle(now: Date(), all: false)
+            settle(now: clock.date, all: false)
         case .actionFinished, .actionFailed:
             guard let startedSequence = startedSequence(of: event) else { return }
             // The page's answer to an action shows within 300 ms (or by the next action).
@@ -237,7 +241,7 @@ final class TimelineRecorder: Sendable {
                 if s.frames.count > 240 { s.frames.removeFirst(s.frames.count - 240) }
             }
         }
-        settle(now: Date(), all: false)
+        settle(now: clock.date, all: false)
     }
 
     /// While no screencast runs, the screen is captured once the page settles after a change (150 ms
@@ -246,7 +250,7 @@ final class TimelineRecorder: Sendable {
     private func captureDue(interval: Duration) -> Bool {
         guard options.screenshots else { return false }
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let now = Date()
+        let now = clock.date
         return state.withLock { s in
             guard s.dirty, !s.capturing, !s.finished,
                   now.timeIntervalSince(s.lastActivity) >= 0.15 || now.timeIntervalSince(s.lastCapture) >= seconds else { return false }
@@ -258,7 +262,7 @@ final class TimelineRecorder: Sendable {
     }
 
     private func tick(interval: Duration) {
-        let now = Date()
+        let now = clock.date
         settle(now: now, all: false)
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let due = state.withLock { s -> ScreenFrame? in
@@ -351,7 +355,7 @@ final class TimelineRecorder: Sendable {
             guard !s.finished else { return nil }
             s.buffer.append(line)
             guard s.buffer.count >= 64 << 10 else { return nil }
-            defer { s.buffer.removeAll(keepingCapacity: true); s.lastFlush = Date() }
+            defer { s.buffer.removeAll(keepingCapacity: true); s.lastFlush = clock.date }
             return (s.handle, s.buffer)
         }
         account(line.count)
@@ -433,7 +437,7 @@ final class TimelineRecorder: Sendable {
 
     private func finish() {
         guard !isFinished else { return }
-        settle(now: Date(), all: true)
+        settle(now: clock.date, all: true)
         let (handle, data) = state.withLock { s -> (FileHandle?, Data) in
             guard !s.finished else { return (nil, Data()) }
             s.finished = true

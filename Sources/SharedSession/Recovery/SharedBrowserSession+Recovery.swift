@@ -36,7 +36,7 @@ extension SharedBrowserSession {
             await browserGone(browser.connection.closedError)
         } else if recovery == nil, lifecycle.gaveUp {
             let action = lifecycle.retryRequested()
-            if action.work != .none { recovery = Task { await self.recover(action.work, since: .now) } }
+            if action.work != .none { recovery = Task { await self.recover(action.work, since: self.clock.elapsed) } }
         }
         await recovery?.value
     }
@@ -44,7 +44,7 @@ extension SharedBrowserSession {
     /// The browser pump ended: the connection closed or the browser died.
     func browserGone(_ error: CDPError?) async {
         guard lifecycle.isRunning, recovery == nil else { return }
-        let downSince = ContinuousClock.now
+        let downSince = clock.elapsed
         monitor?.cancel()
         // The socket closes a moment before the process's exit is seen: give a dying browser that moment.
         let alive = !(await browser.exits(within: .milliseconds(300)))
@@ -67,7 +67,7 @@ extension SharedBrowserSession {
 
     /// The thin shell around the lifecycle: does the work each answer names, gives the outcome back
     /// as the next input, and reports what the answer says to report.
-    private func recover(_ first: Lifecycle.Work, since downSince: ContinuousClock.Instant) async {
+    private func recover(_ first: Lifecycle.Work, since downSince: Duration) async {
         var work = first
         while !closing, work != .none {
             let action: Lifecycle.Action
@@ -77,7 +77,7 @@ extension SharedBrowserSession {
             case .none:
                 action = .none
             case .reconnect(_, let delay):
-                if delay > .zero { try? await options.clock.sleep(for: delay) }
+                if delay > .zero { try? await clock.sleep(for: delay) }
                 guard !closing else { action = .none; break }
                 lifecycleInput { try $0.reconnectStarted() }
                 do {
@@ -106,10 +106,10 @@ extension SharedBrowserSession {
     }
 
     /// The event (and the notice agents get once) for what the lifecycle says to report.
-    private func report(_ report: Lifecycle.Report?, error: (any Error)?, since downSince: ContinuousClock.Instant,
+    private func report(_ report: Lifecycle.Report?, error: (any Error)?, since downSince: Duration,
                         restoredTabs: Int? = nil, relaunched: Bool = false) {
         let message = error.map { SessionError.from($0).message }
-        let ms = Int(Navigation.milliseconds(downSince.duration(to: .now)))
+        let ms = Int(Navigation.milliseconds(clock.elapsed - downSince))
         switch report {
         case nil: break
         case .crashed(nil)?:
@@ -155,7 +155,7 @@ extension SharedBrowserSession {
     /// A new connection to the same browser; its tabs are attached again with fresh handlers. When
     /// the endpoint answers with another browser (restarted behind it), that one gets the tabs' URLs
     /// and the cookies, as after a relaunch: returns how many tabs were reopened then, else nil.
-    private func reconnect(since downSince: ContinuousClock.Instant) async throws -> Int? {
+    private func reconnect(since downSince: Duration) async throws -> Int? {
         let old = browser
         let fresh = try await old.reconnect()
         do {
@@ -242,7 +242,7 @@ extension SharedBrowserSession {
                 guard let url = target.url, url != "about:blank" else { continue }
                 group.addTask {
                     if index == activeTab {
-                        try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: .now + .seconds(10))
+                        try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: tab.clock.deadline(in: .seconds(10)))
                     } else {
                         _ = try? await tab.page.send(Page.Navigate(url: url), timeout: .seconds(10))
                     }
@@ -263,7 +263,7 @@ extension SharedBrowserSession {
         monitor?.cancel()
         let connection = browser.connection
         let root = browser.session
-        let clock = options.clock
+        let clock = self.clock
         monitor = Task { [weak self] in
             while !Task.isCancelled {
                 try? await clock.sleep(for: .milliseconds(500))

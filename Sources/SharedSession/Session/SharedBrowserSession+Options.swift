@@ -92,9 +92,12 @@ extension SharedBrowserSession {
         /// Called when an agent asks for a person's help (``SharedBrowserSession/requestHumanHelp(reason:by:timeout:)``):
         /// the host notifies someone, with the live view's link.
         public var onHelpRequested: (@Sendable (HelpRequest) async -> Void)?
-        /// The clock of the session's timers: control leases, dialog answer delays, the keep-alive
-        /// interval and reconnect backoff (inject a manual clock in tests). Action deadlines follow
-        /// the continuous clock, as the browser's own timeouts do.
+        /// The session's clock: it drives every deadline and interval — actions' and reads' deadlines,
+        /// control leases, dialog answer delays, the keep-alive interval, reconnect backoff, the
+        /// recorder's intervals and the screencast's fallback captures — and the times events are
+        /// stamped with (the session's start plus what the clock says has passed). Inject a manual
+        /// clock in tests: a wait for a deadline then ends when the test moves the clock past it.
+        /// Each command to the browser is bounded in real time by what is left of its deadline.
         public var clock: any Clock<Duration> = ContinuousClock()
         /// Record the session's timeline (every event, screenshots around actions and while the page
         /// changes) to a folder as it happens; nil (the default) records nothing. Read it with the

@@ -63,7 +63,7 @@ public actor SharedBrowserSession {
     /// The tabs (URLs, the active one) before the last burst of tabs closing, and when it began: a
     /// browser that shuts down closes its tabs a moment before its connection goes, and a restart
     /// behind the endpoint reopens them.
-    var tabsBeforeCloses: (urls: [String], active: Int, at: ContinuousClock.Instant)?
+    var tabsBeforeCloses: (urls: [String], active: Int, at: Duration)?
     /// Said once to a participant in its next result.
     var noticesForNextResult: [Participant: [String]] = [:]
     /// What agents are told once after a recovery, and who has been told in a result / a context.
@@ -83,6 +83,8 @@ public actor SharedBrowserSession {
     private var controlPump: Task<Void, Never>?
     var flushCounter = 0
     let browserFlush = FlushGate()
+    /// The session's clock (``Options/clock``): deadlines, delays, intervals and events' times.
+    nonisolated var clock: SessionClock { sink.clock }
 
     private init(options: Options, browser: CDPBrowser, lock: ProfileLock?, profile: String?, downloads: String,
                  sink: EventSink, first: Tab, launch: CDPBrowser.LaunchOptions?, recorder: TimelineRecorder?) {
@@ -170,8 +172,9 @@ public actor SharedBrowserSession {
 
     private static func connect(browser: CDPBrowser, options: Options, lock: ProfileLock?, profile: String?,
                                 launch: CDPBrowser.LaunchOptions?) async throws -> SharedBrowserSession {
-        let hub = EventHub(capacity: options.eventCapacity)
-        let sink = EventSink(hub: hub, sessionId: options.id)
+        let clock = SessionClock(options.clock)
+        let hub = EventHub(capacity: options.eventCapacity, now: { clock.date })
+        let sink = EventSink(hub: hub, sessionId: options.id, clock: clock)
         let root = browser.session
         let downloads = try Self.downloadsFolder(options: options, profile: profile ?? browser.temporaryProfile)
         var connected = false
@@ -192,7 +195,7 @@ public actor SharedBrowserSession {
         var recorder: TimelineRecorder?
         if let recording = options.recording {
             let folder = recording.directory ?? TimelineRecorder.defaultDirectory(sessionId: options.id, profile: profile)
-            do { recorder = try TimelineRecorder(directory: folder, options: recording, sessionId: options.id) } catch {
+            do { recorder = try TimelineRecorder(directory: folder, options: recording, sessionId: options.id, clock: clock) } catch {
                 throw SessionError(.launchFailed, "cannot record the timeline in \(folder): \(error)")
             }
         }
@@ -244,8 +247,8 @@ public actor SharedBrowserSession {
         guard let page = browser.connection.session(id: attached.sessionId) else {
             throw SessionError(.targetClosed, "the tab \(targetId) closed while it was being opened")
         }
-        let tab = Tab(targetId: targetId, page: page)
-        tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy, clock: options.clock)
+        let tab = Tab(targetId: targetId, page: page, clock: sink.clock)
+        tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy)
         async let pageEnabled = page.send(Page.Enable())
         async let lifecycle = page.send(Page.SetLifecycleEventsEnabled(enabled: true))
         async let runtime = page.send(Runtime.Enable())
@@ -326,8 +329,8 @@ public actor SharedBrowserSession {
     func forgetTab(_ targetId: String) {
         guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
         // The tabs as they were before a burst of closes (a browser shutting down closes them all).
-        let burstGoesOn = tabsBeforeCloses.map { ContinuousClock.now - $0.at < .seconds(2) } ?? false
-        if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, .now) }
+        let burstGoesOn = tabsBeforeCloses.map { clock.elapsed - $0.at < .seconds(2) } ?? false
+        if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, clock.elapsed) }
         let tab = tabList.remove(at: index)
         tab.stopPump()
         if active === tab, let next = tabList.last {

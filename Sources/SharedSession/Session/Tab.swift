@@ -8,6 +8,8 @@ import SharedBrowserSupport
 final class Tab: Sendable {
     let targetId: String
     let page: CDPSession
+    /// The session's clock: the tab's deadlines and delays.
+    let clock: SessionClock
 
     struct State {
         var url = "about:blank"
@@ -28,7 +30,7 @@ final class Tab: Sendable {
         /// A viewport set for this tab alone (``SharedBrowserSession/setViewport(width:height:as:options:)``).
         var viewport: SharedBrowserSession.Viewport?
         /// When ``stopScriptIfBusy()`` last looked.
-        var busyCheckedAt: ContinuousClock.Instant?
+        var busyCheckedAt: Duration?
     }
     let state = LockedValue(State())
     /// The tab's actions, one at a time.
@@ -39,7 +41,8 @@ final class Tab: Sendable {
     static let flushMethod = "SharedBrowser.flush"
     static let methods: Set<String> = TabEventMapper.methods.union([flushMethod])
 
-    init(targetId: String, page: CDPSession) {
+    init(targetId: String, page: CDPSession, clock: SessionClock) {
+        self.clock = clock
         self.targetId = targetId
         self.page = page
     }
@@ -65,10 +68,10 @@ final class Tab: Sendable {
     /// that never settles) is left alone, since terminating then would stop the next script instead.
     func stopScriptIfBusy() async {
         // Checked a moment ago (the command that timed out, then its action): once is enough.
-        let now = ContinuousClock.now
+        let now = clock.elapsed
         let recent = state.withLock { s -> Bool in
             defer { s.busyCheckedAt = now }
-            return s.busyCheckedAt.map { $0.duration(to: now) < .seconds(1) } ?? false
+            return s.busyCheckedAt.map { now - $0 < .seconds(1) } ?? false
         }
         if recent { return }
         await CDPDeadline.$current.withValue(nil) {
@@ -82,7 +85,7 @@ final class Tab: Sendable {
 
     /// Subscribes to the tab's events and starts turning them into browser events. Call before
     /// enabling the CDP domains, so nothing is missed.
-    func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy, clock: any Clock<Duration>) {
+    func startPump(sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) {
         let dropped = DropCounter()
         // Room for a burst (16,384 events, about 10 MB at most): a page that floods the console for a
         // moment loses nothing; one that keeps flooding loses the oldest, each counted.
@@ -90,7 +93,7 @@ final class Tab: Sendable {
         let task = Task { [self] in
             for await event in stream {
                 dropped.report(to: sink, target: targetId, source: "tab")
-                await handle(event, sink: sink, dialogPolicy: dialogPolicy, clock: clock)
+                await handle(event, sink: sink, dialogPolicy: dialogPolicy)
             }
             dropped.report(to: sink, target: targetId, source: "tab")
             // The session ended (tab closed or browser gone): no marker will come any more.
@@ -108,8 +111,7 @@ final class Tab: Sendable {
         }
     }
 
-    private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy,
-                        clock: any Clock<Duration>) async {
+    private func handle(_ event: CDPEvent, sink: EventSink, dialogPolicy: SharedBrowserSession.DialogPolicy) async {
         if event.method == Self.flushMethod {
             if let id = event.params["id"]?.intValue { flushGate.release(id) }
             return

@@ -66,12 +66,12 @@ extension SharedBrowserSession {
                                     expires: cookie.expires < 0 ? nil : cookie.expires)
             }
             let browser = session.browser
-            if !params.isEmpty { try await browser.session.send(Storage.SetCookies(cookies: params), timeout: Navigation.remaining(deadline)) }
+            if !params.isEmpty { try await browser.session.send(Storage.SetCookies(cookies: params), timeout: deadline.remaining) }
             for origin in state.origins where !origin.localStorage.isEmpty {
                 try await session.writeLocalStorage(origin)
             }
             // Cookies the session keeps for a relaunch include these now.
-            await session.keepCookies(try await browser.session.send(Storage.GetCookies(), timeout: Navigation.remaining(deadline)).cookies)
+            await session.keepCookies(try await browser.session.send(Storage.GetCookies(), timeout: deadline.remaining).cookies)
             return .none
         }
     }
