@@ -2,7 +2,7 @@
 # Both install what is missing first (Chromium, libwebsockets-dev, libxml2-dev) with apt-get.
 SWIFT ?= swift
 
-.PHONY: deps build test demo observe bench tsan fuzz clean
+.PHONY: deps build test demo observe bench tsan fuzz docs clean
 
 deps:
 	@bash Scripts/install-deps.sh
@@ -22,6 +22,10 @@ demo: deps
 WAIT ?= 300
 observe: deps
 	$(SWIFT) run HumanObserver --wait $(WAIT)
+
+# The DocC documentation of every target, into .build/docs/<Target>; a warning fails the build.
+docs: deps
+	@bash Scripts/build-docs.sh
 
 # Prints one JSON object per benchmark (release build).
 bench: deps

@@ -6,7 +6,7 @@ public import SharedSession
 
 /// One of the session's actions or reads as a tool a model can call: a name, a description written
 /// for the model, the JSON Schema of its arguments, and a handler that turns JSON arguments into a
-/// ``BrowserAction`` (or a read), runs it as the calling participant and answers with text (and an
+/// `BrowserAction` (or a read), runs it as the calling participant and answers with text (and an
 /// image for screenshots).
 ///
 /// ```swift
@@ -86,6 +86,7 @@ public struct AgentToolbox: Sendable {
     public let tools: [AgentTool]
 
     /// - Parameters:
+    ///   - session: the session whose actions and reads the tools run.
     ///   - profile: ``AgentToolProfile/core`` by default.
     ///   - allowJavaScript: offer `evaluate` (in the full profile). Off by default: a model that may run
     ///     scripts may do anything the page can.

@@ -6,7 +6,7 @@ import SharedBrowserSupport
 /// `flatten: true`.
 ///
 /// Send typed commands with ``send(_:timeout:)``, untyped ones with ``send(method:params:timeout:)``,
-/// and subscribe to events with ``events(_:bufferingNewest:)->AsyncStream<CDPEvent>``. Every subscriber gets its own bounded
+/// and subscribe to events with ``events(_:bufferingNewest:onDrop:)``. Every subscriber gets its own bounded
 /// stream: a subscriber that does not keep up loses its oldest events (counted in
 /// ``droppedEventCount``), and never slows the connection or other subscribers.
 public final class CDPSession: Sendable, CustomStringConvertible {

@@ -24,7 +24,7 @@ public protocol TokenCounter: Sendable {
 ///
 /// ``upperBound`` counts so that the real o200k count of a text is at most the estimate, in every
 /// script (Latin prose and filler text, CJK, Cyrillic, Arabic, Indic, code, URLs, numbers): the
-/// counter a budget must be checked with. ``ContextComposer`` uses it by default.
+/// counter a budget must be checked with. `ContextComposer` uses it by default.
 public struct EstimatedTokenCounter: TokenCounter {
     struct Rates: Sendable {
         /// Latin words up to this many letters are one token; each `long` letters more, one more.

@@ -167,7 +167,7 @@ public struct ActionDoor: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         /// Swift code in the session's process (`session.click(...)`, `session.run(_:)`).
         case swiftAPI
-        /// A model's tool call: ``AgentTools`` and the MCP server.
+        /// A model's tool call: `AgentTools` and the MCP server.
         case agentTools
         /// A person's input from the live view (mouse, wheel, keys, pasted text).
         case personInput

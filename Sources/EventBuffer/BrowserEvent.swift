@@ -114,7 +114,7 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         /// Events were lost before they could be published (the page sent them faster than they could
         /// be read): ``MissedInfo`` says how many and from where. Nothing is dropped without one.
         public static let eventsMissed: Self = "eventsMissed"
-        /// The site had signed the session out, and it signed in again (``SharedSession``'s
+        /// The site had signed the session out, and it signed in again (`SharedSession`'s
         /// `keepSignedIn(with:)`): `.message` says where it went.
         public static let signedInAgain: Self = "signedInAgain"
     }

@@ -2,7 +2,7 @@
 /// storage of origins, in the JSON of Playwright's `storageState` (`{"cookies": [...], "origins":
 /// [{"origin": ..., "localStorage": [{"name", "value"}]}]}`), so files move between the two tools.
 ///
-/// It holds session cookies: keep it like a password (the file ``write(to:)`` makes is mode 0600).
+/// It holds session cookies: keep it like a password (the file `write(to:)` makes is mode 0600).
 public struct StorageState: Codable, Sendable, Hashable {
     /// A cookie, as Playwright's `storageState` writes it.
     public struct Cookie: Codable, Sendable, Hashable {

@@ -48,7 +48,7 @@ public struct Timeline: Sendable {
     public private(set) var skippedLines: Int
 
     /// Reads a recording folder.
-    /// Recordings of format version 1 and 2 (``WireFormat``) open.
+    /// Recordings of format version 1 and 2 (`WireFormat`) open.
     /// - Throws: ``TimelineError`` when the folder holds no recording, or one of a newer format.
     public init(directory: String) throws {
         self.directory = directory
@@ -280,7 +280,7 @@ public struct TimelineAction: Sendable, Hashable {
     public var errors: [String] = []
     /// The screen when it started.
     public var before: TimelineScreenshot?
-    /// The screen after it (see ``TimelineScreenshot/Reason/after``).
+    /// The screen after it (see `TimelineScreenshot/Reason/after`).
     public var after: TimelineScreenshot?
 
     /// Whether it failed.
@@ -301,7 +301,7 @@ public struct TimelineError: Error, CustomStringConvertible, Sendable {
 
 extension SharedBrowserSession {
     /// The session's recording so far (the design's `get_timeline()`), optionally filtered.
-    /// - Throws: ``TimelineError`` when the session does not record (``SharedBrowserSession/Options/recording``).
+    /// - Throws: ``TimelineError`` when the session does not record (`SharedBrowserSession/Options/recording`).
     public nonisolated func timeline(participants: Set<EventCause>? = nil, kinds: Set<BrowserEvent.Kind>? = nil,
                                      from start: Date? = nil, to end: Date? = nil) async throws -> Timeline {
         guard let directory = recordingDirectory else {

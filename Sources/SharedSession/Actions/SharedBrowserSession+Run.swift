@@ -8,7 +8,7 @@ extension SharedBrowserSession {
     /// and the rest are thin wrappers), and the way other processes, the live view and tool calls act.
     ///
     /// Before anything is sent the action is checked against its kind's declaration
-    /// (``ActionCatalog``): an unknown type, a missing or foreign parameter or a value not allowed fails
+    /// (`ActionCatalog`): an unknown type, a missing or foreign parameter or a value not allowed fails
     /// with ``SessionError/Code/invalidAction``; a kind `door` may not send (a person's input that is
     /// not input, JavaScript where the door does not allow it) with ``SessionError/Code/actionNotAllowed``.
     /// The result's ``ActionResult/actionValue`` and the `actionStarted`, `actionFinished` and
@@ -17,7 +17,7 @@ extension SharedBrowserSession {
     ///
     /// - Parameters:
     ///   - action: what to do, and who asks.
-    ///   - door: how it reached the session; code in this process is ``ActionDoor/swiftAPI``, the
+    ///   - door: how it reached the session; code in this process is `ActionDoor/swiftAPI`, the
     ///     default.
     ///   - options: timeout, waiting for control.
     public func run(_ action: BrowserAction, through door: ActionDoor = .swiftAPI, options: ActionOptions = .init()) async -> ActionResult {
@@ -240,7 +240,7 @@ extension Participant {
 }
 
 extension ElementTarget {
-    /// The string form that parses back to this target (``ActionParams/target``).
+    /// The string form that parses back to this target (`ActionParams/target`).
     public var encoded: String {
         guard kind == .css else { return description }
         let ambiguous = value.hasPrefix("text=") || value.hasPrefix("css=") || value.hasPrefix("ref=") || Self.looksLikeRef(value)

@@ -4,7 +4,7 @@ public import Foundation
 /// What the shared browser looks like now: the active tab's URL, title, loading state, history,
 /// last navigation, last error, open dialog and pending requests.
 ///
-/// A pure reduction over ``BrowserEvent``s (``apply(_:)``), so it always matches the event stream and
+/// A pure reduction over `BrowserEvent`s (``apply(_:)``), so it always matches the event stream and
 /// can be rebuilt from any event log with ``init(sessionId:replaying:)``.
 public struct BrowserState: Sendable, Hashable, Codable {
     /// The session the state is of.

@@ -84,7 +84,7 @@ public struct ContextComposer: Sendable {
         /// main-frame navigation): errors before it belong to earlier pages.
         public var pageStartSequence: UInt64?
         /// The snapshot ref of each form field that has one, by the field's
-        /// ``PageContent/Field/domIndex`` (matched by DOM node, never by label).
+        /// `PageContent/Field/domIndex` (matched by DOM node, never by label).
         public var fieldRefs: [Int: String] = [:]
 
         /// The input with the errors an ``EventBuffer`` holds.

@@ -109,7 +109,7 @@ public enum TimelineRecord: Sendable, Codable {
 
 /// What a segment says about its recording.
 public struct TimelineHeader: Sendable, Codable, Hashable {
-    /// The format's version: ``WireFormat/version`` (2) when written by this library; recordings of
+    /// The format's version: `WireFormat/version` (2) when written by this library; recordings of
     /// version 1 (events in Swift's own coding) are still read.
     public var version: Int
     /// The recorded session's id.

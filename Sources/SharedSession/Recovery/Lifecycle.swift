@@ -1,4 +1,4 @@
-/// Where a session is in its life. Recovery moves it between these; ``SharedBrowserSession/lifecycle``
+/// Where a session is in its life. Recovery moves it between these; `SharedBrowserSession/lifecycleState`
 /// tells the current one and `browserCrashed`, `browserRestarted`, `disconnected` and `reconnected`
 /// events each change.
 public enum LifecycleState: String, Sendable, Hashable, Codable {

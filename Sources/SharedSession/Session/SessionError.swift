@@ -31,11 +31,11 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let optionNotFound = Code("optionNotFound")
         /// The element is of the wrong kind for the action (filling a `<div>`, checking a button).
         public static let notApplicable = Code("notApplicable")
-        /// A ``BrowserAction`` of an unknown type, without a parameter its type needs, with one its type
+        /// A `BrowserAction` of an unknown type, without a parameter its type needs, with one its type
         /// does not take, or with a value its declaration does not allow.
         public static let invalidAction = Code("invalidAction")
         /// The action may not come through the door it came by: a person's input that is not input,
-        /// JavaScript where the door does not allow it (``ActionDeclaration/admits(_:)``).
+        /// JavaScript where the door does not allow it (`ActionDeclaration/admits(_:)`).
         public static let actionNotAllowed = Code("actionNotAllowed")
         /// Another session uses the profile directory.
         public static let profileLocked = Code("profileLocked")

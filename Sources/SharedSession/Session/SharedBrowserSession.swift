@@ -6,7 +6,7 @@ import Foundation
 import Logging
 import SharedBrowserSupport
 
-/// One long-lived browser that several agents and people share: every action is a ``BrowserAction``
+/// One long-lived browser that several agents and people share: every action is a `BrowserAction`
 /// run by one executor, in the queue of its tab, tagged with the participant that asked; every event
 /// lands in one numbered stream; the state is always at hand; a crashed browser or a dropped
 /// connection is recovered (``RecoveryPolicy``).
@@ -154,8 +154,8 @@ public actor SharedBrowserSession {
     /// disconnects and leaves the browser running.
     ///
     /// Remote endpoints take their token in `options.launch.connection`
-    /// (``CDPTransport/CDPConnection/Options/headers``, and
-    /// ``CDPTransport/CDPConnection/Options/trustedCertificatesFile`` for a private CA); a dropped
+    /// (`CDPTransport/CDPConnection/Options/headers`, and
+    /// `CDPTransport/CDPConnection/Options/trustedCertificatesFile` for a private CA); a dropped
     /// connection is opened again with the same headers (``Options/recovery``).
     public static func attach(to endpoint: String, options: Options = Options()) async throws -> SharedBrowserSession {
         let browser: CDPBrowser
@@ -372,7 +372,7 @@ public actor SharedBrowserSession {
     /// 128 + the signal's number. A second signal while closing exits at once.
     ///
     /// Without it, a signal ends the process at once and the browser is ended by its watchdog
-    /// (``CDPBrowser/LaunchOptions/closeWithHost``) instead, without ``close()``'s orderly goodbye.
+    /// (`CDPBrowser/LaunchOptions/closeWithHost`) instead, without ``close()``'s orderly goodbye.
     public nonisolated func closeOnTerminationSignals() {
         TerminationSignals.shared.add(self)
     }

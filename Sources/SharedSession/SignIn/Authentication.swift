@@ -139,7 +139,7 @@ public struct FormLogin: AuthStrategy {
     }
 }
 
-/// Signing in with a saved state (``StorageState``: cookies and local storage, from
+/// Signing in with a saved state (`StorageState`: cookies and local storage, from
 /// ``SharedBrowserSession/storageState()`` or Playwright's `storageState`): no form, no password.
 /// Only the state's cookies for the strategy's site and the local storage of its origin are put into
 /// the browser. When the state no longer signs in (it expired) and a `fallback` is given (a
@@ -163,7 +163,7 @@ public struct StorageStateLogin: AuthStrategy {
         self.state = state
     }
 
-    /// From a state file that only its owner may read (mode 0600, as ``StorageState/write(to:)`` makes).
+    /// From a state file that only its owner may read (mode 0600, as `StorageState/write(to:)` makes).
     public init(loginURL: String, checkURL: String, file: String, fallback: (any AuthStrategy)? = nil) {
         self.init(loginURL: loginURL, checkURL: checkURL, fallback: fallback) { try Self.readPrivate(file) }
     }
@@ -262,7 +262,7 @@ extension SharedBrowserSession {
     ///
     /// The result says so in its notices. A page that goes to the login after the action ended (its
     /// API answered late) is seen as it happens: the session signs in at once, as whoever holds
-    /// control, and goes on as above; actions that arrive meanwhile wait for it, a ``EventBuffer/BrowserEvent/Kind/signedInAgain``
+    /// control, and goes on as above; actions that arrive meanwhile wait for it, a `EventBuffer/BrowserEvent/Kind/signedInAgain`
     /// event says so, and so does the participant's next result. Pass nil to stop.
     public func keepSignedIn(with strategy: (any AuthStrategy)?) {
         authStrategy = strategy
