@@ -114,6 +114,17 @@ import Testing
         #expect(onDisk == generated, "Documentation/Actions.md is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
     }
 
+    @Test func theTypedParametersAreTheDeclarations() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/EventBuffer/ActionParameters.swift")
+        let generated = ActionCatalog.typedParametersSource
+        if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
+            try generated.write(to: path, atomically: true, encoding: .utf8)
+        }
+        let onDisk = try String(contentsOf: path, encoding: .utf8)
+        #expect(onDisk == generated, "ActionParameters.swift is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+    }
+
     @Test func thePublishedActionSchemaIsTheDeclarations() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Documentation/schemas/action.schema.json")
@@ -123,5 +134,54 @@ import Testing
         }
         let onDisk = try String(contentsOf: path, encoding: .utf8)
         #expect(onDisk == generated, "action.schema.json is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+    }
+}
+
+/// Each kind's typed parameters (`ActionParameters`, made from the declarations).
+@Suite struct TypedParameterTests {
+    @Test func typedParametersMakeAndReadActions() {
+        let click = BrowserAction(ActionParameters.Click(target: "#go", clickCount: 2), source: .agent("a"))
+        #expect(click.type == .click && click.params.target == "#go" && click.params.clickCount == 2)
+        #expect(click.parameters(as: ActionParameters.Click.self) == ActionParameters.Click(target: "#go", clickCount: 2))
+        #expect(click.parameters(as: ActionParameters.Hover.self) == nil, "another kind's parameters")
+        let mouse = BrowserAction(.mouse, ActionParams(event: "click", x: 1), source: .human("p"))
+        #expect(mouse.parameters(as: ActionParameters.Mouse.self) == nil, "y is required")
+        let typed = ActionParameters.TypeText(text: "hello")
+        #expect(BrowserAction(typed, source: .agent("a")).type == .type)
+    }
+
+    /// Every kind has its typed parameters, with one property per declared parameter: a required one
+    /// is not optional (an action without it does not read), an optional one is.
+    @Test func everyKindHasItsTypedParameters() {
+        let types: [any ActionParametersType.Type] = [
+            ActionParameters.Navigate.self, ActionParameters.Back.self, ActionParameters.Forward.self, ActionParameters.Reload.self,
+            ActionParameters.Click.self, ActionParameters.Hover.self, ActionParameters.Fill.self, ActionParameters.TypeText.self,
+            ActionParameters.Press.self, ActionParameters.SelectOption.self, ActionParameters.Check.self, ActionParameters.Uncheck.self,
+            ActionParameters.Scroll.self, ActionParameters.Evaluate.self, ActionParameters.WaitForSelector.self,
+            ActionParameters.WaitForText.self, ActionParameters.WaitForURL.self, ActionParameters.WaitForNavigation.self,
+            ActionParameters.Screenshot.self, ActionParameters.Snapshot.self, ActionParameters.PageContent.self,
+            ActionParameters.PageText.self, ActionParameters.SetViewport.self, ActionParameters.HandleDialog.self,
+            ActionParameters.OpenTab.self, ActionParameters.SwitchTab.self, ActionParameters.CloseTab.self, ActionParameters.Mouse.self,
+            ActionParameters.Wheel.self, ActionParameters.Key.self, ActionParameters.InsertText.self, ActionParameters.SetStorageState.self,
+        ]
+        #expect(Set(types.map { $0.kind }) == Set(ActionCatalog.declarations.map(\.kind)))
+        let sample = ActionParams(url: "u", target: "t", value: "v", values: ["a"], text: "x", key: "k", script: "s", state: "visible",
+                                  waitUntil: "load", pattern: "p", event: "move", x: 1, y: 2, deltaX: 3, deltaY: 4, button: "left",
+                                  clickCount: 1, modifiers: [], accept: true, promptText: "p", tab: "T", width: 5, height: 6,
+                                  fullPage: true, format: "png", quality: 1, interactiveOnly: true, maxDepth: 1, root: "r", page: 1,
+                                  tokens: 1, storageState: StorageState(cookies: [], origins: []))
+        for type in types {
+            guard let declaration = type.kind.declaration, let read = type.init(sample) else {
+                Issue.record("\(type.kind) does not read a full set of parameters")
+                continue
+            }
+            let properties = Mirror(reflecting: read).children.compactMap { child in child.label.map { ($0, child.value) } }
+            #expect(properties.map(\.0) == declaration.parameters.map(\.name), "\(type.kind)")
+            for (name, value) in properties {
+                let optional = Mirror(reflecting: value).displayStyle == .optional
+                #expect(optional == !(declaration.parameter(name)?.required ?? false), "\(type.kind).\(name)")
+            }
+            #expect(read.params.givenValues.keys.sorted() == declaration.parameters.map(\.name).sorted(), "\(type.kind) gives back what it read")
+        }
     }
 }

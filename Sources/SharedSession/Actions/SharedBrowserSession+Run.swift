@@ -36,85 +36,90 @@ extension SharedBrowserSession {
         await run(action, through: .swiftAPI, options: options)
     }
 
-    /// Dispatches an admitted action to the code that runs its kind. The declaration has checked the
-    /// parameters: `need` finds what it says is there.
+    /// Dispatches an admitted action to the code that runs its kind, with its parameters typed
+    /// (``ActionParameters``: the required ones not optional). The declaration has checked them, so
+    /// reading them fails only for a kind this switch does not know.
     private func execute(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
-        let p = action.params
+        func typed<P: ActionParametersType>(_ type: P.Type) throws -> P {
+            guard let parameters = action.parameters(as: type) else {
+                throw SessionError(.invalidAction, "a \(action.type) action's params do not fit its declaration")
+            }
+            return parameters
+        }
         do {
             switch action.type {
             case .navigate:
+                let p = try typed(ActionParameters.Navigate.self)
                 // The declaration allows only the load states' names.
                 let waitUntil = p.waitUntil.flatMap(LoadState.init(rawValue:)) ?? .load
-                return await executeNavigate(to: try need(p.url, "url", action), waitUntil: waitUntil, action, options: options)
+                return await executeNavigate(to: p.url, waitUntil: waitUntil, action, options: options)
             case .back: return await executeBack(action, options: options)
             case .forward: return await executeForward(action, options: options)
             case .reload: return await executeReload(action, options: options)
             case .click:
-                return await executeClick(try element(p.target, action), clickCount: p.clickCount ?? 1, action, options: options)
-            case .hover: return await executeHover(try element(p.target, action), action, options: options)
+                let p = try typed(ActionParameters.Click.self)
+                return await executeClick(ElementTarget(p.target), clickCount: p.clickCount ?? 1, action, options: options)
+            case .hover: return await executeHover(ElementTarget(try typed(ActionParameters.Hover.self).target), action, options: options)
             case .fill:
-                return await executeFill(try element(p.target, action), try need(p.value, "value", action), action, options: options)
+                let p = try typed(ActionParameters.Fill.self)
+                return await executeFill(ElementTarget(p.target), p.value, action, options: options)
             case .type:
-                return await executeType(try need(p.text, "text", action), into: p.target.map { ElementTarget($0) }, action, options: options)
+                let p = try typed(ActionParameters.TypeText.self)
+                return await executeType(p.text, into: p.target.map { ElementTarget($0) }, action, options: options)
             case .press:
-                return await executePress(try need(p.key, "key", action), on: p.target.map { ElementTarget($0) }, action, options: options)
+                let p = try typed(ActionParameters.Press.self)
+                return await executePress(p.key, on: p.target.map { ElementTarget($0) }, action, options: options)
             case .selectOption:
-                return await executeSelectOption(try element(p.target, action), try need(p.values, "values", action),
-                                                 action, options: options)
-            case .check: return await executeCheck(try element(p.target, action), action, options: options)
-            case .uncheck: return await executeUncheck(try element(p.target, action), action, options: options)
+                let p = try typed(ActionParameters.SelectOption.self)
+                return await executeSelectOption(ElementTarget(p.target), p.values, action, options: options)
+            case .check: return await executeCheck(ElementTarget(try typed(ActionParameters.Check.self).target), action, options: options)
+            case .uncheck: return await executeUncheck(ElementTarget(try typed(ActionParameters.Uncheck.self).target), action, options: options)
             case .scroll:
+                let p = try typed(ActionParameters.Scroll.self)
                 if let target = p.target { return await executeScrollTo(to: ElementTarget(target), action, options: options) }
                 return await executeScrollBy(byX: p.deltaX ?? 0, y: p.deltaY ?? 0, action, options: options)
-            case .evaluate: return await executeEvaluate(try need(p.script, "script", action), action, options: options)
+            case .evaluate: return await executeEvaluate(try typed(ActionParameters.Evaluate.self).script, action, options: options)
             case .waitForSelector:
-                return await executeWaitForSelector(try element(p.target, action), state: p.state ?? "visible", action, options: options)
-            case .waitForText: return await executeWaitForText(text: try need(p.text, "text", action), action, options: options)
-            case .waitForURL: return await executeWaitForURL(url: try need(p.pattern, "pattern", action), action, options: options)
+                let p = try typed(ActionParameters.WaitForSelector.self)
+                return await executeWaitForSelector(ElementTarget(p.target), state: p.state ?? "visible", action, options: options)
+            case .waitForText:
+                return await executeWaitForText(text: try typed(ActionParameters.WaitForText.self).text, action, options: options)
+            case .waitForURL:
+                return await executeWaitForURL(url: try typed(ActionParameters.WaitForURL.self).pattern, action, options: options)
             case .waitForNavigation: return await executeWaitForNavigation(action, options: options)
             case .screenshot:
+                let p = try typed(ActionParameters.Screenshot.self)
                 let format = p.format.map { Page.CaptureScreenshot.Format(rawValue: $0) } ?? .png
                 return await executeScreenshot(fullPage: p.fullPage ?? false, format: format, quality: p.quality, action, options: options)
             case .setViewport:
-                return await executeSetViewport(width: try need(p.width, "width", action), height: try need(p.height, "height", action),
-                                                action, options: options)
+                let p = try typed(ActionParameters.SetViewport.self)
+                return await executeSetViewport(width: p.width, height: p.height, action, options: options)
             case .snapshot:
+                let p = try typed(ActionParameters.Snapshot.self)
                 return await executeSnapshot(interactiveOnly: p.interactiveOnly ?? false, maxDepth: p.maxDepth,
                                              root: p.root.map { ElementTarget($0) }, action, options: options)
             case .pageContent: return await executePageContent(action, options: options)
             case .pageText:
+                let p = try typed(ActionParameters.PageText.self)
                 return await executePageText(page: p.page ?? 1, tokensPerPage: p.tokens ?? 2000, action, options: options)
             case .handleDialog:
-                return await executeHandleDialog(accept: try need(p.accept, "accept", action), promptText: p.promptText,
-                                                 action, options: options)
-            case .openTab: return await executeOpenTab(url: p.url, action, options: options)
-            case .switchTab: return await executeSwitchTab(to: try need(p.tab, "tab", action), action, options: options)
-            case .closeTab: return await executeCloseTab(p.tab, action, options: options)
-            case .mouse: return await executeMouse(p, action, options: options)
-            case .wheel: return await executeWheel(p, action, options: options)
-            case .key: return await executeKey(p, action, options: options)
-            case .insertText: return await executeInsertText(try need(p.text, "text", action), action, options: options)
-            case .setStorageState: return await executeSetStorageState(try need(p.storageState, "storageState", action), action, options: options)
+                let p = try typed(ActionParameters.HandleDialog.self)
+                return await executeHandleDialog(accept: p.accept, promptText: p.promptText, action, options: options)
+            case .openTab: return await executeOpenTab(url: try typed(ActionParameters.OpenTab.self).url, action, options: options)
+            case .switchTab: return await executeSwitchTab(to: try typed(ActionParameters.SwitchTab.self).tab, action, options: options)
+            case .closeTab: return await executeCloseTab(try typed(ActionParameters.CloseTab.self).tab, action, options: options)
+            case .mouse: return await executeMouse(try typed(ActionParameters.Mouse.self), action, options: options)
+            case .wheel: return await executeWheel(try typed(ActionParameters.Wheel.self), action, options: options)
+            case .key: return await executeKey(try typed(ActionParameters.Key.self), action, options: options)
+            case .insertText: return await executeInsertText(try typed(ActionParameters.InsertText.self).text, action, options: options)
+            case .setStorageState:
+                return await executeSetStorageState(try typed(ActionParameters.SetStorageState.self).storageState, action, options: options)
             default:
                 throw SessionError(.invalidAction, "unknown action type \"\(action.type)\"")
             }
         } catch {
             return refused(action, SessionError.from(error))
         }
-    }
-
-    private func need<T>(_ value: T?, _ name: String, _ action: BrowserAction) throws -> T {
-        guard let value else { throw missing(name, action) }
-        return value
-    }
-
-    private func element(_ target: String?, _ action: BrowserAction) throws -> ElementTarget {
-        guard let target else { throw missing("target", action) }
-        return ElementTarget(target)
-    }
-
-    private func missing(_ name: String, _ action: BrowserAction) -> SessionError {
-        SessionError(.invalidAction, "a \(action.type) action needs \(name) in its params")
     }
 
     /// The result of an action refused before it ran.
@@ -131,11 +136,11 @@ extension SharedBrowserSession {
 
     /// Mouse input: `move`, `down`, `up`, `click` or `doubleClick` at (`x`, `y`) in CSS pixels of the
     /// viewport.
-    func executeMouse(_ p: ActionParams, _ action: BrowserAction,
+    func executeMouse(_ p: ActionParameters.Mouse, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
-        await perform(action, target: "\(p.event ?? "?") \(p.x ?? 0),\(p.y ?? 0)", options: options) { _, tab, _ in
-            // The declaration requires x and y and allows only the three buttons.
-            guard let x = p.x, let y = p.y else { throw SessionError(.invalidAction, "a mouse action needs x and y") }
+        await perform(action, target: "\(p.event) \(p.x),\(p.y)", options: options) { _, tab, _ in
+            // The declaration allows only the three buttons.
+            let (x, y) = (p.x, p.y)
             let button = Input.MouseButton(rawValue: p.button ?? "left")
             let modifiers = try Self.modifierBits(p.modifiers)
             let moved = Input.DispatchMouseEvent(type: .mouseMoved, x: x, y: y, modifiers: modifiers)
@@ -144,7 +149,7 @@ extension SharedBrowserSession {
                  Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, modifiers: modifiers, button: button, clickCount: count)]
             }
             let events: [Input.DispatchMouseEvent]
-            switch p.event ?? "click" {
+            switch p.event {
             case "move": events = [moved]
             case "down":
                 events = [Input.DispatchMouseEvent(type: .mousePressed, x: x, y: y, modifiers: modifiers, button: button, clickCount: p.clickCount ?? 1)]
@@ -161,7 +166,7 @@ extension SharedBrowserSession {
     }
 
     /// Wheel input at (`x`, `y`), scrolling by (`deltaX`, `deltaY`).
-    func executeWheel(_ p: ActionParams, _ action: BrowserAction,
+    func executeWheel(_ p: ActionParameters.Wheel, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
         await perform(action, target: "\(p.deltaX ?? 0),\(p.deltaY ?? 0)", options: options) { _, tab, _ in
             let modifiers = try Self.modifierBits(p.modifiers)
@@ -173,11 +178,11 @@ extension SharedBrowserSession {
 
     /// Key input: `press` a key or combination (`Enter`, `Control+A`), or `down` / `up` one key with
     /// the modifiers held.
-    func executeKey(_ p: ActionParams, _ action: BrowserAction,
+    func executeKey(_ p: ActionParameters.Key, _ action: BrowserAction,
                     options: ActionOptions) async -> ActionResult {
-        let key = p.key ?? ""
+        let key = p.key
         return await perform(action, target: key.count == 1 ? nil : key, options: options) { _, tab, _ in
-            guard !key.isEmpty else { throw SessionError(.invalidAction, "a key action needs key") }
+            guard !key.isEmpty else { throw SessionError(.invalidAction, "a key action needs a key") }
             switch p.event ?? "press" {
             case "press": try await Self.sendInput(try Elements.keyEvents(key), to: tab, options)
             case "down", "up":
