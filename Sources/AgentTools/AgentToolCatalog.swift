@@ -251,18 +251,16 @@ enum AgentToolCatalog {
         return property(parameter, prefix: prefix)
     }
 
+    /// The parameter's schema as its declaration gives it (the published action schema's), with the
+    /// description prefixed.
     static func property(_ parameter: ActionParameter, prefix: String = "") -> JSONValue {
-        var schema: [String: JSONValue] = ["description": .string(prefix + parameter.summary)]
-        switch parameter.type {
-        case .string: schema["type"] = "string"
-        case .number: schema["type"] = "number"
-        case .integer: schema["type"] = "integer"
-        case .boolean: schema["type"] = "boolean"
-        case .strings: schema["type"] = "array"; schema["items"] = ["type": "string"]
-        case .storageState: schema["type"] = "object"
+        var fields = parameter.jsonSchema(storageState: ["type": "object"])
+        fields["description"] = prefix + parameter.summary
+        guard let data = try? JSONSerialization.data(withJSONObject: fields),
+              let schema = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            fatalError("the schema of \(parameter.name) is not JSON")
         }
-        if let allowed = parameter.allowed { schema["enum"] = .array(allowed.map { .string($0) }) }
-        return .object(schema)
+        return schema
     }
 
     // MARK: Schemas

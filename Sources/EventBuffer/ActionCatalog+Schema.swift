@@ -9,7 +9,7 @@ extension ActionCatalog {
         var kinds: [Any] = []
         for declaration in declarations {
             var properties: [String: Any] = [:]
-            for parameter in declaration.parameters { properties[parameter.name] = parameter.jsonSchema }
+            for parameter in declaration.parameters { properties[parameter.name] = parameter.jsonSchema() }
             var params: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false]
             let required = declaration.parameters.filter(\.required).map(\.name)
             if !required.isEmpty { params["required"] = required }
@@ -74,8 +74,9 @@ extension ActionCatalog {
 }
 
 extension ActionParameter {
-    /// The parameter's JSON Schema: its type, summary and allowed values.
-    var jsonSchema: [String: Any] {
+    /// The parameter's JSON Schema: its type, summary and allowed values; a storage state is
+    /// `storageState` (a reference in the published schema, a plain object in a tool's).
+    package func jsonSchema(storageState: [String: Any] = ["$ref": "#/$defs/storageState"]) -> [String: Any] {
         var schema: [String: Any] = ["description": summary]
         switch type {
         case .string: schema["type"] = "string"
@@ -83,7 +84,7 @@ extension ActionParameter {
         case .integer: schema["type"] = "integer"
         case .boolean: schema["type"] = "boolean"
         case .strings: schema["type"] = "array"; schema["items"] = ["type": "string"]
-        case .storageState: schema["$ref"] = "#/$defs/storageState"
+        case .storageState: schema.merge(storageState) { $1 }
         }
         if let allowed { schema["enum"] = allowed }
         return schema

@@ -103,37 +103,28 @@ import Testing
 /// `Documentation/Actions.md` is made from the declarations; set `UPDATE_ACTION_REFERENCE=1` to write it
 /// again after changing one.
 @Suite struct ActionReferenceTests {
-    @Test func theReferenceIsTheDeclarations() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Documentation/Actions.md")
-        let generated = ActionCatalog.markdownReference
+    /// `generated` is what the file at `path` (from the repository's root) holds; with
+    /// `UPDATE_ACTION_REFERENCE=1`, it is written there first.
+    func check(_ path: String, is generated: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(path)
         if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
-            try generated.write(to: path, atomically: true, encoding: .utf8)
+            try generated.write(to: url, atomically: true, encoding: .utf8)
         }
-        let onDisk = try String(contentsOf: path, encoding: .utf8)
-        #expect(onDisk == generated, "Documentation/Actions.md is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+        let onDisk = try String(contentsOf: url, encoding: .utf8)
+        #expect(onDisk == generated, "\(path) is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+    }
+
+    @Test func theReferenceIsTheDeclarations() throws {
+        try check("Documentation/Actions.md", is: ActionCatalog.markdownReference)
     }
 
     @Test func theTypedParametersAreTheDeclarations() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/EventBuffer/ActionParameters.swift")
-        let generated = ActionCatalog.typedParametersSource
-        if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
-            try generated.write(to: path, atomically: true, encoding: .utf8)
-        }
-        let onDisk = try String(contentsOf: path, encoding: .utf8)
-        #expect(onDisk == generated, "ActionParameters.swift is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+        try check("Sources/EventBuffer/ActionParameters.swift", is: ActionCatalog.typedParametersSource)
     }
 
     @Test func thePublishedActionSchemaIsTheDeclarations() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Documentation/schemas/action.schema.json")
-        let generated = ActionCatalog.jsonSchema
-        if ProcessInfo.processInfo.environment["UPDATE_ACTION_REFERENCE"] == "1" {
-            try generated.write(to: path, atomically: true, encoding: .utf8)
-        }
-        let onDisk = try String(contentsOf: path, encoding: .utf8)
-        #expect(onDisk == generated, "action.schema.json is out of date: run UPDATE_ACTION_REFERENCE=1 swift test --filter ActionReferenceTests")
+        try check("Documentation/schemas/action.schema.json", is: ActionCatalog.jsonSchema)
     }
 }
 
