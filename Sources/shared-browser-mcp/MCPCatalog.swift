@@ -25,7 +25,7 @@ struct MCPCatalog: Sendable {
         var tools = [
             Tool(name: "start_shared_session",
                  description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
-                    + "person opens to watch and take over), live_view_watch_url, devtools_url.",
+                    + "person opens to watch and take over), live_view_watch_url.",
                  inputSchema: ["type": "object", "properties": [
                     "session_id": ["type": "string", "description": "A name for the session. Default: default."],
                     "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
@@ -87,7 +87,6 @@ struct MCPCatalog: Sendable {
                     "session_id": .string(entry.session.id),
                     "live_view_url": entry.liveView?.controlURL.map { .string($0) } ?? .null,
                     "live_view_watch_url": entry.liveView?.watchURL.map { .string($0) } ?? .null,
-                    "devtools_url": .string(await entry.session.devToolsFrontendURL()),
                     "participant": .string(EventCause(client.participant).description),
                 ]
                 return text(Self.jsonText(.object(answer)))

@@ -66,6 +66,15 @@ func evaluate(_ page: CDPSession, _ expression: String) async throws -> JSONValu
     return reply.result.value
 }
 
+/// The pids of the Chromium browsers running now (their main processes: a profile, no `--type`).
+func chromiumProcesses() -> [Int32] {
+    processes(mentioning: "--user-data-dir=").filter { pid in
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let arguments = String(decoding: data, as: UTF8.self).split(separator: "\u{0}")
+        return (arguments.first?.contains("chrom") ?? false) && !arguments.contains { $0.hasPrefix("--type=") }
+    }
+}
+
 /// The pids of processes whose command line mentions `needle`.
 func processes(mentioning needle: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

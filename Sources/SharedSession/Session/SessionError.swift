@@ -57,6 +57,8 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// No tab with that id.
         public static let noSuchTab = Code("noSuchTab")
+        /// The session id does not fit ``SharedBrowserSession/Options/id``'s pattern (it names folders).
+        public static let invalidSessionID = Code("invalidSessionID")
         /// Signing in did not work: the site refused the credentials, they could not be read, or the
         /// login page was on another origin (no credentials were sent there).
         public static let authenticationFailed = Code("authenticationFailed")

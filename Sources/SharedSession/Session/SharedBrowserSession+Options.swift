@@ -54,7 +54,9 @@ extension SharedBrowserSession {
 
     /// Settings of a session.
     public struct Options: Sendable {
-        /// Names the session and its persistent profile.
+        /// Names the session and its persistent profile: 1 to 64 ASCII letters, digits, `.`, `_` or `-`,
+        /// starting with a letter or digit (`start` and `attach` refuse anything else with
+        /// ``SessionError/Code/invalidSessionID``, so an id never names a folder outside its own).
         public var id: String
         /// Keep cookies, storage and history in a profile directory between runs (the default).
         public var persistentProfile = true

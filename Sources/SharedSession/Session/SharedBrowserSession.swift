@@ -104,20 +104,39 @@ public actor SharedBrowserSession {
         active = first
     }
 
-    /// The default profile directory of a session id.
+    /// The default profile directory of a session id: a folder of its own inside
+    /// `$XDG_DATA_HOME/shared-browser/sessions/`, whatever the id (a character other than a letter,
+    /// digit, `-`, `_` or `.` becomes `_`, and a leading `.` too, so `..` names no folder above).
     public static func defaultProfileDirectory(for id: String) -> String {
         let env = ProcessInfo.processInfo.environment
         let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share"
-        let safe = id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
-        return base + "/shared-browser/sessions/" + String(safe)
+        var safe = String(id.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" })
+        if safe.isEmpty || safe.hasPrefix(".") { safe = "_" + safe }
+        return base + "/shared-browser/sessions/" + safe
+    }
+
+    /// Checks a session id against ``Options/id``'s pattern: 1 to 64 ASCII letters, digits, `.`, `_`
+    /// or `-`, starting with a letter or digit.
+    /// - Throws: ``SessionError/Code/invalidSessionID`` naming the id and the pattern.
+    public static func validate(sessionID id: String) throws(SessionError) {
+        let allowed = id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard (1...64).contains(id.utf8.count), allowed, let first = id.first, first.isLetter || first.isNumber else {
+            throw SessionError(.invalidSessionID, "the session id \"\(id.prefix(80))\" is not 1 to 64 letters, digits, '.', '_' or '-' "
+                               + "starting with a letter or digit")
+        }
     }
 
     /// Launches a browser for the session (headless unless told otherwise) on its persistent profile.
     ///
-    /// - Throws: ``SessionError/Code/profileLocked`` at once when another session uses the profile;
+    /// - Throws: ``SessionError/Code/invalidSessionID`` for an id outside ``Options/id``'s pattern;
+    ///   ``SessionError/Code/profileLocked`` at once when another session uses the profile;
     ///   ``SessionError/Code/launchFailed`` when Chromium does not start.
     public static func start(_ options: Options = Options()) async throws -> SharedBrowserSession {
+        try validate(sessionID: options.id)
         let fm = FileManager.default
         var profile: String?
         var lock: ProfileLock?
@@ -158,6 +177,7 @@ public actor SharedBrowserSession {
     /// `CDPTransport/CDPConnection/Options/trustedCertificatesFile` for a private CA); a dropped
     /// connection is opened again with the same headers (``Options/recovery``).
     public static func attach(to endpoint: String, options: Options = Options()) async throws -> SharedBrowserSession {
+        try validate(sessionID: options.id)
         let browser: CDPBrowser
         do { browser = try await CDPBrowser.attach(to: endpoint, options: options.launch.connection) } catch {
             throw SessionError.from(error, url: endpoint)
