@@ -24,6 +24,8 @@ actor HTTPEndpoint {
     let allowedHosts: [String]
     private(set) var port = 0
     private var clients: [String: Client] = [:]
+    /// Ids of each client's requests not yet answered.
+    private var inFlight: [String: Set<String>] = [:]
     private var channel: (any Channel)?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
@@ -109,8 +111,20 @@ actor HTTPEndpoint {
         return await transport.handleRequest(request)
     }
 
+    /// Marks request `request` of `client` as in flight; false when one with that id is already.
+    func begin(client: String, request: String) -> Bool {
+        inFlight[client, default: []].insert(request).inserted
+    }
+
+    /// Request `request` of `client` was answered.
+    func end(client: String, request: String) {
+        inFlight[client]?.remove(request)
+        if inFlight[client]?.isEmpty == true { inFlight.removeValue(forKey: client) }
+    }
+
     /// A client ended its session, or its connection went: its turn goes to the next in line.
     func forget(_ id: String) async {
+        inFlight.removeValue(forKey: id)
         guard let client = clients.removeValue(forKey: id) else { return }
         await registry.release(client.name.participant)
         await client.server.stop()
@@ -144,6 +158,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     let endpoint: HTTPEndpoint
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
+    /// The body is over ``RequestLimits/maxBody``: what comes of it is dropped, and the answer is 413.
+    private var oversize = false
 
     init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
 
@@ -152,25 +168,53 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         case .head(let head):
             self.head = head
             body.clear()
+            oversize = (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > RequestLimits.maxBody
         case .body(var chunk):
-            if body.readableBytes + chunk.readableBytes <= 4 << 20 { body.writeBuffer(&chunk) }
+            guard !oversize else { return }
+            if body.readableBytes + chunk.readableBytes <= RequestLimits.maxBody {
+                body.writeBuffer(&chunk)
+            } else {
+                oversize = true
+                body.clear()
+            }
         case .end:
             guard let head else { return }
             let channel = context.channel
             let bytes = Data(body.readableBytesView)
             let endpoint = endpoint
-            Task { await Self.answer(head, bytes, channel: channel, endpoint: endpoint) }
+            let oversize = oversize
+            Task { await Self.answer(head, bytes, oversize: oversize, channel: channel, endpoint: endpoint) }
         }
     }
 
-    private static func answer(_ head: HTTPRequestHead, _ body: Data, channel: any Channel, endpoint: HTTPEndpoint) async {
+    private static func answer(_ head: HTTPRequestHead, _ body: Data, oversize: Bool, channel: any Channel, endpoint: HTTPEndpoint) async {
         let path = head.uri.prefix { $0 != "?" }
-        if let (status, message) = await endpoint.refusal(path: path, headers: head.headers) {
+        var refusal = await endpoint.refusal(path: path, headers: head.headers)
+        // Limits are checked before any JSON is parsed: a body too big, or nested too deep to be worth it.
+        if refusal == nil, oversize {
+            refusal = (.payloadTooLarge, "the request body is over \(RequestLimits.maxBody >> 20) MiB")
+        } else if refusal == nil, let problem = RequestLimits.problem(body) {
+            refusal = (.badRequest, problem)
+        }
+        if let (status, message) = refusal {
             var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
             if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
             write(channel, status: status, headers: headers, body: Data((message + "\n").utf8))
             return
         }
+        // A request whose id is already in use by an unanswered one of the same client is answered at
+        // once with an error (it would otherwise wait, unanswered, until it timed out).
+        let client = head.headers.first(name: "mcp-session-id")
+        let requestID = head.method == .POST ? RequestLimits.requestID(body) : nil
+        if let client, let requestID {
+            guard await endpoint.begin(client: client, request: requestID.key) else {
+                let error = #"{"jsonrpc":"2.0","id":\#(requestID.json),"error":{"code":-32600,"message":"request id \#(requestID.json) is in use by a request not yet answered"}}"#
+                write(channel, status: .badRequest, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Data(error.utf8),
+                      keepAlive: head.isKeepAlive)
+                return
+            }
+        }
+        defer { if let client, let requestID { Task { await endpoint.end(client: client, request: requestID.key) } } }
         var fields: [String: String] = [:]
         for (name, value) in head.headers { fields[name] = value }
         let request = HTTPRequest(method: head.method.rawValue, headers: fields, body: body.isEmpty ? nil : body, path: String(path))
@@ -210,5 +254,47 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         buffer.writeBytes(body)
         channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
         channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in if !keepAlive { channel.close(promise: nil) } }
+    }
+}
+
+/// What a request body may be, checked before any JSON is parsed.
+enum RequestLimits {
+    /// The largest body read (answered 413 beyond).
+    static let maxBody = 4 << 20
+    /// The deepest nesting of arrays and objects (MCP's messages need a handful).
+    static let maxDepth = 64
+
+    /// The id of a JSON-RPC request (not a notification or a response): `key` to compare, `json` to
+    /// answer with. Parsed only after ``problem(_:)`` passed.
+    static func requestID(_ body: Data) -> (key: String, json: String)? {
+        guard let message = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], message["method"] != nil,
+              let id = message["id"], let data = try? JSONSerialization.data(withJSONObject: [id], options: [.fragmentsAllowed]) else {
+            return nil
+        }
+        let json = String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+        return ((id is String ? "s" : "n") + json, json)
+    }
+
+    /// Why the body is refused, or nil: nested deeper than ``maxDepth`` (one pass over the bytes,
+    /// strings skipped).
+    static func problem(_ body: Data) -> String? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in body {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maxDepth { return "the JSON is nested deeper than \(maxDepth) levels" }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return nil
     }
 }

@@ -193,5 +193,68 @@ extension Chromium {
         let refused = try PlaywrightCLI.run(executable: server, ["--storage-state", file], in: NSTemporaryDirectory())
         #expect(refused.status != 0 && refused.output.contains("chmod 600"), "\(refused.output)")
     }
+
+    /// Limits before any JSON is parsed, and duplicate ids: a body over 4 MiB is answered 413 (not
+    /// "Invalid JSON"), a body nested 500 deep 400 at once, and a request whose id is in use by an
+    /// unanswered one of the same client an error at once (it used to wait, unanswered, until it
+    /// timed out).
+    @Test func theHTTPServerRefusesCostlyInputAndDuplicateIdsAtOnce() async throws {
+        let token = "test-token-" + UUID().uuidString
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
+        server.arguments = ["--http", "0", "--token", token, "--no-recording"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line += byte
+        }
+        let url = try #require(URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? ""))
+        func post(_ body: Data, session: String? = nil) async throws -> (Int, String, HTTPURLResponse) {
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.httpBody = body
+            request.timeoutInterval = 30
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
+            if let session { request.setValue(session, forHTTPHeaderField: "Mcp-Session-Id") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = try #require(response as? HTTPURLResponse)
+            return (http.statusCode, String(decoding: data, as: UTF8.self), http)
+        }
+        let (big, _, _) = try await post(Data(repeating: UInt8(ascii: " "), count: 5 << 20))
+        #expect(big == 413)
+        let (deep, deepText, _) = try await post(Data((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8))
+        #expect(deep == 400 && deepText.contains("nested deeper than 64"), "\(deep) \(deepText)")
+        // A client of its own, then two calls with one id at once: starting a session takes a browser's
+        // launch, so whichever comes second arrives while the first is unanswered.
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"dup","version":"1"}}}"#
+        let (status, _, response) = try await post(Data(initialize.utf8))
+        #expect(status == 200)
+        let session = try #require(response.value(forHTTPHeaderField: "Mcp-Session-Id"))
+        _ = try await post(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), session: session)
+        let call = Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"start_shared_session","arguments":{"session_id":"dup-ids","persistent_profile":false}}}"#.utf8)
+        async let one = post(call, session: session)
+        async let other = post(call, session: session)
+        let answers = try await [one, other]
+        let refused = answers.filter { $0.0 == 400 }
+        let answered = answers.filter { $0.0 == 200 }
+        #expect(refused.count == 1 && answered.count == 1, "\(answers.map { ($0.0, $0.1.prefix(200)) })")
+        if let (_, text, _) = refused.first {
+            #expect(text.contains(#""code":-32600"#) && text.contains("not yet answered"), "\(text)")
+        }
+        #expect(answered.first?.1.contains("dup-ids") == true, "the other is answered")
+        // Answered, its id is free again.
+        let again = Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_shared_sessions","arguments":{}}}"#.utf8)
+        let (againStatus, againText, _) = try await post(again, session: session)
+        #expect(againStatus == 200 && againText.contains("dup-ids"), "\(againText.prefix(300))")
+        server.terminate()
+    }
 }
 }
