@@ -128,7 +128,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "session-host", dependencies: ["SharedSession"], path: "Tests/SessionHost", swiftSettings: swiftSettings),
+        .executableTarget(name: "session-host", dependencies: ["SharedSession", "LiveView"], path: "Tests/SessionHost", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CDPTransport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SharedBrowserSupportTests", dependencies: ["SharedBrowserSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketsTests", dependencies: ["WebSockets", "SharedBrowserSupport", "TestSupport"], swiftSettings: swiftSettings),

@@ -30,15 +30,22 @@ extension WebSocketEventLoop {
         servers[ObjectIdentifier(server)] = server
         server.listener.withLock { $0 = listener.fd }
         let acceptor = Thread { [self] in
+            var backoff: UInt32 = 0
             while true {
                 let fd = Glibc.accept(listener.fd, nil, nil)
                 if fd >= 0 {
+                    backoff = 0
                     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
                     // Headers and body go out as separate writes; without this, Nagle's algorithm holds
                     // the body back until the peer's delayed ACK (40 ms per response).
                     var on: Int32 = 1
                     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
                     enqueue { $0.adoptions.append((server, fd)) }
+                } else if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    // Out of descriptors or memory for now (a flood of connections): the listener goes
+                    // on once some are freed, waiting a little longer each time (at most 100 ms).
+                    backoff = min(100_000, max(1_000, backoff * 2))
+                    usleep(backoff)
                 } else if errno != EINTR && errno != ECONNABORTED {
                     break   // shut down by stop()
                 }

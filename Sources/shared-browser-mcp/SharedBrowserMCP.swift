@@ -59,12 +59,24 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("cdp-ca-file"), help: "A PEM file of CAs to trust for wss:// and https:// endpoints, besides the system's.")
     var cdpCAFile: String?
 
+    /// Raises the soft limit of open files to the hard one (at most 65,536): a server of many clients,
+    /// viewers and browsers needs more than the usual 1,024, and a flood then exhausts it later.
+    static func raiseOpenFileLimit() {
+        var files = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0 else { return }
+        let wanted = min(files.rlim_max, 65_536)
+        guard files.rlim_cur < wanted else { return }
+        files.rlim_cur = wanted
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+    }
+
     @Option(name: .customLong("storage-state"),
             help: "A saved sign-in (StorageState or Playwright storageState JSON, mode 0600) put into every new session.")
     var storageState: String?
 
     mutating func run() async throws {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
+        Self.raiseOpenFileLimit()
         let fromEnvironment = ProcessInfo.processInfo.environment["SHARED_BROWSER_CDP_HEADERS"]?
             .split(whereSeparator: \.isNewline).map(String.init) ?? []
         var headers: [(name: String, value: String)] = []

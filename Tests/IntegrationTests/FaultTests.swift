@@ -287,6 +287,8 @@ final class SessionHost {
     let process = Process()
     let browserPID: Int32
     let downloads: String
+    /// The live view's watch link (with `SESSION_HOST_LIVE_VIEW=1`).
+    private(set) var liveViewURL: String?
 
     init(profile: String?, url: String? = nil, watchdog: Bool = true, environment extra: [String: String] = [:]) throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("session-host")
@@ -302,11 +304,18 @@ final class SessionHost {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        // The first line, once the session runs.
+        // The `ready` line, once the session runs (after the live view's `live` line, if any).
         var line = Data()
         while true {
             let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            if byte.isEmpty { break }
+            if byte == Data("\n".utf8) {
+                let text = String(decoding: line, as: UTF8.self)
+                guard text.hasPrefix("live ") else { break }
+                liveViewURL = String(text.dropFirst("live ".count))
+                line = Data()
+                continue
+            }
             line += byte
         }
         let words = String(decoding: line, as: UTF8.self).split(separator: " ")

@@ -263,6 +263,40 @@ extension Chromium {
         }
     }
 
+    /// A flood of idle connections to the live view of a process that runs out of file descriptors:
+    /// its listener waits until some are freed and goes on (it used to stop for good on the first
+    /// EMFILE), so a request after the flood is answered.
+    @Test func aLiveViewOutOfDescriptorsServesAgainOnceSomeAreFreed() async throws {
+        let host = try SessionHost(profile: nil, environment: ["SESSION_HOST_LIVE_VIEW": "1", "SESSION_HOST_FILE_LIMIT": "128"])
+        defer { host.process.terminate() }
+        let watch = try #require(host.liveViewURL)
+        let port = try #require(URL(string: watch)?.port)
+        var flood: [Int32] = []
+        defer { flood.forEach { close($0) } }
+        for _ in 0..<200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { break }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)   // a full backlog must not block the test
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            flood.append(fd)
+        }
+        // The host holds as many as its limit lets it (state of another process: nothing to wait on).
+        let pid = host.process.processIdentifier
+        func openFiles() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0 }
+        #expect(await eventually(within: .seconds(10)) { openFiles() >= 120 }, "the host ran out of descriptors: \(openFiles())")
+        flood.forEach { close($0) }
+        flood = []
+        var request = URLRequest(url: URL(string: watch)!)
+        request.timeoutInterval = 20
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "the live view answers again")
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in

@@ -5,8 +5,11 @@
 // Prints `ready <browser pid> <downloads folder>` once the session runs (after loading URL), then
 // waits. SIGINT and SIGTERM close the session and exit; SIGKILL leaves the cleanup to the watchdog.
 // With SESSION_HOST_RECORDING=DIR it records its timeline there, and after URL it keeps acting
-// (reloading every 200 ms) so the recording grows until the host dies.
+// (reloading every 200 ms) so the recording grows until the host dies. With SESSION_HOST_LIVE_VIEW=1
+// it serves a live view and prints `live <watch URL>` before `ready`; with SESSION_HOST_FILE_LIMIT=N
+// it then lowers its own soft limit of open files to N (the browser, started before, keeps its own).
 import Foundation
+import LiveView
 import SharedSession
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -24,6 +27,18 @@ let session = try await SharedBrowserSession.start(options)
 session.closeOnTerminationSignals()
 if arguments.count > 1 {
     try await session.navigate(to: arguments[arguments.startIndex + 1], as: .system).get()
+}
+var liveView: LiveView?
+if ProcessInfo.processInfo.environment["SESSION_HOST_LIVE_VIEW"] == "1" {
+    let view = try await session.liveView()
+    liveView = view
+    FileHandle.standardOutput.write(Data("live \(view.watchURL ?? "")\n".utf8))
+}
+if let limit = ProcessInfo.processInfo.environment["SESSION_HOST_FILE_LIMIT"].flatMap({ rlim_t($0) }) {
+    var files = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+    files.rlim_cur = limit
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
 }
 FileHandle.standardOutput.write(Data("ready \(session.browserProcessID ?? 0) \(session.downloadsDirectory)\n".utf8))
 while true {
