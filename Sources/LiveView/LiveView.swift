@@ -95,6 +95,9 @@ public final class LiveView: Sendable {
         configuration.host = options.host
         configuration.port = options.port
         configuration.maxMessageSize = 64 << 10
+        // A viewer that does not read is disconnected once this much waits for it (frames are latest
+        // wins and events beyond `Viewer.eventBacklog` are dropped, so a reading viewer never gets near).
+        configuration.maxQueuedBytes = 8 << 20
         let listenHost = options.host
         let server = try await WebSocketServer.start(configuration, onHTTP: { request in
             Self.answer(request, access: access, port: portBox.withLock { $0 }, listenHost: listenHost)

@@ -44,7 +44,7 @@ final class ViewerHub: Sendable {
             for await element in events {
                 guard let event = element.event else { continue }
                 // Encoded only when someone watches: with nobody there, events cost nothing here.
-                if count > 0 { broadcast(Self.message(for: event)) }
+                if count > 0 { broadcastEvent(Self.message(for: event)) }
                 switch event.kind {
                 case .tabActivated, .browserRestarted, .reconnected, .targetCreated, .targetClosed, .titleChanged, .pageLoaded:
                     await sendTabs()
@@ -107,7 +107,7 @@ final class ViewerHub: Sendable {
             viewer.send(text: #"{"type":"hello","role":"\#(viewer.grant.rawValue)","participant":"\#(EventCause(person).description)","control":\#(Self.controlJSON(holder, queue))}"#)
             viewer.send(text: Self.contextMessage(session.state))
             // The recent history, so the log does not start empty, and a request for help still open.
-            for event in session.events.recent(50) { viewer.send(text: Self.message(for: event)) }
+            for event in session.events.recent(50) { viewer.sendEvent(Self.message(for: event)) }
             if let help = state.withLock({ $0.help }) { viewer.send(text: help) }
             await sendTabs(to: [viewer])
         }
@@ -151,6 +151,17 @@ final class ViewerHub: Sendable {
     private func broadcast(_ text: String) {
         let viewers = state.withLock { Array($0.viewers.values) }
         for viewer in viewers { viewer.send(text: text) }
+    }
+
+    /// An event to every viewer; one that is behind drops it (counted: ``Viewer/sendEvent(_:)``).
+    private func broadcastEvent(_ text: String) {
+        let viewers = state.withLock { Array($0.viewers.values) }
+        for viewer in viewers { viewer.sendEvent(text) }
+    }
+
+    /// The bytes waiting for each viewer (for tests and metrics).
+    var queuedBytes: [Int] {
+        state.withLock { Array($0.viewers.values) }.map(\.queuedBytes)
     }
 
     private func sendTabs(to only: [Viewer]? = nil) async {
@@ -275,7 +286,13 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         var pending: ScreenFrame?
         var inputs: [BrowserAction] = []
         var running = false
+        /// Events dropped while the viewer was behind, not yet told.
+        var missedEvents = 0
     }
+
+    /// Events for a viewer with more than this waiting for it are dropped, counted, and the count is
+    /// sent (`{"type":"events_missed","count":n}`) before the next event it gets.
+    static let eventBacklog = 1 << 20
     private let state = LockedValue(State())
 
     init(hub: ViewerHub, grant: LiveViewAccess.Grant) {
@@ -287,6 +304,24 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         guard let connection = state.withLock({ $0.connection }) else { return }
         try? connection.send(text: text)
     }
+
+    /// Sends an event, or drops it (counted) while the viewer is behind.
+    func sendEvent(_ text: String) {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        if connection.queuedBytes > Self.eventBacklog {
+            state.withLock { $0.missedEvents += 1 }
+            return
+        }
+        let missed = state.withLock { s in
+            defer { s.missedEvents = 0 }
+            return s.missedEvents
+        }
+        if missed > 0 { try? connection.send(text: #"{"type":"events_missed","count":\#(missed)}"#) }
+        try? connection.send(text: text)
+    }
+
+    /// The bytes waiting for the viewer.
+    var queuedBytes: Int { state.withLock { $0.connection }?.queuedBytes ?? 0 }
 
     /// Latest frame wins: sent now if the viewer drew the last one, else kept (replacing an older one)
     /// until it says it did.

@@ -49,6 +49,9 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         /// The largest message accepted; a larger one closes the connection with code 1009 and
         /// ``WebSocketError/Code/messageTooLarge``. Default 256 MiB.
         public var maxMessageSize: Int = 256 << 20
+        /// The most bytes queued for a peer that does not read; a message beyond it closes the
+        /// connection with 1008 and ``WebSocketError/Code/tooFarBehind``. Default 256 MiB.
+        public var maxQueuedBytes: Int = 256 << 20
         /// How long the TCP connect plus handshake may take.
         public var connectTimeout: Duration = .seconds(10)
         /// The `Origin` header to send; `nil` (the default) sends none, which is what Chromium accepts
@@ -91,6 +94,8 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         var machine = WebSocketConnectionStateMachine()
         var outbox: [Outgoing] = []
         var outboxHead = 0
+        /// The bytes in `outbox` not yet written.
+        var outboxBytes = 0
         var queuedForWrite = false
         var closeFrame: (code: UInt16, reason: String)?
         var abortRequested = false
@@ -179,18 +184,40 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
 
     /// Queues a message. Text messages must be valid UTF-8.
     /// - Throws: ``WebSocketError/Code/connectionClosed`` once the connection is closing or closed.
+    /// - Throws: ``WebSocketError/Code/tooFarBehind`` (and the connection closes) when the bytes queued
+    ///   for a peer that does not read would go over ``Options/maxQueuedBytes``.
     public func send(_ data: Data, binary: Bool = false) throws {
-        let wake: Bool = try shared.withLock { s in
+        let wake: Bool? = try shared.withLock { s in
             switch s.machine.sendRequested() {
             case .reject(let error): throw error
             case .enqueue:
+                guard s.outboxBytes + data.count <= options.maxQueuedBytes else { return nil }
                 s.outbox.append(Outgoing(data: data, binary: binary))
+                s.outboxBytes += data.count
                 defer { s.queuedForWrite = true }
                 return !s.queuedForWrite
             }
         }
+        guard let wake else {
+            let error = WebSocketError(.tooFarBehind, "\(description) does not read: over \(options.maxQueuedBytes) bytes wait for it",
+                                       closeCode: 1008)
+            closeNow(code: 1008, reason: "too far behind", error: error)
+            // The peer does not read, so a close frame behind the queue would never go out: drop the
+            // queue and end the connection now.
+            shared.withLock { s in
+                s.outbox.removeAll()
+                s.outboxHead = 0
+                s.outboxBytes = 0
+                s.abortRequested = true
+            }
+            loop.requestWrite(self)
+            throw error
+        }
         if wake { loop.requestWrite(self) }
     }
+
+    /// The bytes queued for the peer and not yet written.
+    public var queuedBytes: Int { shared.withLock { $0.outboxBytes } }
 
     /// Starts the closing handshake after the queued messages are written. Returns at once; the
     /// handler's `didCloseWith` reports the end.
@@ -248,6 +275,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
             if s.abortRequested { return .abort }
             if s.outboxHead < s.outbox.count {
                 let message = s.outbox[s.outboxHead]
+                s.outboxBytes -= message.data.count
                 s.outbox[s.outboxHead] = Outgoing(data: Data(), binary: false)
                 s.outboxHead += 1
                 if s.outboxHead == s.outbox.count {
@@ -282,6 +310,7 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
             let action = s.machine.socketClosed(peer: peer, failure: failure)
             s.outbox.removeAll()
             s.outboxHead = 0
+            s.outboxBytes = 0
             defer { s.connectContinuation = nil }
             return (action, s.connectContinuation)
         }

@@ -6,7 +6,7 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
     /// What went wrong, as a stable identifier.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case invalidURL, connectFailed, connectionClosed, messageTooLarge, timeout, listenFailed, invalidHeader, httpStatus
+            case invalidURL, connectFailed, connectionClosed, messageTooLarge, timeout, listenFailed, invalidHeader, httpStatus, tooFarBehind
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -27,6 +27,9 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
         public static let timeout = Code(.timeout)
         /// A server could not listen on the requested address.
         public static let listenFailed = Code(.listenFailed)
+        /// The peer does not read: more than the connection's cap of queued bytes
+        /// (``WebSocketConnection/Options/maxQueuedBytes``) waits for it, so the connection was closed (1008).
+        public static let tooFarBehind = Code(.tooFarBehind)
 
         /// The code's name.
         public var description: String { "\(value)" }

@@ -131,6 +131,7 @@ extension WebSocketEventLoop {
             guard let handler = pendingUpgrades.removeValue(forKey: socket), let server = server(for: socket) else { return .close }
             var options = WebSocketConnection.Options()
             options.maxMessageSize = server.configuration.maxMessageSize
+            options.maxQueuedBytes = server.configuration.maxQueuedBytes
             let connection = WebSocketConnection(
                 url: nil, description: "server:\(server.port) peer", options: options, handler: handler, loop: self, open: true)
             connection.io.socket = socket

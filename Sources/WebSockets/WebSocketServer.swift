@@ -17,7 +17,10 @@ public final class WebSocketServer: Sendable {
         /// The largest WebSocket message accepted from a client; larger closes that connection with 1009.
         /// (Route WebSocket endpoints by path: subprotocols are not negotiated.)
         public var maxMessageSize: Int = 4 << 20
-        /// The defaults: 127.0.0.1, a port the system chooses, 4 MiB messages.
+        /// The most bytes queued for a client that does not read; beyond it the connection closes
+        /// (1008, ``WebSocketError/Code/tooFarBehind``). Default 16 MiB.
+        public var maxQueuedBytes: Int = 16 << 20
+        /// The defaults: 127.0.0.1, a port the system chooses, 4 MiB messages, 16 MiB queued per client.
         public init() {}
     }
 

@@ -297,6 +297,50 @@ extension Chromium {
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "the live view answers again")
     }
 
+    /// A viewer (watch token) that never reads while the page logs without end: the events for it are
+    /// dropped once 1 MiB waits for it (counted, to be said when it catches up), so what the server
+    /// holds for it stays bounded and it stays connected; frames wait for its acknowledgement anyway.
+    @Test func aViewerThatNeverReadsCostsBoundedMemory() async throws {
+        try await withOwnSession("live-view-slow-reader") { session in
+            try await session.navigate(to: dataURL("<p>logging</p>"), as: system).get()
+            let view = try await session.liveView()
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var small: Int32 = 4096   // a small window: the server's queue fills, not the kernel's buffers
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(view.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(connected == 0)
+            let token = try #require(view.access.token(for: .watch))
+            let handshake = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            _ = handshake.withCString { send(fd, $0, strlen($0), 0) }
+            // Read up to the `hello` message (the hub counts the viewer before it says hello), then
+            // never again.
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var seen: [UInt8] = []
+            var byte: UInt8 = 0
+            while !String(decoding: seen, as: UTF8.self).contains(#""type":"hello""#), read(fd, &byte, 1) == 1 { seen.append(byte) }
+            #expect(view.viewerCount == 1, "the viewer is connected")
+            // A viewer that reads, to know when the hub has handed out every event up to a marker.
+            let (reader, readerConnection) = try await LiveViewClient.watching(view)
+            defer { readerConnection.close(code: 1000, reason: "done") }
+            // About 6 MB of events for a viewer that reads nothing.
+            let logged = await session.evaluate("for (let i = 0; i < 12000; i++) console.log('x'.repeat(400) + i); 1", as: system)
+            #expect(logged.error == nil)
+            _ = await session.evaluate("console.log('flood-over'); 1", as: system)
+            #expect(await reader.first(containing: "flood-over", within: .seconds(30)) != nil)
+            let held = view.hub.queuedBytes.max() ?? 0
+            #expect(held > 0 && held <= (1 << 20) + (64 << 10), "the server holds \(held) bytes for the viewer")
+            #expect(view.viewerCount == 2, "dropping its events, not it")
+        }
+    }
+
     /// Closing the session stops its live view: nothing listens on the port any more.
     @Test func closingTheSessionStopsTheLiveView() async throws {
         let watch = try await withOwnSession("live-view-close") { session in

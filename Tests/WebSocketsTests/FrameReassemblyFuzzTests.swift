@@ -182,4 +182,40 @@ private struct SplitMix: RandomNumberGenerator {
         }
         try await Self.expectEcho(from: server)
     }
+
+    /// A client that never reads: the server queues for it up to its cap, then the next message fails
+    /// with `tooFarBehind`, the connection closes with 1008 at once (no close frame waits behind the
+    /// queue), and memory is bounded by the cap; the server goes on serving others.
+    @Test func aClientThatNeverReadsIsClosedAtTheQueueCap() async throws {
+        let serverSide = Recorder()
+        var config = WebSocketServer.Configuration()
+        config.maxQueuedBytes = 256 << 10
+        let accepted = LockedValue(0)
+        let server = try await WebSocketServer.start(config) { _ in
+            accepted.withLock { count in
+                count += 1
+                return count == 1 ? serverSide : Recorder(echo: true)
+            }
+        }
+        defer { Task { await server.stop() } }
+        let port = server.port
+        let client = try await offThePool { try RawClient(port: port) }
+        defer { close(client.fd) }
+        var opens = serverSide.opens.makeAsyncIterator()
+        let connection = try #require(await opens.next())
+        let chunk = Data(repeating: 7, count: 64 << 10)
+        var refusal: WebSocketError?
+        for _ in 0..<10_000 {
+            do { try connection.send(chunk, binary: true) } catch let error as WebSocketError {
+                refusal = error
+                break
+            }
+            #expect(connection.queuedBytes <= config.maxQueuedBytes)
+        }
+        #expect(refusal?.code == .tooFarBehind, "\(String(describing: refusal))")
+        let info = await serverSide.closes.next(within: .seconds(5))
+        #expect(info != nil, "the connection closed")
+        #expect(connection.queuedBytes == 0)
+        try await Self.expectEcho(from: server)
+    }
 }
