@@ -66,6 +66,26 @@ func httpStatus(_ url: String, headers: [String: String] = [:]) async throws -> 
     return (http.statusCode, http.allHeaderFields)
 }
 
+/// A TCP socket connected to 127.0.0.1:`port` (the connect only started, when not `blocking`); nil
+/// when no socket can be made or the connect fails.
+func loopbackSocket(port: Int, blocking: Bool = true, receiveBuffer: Int32? = nil) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+    if !blocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 || (!blocking && errno == EINPROGRESS) else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
 extension Chromium {
 @Suite(.serialized) struct LiveViewTests {
     /// Links with tokens, and everything else refused: no token, a wrong or revoked one, a foreign
@@ -274,15 +294,8 @@ extension Chromium {
         var flood: [Int32] = []
         defer { flood.forEach { close($0) } }
         for _ in 0..<200 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { break }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)   // a full backlog must not block the test
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            // Not blocking: a full backlog must not hold up the test.
+            guard let fd = loopbackSocket(port: port, blocking: false) else { break }
             flood.append(fd)
         }
         // The host holds as many as its limit lets it (state of another process: nothing to wait on).
@@ -304,17 +317,9 @@ extension Chromium {
         try await withOwnSession("live-view-slow-reader") { session in
             try await session.navigate(to: dataURL("<p>logging</p>"), as: system).get()
             let view = try await session.liveView()
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            // A small window: the server's queue fills, not the kernel's buffers.
+            let fd = try #require(loopbackSocket(port: view.port, receiveBuffer: 4096))
             defer { close(fd) }
-            var small: Int32 = 4096   // a small window: the server's queue fills, not the kernel's buffers
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(view.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            try #require(connected == 0)
             let token = try #require(view.access.token(for: .watch))
             let handshake = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"

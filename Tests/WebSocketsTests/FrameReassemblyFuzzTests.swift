@@ -97,6 +97,17 @@ private struct SplitMix: RandomNumberGenerator {
     static let cap = 4096
 
     /// The server still accepts a new connection and echoes on it.
+    /// A server whose first connection goes to `first` and every later one to an echoing recorder.
+    static func server(_ config: WebSocketServer.Configuration, first: Recorder) async throws -> WebSocketServer {
+        let accepted = LockedValue(0)
+        return try await WebSocketServer.start(config) { _ in
+            accepted.withLock { count in
+                count += 1
+                return count == 1 ? first : Recorder(echo: true)
+            }
+        }
+    }
+
     static func expectEcho(from server: WebSocketServer) async throws {
         let probe = Recorder()
         let connection = try await WebSocketConnection.connect(
@@ -115,13 +126,7 @@ private struct SplitMix: RandomNumberGenerator {
         let serverSide = Recorder()
         var config = WebSocketServer.Configuration()
         config.maxMessageSize = Self.cap
-        let accepted = LockedValue(0)
-        let server = try await WebSocketServer.start(config) { _ in
-            accepted.withLock { count in
-                count += 1
-                return count == 1 ? serverSide : Recorder(echo: true)
-            }
-        }
+        let server = try await Self.server(config, first: serverSide)
         defer { Task { await server.stop() } }
         let port = server.port
         let client = try await offThePool { try RawClient(port: port) }
@@ -190,13 +195,7 @@ private struct SplitMix: RandomNumberGenerator {
         let serverSide = Recorder()
         var config = WebSocketServer.Configuration()
         config.maxQueuedBytes = 256 << 10
-        let accepted = LockedValue(0)
-        let server = try await WebSocketServer.start(config) { _ in
-            accepted.withLock { count in
-                count += 1
-                return count == 1 ? serverSide : Recorder(echo: true)
-            }
-        }
+        let server = try await Self.server(config, first: serverSide)
         defer { Task { await server.stop() } }
         let port = server.port
         let client = try await offThePool { try RawClient(port: port) }
