@@ -49,8 +49,9 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
         /// The largest message accepted; a larger one closes the connection with code 1009 and
         /// ``WebSocketError/Code/messageTooLarge``. Default 256 MiB.
         public var maxMessageSize: Int = 256 << 20
-        /// The most bytes queued for a peer that does not read; a message beyond it closes the
-        /// connection with 1008 and ``WebSocketError/Code/tooFarBehind``. Default 256 MiB.
+        /// The most bytes queued for a peer that does not read: a message that would take the queue
+        /// past it (a queue holding something already) closes the connection with 1008 and
+        /// ``WebSocketError/Code/tooFarBehind``. Default 256 MiB.
         public var maxQueuedBytes: Int = 256 << 20
         /// How long the TCP connect plus handshake may take.
         public var connectTimeout: Duration = .seconds(10)
@@ -191,7 +192,9 @@ public final class WebSocketConnection: Sendable, CustomStringConvertible {
             switch s.machine.sendRequested() {
             case .reject(let error): throw error
             case .enqueue:
-                guard s.outboxBytes + data.count <= options.maxQueuedBytes else { return nil }
+                // One message goes out whatever its size (``Options/maxMessageSize`` is the peer's cap);
+                // more queue up only while the bytes waiting stay within the cap.
+                guard s.outboxBytes == 0 || s.outboxBytes + data.count <= options.maxQueuedBytes else { return nil }
                 s.outbox.append(Outgoing(data: data, binary: binary))
                 s.outboxBytes += data.count
                 defer { s.queuedForWrite = true }
