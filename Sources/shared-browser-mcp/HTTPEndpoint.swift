@@ -17,9 +17,21 @@ actor HTTPEndpoint {
         let name: ClientName
     }
 
+    /// What one client may hold of the server.
+    struct Limits: Sendable {
+        /// Connections open at once; one more is closed as soon as it is accepted.
+        var maxConnections = 256
+        /// How long a connection may take to send a whole request (headers and body), and stay idle
+        /// between requests; then it is closed. A response being streamed (an event stream) is not idle.
+        var requestTimeout: Duration = .seconds(10)
+    }
+
     let host: String
     let token: String
     let registry: SessionRegistry
+    nonisolated let limits: Limits
+    /// The connections open now.
+    private nonisolated let connections = LockedValue(0)
     /// More `Host` values accepted (`--allowed-host`): a name alone allows it on any port.
     let allowedHosts: [String]
     private(set) var port = 0
@@ -29,8 +41,9 @@ actor HTTPEndpoint {
     private var channel: (any Channel)?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(host: String, port: Int, token: String, registry: SessionRegistry, allowedHosts: [String] = []) {
+    init(host: String, port: Int, token: String, registry: SessionRegistry, allowedHosts: [String] = [], limits: Limits = Limits()) {
         self.allowedHosts = allowedHosts
+        self.limits = limits
         self.host = host
         self.port = port
         self.token = token
@@ -43,8 +56,18 @@ actor HTTPEndpoint {
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(RequestHandler(endpoint: self))
+                // Over the cap: closed at once, before anything is read.
+                let admitted = connections.withLock { count -> Bool in
+                    guard count < self.limits.maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { [connections] _ in connections.withLock { $0 -= 1 } }
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    let timeout = self.limits.requestTimeout.components
+                    return channel.pipeline.addHandler(RequestHandler(
+                        endpoint: self, timeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -156,12 +179,29 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let endpoint: HTTPEndpoint
+    /// How long a request may take to arrive whole, or the connection stay idle between requests.
+    let timeout: TimeAmount
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
+    /// Closes the connection when the request (or the next one) is not complete in time.
+    private var deadline: Scheduled<Void>?
     /// The body is over ``RequestLimits/maxBody``: what comes of it is dropped, and the answer is 413.
     private var oversize = false
 
-    init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
+    init(endpoint: HTTPEndpoint, timeout: TimeAmount) {
+        self.endpoint = endpoint
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { arm(context.channel) }
+
+    func handlerRemoved(context: ChannelHandlerContext) { deadline?.cancel() }
+
+    /// Starts the clock for the next request: a connection that has not sent it whole by then is closed.
+    private func arm(_ channel: any Channel) {
+        deadline?.cancel()
+        deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -179,11 +219,19 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         case .end:
             guard let head else { return }
+            // The request is whole: no deadline while it is answered (an event stream may last).
+            deadline?.cancel()
+            deadline = nil
             let channel = context.channel
+            let rearm = { [self] in channel.eventLoop.execute { if channel.isActive { self.arm(channel) } } }
             let bytes = Data(body.readableBytesView)
             let endpoint = endpoint
             let oversize = oversize
-            Task { await Self.answer(head, bytes, oversize: oversize, channel: channel, endpoint: endpoint) }
+            Task {
+                await Self.answer(head, bytes, oversize: oversize, channel: channel, endpoint: endpoint)
+                // Answered: the connection may wait for its next request, for a while.
+                rearm()
+            }
         }
     }
 

@@ -43,6 +43,13 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "With --http: the bearer token clients must send (a random one is made and printed otherwise).")
     var token: String?
 
+    @Option(name: .customLong("max-connections"), help: "With --http: the most connections at once; more are closed at once.")
+    var maxConnections = 256
+
+    @Option(name: .customLong("request-timeout"),
+            help: "With --http: seconds a connection may take to send a whole request, and may stay idle between requests.")
+    var requestTimeout = 10
+
     @Option(name: .customLong("allowed-host"),
             help: "With --http: a Host clients may use besides the listening address and loopback (NAME or NAME:PORT; repeatable), such as the name a reverse proxy passes.")
     var allowedHosts: [String] = []
@@ -109,8 +116,12 @@ struct SharedBrowserMCP: AsyncParsableCommand {
             }
             if let token, token.count < 16 { throw ValidationError("--token must have at least 16 characters") }
             let secret = token ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            guard maxConnections > 0, requestTimeout > 0 else {
+                throw ValidationError("--max-connections and --request-timeout must be at least 1")
+            }
             let endpoint = HTTPEndpoint(host: host, port: port, token: secret, registry: registry,
-                                        allowedHosts: allowedHosts.map { $0.lowercased() })
+                                        allowedHosts: allowedHosts.map { $0.lowercased() },
+                                        limits: .init(maxConnections: maxConnections, requestTimeout: .seconds(requestTimeout)))
             let bound = try await endpoint.start()
             // Said at once, also when stdout is not a terminal.
             var said = "listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/mcp\n"

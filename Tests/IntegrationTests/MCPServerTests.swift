@@ -256,5 +256,58 @@ extension Chromium {
         #expect(againStatus == 200 && againText.contains("dup-ids"), "\(againText.prefix(300))")
         server.terminate()
     }
+
+    /// Floods and slow clients: beyond the connection cap a new connection is closed at once (while
+    /// the earlier ones stay open), a connection that does not send a whole request in time is closed
+    /// (headers sent a byte at a time, or never finished), and the server answers afterwards.
+    @Test func theHTTPServerCapsConnectionsAndClosesSlowOnes() async throws {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
+        server.arguments = ["--http", "0", "--token", "test-token-" + UUID().uuidString, "--no-recording",
+                            "--max-connections", "4", "--request-timeout", "3"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line += byte
+        }
+        let url = try #require(URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? ""))
+        let port = try #require(url.port)
+        /// Whether the server closed `fd`: a read that waits (up to 10 s) and gets the end of the stream.
+        func closedByServer(_ fd: Int32) -> Bool {
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var byte: UInt8 = 0
+            return read(fd, &byte, 1) == 0
+        }
+        // Four slow clients, each with half a request.
+        var slow: [Int32] = []
+        defer { slow.forEach { close($0) } }
+        for _ in 0..<4 {
+            let fd = try #require(loopbackSocket(port: port))
+            _ = "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1".withCString { send(fd, $0, strlen($0), 0) }
+            slow.append(fd)
+        }
+        // A fifth is one too many: closed at once, while the four are still open.
+        let fifth = try #require(loopbackSocket(port: port))
+        defer { close(fifth) }
+        #expect(closedByServer(fifth), "the fifth connection is closed")
+        var byte: UInt8 = 0
+        let stillOpen = recv(slow[0], &byte, 1, Int32(MSG_DONTWAIT))
+        #expect(stillOpen == -1 && errno == EAGAIN, "the first of the four is still open: the fifth went for the cap, not for time")
+        // The slow ones are closed when their time is up.
+        for fd in slow { #expect(closedByServer(fd), "a request not sent whole in time closes its connection") }
+        // And the server answers the next client.
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 10
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 401, "answered (no token: 401)")
+        server.terminate()
+    }
 }
 }
