@@ -24,6 +24,9 @@ actor HTTPEndpoint {
         /// How long a connection may take to send a whole request (headers and body), and stay idle
         /// between requests; then it is closed. A response being streamed (an event stream) is not idle.
         var requestTimeout: Duration = .seconds(10)
+        /// MCP clients (sessions of the protocol) at once; one more `initialize` is answered 503 until
+        /// one ends its session or its event stream closes.
+        var maxClients = 64
     }
 
     let host: String
@@ -113,6 +116,9 @@ actor HTTPEndpoint {
         guard request.method == "POST", let body = request.body,
               String(decoding: body, as: UTF8.self).contains("\"initialize\"") else {
             return .error(statusCode: 400, .invalidRequest("no MCP session: send initialize first"))
+        }
+        guard clients.count < limits.maxClients else {
+            return .error(statusCode: 503, .invalidRequest("too many MCP clients (\(limits.maxClients)): try again when one has left"))
         }
         let sessionId = UUID().uuidString.lowercased()
         let name = ClientName(suffix: String(sessionId.prefix(6)))

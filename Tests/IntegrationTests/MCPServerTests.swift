@@ -51,6 +51,50 @@ enum PythonMCP {
     }
 }
 
+/// `shared-browser-mcp --http 0` with `arguments`, started and listening: the process, its `/mcp`
+/// URL and its token.
+func startHTTPServer(_ arguments: [String] = []) throws -> (process: Process, url: URL, token: String) {
+    let token = "test-token-" + UUID().uuidString
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
+    server.arguments = ["--http", "0", "--token", token, "--no-recording"] + arguments
+    let output = Pipe()
+    server.standardOutput = output
+    server.standardError = FileHandle.nullDevice
+    try server.run()
+    var line = Data()
+    while true {
+        let byte = output.fileHandleForReading.readData(ofLength: 1)
+        if byte.isEmpty || byte == Data("\n".utf8) { break }
+        line += byte
+    }
+    guard let url = URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? "") else {
+        server.terminate()
+        throw SessionError(.launchFailed, "the MCP server did not say where it listens")
+    }
+    return (server, url, token)
+}
+
+/// A POST of `body` to the MCP endpoint with the token (and the client's session): status, body, response.
+func postMCP(_ body: Data, to url: URL, token: String, session: String? = nil) async throws -> (Int, String, HTTPURLResponse) {
+    var request = URLRequest(url: url)
+    request.httpMethod = "POST"
+    request.httpBody = body
+    request.timeoutInterval = 30
+    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
+    if let session { request.setValue(session, forHTTPHeaderField: "Mcp-Session-Id") }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
+    return (http.statusCode, String(decoding: data, as: UTF8.self), http)
+}
+
+/// An `initialize` request of a client named `name`.
+func initializeRequest(_ name: String) -> Data {
+    Data(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"\#(name)","version":"1"}}}"#.utf8)
+}
+
 extension Chromium {
 @Suite(.serialized) struct MCPServerTests {
     /// A real MCP client (the Python SDK) starts the server over stdio, lists the tools, starts a
@@ -199,34 +243,10 @@ extension Chromium {
     /// unanswered one of the same client an error at once (it used to wait, unanswered, until it
     /// timed out).
     @Test func theHTTPServerRefusesCostlyInputAndDuplicateIdsAtOnce() async throws {
-        let token = "test-token-" + UUID().uuidString
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
-        server.arguments = ["--http", "0", "--token", token, "--no-recording"]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, url, token) = try startHTTPServer()
         defer { if server.isRunning { server.terminate() } }
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line += byte
-        }
-        let url = try #require(URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? ""))
         func post(_ body: Data, session: String? = nil) async throws -> (Int, String, HTTPURLResponse) {
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = body
-            request.timeoutInterval = 30
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
-            if let session { request.setValue(session, forHTTPHeaderField: "Mcp-Session-Id") }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let http = try #require(response as? HTTPURLResponse)
-            return (http.statusCode, String(decoding: data, as: UTF8.self), http)
+            try await postMCP(body, to: url, token: token, session: session)
         }
         let (big, _, _) = try await post(Data(repeating: UInt8(ascii: " "), count: 5 << 20))
         #expect(big == 413)
@@ -234,8 +254,7 @@ extension Chromium {
         #expect(deep == 400 && deepText.contains("nested deeper than 64"), "\(deep) \(deepText)")
         // A client of its own, then two calls with one id at once: starting a session takes a browser's
         // launch, so whichever comes second arrives while the first is unanswered.
-        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"dup","version":"1"}}}"#
-        let (status, _, response) = try await post(Data(initialize.utf8))
+        let (status, _, response) = try await post(initializeRequest("dup"))
         #expect(status == 200)
         let session = try #require(response.value(forHTTPHeaderField: "Mcp-Session-Id"))
         _ = try await post(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), session: session)
@@ -261,22 +280,8 @@ extension Chromium {
     /// the earlier ones stay open), a connection that does not send a whole request in time is closed
     /// (headers sent a byte at a time, or never finished), and the server answers afterwards.
     @Test func theHTTPServerCapsConnectionsAndClosesSlowOnes() async throws {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
-        server.arguments = ["--http", "0", "--token", "test-token-" + UUID().uuidString, "--no-recording",
-                            "--max-connections", "4", "--request-timeout", "3"]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, url, _) = try startHTTPServer(["--max-connections", "4", "--request-timeout", "3"])
         defer { if server.isRunning { server.terminate() } }
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line += byte
-        }
-        let url = try #require(URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? ""))
         let port = try #require(url.port)
         /// Whether the server closed `fd`: a read that waits (up to 10 s) and gets the end of the stream.
         func closedByServer(_ fd: Int32) -> Bool {
@@ -307,6 +312,26 @@ extension Chromium {
         request.timeoutInterval = 10
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 401, "answered (no token: 401)")
+        server.terminate()
+    }
+
+    /// MCP clients are capped: one more `initialize` than `--max-clients` is answered 503, and once a
+    /// client ends its session (DELETE) the next one gets in.
+    @Test func theHTTPServerCapsItsClients() async throws {
+        let (server, url, token) = try startHTTPServer(["--max-clients", "1"])
+        defer { if server.isRunning { server.terminate() } }
+        let (first, _, response) = try await postMCP(initializeRequest("one"), to: url, token: token)
+        #expect(first == 200)
+        let session = try #require(response.value(forHTTPHeaderField: "Mcp-Session-Id"))
+        let (second, secondText, _) = try await postMCP(initializeRequest("two"), to: url, token: token)
+        #expect(second == 503 && secondText.contains("too many MCP clients"), "\(second) \(secondText)")
+        var end = URLRequest(url: url)
+        end.httpMethod = "DELETE"
+        end.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        end.setValue(session, forHTTPHeaderField: "Mcp-Session-Id")
+        _ = try await URLSession.shared.data(for: end)
+        let (third, _, _) = try await postMCP(initializeRequest("three"), to: url, token: token)
+        #expect(third == 200, "a place came free")
         server.terminate()
     }
 }
