@@ -139,26 +139,11 @@ extension Chromium {
     /// rebinding Host are refused before MCP. SIGTERM closes every browser in under 10 s.
     @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
     func clientsShareASessionOverHTTPInTurns() async throws {
-        let binary = try PythonMCP.server()
-        let token = "test-token-" + UUID().uuidString
         let before = Set(chromiumProcesses())
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: binary)
-        server.arguments = ["--http", "0", "--token", token, "--no-recording", "--allowed-host", "mcp.example.test"]
-        let output = Pipe()
-        server.standardOutput = output
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, address, token) = try startHTTPServer(["--allowed-host", "mcp.example.test"])
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line += byte
-        }
-        let listening = String(decoding: line, as: UTF8.self)
-        let url = try #require(listening.split(separator: " ").last.map(String.init), "\(listening)")
-        #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/mcp"), "loopback by default: \(listening)")
+        let url = address.absoluteString
+        #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/mcp"), "loopback by default: \(url)")
         let page = "data:text/html,<title>Form</title><input id=name><button id=save>Save</button>"
         let seen = try PythonMCP.scenario("http_scenario.py", [url, token, page])
         let step = seen.step
