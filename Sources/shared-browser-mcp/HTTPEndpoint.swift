@@ -259,7 +259,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         // A request whose id is already in use by an unanswered one of the same client is answered at
         // once with an error (it would otherwise wait, unanswered, until it timed out).
         let client = head.headers.first(name: "mcp-session-id")
-        let requestID = head.method == .POST ? RequestLimits.requestID(body) : nil
+        // Parsed here only for a known client's POST (the SDK parses it again to answer it).
+        let requestID = client != nil && head.method == .POST ? RequestLimits.requestID(body) : nil
         if let client, let requestID {
             guard await endpoint.begin(client: client, request: requestID.key) else {
                 let error = #"{"jsonrpc":"2.0","id":\#(requestID.json),"error":{"code":-32600,"message":"request id \#(requestID.json) is in use by a request not yet answered"}}"#

@@ -15,10 +15,6 @@ enum Navigation {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// Waits for the first element of `stream` that `predicate` accepts, until `deadline`.
     static func first<S: AsyncSequence & Sendable>(
         _ stream: S, until deadline: Deadline, timeoutMessage: @autoclosure () -> String,

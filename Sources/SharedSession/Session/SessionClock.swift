@@ -22,7 +22,10 @@ struct SessionClock: Sendable {
     var elapsed: Duration { elapsedNow() }
 
     /// The time now: the session's start plus what the clock says has passed since.
-    var date: Date { startDate.addingTimeInterval(Navigation.seconds(elapsed)) }
+    var date: Date {
+        let (seconds, attoseconds) = elapsed.components
+        return startDate.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+    }
 
     /// The moment `duration` from now.
     func deadline(in duration: Duration) -> Deadline { Deadline(clock: self, offset: elapsed + duration) }
