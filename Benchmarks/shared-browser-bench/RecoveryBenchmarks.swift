@@ -47,11 +47,15 @@ func benchRecover(n: Int?) async throws {
 /// A dropped connection to a live browser (cut by a proxy) to the first successful command: the
 /// reconnect, with the tabs attached again; the browser is not relaunched.
 func benchReconnect(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
-    let browser = try await CDPBrowser.launch(launch)
-    let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
-    guard let port = Int(address.split(separator: ":").last ?? "") else { throw SessionError(.launchFailed, "no port") }
+    var overPort = launch
+    overPort.transport = .webSocket
+    let browser = try await CDPBrowser.launch(overPort)
+    guard let url = browser.webSocketDebuggerURL,
+          let port = Int(url.dropFirst("ws://".count).prefix { $0 != "/" }.split(separator: ":").last ?? "") else {
+        throw SessionError(.launchFailed, "no port")
+    }
     let proxy = try TCPProxy(to: port)
-    let endpoint = browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
+    let endpoint = url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/")
     let session = try await SharedBrowserSession.attach(to: endpoint, options: .init(id: "bench-reconnect"))
     try await session.navigate(to: "data:text/html,<title>kept</title>", as: .system).get()
     var samples: [Duration] = []

@@ -3,7 +3,7 @@
 //
 //   shared-browser-bench launch     [--n 10]    start Chromium to the first evaluated `1+1`
 //   shared-browser-bench attach     [--n 50]    connect to a running browser + attach a page + `1+1`
-//   shared-browser-bench roundtrip  [--n 2000]  sequential Runtime.evaluate("1+1")
+//   shared-browser-bench roundtrip  [--n 2000]  sequential Runtime.evaluate("1+1"), over a pipe and over a WebSocket
 //   shared-browser-bench screenshot [--n 50]    1280x720 JPEG q80 of a Wikipedia page
 //   shared-browser-bench events                 events/s into the hub with 0, 1, 10, 100 subscribers;
 //                                               memory with a stalled subscriber after 10M events
@@ -137,24 +137,39 @@ func benchLaunch(n: Int) async throws {
     try await benchConnect("launch", n: n) { try await CDPBrowser.launch(launchOptions) }
 }
 
-func benchAttach(n: Int, browser: CDPBrowser) async throws {
-    try await benchConnect("attach", n: n) { try await CDPBrowser.attach(to: browser.webSocketDebuggerURL) }
+func benchAttach(n: Int, endpoint: String) async throws {
+    try await benchConnect("attach", n: n) { try await CDPBrowser.attach(to: endpoint) }
 }
 
-func benchRoundtrip(n: Int, browser: CDPBrowser) async throws {
-    let page = try await browser.newPage()
-    for _ in 0..<200 { try await evaluateOnePlusOne(page) }   // warm-up
-    var samples: [Duration] = []
-    samples.reserveCapacity(n)
-    let total = try await timed {
-        for _ in 0..<n { samples.append(try await timed { try await evaluateOnePlusOne(page) }) }
+/// Sequential `1+1` round trips on each browser (named by how it is spoken to), in turns of a fifth
+/// of `n` each, so that both see the same machine; one line per browser.
+func benchRoundtrip(n: Int, browsers: [(transport: String, browser: CDPBrowser)]) async throws {
+    var pages: [CDPSession] = []
+    for (_, browser) in browsers {
+        let page = try await browser.newPage()
+        for _ in 0..<200 { try await evaluateOnePlusOne(page) }   // warm-up
+        pages.append(page)
     }
-    try await browser.closePage(page)
-    let stats = Stats(samples)
-    let perSecond = Double(n) / (Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
-    emit(["bench": "roundtrip", "n": n, "p50_us": stats.us(50), "p95_us": stats.us(95), "p99_us": stats.us(99),
-          "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99),
-          "evals_per_s": perSecond.rounded()])
+    var samples = Array(repeating: [Duration](), count: browsers.count)
+    var totals = Array(repeating: Duration.zero, count: browsers.count)
+    let turn = max(1, n / 5)
+    for _ in 0..<(n / turn) {
+        for (index, page) in pages.enumerated() {
+            totals[index] += try await timed {
+                for _ in 0..<turn { samples[index].append(try await timed { try await evaluateOnePlusOne(page) }) }
+            }
+        }
+    }
+    for (index, (transport, browser)) in browsers.enumerated() {
+        try await browser.closePage(pages[index])
+        let stats = Stats(samples[index])
+        let total = totals[index]
+        let perSecond = Double(samples[index].count) / (Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
+        emit(["bench": "roundtrip", "transport": transport, "n": samples[index].count,
+              "p50_us": stats.us(50), "p95_us": stats.us(95), "p99_us": stats.us(99),
+              "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99),
+              "evals_per_s": perSecond.rounded()])
+    }
 }
 
 func benchScreenshot(n: Int, browser: CDPBrowser, pagePath: String) async throws {
@@ -231,19 +246,26 @@ do {
         try benchExtract(directory: options.directory ?? corpusDirectory, rounds: options.n, perPage: options.perPage)
     case "attach", "roundtrip", "screenshot", "all":
         if options.command == "all" { try await benchLaunch(n: options.n ?? 10) }
-        // With --endpoint, measure against a browser that runs already (the one other tools use).
-        let browser: CDPBrowser
+        // With --endpoint, measure against a browser that runs already (the one other tools use);
+        // else one launched over a pipe (the default) and one over a DevTools port, side by side.
+        var browsers: [(transport: String, browser: CDPBrowser)] = []
         if let endpoint = options.endpoint {
-            browser = try await CDPBrowser.attach(to: endpoint)
+            browsers.append(("websocket-attached", try await CDPBrowser.attach(to: endpoint)))
         } else {
-            browser = try await CDPBrowser.launch(launchOptions)
+            browsers.append(("pipe", try await CDPBrowser.launch(launchOptions)))
+            var overPort = launchOptions
+            overPort.transport = .webSocket
+            browsers.append(("websocket", try await CDPBrowser.launch(overPort)))
         }
-        if options.command == "attach" || options.command == "all" { try await benchAttach(n: options.n ?? 50, browser: browser) }
-        if options.command == "roundtrip" || options.command == "all" { try await benchRoundtrip(n: options.n ?? 2000, browser: browser) }
+        if options.command == "attach" || options.command == "all" {
+            guard let endpoint = options.endpoint ?? browsers.last?.browser.webSocketDebuggerURL else { exit(2) }
+            try await benchAttach(n: options.n ?? 50, endpoint: endpoint)
+        }
+        if options.command == "roundtrip" || options.command == "all" { try await benchRoundtrip(n: options.n ?? 2000, browsers: browsers) }
         if options.command == "screenshot" || options.command == "all" {
-            try await benchScreenshot(n: options.n ?? 50, browser: browser, pagePath: corpusPage)
+            try await benchScreenshot(n: options.n ?? 50, browser: browsers[0].browser, pagePath: corpusPage)
         }
-        try await browser.close()
+        for (_, browser) in browsers { try await browser.close() }
         if options.command == "all" {
             try await benchActions(n: options.n, launch: launchOptions)
             try await benchRecover(n: options.n)

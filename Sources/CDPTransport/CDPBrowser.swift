@@ -41,8 +41,11 @@ public final class CDPBrowser: Sendable {
         public var closeWithHost = true
         /// More command-line switches, after the defaults.
         public var extraArguments: [String] = []
-        /// How long Chromium may take to open its DevTools port.
+        /// How long Chromium may take to start and answer.
         public var launchTimeout: Duration = .seconds(30)
+        /// How this process speaks to the browser: over a pipe (the default), so that nothing listens,
+        /// or over a DevTools port on 127.0.0.1.
+        public var transport: Transport = .pipe
         /// Settings of the CDP connection.
         public var connection = CDPConnection.Options()
         /// The defaults: Chromium found from `CHROME_PATH` or the PATH, headless, a temporary profile, closed
@@ -50,11 +53,24 @@ public final class CDPBrowser: Sendable {
         public init() {}
     }
 
+    /// How a launched browser is spoken to.
+    public enum Transport: Sendable, Hashable {
+        /// `--remote-debugging-pipe`: the browser reads CDP from its descriptor 3 and writes to 4, which
+        /// only this process holds. No port listens, so no other process on the machine can drive the
+        /// browser; a dropped link cannot be reconnected (the browser is relaunched instead).
+        case pipe
+        /// `--remote-debugging-port=0`: a DevTools port on 127.0.0.1 that any process on this machine
+        /// can connect to and drive the browser through, past every check of this library. For tools
+        /// that must attach to the browser themselves; ``CDPBrowser/webSocketDebuggerURL`` names it.
+        case webSocket
+    }
+
     /// The CDP connection to the browser.
     public let connection: CDPConnection
-    /// The browser's WebSocket debugger URL (`ws://127.0.0.1:PORT/devtools/browser/<id>`). Anyone on
+    /// The browser's WebSocket debugger URL (`ws://127.0.0.1:PORT/devtools/browser/<id>`); nil for a
+    /// browser launched over a pipe (``Transport/pipe``, the default), which has none. Anyone on
     /// this machine who knows it can drive the browser: do not log it where others can read.
-    public let webSocketDebuggerURL: String
+    public let webSocketDebuggerURL: String?
     private let process: ChildProcess?
     /// The temporary profile directory this browser was launched with (removed when it closes, or by
     /// the watchdog when the host dies); nil for a given profile or an attached browser.
@@ -64,7 +80,7 @@ public final class CDPBrowser: Sendable {
     /// The `http(s)://` endpoint an attached browser was found through, to find it again.
     private let discoveryEndpoint: String?
 
-    private init(connection: CDPConnection, url: String, process: ChildProcess?, temporaryProfile: String?,
+    private init(connection: CDPConnection, url: String?, process: ChildProcess?, temporaryProfile: String?,
                  options: CDPConnection.Options, discoveryEndpoint: String? = nil) {
         self.connection = connection
         self.webSocketDebuggerURL = url
@@ -109,9 +125,12 @@ public final class CDPBrowser: Sendable {
     /// The value returned then has another ``webSocketDebuggerURL`` — a new browser, whose tabs are
     /// not the old ones.
     ///
-    /// - Throws: ``CDPError/Code/connectionClosed`` when the browser does not answer.
+    /// - Throws: ``CDPError/Code/connectionClosed`` when the browser does not answer, or was launched
+    ///   over a pipe (which cannot be opened again: relaunch it).
     public func reconnect() async throws -> CDPBrowser {
-        var url = webSocketDebuggerURL
+        guard var url = webSocketDebuggerURL else {
+            throw CDPError(.connectionClosed, "a browser launched over a pipe cannot be reconnected")
+        }
         let connection: CDPConnection
         do {
             connection = try await CDPConnection.connect(to: url, options: connectionOptions)
@@ -170,11 +189,12 @@ public final class CDPBrowser: Sendable {
         throw CDPError(.launchFailed, "Chromium not found: install it (`sudo apt-get install chromium`, or `make deps`) or set CHROME_PATH")
     }
 
-    /// Starts Chromium with a DevTools port chosen by the system and connects to it.
+    /// Starts Chromium and connects to it: over a pipe (the default), or over a DevTools port chosen by
+    /// the system (``LaunchOptions/transport``).
     ///
-    /// - Parameter options: the executable, profile, headless mode, switches and timeouts.
-    /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not open
-    ///   its port within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
+    /// - Parameter options: the executable, profile, headless mode, switches, transport and timeouts.
+    /// - Throws: ``CDPError/Code/launchFailed`` when Chromium is missing, exits early, or does not
+    ///   answer within ``LaunchOptions/launchTimeout`` — with the tail of its stderr.
     ///
     /// Call ``close()`` before the process ends. When the host process dies without it (any signal,
     /// SIGKILL included), a watchdog ends the browser within 2 s and removes a temporary profile,
@@ -199,8 +219,9 @@ public final class CDPBrowser: Sendable {
         let portFile = profile + "/DevToolsActivePort"
         try? fm.removeItem(atPath: portFile)   // a stale file from an earlier run must not be read
 
+        let pipe = options.transport == .pipe ? try CDPPipeEnds.make() : nil
         var arguments = defaultArguments + [
-            "--remote-debugging-port=0", "--user-data-dir=\(profile)",
+            pipe == nil ? "--remote-debugging-port=0" : "--remote-debugging-pipe", "--user-data-dir=\(profile)",
             "--window-size=\(options.windowSize.width),\(options.windowSize.height)",
         ]
         if options.headless { arguments += ["--headless=new", "--hide-scrollbars"] }
@@ -213,12 +234,27 @@ public final class CDPBrowser: Sendable {
         let process: ChildProcess
         do {
             process = try ChildProcess(executable: executable, arguments: arguments, watchdog: options.closeWithHost,
-                                       removeOnOrphan: temporaryProfile)
+                                       removeOnOrphan: temporaryProfile, pipe: pipe?.browser)
         } catch {
+            if let pipe { Glibc.close(pipe.host) }
             cleanUp()
             throw error
         }
         do {
+            if let pipe {
+                let connection = CDPConnection.open(pipe: pipe.host, options: options.connection)
+                let browser = CDPBrowser(connection: connection, url: nil, process: process, temporaryProfile: temporaryProfile,
+                                         options: options.connection)
+                // The first answer says the browser is up; its exit before then fails this at once.
+                do { _ = try await browser.session.send(Browser.GetVersion(), timeout: options.launchTimeout) } catch {
+                    await connection.close()
+                    if process.isDead, await process.waitForExit(timeout: .seconds(1)), let status = process.exitStatus {
+                        throw CDPError(.launchFailed, "Chromium \(ChildProcess.describe(status: status)) before answering")
+                    }
+                    throw CDPError(.launchFailed, "Chromium did not answer within \(options.launchTimeout): \(error)")
+                }
+                return browser
+            }
             let url = try await waitForPortFile(portFile, process: process, timeout: options.launchTimeout)
             let connection = try await CDPConnection.connect(to: url, options: options.connection)
             return CDPBrowser(connection: connection, url: url, process: process, temporaryProfile: temporaryProfile,

@@ -5,7 +5,8 @@ import Synchronization
 import WebSockets
 import SharedBrowserSupport
 
-/// A Chrome DevTools Protocol connection over one WebSocket.
+/// A Chrome DevTools Protocol connection over one WebSocket, or over the pipe of a browser this
+/// process launched (``CDPBrowser/LaunchOptions/transport``).
 ///
 /// Replies are matched to commands by id; events are routed by `sessionId` to ``CDPSession``s (the
 /// browser is the session `""`). Sessions attached with `flatten: true` are created when
@@ -80,10 +81,12 @@ public final class CDPConnection: Sendable {
     var logger: Logger { options.logger }
     /// Where the connection goes, for messages.
     public let endpoint: String
-    private let socket = LockedValue<WebSocketConnection?>(nil)
+    private let socket = LockedValue<(any CDPWire)?>(nil)
     private let inbound: AsyncStream<Data>.Continuation
     private let inboundStream: AsyncStream<Data>
     private let eventsArrived = Atomic<UInt64>(0)
+    /// When the last message arrived (uptime nanoseconds).
+    private let lastArrival = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     private let eventsRouted = Atomic<UInt64>(0)
     private let routedWaiterCount = Atomic<Int>(0)
     private let timer: DeadlineTimer
@@ -124,6 +127,21 @@ public final class CDPConnection: Sendable {
         return connection
     }
 
+    /// A connection over our end of a launched browser's pipe (`--remote-debugging-pipe`), which it
+    /// takes over and closes.
+    static func open(pipe fd: Int32, options: Options) -> CDPConnection {
+        let connection = CDPConnection(endpoint: "pipe", options: options)
+        let pipe = CDPPipe(fd: fd, maxMessageSize: options.maxMessageSize)
+        connection.socket.withLock { $0 = pipe }
+        // The reading thread keeps the connection until the pipe ends, as a WebSocket's handler does.
+        pipe.start(onMessage: { data in connection.received(data) },
+                   onClose: { error in
+                       connection.wireClosed(error ?? CDPError(.connectionClosed, "the browser closed its pipe"))
+                   })
+        connection.start()
+        return connection
+    }
+
     private func start() {
         let session = CDPSession(id: "", targetId: nil, targetType: "browser", parentId: nil, connection: self)
         root.withLock { $0 = session }
@@ -150,6 +168,14 @@ public final class CDPConnection: Sendable {
     /// Why the connection is closed, or nil while it is open.
     public var closedError: CDPError? { state.withLock { $0.closed } }
 
+    /// Whether no message at all (reply or event) has come from the browser for `duration`: a link
+    /// that stalled, where a late reply behind a flood of events is not one.
+    public func isSilent(for duration: Duration) -> Bool {
+        let nanos = UInt64(max(0, duration.components.seconds)) * 1_000_000_000
+            + UInt64(max(0, duration.components.attoseconds / 1_000_000_000))
+        return DispatchTime.now().uptimeNanoseconds &- lastArrival.load(ordering: .relaxed) >= nanos
+    }
+
     /// For diagnostics: commands awaiting replies, oldest first.
     public var outstandingCommands: [(id: Int, method: String, sessionId: String)] {
         state.withLock { $0.pending.outstanding }
@@ -158,7 +184,7 @@ public final class CDPConnection: Sendable {
     /// Closes the WebSocket. Pending commands fail with ``CDPError/Code/connectionClosed``.
     public func close() async {
         fail(with: CDPError(.connectionClosed, "the browser connection was closed by the client"))
-        socket.withLock { $0 }?.close(code: 1000, reason: "client closed")
+        socket.withLock { $0 }?.shutDown(code: 1000, reason: "client closed")
         await routerFinished()
     }
 
@@ -269,7 +295,7 @@ public final class CDPConnection: Sendable {
         do {
             let message = try Self.encodeRequest(id: id, method: method, params: params, sessionId: sessionId)
             guard let socket = socket.withLock({ $0 }) else { throw CDPError(.connectionClosed, "not connected") }
-            try socket.send(message)
+            try socket.transmit(message)
         } catch {
             if let entry = state.withLock({ $0.pending.complete(id) }) {
                 let failure = error as? CDPError ?? closedError ?? CDPError(.connectionClosed, "cannot send: \(error)")
@@ -395,36 +421,38 @@ public final class CDPConnection: Sendable {
 
     // MARK: Receiving (service thread)
 
-    /// Called on the lws service thread with each whole message: a reply is matched to its command by
-    /// id without decoding it; events go to the inbound queue, decoded off this thread.
-    fileprivate func received(_ message: WebSocketMessage) {
-        let id = message.data.withUnsafeBytes { scanReplyID($0) }
+    /// Called on the wire's thread (lws's service thread, the pipe's reader) with each whole message: a
+    /// reply is matched to its command by id without decoding it; events go to the inbound queue,
+    /// decoded off this thread.
+    fileprivate func received(_ data: Data) {
+        lastArrival.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        let id = data.withUnsafeBytes { scanReplyID($0) }
         if let id {
             let marker = eventsArrived.load(ordering: .acquiring)
             if let entry = state.withLock({ $0.pending.complete(id) }) {
-                entry.waiter.resume(returning: Reply(data: message.data, eventsBefore: marker))
+                entry.waiter.resume(returning: Reply(data: data, eventsBefore: marker))
             } else {
                 logger.debug("dropping a reply with an unknown id (late, after its deadline?)", metadata: ["id": "\(id)"])
             }
             return
         }
         eventsArrived.add(1, ordering: .releasing)
-        inbound.yield(message.data)
+        inbound.yield(data)
     }
 
     /// Called on the lws service thread when the WebSocket closes: every pending command, in every
     /// session, fails at once with the reason.
     fileprivate func socketClosed(_ info: WebSocketCloseInfo) {
-        let reason = state.withLock { $0.closeReason }
-        let error: CDPError
-        if let reason {
-            error = reason
-        } else if let wsError = info.error, wsError.code == .messageTooLarge {
-            error = CDPError(.messageTooLarge, wsError.message)
+        if let wsError = info.error, wsError.code == .messageTooLarge {
+            wireClosed(CDPError(.messageTooLarge, wsError.message))
         } else {
-            error = CDPError(.connectionClosed, "the browser connection closed (\(info))")
+            wireClosed(CDPError(.connectionClosed, "the browser connection closed (\(info))"))
         }
-        fail(with: error)
+    }
+
+    /// The link ended: every pending command fails at once, with the owner's reason if it gave one.
+    private func wireClosed(_ error: CDPError) {
+        fail(with: state.withLock { $0.closeReason } ?? error)
     }
 
     // MARK: Routing (router task)
@@ -477,7 +505,7 @@ public final class CDPConnection: Sendable {
             let preview = String(decoding: data.prefix(80), as: UTF8.self)
             logger.error("closing: the browser sent a message that is not JSON", metadata: ["preview": "\(preview)"])
             fail(with: CDPError(.invalidResponse, "the browser sent a message that is not a JSON object: \(preview)"))
-            socket.withLock { $0 }?.close(code: 1002, reason: "invalid JSON")
+            socket.withLock { $0 }?.shutDown(code: 1002, reason: "invalid JSON")
             return
         }
         if let id = header.id {
@@ -588,6 +616,6 @@ public final class CDPConnection: Sendable {
 private struct SocketEvents: WebSocketHandler {
     let connection: CDPConnection
 
-    func webSocket(_ socket: WebSocketConnection, didReceive message: WebSocketMessage) { connection.received(message) }
+    func webSocket(_ socket: WebSocketConnection, didReceive message: WebSocketMessage) { connection.received(message.data) }
     func webSocket(_ socket: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) { connection.socketClosed(info) }
 }

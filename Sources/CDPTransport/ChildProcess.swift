@@ -31,8 +31,12 @@ final class ChildProcess: Sendable {
     /// process holds open: when this process dies, by any signal, the kernel closes the pipe and the
     /// watchdog ends the child's process group (SIGTERM, then SIGKILL 1.5 s later) and removes
     /// `removeOnOrphan` (a temporary profile), so the child never outlives its host.
+    ///
+    /// With `pipe`, the child gets that descriptor as its 3 and 4 (what `--remote-debugging-pipe`
+    /// reads and writes); it is closed here once the child has it.
     init(executable: String, arguments: [String], environment: [String: String]? = nil,
-         watchdog: Bool = false, removeOnOrphan: String? = nil) throws {
+         watchdog: Bool = false, removeOnOrphan: String? = nil, pipe: Int32? = nil) throws {
+        defer { if let pipe { close(pipe) } }
         var pipeFDs: [Int32] = [0, 0]
         guard pipeClosedOnExec(&pipeFDs) else {
             throw CDPError(.launchFailed, "cannot create a pipe: \(String(cString: strerror(errno)))")
@@ -41,7 +45,7 @@ final class ChildProcess: Sendable {
         // Names the host, so a later start can tell a browser orphaned by a dead host (ProfileLock).
         env[Self.hostVariable] = String(getpid())
         var child: pid_t = 0
-        let rc = Self.spawn(executable, arguments, environment: env, stdin: nil, stderr: pipeFDs[1], pid: &child)
+        let rc = Self.spawn(executable, arguments, environment: env, stdin: nil, stderr: pipeFDs[1], pipe: pipe, pid: &child)
         close(pipeFDs[1])
         guard rc == 0 else {
             close(pipeFDs[0])
@@ -101,10 +105,10 @@ final class ChildProcess: Sendable {
     static let hostVariable = "SHARED_BROWSER_HOST_PID"
 
     /// Spawns with `posix_spawn` in a new process group, stdin from `stdin` (or `/dev/null`), stdout on
-    /// `/dev/null`, stderr on `stderr`, no other descriptor, default signal handling. Returns the error
-    /// number (0 on success).
+    /// `/dev/null`, stderr on `stderr`, `pipe` (when given) as 3 and 4, no other descriptor, default
+    /// signal handling. Returns the error number (0 on success).
     private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
-                              stdin: Int32?, stderr: Int32?, pid: inout pid_t) -> Int32 {
+                              stdin: Int32?, stderr: Int32?, pipe: Int32? = nil, pid: inout pid_t) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -117,8 +121,14 @@ final class ChildProcess: Sendable {
         }
         // The child gets stdin, stdout and stderr only: no descriptor of the host process leaks into
         // the browser (which would also keep files the host writes "busy" for as long as it runs).
+        var firstClosed: Int32 = 3
+        if let pipe {
+            posix_spawn_file_actions_adddup2(&actions, pipe, 3)
+            posix_spawn_file_actions_adddup2(&actions, pipe, 4)
+            firstClosed = 5
+        }
         if let closeFrom = spawnCloseFrom {
-            _ = closeFrom(&actions, 3)
+            _ = closeFrom(&actions, firstClosed)
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

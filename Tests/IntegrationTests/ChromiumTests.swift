@@ -56,13 +56,16 @@ extension Chromium {
         try "#!/bin/sh\nexec sleep 600\n".write(toFile: hanging, atomically: true, encoding: .utf8)
         chmod(hanging, 0o755)
         defer { try? FileManager.default.removeItem(atPath: hanging) }
-        var slow = CDPBrowser.LaunchOptions()
-        slow.executablePath = hanging
-        slow.launchTimeout = .milliseconds(300)
-        let timedOut = await cdpError { _ = try await CDPBrowser.launch(slow) }
-        #expect(timedOut?.code == .launchFailed)
-        #expect(timedOut?.message.contains("did not open its DevTools port") == true, "\(String(describing: timedOut))")
-        #expect(await eventually(within: .seconds(5)) { processes(mentioning: "sleep 600").isEmpty })
+        for (transport, says) in [(CDPBrowser.Transport.pipe, "did not answer within"), (.webSocket, "did not open its DevTools port")] {
+            var slow = CDPBrowser.LaunchOptions()
+            slow.executablePath = hanging
+            slow.launchTimeout = .milliseconds(300)
+            slow.transport = transport
+            let timedOut = await cdpError { _ = try await CDPBrowser.launch(slow) }
+            #expect(timedOut?.code == .launchFailed)
+            #expect(timedOut?.message.contains(says) == true, "\(String(describing: timedOut))")
+            #expect(await eventually(within: .seconds(5)) { processes(mentioning: "sleep 600").isEmpty })
+        }
     }
 
     @Test func killingTheBrowserFailsPendingCommandsWithinASecond() async throws {
@@ -235,8 +238,9 @@ extension Chromium {
     }
 
     @Test func attachesToARunningBrowserByHTTPAndByWebSocketURL() async throws {
-        let browser = try await TestBrowser.shared.get()
-        let wsURL = browser.webSocketDebuggerURL
+        let browser = try await launchWithPort()
+        defer { Task { try? await browser.close() } }
+        let wsURL = try #require(browser.webSocketDebuggerURL)
         let port = try #require(wsURL.split(separator: "/")[1].split(separator: ":").last.map { String($0) })
         for endpoint in ["http://127.0.0.1:\(port)", wsURL] {
             let attached = try await CDPBrowser.attach(to: endpoint)

@@ -206,7 +206,7 @@ extension Chromium {
             #expect(await first.exits(within: .seconds(5)))
         }
         defer { Task { await first.abandon() } }
-        let second = try await CDPBrowser.launch()
+        let second = try await launchWithPort()
         if let pid = second.processID { registerForKillAtExit(pid) }
         defer { Task { try? await second.close() } }
         proxy.retarget(to: try devToolsPort(of: second))
@@ -241,10 +241,27 @@ extension Chromium {
         }
     }
 
-    /// A launched browser whose connection drops while it lives is reconnected, not relaunched: the
-    /// same process, the same tab, and a later crash is still seen as a crash.
+    /// A browser launched over a pipe has no port to come back through: its pipe closing ends it
+    /// (Chromium quits), and the session relaunches it with its tab and viewport.
+    @Test func aLaunchedBrowserWhosePipeClosesIsRelaunched() async throws {
+        try await withOwnSession("launched-pipe") { session in
+            try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
+            try await session.setViewport(width: 900, height: 600, as: system).get()
+            let pid = try #require(session.browserProcessID)
+            #expect(session.remoteDebuggingURL == nil)
+            let watched = session.events.subscribe(kinds: [.browserCrashed, .browserRestarted])
+            await session.browser.connection.close()
+            #expect(await firstEvent(watched, .browserRestarted) != nil)
+            #expect(session.browserProcessID != pid)
+            #expect(try await session.evaluate("document.title", as: system).get().value == "still here")
+            #expect(try await session.evaluate("innerWidth + 'x' + innerHeight", as: system).get().value == "900x600")
+        }
+    }
+
+    /// A browser launched with a DevTools port whose connection drops while it lives is reconnected,
+    /// not relaunched: the same process, the same tab, and a later crash is still seen as a crash.
     @Test func aLaunchedBrowserWhoseConnectionDropsIsReconnected() async throws {
-        try await withOwnSession("launched-drop") { session in
+        try await withOwnSession("launched-drop", configure: { $0.launch.transport = .webSocket }) { session in
             try await session.navigate(to: dataURL("<title>still here</title>"), as: system).get()
             try await session.setViewport(width: 900, height: 600, as: system).get()
             let pid = try #require(session.browserProcessID)

@@ -164,8 +164,14 @@ extension Chromium {
         #expect(seen["foreign_origin"] as? Int == 403)
         #expect(seen["rebinding_host"] as? Int == 421)
         #expect(seen["declared_host"] as? Int != 421 && seen["declared_host"] as? Int != nil, "an --allowed-host name passes: \(seen["declared_host"] ?? "")")
-        // SIGTERM: every browser closes, the server exits.
         #expect(started["devtools_url"] == nil, "no debugging address for an agent")
+        // The side-door probe: the server and its browser, with every helper process, listen on the
+        // MCP port and the session's live view, and nothing else (the browser speaks over a pipe).
+        let ours = processTree(of: server.processIdentifier)
+        #expect(ours.count > 3, "the server's browser runs below it: \(ours)")
+        let liveView = try #require((started["live_view_url"] as? String).flatMap(URL.init(string:))?.port)
+        #expect(listeningPorts(of: ours) == [try #require(address.port), liveView], "listening: \(listeningPorts(of: ours))")
+        // SIGTERM: every browser closes, the server exits.
         let stopped = ContinuousClock().now
         server.terminate()
         #expect(await eventually(within: .seconds(10)) { !server.isRunning })

@@ -88,7 +88,7 @@ extension Chromium {
 
     /// A browser of its own (another port, another profile) and a TLS gateway in front of it.
     static func remoteBrowser(tls: Bool = true) async throws -> (browser: CDPBrowser, gateway: CDPGateway) {
-        let browser = try await CDPBrowser.launch()
+        let browser = try await launchWithPort()
         if let pid = browser.processID { registerForKillAtExit(pid) }
         do {
             return (browser, try await CDPGateway(upstream: try devToolsPort(of: browser), tls: tls, header: "Authorization: \(token)"))
@@ -125,7 +125,7 @@ extension Chromium {
         #expect(stillThere.contains { $0.url.contains("far%20away") || $0.title == "far away" }, "the remote browser and its tab live on")
 
         // The browser's own wss:// URL through the same gateway.
-        let path = browser.webSocketDebuggerURL.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" }
+        let path = try #require(browser.webSocketDebuggerURL).drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" }
         let direct = try await SharedBrowserSession.attach(to: "wss://127.0.0.1:\(gateway.port)\(path)", options: Self.options("remote-wss"))
         let sum = await direct.evaluate("'sum ' + (1 + 1)", as: system)
         #expect(sum.value == "sum 2", "\(String(describing: sum.error))")

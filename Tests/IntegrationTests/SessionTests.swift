@@ -358,9 +358,9 @@ extension Chromium {
         #expect(await session.switchTab(to: "nope", as: system).error?.code == .noSuchTab)
         try await session.closeTab(second, as: system).get()
         #expect(await session.tabs().map(\.id) == [first])
-        #expect(session.remoteDebuggingURL.hasPrefix("ws://127.0.0.1:"))
-        let devtools = await session.devToolsFrontendURL()
-        #expect(devtools.contains("/devtools/inspector.html?ws=127.0.0.1:") && devtools.hasSuffix(first))
+        // Launched over a pipe: no DevTools port, so no address to give out.
+        #expect(session.remoteDebuggingURL == nil)
+        #expect(await session.devToolsFrontendURL() == nil)
     }
 
     @Test func onlyTheHolderOfControlActsAndEventsCarryIt() async throws {

@@ -114,23 +114,72 @@ func eventuallyAsync(within timeout: Duration, _ condition: () async -> Bool) as
     return await condition()
 }
 
-/// The DevTools port of a browser launched here.
+/// A browser launched with a DevTools port (`Transport.webSocket`), for tests of what goes over one.
+func launchWithPort() async throws -> CDPBrowser {
+    var options = CDPBrowser.LaunchOptions()
+    options.transport = .webSocket
+    let browser = try await CDPBrowser.launch(options)
+    if let pid = browser.processID { registerForKillAtExit(pid) }
+    return browser
+}
+
+/// The DevTools port of a browser launched with one.
 func devToolsPort(of browser: CDPBrowser) throws -> Int {
-    let address = browser.webSocketDebuggerURL.dropFirst("ws://".count).prefix { $0 != "/" }
+    let address = try #require(browser.webSocketDebuggerURL).dropFirst("ws://".count).prefix { $0 != "/" }
     return try #require(Int(address.split(separator: ":").last ?? ""))
 }
 
 /// A browser of its own behind a `TCPProxy` (a network a test can cut); `endpoint` is its WebSocket
 /// URL through the proxy. Close both when done.
 func browserBehindProxy() async throws -> (browser: CDPBrowser, proxy: TCPProxy, endpoint: String) {
-    let browser = try await CDPBrowser.launch()
-    if let pid = browser.processID { registerForKillAtExit(pid) }
+    let browser = try await launchWithPort()
     do {
         let port = try devToolsPort(of: browser)
         let proxy = try TCPProxy(to: port)
-        return (browser, proxy, browser.webSocketDebuggerURL.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
+        return (browser, proxy, try #require(browser.webSocketDebuggerURL).replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
     } catch {
         try? await browser.close()
         throw error
     }
+}
+
+/// `pid` and every process below it.
+func processTree(of pid: Int32) -> Set<Int32> {
+    var children: [Int32: [Int32]] = [:]
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(child) }
+    }
+    var tree: Set<Int32> = [pid]
+    var queue = [pid]
+    while let next = queue.popLast() {
+        for child in children[next] ?? [] where tree.insert(child).inserted { queue.append(child) }
+    }
+    return tree
+}
+
+/// The TCP ports (IPv4 and IPv6) that any of `pids` listens on: what another process on this machine
+/// could connect to.
+func listeningPorts(of pids: Set<Int32>) -> Set<Int> {
+    var inodes: Set<String> = []
+    for pid in pids {
+        let dir = "/proc/\(pid)/fd"
+        for fd in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(fd)"),
+               target.hasPrefix("socket:[") { inodes.insert(String(target.dropFirst(8).dropLast())) }
+        }
+    }
+    var ports: Set<Int> = []
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in ((try? String(contentsOfFile: table, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            // local_address rem_address st ... inode: a listener is state 0A.
+            guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])),
+                  let port = Int(fields[1].split(separator: ":").last ?? "", radix: 16) else { continue }
+            ports.insert(port)
+        }
+    }
+    return ports
 }

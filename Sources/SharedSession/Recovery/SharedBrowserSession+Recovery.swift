@@ -257,8 +257,9 @@ extension SharedBrowserSession {
     }
 
     /// Reads the cookies every 500 ms (they are restored after a relaunch), which also checks that
-    /// the connection lives: no answer within 1 s means it stalled, and it is closed so that the
-    /// recovery begins.
+    /// the connection lives: no answer within 1 s, and nothing else from the browser in that second
+    /// either, means it stalled, and it is closed so that the recovery begins. (A reply late behind a
+    /// flood of events is no stall: closing then would cost a reconnect, or over a pipe the browser.)
     func startMonitor() {
         monitor?.cancel()
         let connection = browser.connection
@@ -272,6 +273,7 @@ extension SharedBrowserSession {
                     let cookies = try await root.send(Storage.GetCookies(), timeout: .seconds(1)).cookies
                     await self?.keepCookies(cookies)
                 } catch let error as CDPError where error.code == .timeout {
+                    guard connection.isSilent(for: .seconds(1)) else { continue }
                     connection.fail(with: CDPError(.connectionClosed, "the browser connection stalled: no answer within 1 s"))
                     await connection.close()
                     return

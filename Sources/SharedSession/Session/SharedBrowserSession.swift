@@ -419,13 +419,18 @@ public actor SharedBrowserSession {
     /// The process id of the browser this session launched; nil when attached.
     public nonisolated var browserProcessID: Int32? { browser.processID }
 
-    /// The browser's DevTools WebSocket URL. Whoever has it can drive the browser: keep it private.
-    public nonisolated var remoteDebuggingURL: String { browser.webSocketDebuggerURL }
+    /// The browser's DevTools WebSocket URL, when it has one: nil for a browser launched over a pipe
+    /// (the default, ``CDPBrowser/Transport/pipe``). Whoever has it can drive the browser past every
+    /// check of this session: keep it private. A person gets DevTools through the live view instead
+    /// (`LiveView.Options.devTools`), behind its control token.
+    public nonisolated var remoteDebuggingURL: String? { browser.webSocketDebuggerURL }
 
     /// A Chrome DevTools front-end URL for a tab (the active one by default), to open in a Chromium
-    /// on this machine and inspect the very page the agents drive.
-    public func devToolsFrontendURL(tab targetId: String? = nil) -> String {
-        let address = remoteDebuggingURL.dropFirst("ws://".count).prefix { $0 != "/" }
+    /// on this machine and inspect the very page the agents drive; nil when the browser has no DevTools
+    /// port (launched over a pipe, the default).
+    public func devToolsFrontendURL(tab targetId: String? = nil) -> String? {
+        guard let url = remoteDebuggingURL, url.hasPrefix("ws://") else { return nil }
+        let address = url.dropFirst("ws://".count).prefix { $0 != "/" }
         return "http://\(address)/devtools/inspector.html?ws=\(address)/devtools/page/\(targetId ?? active.targetId)"
     }
 }

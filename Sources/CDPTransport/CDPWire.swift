@@ -1,0 +1,159 @@
+import Foundation
+import SharedBrowserSupport
+import WebSockets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a ``CDPConnection`` sends its messages through: a WebSocket, or the pipe of a browser it
+/// launched.
+protocol CDPWire: Sendable {
+    /// Queues one whole message (a JSON object) for the browser.
+    func transmit(_ message: Data) throws
+    /// Ends the link; what is queued goes first where the link allows.
+    func shutDown(code: UInt16, reason: String)
+}
+
+extension WebSocketConnection: CDPWire {
+    func transmit(_ message: Data) throws { try send(message) }
+    func shutDown(code: UInt16, reason: String) { close(code: code, reason: reason) }
+}
+
+/// The browser's end of a ``CDPPipe``: a socket the browser reads as its descriptor 3 and writes as
+/// its descriptor 4 (`--remote-debugging-pipe`), so no port listens.
+struct CDPPipeEnds {
+    /// Ours: read and write.
+    let host: Int32
+    /// The browser's, close-on-exec and above 4, to be made its descriptors 3 and 4 at spawn.
+    let browser: Int32
+
+    /// A connected pair of Unix stream sockets (`send` with `MSG_NOSIGNAL` never raises SIGPIPE when
+    /// the browser is gone, where a pipe would).
+    static func make() throws -> CDPPipeEnds {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw CDPError(.launchFailed, "cannot create the browser's pipe: \(String(cString: strerror(errno)))")
+        }
+        // Above 4, so that making it the child's 3 and 4 never overwrites it first.
+        let high = fcntl(fds[1], F_DUPFD_CLOEXEC, 5)
+        close(fds[1])
+        guard high >= 0 else {
+            close(fds[0])
+            throw CDPError(.launchFailed, "cannot create the browser's pipe: \(String(cString: strerror(errno)))")
+        }
+        return CDPPipeEnds(host: fds[0], browser: high)
+    }
+}
+
+/// CDP over the pipe of a launched browser: messages are JSON objects, each ended by a NUL byte.
+///
+/// A thread reads and splits the messages; a serial queue writes them, in the order they were given.
+final class CDPPipe: CDPWire {
+    private struct State {
+        var closed = false
+        var closeError: CDPError?
+    }
+    private let fd: Int32
+    private let state = LockedValue(State())
+    private let writes = DispatchQueue(label: "cdp-pipe-write")
+    private let maxMessageSize: Int
+
+    /// Takes over `fd` (our end); call ``start(onMessage:onClose:)`` to read.
+    init(fd: Int32, maxMessageSize: Int) {
+        self.fd = fd
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Starts reading: `onMessage` gets each whole message on the reading thread, in order; `onClose`
+    /// once, when the link ends (nil when it ended in order, else why).
+    func start(onMessage: @escaping @Sendable (Data) -> Void, onClose: @escaping @Sendable (CDPError?) -> Void) {
+        let thread = Thread { [self] in
+            read(onMessage: onMessage)
+            let error = state.withLock { s in
+                s.closed = true
+                return s.closeError
+            }
+            // The descriptor is closed behind every queued write, so no write goes to a reused number.
+            writes.async { [fd] in close(fd) }
+            onClose(error)
+        }
+        thread.name = "cdp-pipe-read"
+        thread.start()
+    }
+
+    private func read(onMessage: (Data) -> Void) {
+        let chunkSize = 256 << 10
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 1)
+        defer { chunk.deallocate() }
+        var partial = Data()
+        while true {
+            let n = recv(fd, chunk.baseAddress, chunkSize, 0)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { fail(CDPError(.connectionClosed, "reading the browser's pipe failed: \(String(cString: strerror(errno)))")) }
+            if n <= 0 { return }
+            // memchr and one copy per message: no per-byte Swift loop (which a debug build runs slowly).
+            let base = chunk.baseAddress!
+            var start = 0
+            while start < n, let found = memchr(base + start, 0, n - start) {
+                let end = base.distance(to: found)
+                if partial.isEmpty {
+                    onMessage(Data(bytes: base + start, count: end - start))
+                } else {
+                    partial.append(base.assumingMemoryBound(to: UInt8.self) + start, count: end - start)
+                    onMessage(partial)
+                    partial = Data()
+                }
+                start = end + 1
+            }
+            if start < n { partial.append(base.assumingMemoryBound(to: UInt8.self) + start, count: n - start) }
+            if partial.count > maxMessageSize {
+                fail(CDPError(.messageTooLarge, "the browser sent a message over \(maxMessageSize) bytes"))
+                return
+            }
+        }
+    }
+
+    /// Records why the link ends, and ends it (the reading thread then sees the end).
+    private func fail(_ error: CDPError) {
+        state.withLock { s in if s.closeError == nil { s.closeError = error } }
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    func transmit(_ message: Data) throws {
+        if state.withLock({ $0.closed }) { throw CDPError(.connectionClosed, "the browser's pipe is closed") }
+        writes.async { [self] in
+            guard !state.withLock({ $0.closed }) else { return }
+            var failed: Int32 = 0
+            message.withUnsafeBytes { bytes in failed = writeAll(bytes) }
+            if failed == 0 {
+                var end: UInt8 = 0
+                failed = writeAll(UnsafeRawBufferPointer(start: &end, count: 1))
+            }
+            if failed != 0 {
+                fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(failed)))"))
+            }
+        }
+    }
+
+    /// Writes every byte; returns 0, or the error number.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        var offset = 0
+        while offset < bytes.count {
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+
+    func shutDown(code: UInt16, reason: String) {
+        // Behind what is queued, as a WebSocket's closing handshake is.
+        writes.async { [self] in
+            guard !state.withLock({ $0.closed }) else { return }
+            shutdown(fd, Int32(SHUT_RDWR))
+        }
+    }
+}
