@@ -74,7 +74,8 @@ let package = Package(
 
         .target(
             name: "LiveView",
-            dependencies: ["SharedSession", "CDPTransport", "Coordination", "EventBuffer", "WebSockets", "SharedBrowserSupport"],
+            dependencies: ["SharedSession", "CDPTransport", "Coordination", "EventBuffer", "WebSockets", "SharedBrowserSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -47,11 +47,14 @@ struct CDPPipeEnds {
 
 /// CDP over the pipe of a launched browser: messages are JSON objects, each ended by a NUL byte.
 ///
-/// A thread reads and splits the messages; a serial queue writes them, in the order they were given.
+/// A thread reads and splits the messages; messages go out from the sender's thread when the socket
+/// takes them whole, else through a serial queue, in the order they were given.
 final class CDPPipe: CDPWire {
     private struct State {
         var closed = false
         var closeError: CDPError?
+        /// Messages handed to the writing queue and not yet written.
+        var queuedWrites = 0
     }
     private let fd: Int32
     private let state = LockedValue(State())
@@ -119,16 +122,35 @@ final class CDPPipe: CDPWire {
         shutdown(fd, Int32(SHUT_RDWR))
     }
 
+    /// Sends at once from the caller's thread when nothing waits and the socket takes it whole (the
+    /// usual case: no thread hop); else the writing queue sends what is left, in order.
     func transmit(_ message: Data) throws {
-        if state.withLock({ $0.closed }) { throw CDPError(.connectionClosed, "the browser's pipe is closed") }
-        writes.async { [self] in
-            guard !state.withLock({ $0.closed }) else { return }
-            var failed: Int32 = 0
-            message.withUnsafeBytes { bytes in failed = writeAll(bytes) }
-            if failed == 0 {
-                var end: UInt8 = 0
-                failed = writeAll(UnsafeRawBufferPointer(start: &end, count: 1))
+        var framed = message
+        framed.append(0)
+        var failure: Int32 = 0
+        let rest: Data? = try state.withLock { s in
+            if s.closed { throw CDPError(.connectionClosed, "the browser's pipe is closed") }
+            guard s.queuedWrites == 0 else {
+                s.queuedWrites += 1
+                return framed
             }
+            let sent = framed.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+            if sent == framed.count { return nil }
+            if sent < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+                failure = errno
+                return nil
+            }
+            s.queuedWrites += 1
+            return framed.subdata(in: max(0, sent)..<framed.count)
+        }
+        if failure != 0 {
+            fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(failure)))"))
+        }
+        guard let rest else { return }
+        writes.async { [self] in
+            defer { state.withLock { $0.queuedWrites -= 1 } }
+            guard !state.withLock({ $0.closed }) else { return }
+            let failed = rest.withUnsafeBytes { writeAll($0) }
             if failed != 0 {
                 fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(failed)))"))
             }

@@ -1,6 +1,7 @@
 public import Coordination
 import EventBuffer
 import Foundation
+public import Logging
 public import SharedSession
 import SharedBrowserSupport
 import WebSockets
@@ -35,7 +36,16 @@ public final class LiveView: Sendable {
         public var person = Participant.human("person")
         /// JPEG quality of the screen, 1-100.
         public var jpegQuality = 70
-        /// The defaults: 127.0.0.1, a port the system chooses, `human:person`, JPEG quality 70.
+        /// The most connections at once (viewers and page loads); one more is closed as soon as it is
+        /// accepted. Default 64.
+        public var maxConnections = 64
+        /// How long a client has to send a whole request (or its WebSocket upgrade), and the longest an
+        /// HTTP connection may sit idle between requests; then it is closed. Whole seconds. Default 10 s.
+        public var requestTimeout: Duration = .seconds(10)
+        /// Where refused connections and limits hit are logged. Default: nowhere.
+        public var logger = Logger(label: "LiveView", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The defaults: 127.0.0.1, a port the system chooses, `human:person`, JPEG quality 70, 64
+        /// connections, 10 s per request.
         public init() {}
     }
 
@@ -77,6 +87,10 @@ public final class LiveView: Sendable {
     /// How many viewers are connected.
     public var viewerCount: Int { hub.count }
 
+    /// How many connections were refused since the live view started (over
+    /// ``Options/maxConnections``, or a request body too large).
+    public var refusedConnections: Int { server.refusals.values.reduce(0, +) }
+
     /// Stops the server and the screencast (closing the session does too); a later
     /// `session.liveView()` starts a new one, with new links.
     public func stop() async {
@@ -98,6 +112,9 @@ public final class LiveView: Sendable {
         // A viewer that does not read is disconnected once this much waits for it (frames are latest
         // wins and events beyond `Viewer.eventBacklog` are dropped, so a reading viewer never gets near).
         configuration.maxQueuedBytes = 8 << 20
+        configuration.maxConnections = options.maxConnections
+        configuration.requestTimeout = options.requestTimeout
+        configuration.logger = options.logger
         let listenHost = options.host
         let server = try await WebSocketServer.start(configuration, onHTTP: { request in
             Self.answer(request, access: access, port: portBox.withLock { $0 }, listenHost: listenHost)

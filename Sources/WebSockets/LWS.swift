@@ -295,6 +295,17 @@ extension LWSSocket {
     /// Closes the connection from the service loop's next turn.
     func kill() { lws_set_timeout(pointer, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC) }
 
+    /// Closes the connection after `duration` (in whole seconds, at least one: lws 4.1 counts no
+    /// finer), unless set again first; nil clears the deadline.
+    func closeAfter(_ duration: Duration?) {
+        guard let duration, duration > .zero else {
+            lws_set_timeout(pointer, NO_PENDING_TIMEOUT, 0)
+            return
+        }
+        let seconds = duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0)
+        lws_set_timeout(pointer, PENDING_TIMEOUT_USER_OK, Int32(clamping: max(1, seconds)))
+    }
+
     /// Sets the close frame's code and reason (at most 123 bytes) for the close that follows.
     func setCloseReason(code: UInt16, reason: String) {
         var bytes = Array(reason.utf8.prefix(123))

@@ -57,13 +57,27 @@ extension WebSocketEventLoop {
         continuation?.resume(returning: listener.port)
     }
 
-    /// A connection accepted by a server's own listener becomes lws's, as if lws had accepted it.
+    /// A connection accepted by a server's own listener becomes lws's, as if lws had accepted it, and
+    /// has ``WebSocketServer/Configuration/requestTimeout`` to send its request. One over the
+    /// server's ``WebSocketServer/Configuration/maxConnections`` is closed at once.
     func adopt(_ adoptions: [(server: WebSocketServer, fd: Int32)]) {
         for (server, fd) in adoptions {
-            if servers[ObjectIdentifier(server)] != nil, let socket = serverVhost?.adopt(fd) {
+            guard servers[ObjectIdentifier(server)] != nil else {
+                close(fd)
+                continue
+            }
+            let open = socketServers.values.reduce(0) { $0 + ($1 === server ? 1 : 0) }
+            guard open < server.configuration.maxConnections else {
+                close(fd)
+                server.refused(.tooManyConnections)
+                continue
+            }
+            if let socket = serverVhost?.adopt(fd) {
                 socketServers[socket] = server
+                socket.closeAfter(server.configuration.requestTimeout)
             } else {
                 close(fd)
+                server.refused(.tooManyConnections)
             }
         }
     }
@@ -132,6 +146,7 @@ extension WebSocketEventLoop {
             var options = WebSocketConnection.Options()
             options.maxMessageSize = server.configuration.maxMessageSize
             options.maxQueuedBytes = server.configuration.maxQueuedBytes
+            socket.closeAfter(nil)   // the request is whole; an open WebSocket has no deadline
             let connection = WebSocketConnection(
                 url: nil, description: "server:\(server.port) peer", options: options, handler: handler, loop: self, open: true)
             connection.io.socket = socket
@@ -153,6 +168,7 @@ extension WebSocketEventLoop {
             guard var incoming = httpIncoming[socket] else { return .ok }
             if incoming.request.body.count + bytes.count > Self.maxRequestBody {
                 httpIncoming.removeValue(forKey: socket)
+                incoming.server.refused(.requestTooLarge)
                 return respond(socket, .init(status: 413, text: "request body over 1 MiB\n"))
             }
             incoming.request.body.append(contentsOf: bytes)
@@ -172,6 +188,7 @@ extension WebSocketEventLoop {
     }
 
     private func dispatchHTTP(_ socket: LWSSocket, _ server: WebSocketServer, _ request: WebSocketServer.Request) -> LWSAnswer {
+        socket.closeAfter(nil)   // the request is whole: the response is ours to send
         let response = server.onHTTP(request)
         guard let delay = response.delay, delay > .zero else { return respond(socket, response) }
         nextDelayToken += 1
@@ -201,7 +218,7 @@ extension WebSocketEventLoop {
             out.headersSent = true
             if body.isEmpty {
                 httpOut.removeValue(forKey: socket)
-                return socket.completeHTTPTransaction() ? .ok : .close
+                return completeTransaction(socket)
             }
             httpOut[socket] = out
             socket.requestWritable()
@@ -215,11 +232,18 @@ extension WebSocketEventLoop {
         }
         if final {
             httpOut.removeValue(forKey: socket)
-            return socket.completeHTTPTransaction() ? .ok : .close
+            return completeTransaction(socket)
         }
         out.offset += chunk
         httpOut[socket] = out
         socket.requestWritable()
+        return .ok
+    }
+
+    /// Ends a response; a kept-alive connection then has the request deadline for its next request.
+    private func completeTransaction(_ socket: LWSSocket) -> LWSAnswer {
+        guard socket.completeHTTPTransaction() else { return .close }
+        if let server = server(for: socket) { socket.closeAfter(server.configuration.requestTimeout) }
         return .ok
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 import SharedBrowserSupport
 
 /// An HTTP and WebSocket server on the process-wide lws service thread.
@@ -20,7 +21,18 @@ public final class WebSocketServer: Sendable {
         /// The most bytes queued for a client that does not read; beyond it the connection closes
         /// (1008, ``WebSocketError/Code/tooFarBehind``). Default 16 MiB.
         public var maxQueuedBytes: Int = 16 << 20
-        /// The defaults: 127.0.0.1, a port the system chooses, 4 MiB messages, 16 MiB queued per client.
+        /// The most connections open at once (HTTP and WebSocket); one more is closed as soon as it
+        /// is accepted. Default 256.
+        public var maxConnections: Int = 256
+        /// How long a client has to send a whole HTTP request (headers and body, or a WebSocket
+        /// upgrade), and the longest an HTTP connection may wait idle for its next request; then it is
+        /// closed. Open WebSockets have no such deadline. Counted in whole seconds. Default 10 s.
+        public var requestTimeout: Duration = .seconds(10)
+        /// Where refusals and limits hit are logged (at `notice`, with the limit in the metadata).
+        /// Default: nowhere.
+        public var logger = Logger(label: "WebSocketServer", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The defaults: 127.0.0.1, a port the system chooses, 4 MiB messages, 16 MiB queued per
+        /// client, 256 connections, 10 s to send a request, no log.
         public init() {}
     }
 
@@ -121,6 +133,33 @@ public final class WebSocketServer: Sendable {
         public static func redirect(to location: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
             HTTPResponse(status: 303, text: "", headers: [("Location", location)] + headers)
         }
+    }
+
+    /// Why the server turned a client away.
+    public enum Refusal: String, Sendable, CaseIterable {
+        /// A connection over ``Configuration/maxConnections`` (or beyond what libwebsockets can
+        /// take), closed as soon as it was accepted.
+        case tooManyConnections
+        /// A request body over 1 MiB, answered 413.
+        case requestTooLarge
+    }
+
+    /// How many clients were turned away, by reason, since the server started.
+    public var refusals: [Refusal: Int] { refusalCounts.withLock { $0 } }
+    private let refusalCounts = LockedValue<[Refusal: Int]>([:])
+
+    /// Counts and logs a refusal.
+    func refused(_ reason: Refusal) {
+        let count = refusalCounts.withLock { counts in
+            counts[reason, default: 0] += 1
+            return counts[reason]!
+        }
+        // One line for the first and then every 100th of a kind: a flood must not flood the log too.
+        guard count == 1 || count % 100 == 0 else { return }
+        configuration.logger.notice("refused a client", metadata: [
+            "reason": "\(reason.rawValue)", "port": "\(port)", "refused_so_far": "\(count)",
+            "max_connections": "\(configuration.maxConnections)",
+        ])
     }
 
     let configuration: Configuration

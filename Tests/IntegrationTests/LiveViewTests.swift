@@ -287,7 +287,9 @@ extension Chromium {
     /// its listener waits until some are freed and goes on (it used to stop for good on the first
     /// EMFILE), so a request after the flood is answered.
     @Test func aLiveViewOutOfDescriptorsServesAgainOnceSomeAreFreed() async throws {
-        let host = try SessionHost(profile: nil, environment: ["SESSION_HOST_LIVE_VIEW": "1", "SESSION_HOST_FILE_LIMIT": "128"])
+        // A connection cap above the file limit, so that the descriptors run out first.
+        let host = try SessionHost(profile: nil, environment: ["SESSION_HOST_LIVE_VIEW": "1", "SESSION_HOST_FILE_LIMIT": "128",
+                                                                "SESSION_HOST_LIVE_VIEW_CONNECTIONS": "1000"])
         defer { host.process.terminate() }
         let watch = try #require(host.liveViewURL)
         let port = try #require(URL(string: watch)?.port)
@@ -308,6 +310,63 @@ extension Chromium {
         request.timeoutInterval = 20
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "the live view answers again")
+    }
+
+    /// The live view's listener is bounded: one connection over its cap is closed as soon as it is
+    /// accepted; connections that send nothing, send their request a byte at a time (slowloris) or
+    /// sit idle after a response are closed at the request deadline; a page load is served after.
+    @Test func theLiveViewCapsConnectionsAndClosesSlowOnes() async throws {
+        try await withOwnSession("live-view-bounded") { session in
+            var options = LiveView.Options()
+            options.maxConnections = 8
+            options.requestTimeout = .seconds(1)
+            let view = try await session.liveView(options)
+            /// Whether the server ends the connection within `seconds` (read gives end of file or a
+            /// reset), reading and dropping whatever comes first.
+            func ends(_ fd: Int32, within seconds: Int) -> Bool {
+                var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n == 0 || (n < 0 && errno == ECONNRESET) { return true }
+                    if n < 0 { return false }   // the timeout: still open
+                }
+            }
+            let flood = (0..<9).compactMap { _ in loopbackSocket(port: view.port) }
+            defer { flood.forEach { close($0) } }
+            #expect(flood.count == 9)
+            #expect(await eventually(within: .seconds(5)) { view.refusedConnections == 1 }, "one over the cap: \(view.refusedConnections)")
+            for fd in flood { #expect(ends(fd, within: 5), "a connection that sends nothing is closed") }
+
+            // Slowloris: a request line and then a header byte every 100 ms, never finished.
+            let slow = try #require(loopbackSocket(port: view.port))
+            defer { close(slow) }
+            _ = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n".withCString { send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            let trickle = Task.detached {
+                var sent = 0
+                while !Task.isCancelled, send(slow, "X", 1, Int32(MSG_NOSIGNAL)) == 1 {
+                    sent += 1
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return sent
+            }
+            #expect(ends(slow, within: 5), "a request sent too slowly is closed")
+            trickle.cancel()
+            #expect(await trickle.value >= 5, "it went on sending while it was open")
+
+            // Kept alive after a response, then idle: closed too.
+            let idle = try #require(loopbackSocket(port: view.port))
+            defer { close(idle) }
+            _ = "GET /app.css HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\n\r\n".withCString { send(idle, $0, strlen($0), 0) }
+            var head = [UInt8](repeating: 0, count: 64)
+            #expect(recv(idle, &head, head.count, 0) > 0 && String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            #expect(ends(idle, within: 5), "an idle kept-alive connection is closed")
+
+            let watch = try #require(view.watchURL.flatMap(URL.init(string:)))
+            let (_, response) = try await URLSession.shared.data(from: watch)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "the live view serves after all that")
+        }
     }
 
     /// A viewer (watch token) that never reads while the page logs without end: the events for it are

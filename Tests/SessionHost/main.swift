@@ -7,7 +7,8 @@
 // With SESSION_HOST_RECORDING=DIR it records its timeline there, and after URL it keeps acting
 // (reloading every 200 ms) so the recording grows until the host dies. With SESSION_HOST_LIVE_VIEW=1
 // it serves a live view and prints `live <watch URL>` before `ready`; with SESSION_HOST_FILE_LIMIT=N
-// it then lowers its own soft limit of open files to N (the browser, started before, keeps its own).
+// it then lowers its own soft limit of open files to N (the browser, started before, keeps its own);
+// SESSION_HOST_LIVE_VIEW_CONNECTIONS=N sets the live view's connection cap.
 import Foundation
 import LiveView
 import SharedSession
@@ -30,7 +31,11 @@ if arguments.count > 1 {
 }
 var liveView: LiveView?
 if ProcessInfo.processInfo.environment["SESSION_HOST_LIVE_VIEW"] == "1" {
-    let view = try await session.liveView()
+    var viewOptions = LiveView.Options()
+    if let cap = ProcessInfo.processInfo.environment["SESSION_HOST_LIVE_VIEW_CONNECTIONS"].flatMap(Int.init) {
+        viewOptions.maxConnections = cap
+    }
+    let view = try await session.liveView(viewOptions)
     liveView = view
     FileHandle.standardOutput.write(Data("live \(view.watchURL ?? "")\n".utf8))
 }
