@@ -110,6 +110,18 @@ public final class CDPSession: Sendable, CustomStringConvertible {
         return try connection.decodeReply(JSONValue.self, from: reply, method: method, sessionId: id)
     }
 
+    /// Sends any command by name at once and returns a task that awaits its reply: commands posted one
+    /// after another reach the browser in that order, whether or not earlier replies have come (what a
+    /// proxy for another CDP client needs).
+    /// - Throws: (from the task) the same errors as ``send(_:timeout:)``.
+    public func post(method: String, params: JSONValue = [:], timeout: Duration? = nil) -> Task<JSONValue, any Error> {
+        let handle = connection.dispatch(method: method, params: params, session: self, timeout: timeout)
+        return Task { [connection, id] in
+            let reply = try await connection.awaitReply(handle, method: method, sessionId: id)
+            return try connection.decodeReply(JSONValue.self, from: reply, method: method, sessionId: id)
+        }
+    }
+
     /// A stream of this session's events, optionally only those whose method is in `methods`.
     ///
     /// The stream ends when the session detaches or the connection closes. It holds at most `limit`

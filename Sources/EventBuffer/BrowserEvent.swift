@@ -117,6 +117,12 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         /// The site had signed the session out, and it signed in again (`SharedSession`'s
         /// `keepSignedIn(with:)`): `.message` says where it went.
         public static let signedInAgain: Self = "signedInAgain"
+        /// A person opened DevTools on a tab (`LiveView`'s `devTools` option): from now until
+        /// ``devToolsClosed`` they can do anything there, past turns and the session's settings, and
+        /// what they do is not recorded as actions. `.message` says so.
+        public static let devToolsOpened: Self = "devToolsOpened"
+        /// The DevTools opened on a tab were closed.
+        public static let devToolsClosed: Self = "devToolsClosed"
     }
 
     /// The event's details. `indirect`, so events are cheap to copy to many subscribers.

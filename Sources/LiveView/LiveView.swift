@@ -42,6 +42,12 @@ public final class LiveView: Sendable {
         /// How long a client has to send a whole request (or its WebSocket upgrade), and the longest an
         /// HTTP connection may sit idle between requests; then it is closed. Whole seconds. Default 10 s.
         public var requestTimeout: Duration = .seconds(10)
+        /// Serves Chrome DevTools for a person at ``LiveView/devToolsURL(tab:)``, behind the control
+        /// token. Off by default. DevTools is full control of the tab: it bypasses turns, the
+        /// JavaScript setting and the allowed URLs, and what is done through it is not recorded as
+        /// actions (the timeline shows when it was open, with `devToolsOpened` and `devToolsClosed`).
+        /// For a person debugging their own session; never hand the link to an agent.
+        public var devTools = false
         /// Where refused connections and limits hit are logged. Default: nowhere.
         public var logger = Logger(label: "LiveView", factory: { _ in SwiftLogNoOpLogHandler() })
         /// The defaults: 127.0.0.1, a port the system chooses, `human:person`, JPEG quality 70, 64
@@ -57,13 +63,15 @@ public final class LiveView: Sendable {
     public let port: Int
     let server: WebSocketServer
     let hub: ViewerHub
+    let devTools: DevToolsBridges
 
-    init(access: LiveViewAccess, options: Options, port: Int, server: WebSocketServer, hub: ViewerHub) {
+    init(access: LiveViewAccess, options: Options, port: Int, server: WebSocketServer, hub: ViewerHub, devTools: DevToolsBridges) {
         self.access = access
         self.options = options
         self.port = port
         self.server = server
         self.hub = hub
+        self.devTools = devTools
     }
 
     /// The address people open: `http://127.0.0.1:PORT`.
@@ -78,10 +86,25 @@ public final class LiveView: Sendable {
     /// The link that may also take over and act; nil once revoked.
     public var controlURL: String? { access.token(for: .control).map { "\(baseURL)/?token=\($0)" } }
 
-    /// Revokes a link and closes the viewers that came in through it.
+    /// What a person opens in a Chromium on this machine to inspect a tab (the active one when
+    /// connecting, by default) with Chrome DevTools: `devtools://devtools/bundled/inspector.html?ws=…`,
+    /// whose WebSocket is this server's `/devtools/page/<tab>` with the control token. nil unless
+    /// ``Options/devTools`` is on, or once the control link is revoked. See ``Options/devTools`` for
+    /// what it allows.
+    public func devToolsURL(tab targetId: String? = nil) -> String? {
+        guard options.devTools, let token = access.token(for: .control) else { return nil }
+        let authority = baseURL.dropFirst("http://".count)
+        let socket = "\(authority)/devtools/page\(targetId.map { "/\($0)" } ?? "")?token=\(token)"
+        let encoded = socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: ".:/-_"))) ?? socket
+        return "devtools://devtools/bundled/inspector.html?ws=\(encoded)"
+    }
+
+    /// Revokes a link and closes the viewers that came in through it (and, for the control link, any
+    /// DevTools opened with it).
     public func revoke(_ grant: LiveViewAccess.Grant) {
         access.revoke(grant)
         hub.disconnect(grant)
+        if grant == .control { devTools.closeAll(reason: "the control link was revoked") }
     }
 
     /// How many viewers are connected.
@@ -94,6 +117,7 @@ public final class LiveView: Sendable {
     /// Stops the server and the screencast (closing the session does too); a later
     /// `session.liveView()` starts a new one, with new links.
     public func stop() async {
+        devTools.closeAll(reason: "the live view stopped")
         hub.stop()
         await server.stop()
         liveViews.withLock { views in
@@ -116,13 +140,25 @@ public final class LiveView: Sendable {
         configuration.requestTimeout = options.requestTimeout
         configuration.logger = options.logger
         let listenHost = options.host
+        let devTools = DevToolsBridges()
+        let devToolsOn = options.devTools
+        let person = options.person
         let server = try await WebSocketServer.start(configuration, onHTTP: { request in
             Self.answer(request, access: access, port: portBox.withLock { $0 }, listenHost: listenHost)
         }, onWebSocket: { request in
             let port = portBox.withLock { $0 }
-            guard LiveViewAccess.hostAllowed(request.host, port: port, listenHost: listenHost),
-                  LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost),
-                  request.pathWithoutQuery == "/ws",
+            guard LiveViewAccess.hostAllowed(request.host, port: port, listenHost: listenHost) else { return nil }
+            let path = request.pathWithoutQuery
+            if devToolsOn, path == "/devtools/page" || path.hasPrefix("/devtools/page/") {
+                // DevTools' own front end connects from devtools://devtools; only the control link may.
+                guard request.origin == nil || request.origin == "devtools://devtools"
+                        || LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost),
+                      access.grant(for: request.formValues["token"]) == .control else { return nil }
+                let tab = path.dropFirst("/devtools/page".count).drop { $0 == "/" }
+                return devTools.open(session: session, tab: tab.isEmpty ? nil : String(tab), person: person)
+            }
+            guard LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost),
+                  path == "/ws",
                   let grant = access.grant(for: request.formValues["token"]) else { return nil }
             return hub.newViewer(grant: grant)
         })
@@ -132,7 +168,7 @@ public final class LiveView: Sendable {
             await server.stop()
             liveViews.withLock { _ = $0.removeValue(forKey: key) }
         })
-        return LiveView(access: access, options: options, port: server.port, server: server, hub: hub)
+        return LiveView(access: access, options: options, port: server.port, server: server, hub: hub, devTools: devTools)
     }
 
     /// The page and its two files; everything else is 404. Refused: a foreign `Host` (421), a foreign
@@ -161,6 +197,23 @@ public final class LiveView: Sendable {
         default:
             return .notFound(String(request.pathWithoutQuery))
         }
+    }
+}
+
+/// The DevTools a live view serves, to close them together.
+final class DevToolsBridges: Sendable {
+    private let open = LockedValue<[ObjectIdentifier: DevToolsBridge]>([:])
+
+    func open(session: SharedBrowserSession, tab: String?, person: Participant) -> DevToolsBridge {
+        let bridge = DevToolsBridge(session: session, targetId: tab, person: person) { [open] closed in
+            _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(closed)) }
+        }
+        open.withLock { $0[ObjectIdentifier(bridge)] = bridge }
+        return bridge
+    }
+
+    func closeAll(reason: String) {
+        open.withLock { Array($0.values) }.forEach { $0.close(reason: reason) }
     }
 }
 
