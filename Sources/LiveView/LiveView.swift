@@ -110,6 +110,13 @@ public final class LiveView: Sendable {
     /// How many viewers are connected.
     public var viewerCount: Int { hub.count }
 
+    /// Frames sent to viewers since the live view started.
+    public var framesSent: Int { hub.counters.withLock { $0.framesSent } }
+    /// Frames a viewer never got because a newer one replaced it while it drew the last (latest wins).
+    public var framesDropped: Int { hub.counters.withLock { $0.framesDropped } }
+    /// Events not sent to a viewer that was over 1 MiB behind (each such viewer is told how many).
+    public var eventsDropped: Int { hub.counters.withLock { $0.eventsDropped } }
+
     /// How many connections were refused since the live view started (over
     /// ``Options/maxConnections``, or a request body too large).
     public var refusedConnections: Int { server.refusals.values.reduce(0, +) }

@@ -8,6 +8,15 @@ import WebSockets
 
 /// The viewers of one live view, the one screencast that feeds them, and what they are told.
 final class ViewerHub: Sendable {
+    /// What went to viewers, and what was dropped for those behind.
+    struct Counters: Sendable {
+        var framesSent = 0
+        /// Frames replaced by a newer one before the viewer drew the last (latest wins).
+        var framesDropped = 0
+        var eventsDropped = 0
+    }
+    let counters = LockedValue(Counters())
+
     let session: SharedBrowserSession
     let person: Participant
     let quality: Int
@@ -310,6 +319,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         guard let connection = state.withLock({ $0.connection }) else { return }
         if connection.queuedBytes > Self.eventBacklog {
             state.withLock { $0.missedEvents += 1 }
+            hub.counters.withLock { $0.eventsDropped += 1 }
             return
         }
         let missed = state.withLock { s in
@@ -329,6 +339,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         let sendNow = state.withLock { s -> Bool in
             guard s.connection != nil else { return false }
             if s.inFlight {
+                if s.pending != nil { hub.counters.withLock { $0.framesDropped += 1 } }
                 s.pending = frame
                 return false
             }
@@ -351,6 +362,7 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         guard let connection = state.withLock({ $0.connection }) else { return }
         try? connection.send(text: #"{"type":"frame","seq":\#(frame.sequence),"deviceWidth":\#(frame.deviceWidth),"deviceHeight":\#(frame.deviceHeight)}"#)
         try? connection.send(frame.jpeg, binary: true)
+        hub.counters.withLock { $0.framesSent += 1 }
     }
 
     func enqueue(_ action: BrowserAction) {

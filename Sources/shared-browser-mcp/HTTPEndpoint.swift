@@ -1,5 +1,6 @@
 import Coordination
 import Foundation
+import Logging
 import MCP
 import NIOCore
 import NIOHTTP1
@@ -27,6 +28,9 @@ actor HTTPEndpoint {
         /// MCP clients (sessions of the protocol) at once; one more `initialize` is answered 503 until
         /// one ends its session or its event stream closes.
         var maxClients = 64
+        /// How long a client may send nothing, with no event stream open and no request unanswered,
+        /// before it is taken as gone: its MCP session ends and any turn it held passes on.
+        var clientIdleTimeout: Duration = .seconds(300)
     }
 
     let host: String
@@ -35,12 +39,19 @@ actor HTTPEndpoint {
     nonisolated let limits: Limits
     /// The connections open now.
     private nonisolated let connections = LockedValue(0)
+    /// Requests and connections turned away, by reason.
+    private nonisolated let refused = LockedValue<[String: Int]>([:])
     /// More `Host` values accepted (`--allowed-host`): a name alone allows it on any port.
     let allowedHosts: [String]
     private(set) var port = 0
     private var clients: [String: Client] = [:]
     /// Ids of each client's requests not yet answered.
     private var inFlight: [String: Set<String>] = [:]
+    /// When each client last sent a request.
+    private var lastSeen: [String: ContinuousClock.Instant] = [:]
+    /// Each client's open event streams and requests being answered: while it has one, it is not idle.
+    private var busy: [String: Int] = [:]
+    private var sweeper: Task<Void, Never>?
     private var channel: (any Channel)?
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
@@ -65,7 +76,10 @@ actor HTTPEndpoint {
                     count += 1
                     return true
                 }
-                guard admitted else { return channel.close() }
+                guard admitted else {
+                    self.countRefusal("too_many_connections")
+                    return channel.close()
+                }
                 channel.closeFuture.whenComplete { [connections] _ in connections.withLock { $0 -= 1 } }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     let timeout = self.limits.requestTimeout.components
@@ -76,12 +90,59 @@ actor HTTPEndpoint {
         let channel = try await bootstrap.bind(host: host, port: port).get()
         self.channel = channel
         port = channel.localAddress?.port ?? port
+        let idle = limits.clientIdleTimeout
+        sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: min(idle / 4, .seconds(5)))
+                await self?.forgetIdleClients()
+            }
+        }
         return port
     }
 
-    /// Why a request is refused before MCP sees it, if it is.
+    /// Ends the MCP session of every client idle for longer than ``Limits/clientIdleTimeout``.
+    private func forgetIdleClients() async {
+        let now = ContinuousClock.now
+        let idle = clients.keys.filter { id in
+            (busy[id] ?? 0) == 0 && (lastSeen[id].map { $0.duration(to: now) > limits.clientIdleTimeout } ?? true)
+        }
+        for id in idle {
+            await forget(id)
+            ServerLog.limits.notice("an idle MCP client was let go", metadata: [
+                "client": "\(id.prefix(6))", "idle_timeout_s": "\(limits.clientIdleTimeout.components.seconds)"])
+        }
+    }
+
+    /// The client `id` began (`true`) or finished something that keeps it from being idle: an event
+    /// stream, or a request being answered.
+    func setBusy(_ id: String, _ started: Bool) {
+        lastSeen[id] = .now
+        busy[id, default: 0] += started ? 1 : -1
+        if busy[id] == 0 { busy.removeValue(forKey: id) }
+    }
+
+    /// Counts a refusal, and logs the first of each reason and every 100th after.
+    nonisolated func countRefusal(_ reason: String) {
+        let count = refused.withLock { counts in
+            counts[reason, default: 0] += 1
+            return counts[reason]!
+        }
+        guard count == 1 || count % 100 == 0 else { return }
+        ServerLog.limits.notice("refused", metadata: [
+            "door": "mcp", "reason": "\(reason)", "refused_so_far": "\(count)",
+            "max_connections": "\(limits.maxConnections)", "max_clients": "\(limits.maxClients)",
+        ])
+    }
+
+    /// `GET /metrics`: the server's state as Prometheus text.
+    func metrics() async -> String {
+        let door = MetricsText.Door(connections: connections.withLock { $0 }, clients: clients.count, refused: refused.withLock { $0 })
+        return MetricsText.render(door: door, sessions: await registry.all)
+    }
+
+    /// Why a request is refused before MCP sees it, if it is. `/metrics` is behind the same token.
     func refusal(path: Substring, headers: HTTPHeaders) -> (HTTPResponseStatus, String)? {
-        guard path == "/mcp" else { return (.notFound, "not found: the MCP endpoint is /mcp") }
+        guard path == "/mcp" || path == "/metrics" else { return (.notFound, "not found: the MCP endpoint is /mcp") }
         let hostHeader = headers.first(name: "host") ?? ""
         let given = hostHeader.lowercased()
         // The name without its port (`[::1]:8931` -> `[::1]`).
@@ -118,6 +179,7 @@ actor HTTPEndpoint {
             return .error(statusCode: 400, .invalidRequest("no MCP session: send initialize first"))
         }
         guard clients.count < limits.maxClients else {
+            countRefusal("too_many_clients")
             return .error(statusCode: 503, .invalidRequest("too many MCP clients (\(limits.maxClients)): try again when one has left"))
         }
         let sessionId = UUID().uuidString.lowercased()
@@ -137,6 +199,7 @@ actor HTTPEndpoint {
             return .error(statusCode: 500, .internalError("cannot start an MCP session: \(error)"))
         }
         clients[sessionId] = Client(transport: transport, server: server, name: name)
+        lastSeen[sessionId] = .now
         return await transport.handleRequest(request)
     }
 
@@ -154,6 +217,8 @@ actor HTTPEndpoint {
     /// A client ended its session, or its connection went: its turn goes to the next in line.
     func forget(_ id: String) async {
         inFlight.removeValue(forKey: id)
+        lastSeen.removeValue(forKey: id)
+        busy.removeValue(forKey: id)
         guard let client = clients.removeValue(forKey: id) else { return }
         await registry.release(client.name.participant)
         await client.server.stop()
@@ -165,6 +230,7 @@ actor HTTPEndpoint {
     }
 
     func stop() async {
+        sweeper?.cancel()
         for id in Array(clients.keys) { await forget(id) }
         try? await channel?.close()
         try? await group.shutdownGracefully()
@@ -251,9 +317,19 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             refusal = (.badRequest, problem)
         }
         if let (status, message) = refusal {
+            endpoint.countRefusal(Self.reason(status))
             var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
             if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
             write(channel, status: status, headers: headers, body: Data((message + "\n").utf8))
+            return
+        }
+        if path == "/metrics" {
+            guard head.method == .GET else {
+                write(channel, status: .methodNotAllowed, headers: HTTPHeaders([("Allow", "GET")]), body: Data("GET only\n".utf8))
+                return
+            }
+            write(channel, status: .ok, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
+                  body: Data(await endpoint.metrics().utf8), keepAlive: head.isKeepAlive)
             return
         }
         // A request whose id is already in use by an unanswered one of the same client is answered at
@@ -263,6 +339,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let requestID = client != nil && head.method == .POST ? RequestLimits.requestID(body) : nil
         if let client, let requestID {
             guard await endpoint.begin(client: client, request: requestID.key) else {
+                endpoint.countRefusal("duplicate_request_id")
                 let error = #"{"jsonrpc":"2.0","id":\#(requestID.json),"error":{"code":-32600,"message":"request id \#(requestID.json) is in use by a request not yet answered"}}"#
                 write(channel, status: .badRequest, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Data(error.utf8),
                       keepAlive: head.isKeepAlive)
@@ -279,11 +356,15 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         switch response {
         case .stream(let stream, _):
-            if let id = response.headers.first(where: { $0.key.lowercased() == "mcp-session-id" })?.value ?? request.header(HTTPHeaderName.sessionID),
-               head.method == .GET {
+            let streamClient = response.headers.first(where: { $0.key.lowercased() == "mcp-session-id" })?.value
+                ?? request.header(HTTPHeaderName.sessionID)
+            if let id = streamClient, head.method == .GET {
                 // The client's standing event stream: when its connection goes, the client is gone.
                 channel.closeFuture.whenComplete { _ in Task { await endpoint.streamClosed(id) } }
             }
+            // A client with a stream open is not idle.
+            if let id = streamClient { await endpoint.setBusy(id, true) }
+            defer { if let id = streamClient { Task { await endpoint.setBusy(id, false) } } }
             channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)), promise: nil)
             channel.flush()
             do {
@@ -298,6 +379,18 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         default:
             write(channel, status: HTTPResponseStatus(statusCode: response.statusCode), headers: headers, body: response.bodyData ?? Data(),
                   keepAlive: keepAlive)
+        }
+    }
+
+    /// The metrics' name for a refusal's status.
+    private static func reason(_ status: HTTPResponseStatus) -> String {
+        switch status {
+        case .notFound: "not_found"
+        case .misdirectedRequest: "wrong_host"
+        case .forbidden: "foreign_origin"
+        case .unauthorized: "unauthorized"
+        case .payloadTooLarge: "request_too_large"
+        default: "bad_request"
         }
     }
 

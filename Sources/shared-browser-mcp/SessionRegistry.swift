@@ -2,6 +2,7 @@ import AgentTools
 import CDPTransport
 import Foundation
 import LiveView
+import Logging
 import SharedSession
 
 /// The server's shared sessions, by id (the design's `shared_sessions`).
@@ -45,6 +46,11 @@ actor SessionRegistry {
     }
 
     var ids: [String] { order }
+
+    /// Every session with its live view, in the order they started (for `/metrics`).
+    var all: [(id: String, session: SharedBrowserSession, liveView: LiveView?)] {
+        order.compactMap { id in entries[id].map { (id, $0.session, $0.liveView) } }
+    }
 
     /// The tools every session offers (their names, descriptions and schemas).
     func toolTemplate() -> [AgentTool] { AgentToolbox.tools(profile: settings.profile, allowJavaScript: settings.allowJavaScript) }
@@ -100,7 +106,9 @@ actor SessionRegistry {
                 throw ToolError("the saved sign-in (--storage-state) could not be put into the session: \(error)")
             }
         }
-        let view = try? await session.liveView()
+        var viewOptions = LiveView.Options()
+        viewOptions.logger = Logger(label: "shared-browser-mcp.live-view")
+        let view = try? await session.liveView(viewOptions)
         let entry = Entry(session: session, toolbox: AgentToolbox(session: session, profile: settings.profile,
                                                                   allowJavaScript: settings.allowJavaScript), liveView: view,
                           browser: source.endpoint.map { "at " + CDPBrowser.redactedEndpoint($0) } ?? "here")

@@ -49,6 +49,10 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Option(name: .customLong("max-clients"), help: "With --http: the most MCP clients at once; one more initialize gets 503.")
     var maxClients = 64
 
+    @Option(name: .customLong("client-idle-timeout"),
+            help: "With --http: seconds an MCP client may send nothing (no event stream open, nothing unanswered) before its session ends.")
+    var clientIdleTimeout = 300
+
     @Option(name: .customLong("request-timeout"),
             help: "With --http: seconds a connection may take to send a whole request, and may stay idle between requests.")
     var requestTimeout = 10
@@ -87,6 +91,7 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     mutating func run() async throws {
         guard maxSessions > 0 else { throw ValidationError("--max-sessions must be at least 1") }
         Self.raiseOpenFileLimit()
+        ServerLog.bootstrap()
         let fromEnvironment = ProcessInfo.processInfo.environment["SHARED_BROWSER_CDP_HEADERS"]?
             .split(whereSeparator: \.isNewline).map(String.init) ?? []
         var headers: [(name: String, value: String)] = []
@@ -119,13 +124,13 @@ struct SharedBrowserMCP: AsyncParsableCommand {
             }
             if let token, token.count < 16 { throw ValidationError("--token must have at least 16 characters") }
             let secret = token ?? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            guard maxConnections > 0, requestTimeout > 0, maxClients > 0 else {
-                throw ValidationError("--max-connections, --max-clients and --request-timeout must be at least 1")
+            guard maxConnections > 0, requestTimeout > 0, maxClients > 0, clientIdleTimeout > 0 else {
+                throw ValidationError("--max-connections, --max-clients, --request-timeout and --client-idle-timeout must be at least 1")
             }
             let endpoint = HTTPEndpoint(host: host, port: port, token: secret, registry: registry,
                                         allowedHosts: allowedHosts.map { $0.lowercased() },
                                         limits: .init(maxConnections: maxConnections, requestTimeout: .seconds(requestTimeout),
-                                                      maxClients: maxClients))
+                                                      maxClients: maxClients, clientIdleTimeout: .seconds(clientIdleTimeout)))
             let bound = try await endpoint.start()
             // Said at once, also when stdout is not a terminal.
             var said = "listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/mcp\n"

@@ -53,14 +53,19 @@ enum PythonMCP {
 
 /// `shared-browser-mcp --http 0` with `arguments`, started and listening: the process, its `/mcp`
 /// URL and its token.
-func startHTTPServer(_ arguments: [String] = []) throws -> (process: Process, url: URL, token: String) {
+func startHTTPServer(_ arguments: [String] = [], stderr: URL? = nil) throws -> (process: Process, url: URL, token: String) {
     let token = "test-token-" + UUID().uuidString
     let server = Process()
     server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
     server.arguments = ["--http", "0", "--token", token, "--no-recording"] + arguments
     let output = Pipe()
     server.standardOutput = output
-    server.standardError = FileHandle.nullDevice
+    if let stderr {
+        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        server.standardError = try FileHandle(forWritingTo: stderr)
+    } else {
+        server.standardError = FileHandle.nullDevice
+    }
     try server.run()
     var line = Data()
     while true {
@@ -324,6 +329,47 @@ extension Chromium {
         let (third, _, _) = try await postMCP(initializeRequest("three"), to: url, token: token)
         #expect(third == 200, "a place came free")
         server.terminate()
+    }
+
+    /// A client that initializes and never comes back is let go after `--client-idle-timeout`, so
+    /// that clients that never leave cannot hold every place; the refusals are counted at `/metrics`
+    /// (behind the token) and logged as JSON lines on stderr.
+    @Test func theHTTPServerLetsIdleClientsGoAndCountsRefusals() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-log-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let (server, url, token) = try startHTTPServer(["--max-clients", "1", "--client-idle-timeout", "1"], stderr: log)
+        defer { if server.isRunning { server.terminate() } }
+        #expect(try await postMCP(initializeRequest("one"), to: url, token: token).0 == 200)
+        #expect(try await postMCP(initializeRequest("two"), to: url, token: token).0 == 503)
+        // The first never comes back: within a few seconds its place is free (a state of another
+        // process, with nothing to wait on but asking).
+        let freed = await eventuallyAsync(within: .seconds(10)) {
+            (try? await postMCP(initializeRequest("three"), to: url, token: token).0) == 200
+        }
+        #expect(freed, "an idle client was let go")
+
+        let metricsURL = try #require(URL(string: url.absoluteString.replacingOccurrences(of: "/mcp", with: "/metrics")))
+        var anonymous = URLRequest(url: metricsURL)
+        anonymous.httpMethod = "GET"
+        let (_, refused) = try await URLSession.shared.data(for: anonymous)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401, "metrics are behind the token")
+        var request = anonymous
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.contains("# TYPE sharedbrowser_connections_refused_total counter"))
+        let clientRefusals = text.split(separator: "\n").first { $0.hasPrefix(#"sharedbrowser_connections_refused_total{door="mcp",reason="too_many_clients"}"#) }
+        #expect(clientRefusals.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 1 } == true, "\(text)")
+        #expect(text.contains(#"sharedbrowser_connections_refused_total{door="mcp",reason="unauthorized"} 1"#), "\(text)")
+        #expect(text.contains("sharedbrowser_mcp_clients 1"))
+        #expect(text.contains("# TYPE sharedbrowser_action_duration_seconds histogram"))
+        server.terminate()
+        server.waitUntilExit()
+        let lines = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).split(separator: "\n")
+        let logged = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(logged.contains { $0["reason"] as? String == "too_many_clients" && $0["level"] as? String == "notice" }, "\(lines)")
+        #expect(logged.contains { ($0["message"] as? String)?.contains("idle MCP client") == true }, "\(lines)")
     }
 }
 }

@@ -369,8 +369,13 @@ extension Chromium {
         try await session.coordinator.withTurn(for: owner) {
             let mine = try await session.navigate(to: site.url("/widgets"), as: owner).get()
             #expect(mine.events.first { $0.kind == .navigation }?.cause == .agent("owner"))
+            let before = session.statistics
             let refused = await session.click("#check", as: other)
             #expect(refused.error?.code == .notInControl)
+            // Counted for monitoring, by kind and outcome, with its duration.
+            let refusedKey = SessionStatistics.ActionKey(kind: "click", outcome: "notInControl")
+            #expect(session.statistics.actions[refusedKey]?.count == (before.actions[refusedKey]?.count ?? 0) + 1)
+            #expect(session.statistics.actions[.init(kind: "navigate", outcome: "ok")].map { $0.count >= 1 && $0.totalSeconds > 0 } == true)
             #expect(refused.error?.heldBy == owner)
             #expect(try await session.evaluate("1", as: system).get().value == 1)   // the library itself may act
         }

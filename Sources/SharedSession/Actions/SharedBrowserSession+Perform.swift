@@ -125,6 +125,10 @@ extension SharedBrowserSession {
         let recorded = action.redacted(typedTextIsSafe: typedTextIsSafe)
         let duration = clock.elapsed - started
         let ms = Navigation.milliseconds(duration)
+        statisticsBox.withLock {
+            $0.record(kind: action.type.rawValue, outcome: failure?.code.name ?? "ok",
+                      seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
         if let failure {
             sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
                 name: name, target: target, error: failure.message, durationMilliseconds: ms, action: recorded)), cause: cause)

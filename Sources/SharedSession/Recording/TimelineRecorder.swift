@@ -371,6 +371,9 @@ final class TimelineRecorder: Sendable {
         }
     }
 
+    /// The bytes the recording's kept segments hold.
+    var bytesOnDisk: Int { state.withLock { $0.totalBytes } }
+
     /// Counts bytes written; starts a new segment when this one is full, and removes the oldest when
     /// the recording is over its cap.
     private func account(_ bytes: Int) {

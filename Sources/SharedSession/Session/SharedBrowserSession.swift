@@ -39,6 +39,8 @@ public actor SharedBrowserSession {
     nonisolated let screencast = Screencast()
     /// Writes the timeline, when ``Options/recording`` asks for one.
     nonisolated let recorder: TimelineRecorder?
+    /// What the session has done so far (``statistics``).
+    nonisolated let statisticsBox = LockedValue(SessionStatistics())
     let options: Options
     /// Runs page-less actions (tabs, the browser) one at a time; each tab has its own queue.
     let browserQueue = ActionQueue()
