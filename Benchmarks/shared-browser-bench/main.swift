@@ -21,6 +21,9 @@
 //   shared-browser-bench reading [DIR] [--n 5] [--page OUT]   snapshot() and agentContext(4000) per page, elements in
 //                                               view shown at 1,000/4,000 tokens, Playwright's aria_snapshot when installed;
 //                                               contexts at 500-8,000 tokens to OUT for context_budget.py
+//   shared-browser-bench doors      [--n 30] [--seconds 60]   a normal client's answer time during 1,000 idle
+//                                               connections (live view; MCP when built beside); memory
+//                                               after a viewer that never reads watched a logging page
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -35,7 +38,7 @@ struct Options: ParsableCommand {
         commandName: "shared-browser-bench",
         abstract: "Prints one JSON object per benchmark, to compare with other tools on the same machine.")
 
-    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, extract, tokens, snapshot, context, reading or all.")
+    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
     var command = "all"
 
     @Argument(help: "For extract, tokens, snapshot, context and reading: the folder of pages (default: the corpus).")
@@ -55,6 +58,9 @@ struct Options: ParsableCommand {
 
     @Flag(name: .customLong("unlimited-frame-rate"), help: "LaunchOptions.unlimitedFrameRate.")
     var unlimitedFrameRate = false
+
+    @Option(help: "For doors: how long the viewer that never reads watches.")
+    var seconds = 60
 
     @Flag(name: .customLong("per-page"), help: "For extract: each file's title and counts.")
     var perPage = false
@@ -242,6 +248,8 @@ do {
     case "reading":
         try await benchReading(directory: options.directory ?? corpusDirectory, n: options.n ?? 5, output: options.page,
                                launch: launchOptions)
+    case "doors":
+        try await benchDoors(n: options.n, seconds: options.seconds)
     case "extract":
         try benchExtract(directory: options.directory ?? corpusDirectory, rounds: options.n, perPage: options.perPage)
     case "attach", "roundtrip", "screenshot", "all":
@@ -278,7 +286,7 @@ do {
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -36,8 +36,9 @@ public final class LiveView: Sendable {
         public var person = Participant.human("person")
         /// JPEG quality of the screen, 1-100.
         public var jpegQuality = 70
-        /// The most connections at once (viewers and page loads); one more is closed as soon as it is
-        /// accepted. Default 64.
+        /// The most connections at once (viewers and page loads). At the cap, a new connection takes
+        /// the place of the one waiting longest without a request; when all are busy, it is closed as
+        /// soon as it is accepted. Default 64.
         public var maxConnections = 64
         /// How long a client has to send a whole request (or its WebSocket upgrade), and the longest an
         /// HTTP connection may sit idle between requests; then it is closed. Whole seconds. Default 10 s.
@@ -117,8 +118,9 @@ public final class LiveView: Sendable {
     /// Events not sent to a viewer that was over 1 MiB behind (each such viewer is told how many).
     public var eventsDropped: Int { hub.counters.withLock { $0.eventsDropped } }
 
-    /// How many connections were refused since the live view started (over
-    /// ``Options/maxConnections``, or a request body too large).
+    /// How many connections were turned away since the live view started: closed at
+    /// ``Options/maxConnections`` (the one waiting longest without a request, or the new one when
+    /// all are busy), or with a request body too large.
     public var refusedConnections: Int { server.refusals.values.reduce(0, +) }
 
     /// Stops the server and the screencast (closing the session does too); a later

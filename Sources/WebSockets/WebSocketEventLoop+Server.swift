@@ -58,23 +58,33 @@ extension WebSocketEventLoop {
     }
 
     /// A connection accepted by a server's own listener becomes lws's, as if lws had accepted it, and
-    /// has ``WebSocketServer/Configuration/requestTimeout`` to send its request. One over the
-    /// server's ``WebSocketServer/Configuration/maxConnections`` is closed at once.
+    /// has ``WebSocketServer/Configuration/requestTimeout`` to send its request. At the server's
+    /// ``WebSocketServer/Configuration/maxConnections``, the connection that has waited longest
+    /// without sending a request is closed to make room (so idle connections cannot keep a client
+    /// with a request out); when every one is busy, the new one is closed instead.
     func adopt(_ adoptions: [(server: WebSocketServer, fd: Int32)]) {
         for (server, fd) in adoptions {
             guard servers[ObjectIdentifier(server)] != nil else {
                 close(fd)
                 continue
             }
-            let open = socketServers.values.reduce(0) { $0 + ($1 === server ? 1 : 0) }
-            guard open < server.configuration.maxConnections else {
-                close(fd)
-                server.refused(.tooManyConnections)
-                continue
+            let open = socketServers.reduce(0) { $0 + ($1.value === server && !evicted.contains($1.key) ? 1 : 0) }
+            if open >= server.configuration.maxConnections {
+                let oldest = awaitingRequest.filter { socketServers[$0.key] === server }.min { $0.value < $1.value }?.key
+                guard let oldest else {
+                    close(fd)
+                    server.refused(.tooManyConnections)
+                    continue
+                }
+                awaitingRequest.removeValue(forKey: oldest)
+                evicted.insert(oldest)
+                oldest.kill()
+                server.refused(.idleConnectionClosed)
             }
             if let socket = serverVhost?.adopt(fd) {
                 socketServers[socket] = server
                 socket.closeAfter(server.configuration.requestTimeout)
+                awaitRequest(socket)
             } else {
                 close(fd)
                 server.refused(.tooManyConnections)
@@ -134,6 +144,7 @@ extension WebSocketEventLoop {
     func handleServer(_ socket: LWSSocket, _ event: LWSEvent) -> LWSAnswer {
         switch event {
         case .upgradeRequested:
+            awaitingRequest.removeValue(forKey: socket)
             guard let server = server(for: socket) else { return .refuse }
             let request = WebSocketServer.Request(method: "GET", path: socket.upgradePath.map { $0 + socket.query } ?? "/",
                                                   headers: socket.requestHeaders)
@@ -155,6 +166,7 @@ extension WebSocketEventLoop {
             return .ok
 
         case .httpRequest(let path):
+            awaitingRequest.removeValue(forKey: socket)
             guard let server = server(for: socket) else { return .close }
             let isPost = socket.isPost
             let request = WebSocketServer.Request(method: isPost ? "POST" : "GET", path: path + socket.query, headers: socket.requestHeaders)
@@ -243,7 +255,16 @@ extension WebSocketEventLoop {
     /// Ends a response; a kept-alive connection then has the request deadline for its next request.
     private func completeTransaction(_ socket: LWSSocket) -> LWSAnswer {
         guard socket.completeHTTPTransaction() else { return .close }
-        if let server = server(for: socket) { socket.closeAfter(server.configuration.requestTimeout) }
+        if let server = server(for: socket) {
+            socket.closeAfter(server.configuration.requestTimeout)
+            awaitRequest(socket)
+        }
         return .ok
+    }
+
+    /// `socket` waits for a request from now on.
+    private func awaitRequest(_ socket: LWSSocket) {
+        awaitingOrder += 1
+        awaitingRequest[socket] = awaitingOrder
     }
 }

@@ -50,6 +50,12 @@ public final class WebSocketEventLoop: @unchecked Sendable {
     var serverVhost: LWSVhost?
     var servers: [ObjectIdentifier: WebSocketServer] = [:]
     var socketServers: [LWSSocket: WebSocketServer] = [:]
+    /// Server connections waiting for a request (just accepted, or kept alive after a response), by
+    /// when they began to wait: the first to go when a server is at its connection cap.
+    var awaitingRequest: [LWSSocket: UInt64] = [:]
+    var awaitingOrder: UInt64 = 0
+    /// Server connections closed to make room, not yet gone.
+    var evicted: Set<LWSSocket> = []
     var pendingUpgrades: [LWSSocket: any WebSocketHandler] = [:]
     var httpOut: [LWSSocket: OutgoingHTTP] = [:]
     var httpIncoming: [LWSSocket: (server: WebSocketServer, request: WebSocketServer.Request)] = [:]
@@ -256,6 +262,8 @@ public final class WebSocketEventLoop: @unchecked Sendable {
             httpIncoming.removeValue(forKey: socket)
             httpDelayed.removeValue(forKey: socket)
             socketServers.removeValue(forKey: socket)
+            awaitingRequest.removeValue(forKey: socket)
+            evicted.remove(socket)
             return .lwsDefault
         case .upgradeRequested, .established, .httpRequest, .httpBody, .httpBodyComplete, .httpWriteable:
             return handleServer(socket, event)

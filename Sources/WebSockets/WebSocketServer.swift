@@ -21,8 +21,9 @@ public final class WebSocketServer: Sendable {
         /// The most bytes queued for a client that does not read; beyond it the connection closes
         /// (1008, ``WebSocketError/Code/tooFarBehind``). Default 16 MiB.
         public var maxQueuedBytes: Int = 16 << 20
-        /// The most connections open at once (HTTP and WebSocket); one more is closed as soon as it
-        /// is accepted. Default 256.
+        /// The most connections open at once (HTTP and WebSocket). At the cap, a new connection
+        /// takes the place of the one that has waited longest without sending a request; when every
+        /// one is busy, the new one is closed as soon as it is accepted. Default 256.
         public var maxConnections: Int = 256
         /// How long a client has to send a whole HTTP request (headers and body, or a WebSocket
         /// upgrade), and the longest an HTTP connection may wait idle for its next request; then it is
@@ -142,6 +143,8 @@ public final class WebSocketServer: Sendable {
         case tooManyConnections
         /// A request body over 1 MiB, answered 413.
         case requestTooLarge
+        /// A connection that had sent no request, closed to make room for a new one at the cap.
+        case idleConnectionClosed
     }
 
     /// How many clients were turned away, by reason, since the server started.

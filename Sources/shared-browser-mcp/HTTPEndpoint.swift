@@ -20,7 +20,9 @@ actor HTTPEndpoint {
 
     /// What one client may hold of the server.
     struct Limits: Sendable {
-        /// Connections open at once; one more is closed as soon as it is accepted.
+        /// Connections open at once. At the cap, a new connection takes the place of the one that has
+        /// waited longest without sending a request; when all are busy, it is closed as soon as it is
+        /// accepted.
         var maxConnections = 256
         /// How long a connection may take to send a whole request (headers and body), and stay idle
         /// between requests; then it is closed. A response being streamed (an event stream) is not idle.
@@ -41,6 +43,9 @@ actor HTTPEndpoint {
     private nonisolated let connections = LockedValue(0)
     /// Requests and connections turned away, by reason.
     private nonisolated let refused = LockedValue<[String: Int]>([:])
+    /// Connections waiting for a request (accepted, or idle between requests), by when they began to
+    /// wait: the first to go at the cap.
+    nonisolated let waiting = IdleConnections()
     /// More `Host` values accepted (`--allowed-host`): a name alone allows it on any port.
     let allowedHosts: [String]
     private(set) var port = 0
@@ -70,21 +75,36 @@ actor HTTPEndpoint {
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
-                // Over the cap: closed at once, before anything is read.
+                // At the cap: the connection waiting longest for its request makes room, or, when all
+                // are busy, this one is closed at once, before anything is read.
+                var victim: (any Channel)?
                 let admitted = connections.withLock { count -> Bool in
-                    guard count < self.limits.maxConnections else { return false }
-                    count += 1
+                    guard count >= self.limits.maxConnections else {
+                        count += 1
+                        return true
+                    }
+                    victim = self.waiting.takeOldest()
+                    guard victim != nil else { return false }
+                    count += 1   // the evicted one counts down when it is gone
                     return true
                 }
                 guard admitted else {
                     self.countRefusal("too_many_connections")
                     return channel.close()
                 }
-                channel.closeFuture.whenComplete { [connections] _ in connections.withLock { $0 -= 1 } }
+                if let victim {
+                    victim.close(promise: nil)
+                    self.countRefusal("idle_connection_closed")
+                }
+                let waiting = self.waiting
+                channel.closeFuture.whenComplete { [connections] _ in
+                    connections.withLock { $0 -= 1 }
+                    waiting.remove(channel)
+                }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     let timeout = self.limits.requestTimeout.components
                     return channel.pipeline.addHandler(RequestHandler(
-                        endpoint: self, timeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
+                        endpoint: self, waiting: self.waiting, timeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -251,6 +271,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let endpoint: HTTPEndpoint
+    let waiting: IdleConnections
     /// How long a request may take to arrive whole, or the connection stay idle between requests.
     let timeout: TimeAmount
     private var head: HTTPRequestHead?
@@ -260,8 +281,9 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// The body is over ``RequestLimits/maxBody``: what comes of it is dropped, and the answer is 413.
     private var oversize = false
 
-    init(endpoint: HTTPEndpoint, timeout: TimeAmount) {
+    init(endpoint: HTTPEndpoint, waiting: IdleConnections, timeout: TimeAmount) {
         self.endpoint = endpoint
+        self.waiting = waiting
         self.timeout = timeout
     }
 
@@ -271,6 +293,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Starts the clock for the next request: a connection that has not sent it whole by then is closed.
     private func arm(_ channel: any Channel) {
+        waiting.add(channel)
         deadline?.cancel()
         deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     }
@@ -278,6 +301,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            waiting.remove(context.channel)
             self.head = head
             body.clear()
             oversize = (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > RequestLimits.maxBody
@@ -444,5 +468,34 @@ enum RequestLimits {
             }
         }
         return nil
+    }
+}
+
+/// Connections waiting for a request, oldest first out.
+final class IdleConnections: Sendable {
+    private struct State {
+        var order: UInt64 = 0
+        var channels: [ObjectIdentifier: (order: UInt64, channel: any Channel)] = [:]
+    }
+    private let state = LockedValue(State())
+
+    func add(_ channel: any Channel) {
+        state.withLock { s in
+            s.order += 1
+            s.channels[ObjectIdentifier(channel)] = (s.order, channel)
+        }
+    }
+
+    func remove(_ channel: any Channel) {
+        _ = state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// The connection that has waited longest, no longer counted as waiting.
+    func takeOldest() -> (any Channel)? {
+        state.withLock { s in
+            guard let oldest = s.channels.min(by: { $0.value.order < $1.value.order }) else { return nil }
+            s.channels.removeValue(forKey: oldest.key)
+            return oldest.value.channel
+        }
     }
 }

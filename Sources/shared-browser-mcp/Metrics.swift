@@ -72,7 +72,7 @@ enum MetricsText {
         var refused = door.refused.sorted { $0.key < $1.key }.map { (label(["door": "mcp", "reason": $0.key]), "\($0.value)") }
         for entry in sessions {
             if let view = entry.liveView {
-                refused.append((label(["door": "live_view", "reason": "too_many_connections", "session": entry.id]), "\(view.refusedConnections)"))
+                refused.append((label(["door": "live_view", "reason": "connection_limits", "session": entry.id]), "\(view.refusedConnections)"))
             }
         }
         metric("sharedbrowser_connections_refused_total", "counter", "Connections and requests turned away, by door and reason.", refused)

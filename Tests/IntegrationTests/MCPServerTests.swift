@@ -53,11 +53,18 @@ enum PythonMCP {
 
 /// `shared-browser-mcp --http 0` with `arguments`, started and listening: the process, its `/mcp`
 /// URL and its token.
-func startHTTPServer(_ arguments: [String] = [], stderr: URL? = nil) throws -> (process: Process, url: URL, token: String) {
+func startHTTPServer(_ arguments: [String] = [], stderr: URL? = nil, fileLimit: Int? = nil) throws -> (process: Process, url: URL, token: String) {
     let token = "test-token-" + UUID().uuidString
     let server = Process()
-    server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
-    server.arguments = ["--http", "0", "--token", token, "--no-recording"] + arguments
+    let arguments = ["--http", "0", "--token", token, "--no-recording"] + arguments
+    if let fileLimit {
+        // Soft and hard limit both, so the server cannot raise its own past it.
+        server.executableURL = URL(fileURLWithPath: "/bin/sh")
+        server.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", try PythonMCP.server()] + arguments
+    } else {
+        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
+        server.arguments = arguments
+    }
     let output = Pipe()
     server.standardOutput = output
     if let stderr {
@@ -272,9 +279,10 @@ extension Chromium {
         server.terminate()
     }
 
-    /// Floods and slow clients: beyond the connection cap a new connection is closed at once (while
-    /// the earlier ones stay open), a connection that does not send a whole request in time is closed
-    /// (headers sent a byte at a time, or never finished), and the server answers afterwards.
+    /// Floods and slow clients: at the connection cap a new connection takes the place of the one
+    /// that has waited longest for its request (so idle connections cannot keep a real client out), a
+    /// connection that does not send a whole request in time is closed (headers never finished), and
+    /// the server answers afterwards.
     @Test func theHTTPServerCapsConnectionsAndClosesSlowOnes() async throws {
         let (server, url, _) = try startHTTPServer(["--max-connections", "4", "--request-timeout", "3"])
         defer { if server.isRunning { server.terminate() } }
@@ -284,7 +292,8 @@ extension Chromium {
             var timeout = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var byte: UInt8 = 0
-            return read(fd, &byte, 1) == 0
+            let n = read(fd, &byte, 1)
+            return n == 0 || (n < 0 && errno == ECONNRESET)
         }
         // Four slow clients, each with half a request.
         var slow: [Int32] = []
@@ -294,15 +303,15 @@ extension Chromium {
             _ = "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1".withCString { send(fd, $0, strlen($0), 0) }
             slow.append(fd)
         }
-        // A fifth is one too many: closed at once, while the four are still open.
+        // A fifth is one too many: the first of the four makes room, the fifth stays.
         let fifth = try #require(loopbackSocket(port: port))
         defer { close(fifth) }
-        #expect(closedByServer(fifth), "the fifth connection is closed")
+        #expect(closedByServer(slow[0]), "the connection waiting longest is closed")
         var byte: UInt8 = 0
-        let stillOpen = recv(slow[0], &byte, 1, Int32(MSG_DONTWAIT))
-        #expect(stillOpen == -1 && errno == EAGAIN, "the first of the four is still open: the fifth went for the cap, not for time")
+        let stillOpen = recv(fifth, &byte, 1, Int32(MSG_DONTWAIT))
+        #expect(stillOpen == -1 && errno == EAGAIN, "the fifth is open: it took the first one's place")
         // The slow ones are closed when their time is up.
-        for fd in slow { #expect(closedByServer(fd), "a request not sent whole in time closes its connection") }
+        for fd in slow.dropFirst() + [fifth] { #expect(closedByServer(fd), "a request not sent whole in time closes its connection") }
         // And the server answers the next client.
         var request = URLRequest(url: url)
         request.timeoutInterval = 10
@@ -329,6 +338,34 @@ extension Chromium {
         let (third, _, _) = try await postMCP(initializeRequest("three"), to: url, token: token)
         #expect(third == 200, "a place came free")
         server.terminate()
+    }
+
+    /// A flood of idle connections to a server under a low file limit (it once died of SIGILL under
+    /// 512 descriptors and 560 connections): the connections over the cap are closed, the descriptors
+    /// that run out come back, and the server lives and answers a client right after.
+    @Test func aFloodOfIdleConnectionsUnderALowFileLimitLeavesTheServerAnswering() async throws {
+        let (server, url, token) = try startHTTPServer(["--max-connections", "1000"], fileLimit: 128)
+        defer { if server.isRunning { server.terminate() } }
+        var flood: [Int32] = []
+        defer { flood.forEach { close($0) } }
+        for _ in 0..<400 {
+            guard let fd = loopbackSocket(port: try #require(url.port), blocking: false) else { break }
+            flood.append(fd)
+        }
+        let pid = server.processIdentifier
+        func openFiles() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0 }
+        #expect(await eventually(within: .seconds(10)) { openFiles() >= 110 }, "the server ran out of descriptors: \(openFiles())")
+        flood.forEach { close($0) }
+        flood = []
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 2   // answered within 2 s of the flood's end, or this fails
+        request.httpBody = initializeRequest("after")
+        for (name, value) in [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                              ("Accept", "application/json, text/event-stream")] { request.setValue(value, forHTTPHeaderField: name) }
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(server.isRunning)
     }
 
     /// A client that initializes and never comes back is let go after `--client-idle-timeout`, so
