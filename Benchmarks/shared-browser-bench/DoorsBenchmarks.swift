@@ -2,36 +2,18 @@ import CDPTransport
 import Foundation
 import LiveView
 import SharedSession
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A TCP connection to 127.0.0.1:`port`, its connect only started; nil when no socket can be had.
-private func openIdle(port: Int, receiveBuffer: Int32? = nil, blocking: Bool = false) -> Int32? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
-    if !blocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard rc == 0 || (!blocking && errno == EINPROGRESS) else {
-        close(fd)
-        return nil
-    }
-    return fd
-}
 
 /// Sends `request` on a new connection and times it to the status line; nil when no answer came
 /// within 15 s (refused, closed, or too slow).
 private func timedRequest(port: Int, _ request: String) -> (Duration, String)? {
     let clock = ContinuousClock()
     let start = clock.now
-    guard let fd = openIdle(port: port, blocking: true) else { return nil }
+    guard let fd = loopbackSocket(port: port) else { return nil }
     defer { close(fd) }
     var timeout = timeval(tv_sec: 15, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -47,7 +29,7 @@ private func timedRequest(port: Int, _ request: String) -> (Duration, String)? {
 private func benchFlood(door: String, port: Int, request: String, n: Int, flood: Int) {
     for flooded in [false, true] {
         var idle: [Int32] = []
-        if flooded { for _ in 0..<flood { if let fd = openIdle(port: port) { idle.append(fd) } } }
+        if flooded { for _ in 0..<flood { if let fd = loopbackSocket(port: port, blocking: false) { idle.append(fd) } } }
         usleep(200_000)   // let the server accept (and refuse) what it will
         var samples: [Duration] = []
         var failed = 0
@@ -109,7 +91,7 @@ func benchDoors(n: Int?, seconds: Int) async throws {
     // A viewer that never reads while the page logs without end.
     try await session.navigate(to: "data:text/html,<script>setInterval(()=>console.log('line '.repeat(40)+Date.now()),2)</script>", as: .system).get()
     let before = residentMiB()
-    guard let fd = openIdle(port: view.port, receiveBuffer: 4096, blocking: true), let token = view.access.token(for: .watch) else {
+    guard let fd = loopbackSocket(port: view.port, receiveBuffer: 4096), let token = view.access.token(for: .watch) else {
         throw SessionError(.connectionClosed, "cannot connect to the live view")
     }
     defer { close(fd) }

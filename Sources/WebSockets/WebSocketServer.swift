@@ -148,17 +148,12 @@ public final class WebSocketServer: Sendable {
     }
 
     /// How many clients were turned away, by reason, since the server started.
-    public var refusals: [Refusal: Int] { refusalCounts.withLock { $0 } }
-    private let refusalCounts = LockedValue<[Refusal: Int]>([:])
+    public var refusals: [Refusal: Int] { refusalCounts.all }
+    private let refusalCounts = RefusalCounter<Refusal>()
 
     /// Counts and logs a refusal.
     func refused(_ reason: Refusal) {
-        let count = refusalCounts.withLock { counts in
-            counts[reason, default: 0] += 1
-            return counts[reason]!
-        }
-        // One line for the first and then every 100th of a kind: a flood must not flood the log too.
-        guard count == 1 || count % 100 == 0 else { return }
+        guard let count = refusalCounts.count(reason) else { return }
         configuration.logger.notice("refused a client", metadata: [
             "reason": "\(reason.rawValue)", "port": "\(port)", "refused_so_far": "\(count)",
             "max_connections": "\(configuration.maxConnections)",

@@ -42,7 +42,7 @@ actor HTTPEndpoint {
     /// The connections open now.
     private nonisolated let connections = LockedValue(0)
     /// Requests and connections turned away, by reason.
-    private nonisolated let refused = LockedValue<[String: Int]>([:])
+    private nonisolated let refused = RefusalCounter<String>()
     /// Connections waiting for a request (accepted, or idle between requests), by when they began to
     /// wait: the first to go at the cap.
     nonisolated let waiting = IdleConnections()
@@ -143,11 +143,7 @@ actor HTTPEndpoint {
 
     /// Counts a refusal, and logs the first of each reason and every 100th after.
     nonisolated func countRefusal(_ reason: String) {
-        let count = refused.withLock { counts in
-            counts[reason, default: 0] += 1
-            return counts[reason]!
-        }
-        guard count == 1 || count % 100 == 0 else { return }
+        guard let count = refused.count(reason) else { return }
         ServerLog.limits.notice("refused", metadata: [
             "door": "mcp", "reason": "\(reason)", "refused_so_far": "\(count)",
             "max_connections": "\(limits.maxConnections)", "max_clients": "\(limits.maxClients)",
@@ -156,7 +152,7 @@ actor HTTPEndpoint {
 
     /// `GET /metrics`: the server's state as Prometheus text.
     func metrics() async -> String {
-        let door = MetricsText.Door(connections: connections.withLock { $0 }, clients: clients.count, refused: refused.withLock { $0 })
+        let door = MetricsText.Door(connections: connections.withLock { $0 }, clients: clients.count, refused: refused.all)
         return MetricsText.render(door: door, sessions: await registry.all)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import CDPTransport
 import DemoSite
 import SharedSession
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -161,3 +161,23 @@ public final class TCPProxy: @unchecked Sendable {
         }
     }
 }
+
+/// A TCP socket connected to 127.0.0.1:`port` (the connect only started, when not `blocking`); nil
+/// when no socket can be made or the connect fails.
+public func loopbackSocket(port: Int, blocking: Bool = true, receiveBuffer: Int32? = nil) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+    if !blocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard connected == 0 || (!blocking && errno == EINPROGRESS) else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
