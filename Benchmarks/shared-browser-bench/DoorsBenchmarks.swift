@@ -62,22 +62,8 @@ func benchDoors(n: Int?, seconds: Int) async throws {
 
     let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("shared-browser-mcp")
     if FileManager.default.isExecutableFile(atPath: server.path) {
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let process = Process()
-        process.executableURL = server
-        process.arguments = ["--http", "0", "--token", token, "--no-recording"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line += byte
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        if let port = text.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) {
+        let (process, url, token) = try startMCPServer(executable: server.path)
+        if let port = url.port {
             benchFlood(door: "mcp", port: port,
                        request: "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n",
                        n: samples, flood: 1000)
@@ -95,9 +81,7 @@ func benchDoors(n: Int?, seconds: Int) async throws {
         throw SessionError(.connectionClosed, "cannot connect to the live view")
     }
     defer { close(fd) }
-    let handshake = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    _ = handshake.withCString { send(fd, $0, strlen($0), 0) }
+    _ = webSocketHandshake(path: "/ws?token=\(token)", port: view.port).withCString { send(fd, $0, strlen($0), 0) }
     var samplesMiB: [Double] = []
     for _ in 0..<seconds {
         try await Task.sleep(for: .seconds(1))

@@ -116,59 +116,74 @@ final class CDPPipe: CDPWire {
         }
     }
 
-    /// Records why the link ends, and ends it (the reading thread then sees the end).
+    /// Records why the link ends, and ends it (the reading thread then sees the end). The descriptor
+    /// is shut down only while it is still ours: once the reader has marked the link closed, its
+    /// close may already have run.
     private func fail(_ error: CDPError) {
-        state.withLock { s in if s.closeError == nil { s.closeError = error } }
-        shutdown(fd, Int32(SHUT_RDWR))
+        state.withLock { s in
+            if s.closeError == nil { s.closeError = error }
+            if !s.closed { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
-    /// Sends at once from the caller's thread when nothing waits and the socket takes it whole (the
-    /// usual case: no thread hop); else the writing queue sends what is left, in order.
+    /// Sends from the caller's thread when nothing waits and the socket takes the whole message at
+    /// once (the usual case: no thread hop, no copy); else the writing queue sends the rest, in order.
     func transmit(_ message: Data) throws {
-        var framed = message
-        framed.append(0)
         var failure: Int32 = 0
-        let rest: Data? = try state.withLock { s in
+        let queuedFrom: Int? = try state.withLock { s in
             if s.closed { throw CDPError(.connectionClosed, "the browser's pipe is closed") }
             guard s.queuedWrites == 0 else {
                 s.queuedWrites += 1
-                return framed
+                return 0
             }
-            let sent = framed.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
-            if sent == framed.count { return nil }
+            let sent = sendFrame(message, from: 0, flags: Int32(MSG_DONTWAIT))
+            if sent == message.count + 1 { return nil }
             if sent < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
                 failure = errno
                 return nil
             }
             s.queuedWrites += 1
-            return framed.subdata(in: max(0, sent)..<framed.count)
+            return max(0, sent)
         }
         if failure != 0 {
             fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(failure)))"))
         }
-        guard let rest else { return }
+        guard let queuedFrom else { return }
         writes.async { [self] in
             defer { state.withLock { $0.queuedWrites -= 1 } }
             guard !state.withLock({ $0.closed }) else { return }
-            let failed = rest.withUnsafeBytes { writeAll($0) }
-            if failed != 0 {
-                fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(failed)))"))
+            var offset = queuedFrom
+            while offset <= message.count {
+                let sent = sendFrame(message, from: offset, flags: 0)
+                if sent < 0 {
+                    if errno == EINTR { continue }
+                    fail(CDPError(.connectionClosed, "writing to the browser's pipe failed: \(String(cString: strerror(errno)))"))
+                    return
+                }
+                offset += sent
             }
         }
     }
 
-    /// Writes every byte; returns 0, or the error number.
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        var offset = 0
-        while offset < bytes.count {
-            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
+    /// One `sendmsg` of the frame (the message and its NUL) from byte `offset` on: the bytes sent, or
+    /// -1 with `errno` set. Never raises SIGPIPE.
+    private func sendFrame(_ message: Data, from offset: Int, flags: Int32) -> Int {
+        var terminator: UInt8 = 0
+        return message.withUnsafeBytes { bytes in
+            withUnsafeMutablePointer(to: &terminator) { nul in
+                var parts = [iovec]()
+                if offset < bytes.count, let base = bytes.baseAddress {
+                    parts.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: bytes.count - offset))
+                }
+                parts.append(iovec(iov_base: UnsafeMutableRawPointer(nul), iov_len: 1))
+                return parts.withUnsafeMutableBufferPointer { vectors in
+                    var header = msghdr()
+                    header.msg_iov = vectors.baseAddress
+                    header.msg_iovlen = vectors.count
+                    return sendmsg(fd, &header, flags | Int32(MSG_NOSIGNAL))
+                }
             }
-            offset += n
         }
-        return 0
     }
 
     func shutDown(code: UInt16, reason: String) {

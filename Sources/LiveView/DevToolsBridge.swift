@@ -28,6 +28,9 @@ final class DevToolsBridge: WebSocketHandler {
     private let inbox: AsyncStream<Data>.Continuation
     private let inboxStream: AsyncStream<Data>
     private let onClose: @Sendable (DevToolsBridge) -> Void
+    /// Thread-safe, and costly to make per message.
+    private static let decoder = JSONDecoder()
+    private static let encoder = JSONEncoder()
 
     init(session: SharedBrowserSession, targetId: String?, person: Participant, onClose: @escaping @Sendable (DevToolsBridge) -> Void) {
         self.session = session
@@ -80,7 +83,7 @@ final class DevToolsBridge: WebSocketHandler {
     }
 
     private func handle(_ data: Data, page: CDPSession) {
-        guard let command = try? JSONDecoder().decode(Command.self, from: data) else {
+        guard let command = try? Self.decoder.decode(Command.self, from: data) else {
             state.withLock { $0.socket }?.close(code: 1003, reason: "not a CDP command")
             return
         }
@@ -109,7 +112,7 @@ final class DevToolsBridge: WebSocketHandler {
         let events = cdpSession.events(bufferingNewest: 100_000)
         Task {
             for await event in events {
-                guard case .object(var message) = (try? JSONDecoder().decode(JSONValue.self, from: event.raw)) ?? .null else { continue }
+                guard case .object(var message) = (try? Self.decoder.decode(JSONValue.self, from: event.raw)) ?? .null else { continue }
                 if top { message.removeValue(forKey: "sessionId") }
                 if event.method == "Target.attachedToTarget", case .object(let params)? = message["params"],
                    case .string(let childId)? = params["sessionId"],
@@ -133,7 +136,7 @@ final class DevToolsBridge: WebSocketHandler {
     }
 
     private func reply(_ message: JSONValue) {
-        guard let socket = state.withLock({ $0.socket }), let data = try? JSONEncoder().encode(message) else { return }
+        guard let socket = state.withLock({ $0.socket }), let data = try? Self.encoder.encode(message) else { return }
         try? socket.send(data)
     }
 }

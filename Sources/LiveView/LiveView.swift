@@ -160,7 +160,7 @@ public final class LiveView: Sendable {
             let path = request.pathWithoutQuery
             if devToolsOn, path == "/devtools/page" || path.hasPrefix("/devtools/page/") {
                 // DevTools' own front end connects from devtools://devtools; only the control link may.
-                guard request.origin == nil || request.origin == "devtools://devtools"
+                guard request.origin == "devtools://devtools"
                         || LiveViewAccess.originAllowed(request.origin, port: port, listenHost: listenHost),
                       access.grant(for: request.formValues["token"]) == .control else { return nil }
                 let tab = path.dropFirst("/devtools/page".count).drop { $0 == "/" }

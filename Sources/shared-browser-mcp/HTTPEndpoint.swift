@@ -135,7 +135,9 @@ actor HTTPEndpoint {
 
     /// The client `id` began (`true`) or finished something that keeps it from being idle: an event
     /// stream, or a request being answered.
+    /// Nothing is kept for a client that has gone (its stream may end after its session did).
     func setBusy(_ id: String, _ started: Bool) {
+        guard clients[id] != nil, started || busy[id] != nil else { return }
         lastSeen[id] = .now
         busy[id, default: 0] += started ? 1 : -1
         if busy[id] == 0 { busy.removeValue(forKey: id) }
@@ -186,6 +188,7 @@ actor HTTPEndpoint {
             guard let client = clients[id] else {
                 return .error(statusCode: 404, .invalidRequest("no MCP session \(id): initialize again"))
             }
+            lastSeen[id] = .now
             let response = await client.transport.handleRequest(request)
             if request.method == "DELETE" { await forget(id) }
             return response

@@ -29,9 +29,7 @@ extension Chromium {
         defer { close(fd) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\n" + (origin.map { "Origin: \($0)\r\n" } ?? "")
-            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        _ = webSocketHandshake(path: path, port: view.port, origin: origin).withCString { send(fd, $0, strlen($0), 0) }
         var head = [UInt8](repeating: 0, count: 32)
         let n = recv(fd, &head, head.count, 0)
         return !(n > 0 && String(decoding: head[..<n], as: UTF8.self).hasPrefix("HTTP/1.1 101"))

@@ -300,30 +300,19 @@ extension Chromium {
         try await withOwnSession("live-view-bounded") { session in
             var options = LiveView.Options()
             options.maxConnections = 8
-            options.requestTimeout = .seconds(1)
+            options.requestTimeout = .seconds(2)
             let view = try await session.liveView(options)
-            /// Whether the server ends the connection within `seconds` (read gives end of file or a
-            /// reset), reading and dropping whatever comes first.
-            func ends(_ fd: Int32, within seconds: Int) -> Bool {
-                var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = recv(fd, &buffer, buffer.count, 0)
-                    if n == 0 || (n < 0 && errno == ECONNRESET) { return true }
-                    if n < 0 { return false }   // the timeout: still open
-                }
-            }
             let flood = (0..<9).compactMap { _ in loopbackSocket(port: view.port) }
             defer { flood.forEach { close($0) } }
             #expect(flood.count == 9)
             #expect(await eventually(within: .seconds(5)) { view.refusedConnections == 1 }, "one over the cap: \(view.refusedConnections)")
-            #expect(ends(flood[0], within: 5), "the first made room for the ninth")
+            // Within a second: sooner than the 2 s deadline could close it.
+            #expect(peerCloses(flood[0], within: 1), "the first made room for the ninth")
             // A client with a request gets in while eight idle connections hold every place.
             var ask = URLRequest(url: try #require(view.watchURL.flatMap(URL.init(string:))))
             ask.timeoutInterval = 5
             #expect((try await URLSession.shared.data(for: ask).1 as? HTTPURLResponse)?.statusCode == 200)
-            for fd in flood.dropFirst() { #expect(ends(fd, within: 5), "a connection that sends nothing is closed") }
+            for fd in flood.dropFirst() { #expect(peerCloses(fd, within: 5), "a connection that sends nothing is closed") }
 
             // Slowloris: a request line and then a header byte every 100 ms, never finished.
             let slow = try #require(loopbackSocket(port: view.port))
@@ -337,7 +326,7 @@ extension Chromium {
                 }
                 return sent
             }
-            #expect(ends(slow, within: 5), "a request sent too slowly is closed")
+            #expect(peerCloses(slow, within: 5), "a request sent too slowly is closed")
             trickle.cancel()
             #expect(await trickle.value >= 5, "it went on sending while it was open")
 
@@ -347,7 +336,7 @@ extension Chromium {
             _ = "GET /app.css HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\n\r\n".withCString { send(idle, $0, strlen($0), 0) }
             var head = [UInt8](repeating: 0, count: 64)
             #expect(recv(idle, &head, head.count, 0) > 0 && String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
-            #expect(ends(idle, within: 5), "an idle kept-alive connection is closed")
+            #expect(peerCloses(idle, within: 5), "an idle kept-alive connection is closed")
 
             let watch = try #require(view.watchURL.flatMap(URL.init(string:)))
             let (_, response) = try await URLSession.shared.data(from: watch)
@@ -366,9 +355,7 @@ extension Chromium {
             let fd = try #require(loopbackSocket(port: view.port, receiveBuffer: 4096))
             defer { close(fd) }
             let token = try #require(view.access.token(for: .watch))
-            let handshake = "GET /ws?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1:\(view.port)\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            _ = handshake.withCString { send(fd, $0, strlen($0), 0) }
+            _ = webSocketHandshake(path: "/ws?token=\(token)", port: view.port).withCString { send(fd, $0, strlen($0), 0) }
             // Read up to the `hello` message (the hub counts the viewer before it says hello), then
             // never again.
             var timeout = timeval(tv_sec: 10, tv_usec: 0)

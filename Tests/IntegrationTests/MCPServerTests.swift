@@ -55,37 +55,7 @@ enum PythonMCP {
 /// `shared-browser-mcp --http 0` with `arguments`, started and listening: the process, its `/mcp`
 /// URL and its token.
 func startHTTPServer(_ arguments: [String] = [], stderr: URL? = nil, fileLimit: Int? = nil) throws -> (process: Process, url: URL, token: String) {
-    let token = "test-token-" + UUID().uuidString
-    let server = Process()
-    let arguments = ["--http", "0", "--token", token, "--no-recording"] + arguments
-    if let fileLimit {
-        // Soft and hard limit both, so the server cannot raise its own past it.
-        server.executableURL = URL(fileURLWithPath: "/bin/sh")
-        server.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", try PythonMCP.server()] + arguments
-    } else {
-        server.executableURL = URL(fileURLWithPath: try PythonMCP.server())
-        server.arguments = arguments
-    }
-    let output = Pipe()
-    server.standardOutput = output
-    if let stderr {
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        server.standardError = try FileHandle(forWritingTo: stderr)
-    } else {
-        server.standardError = FileHandle.nullDevice
-    }
-    try server.run()
-    var line = Data()
-    while true {
-        let byte = output.fileHandleForReading.readData(ofLength: 1)
-        if byte.isEmpty || byte == Data("\n".utf8) { break }
-        line += byte
-    }
-    guard let url = URL(string: String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init) ?? "") else {
-        server.terminate()
-        throw SessionError(.launchFailed, "the MCP server did not say where it listens")
-    }
-    return (server, url, token)
+    try startMCPServer(executable: try PythonMCP.server(), arguments, stderr: stderr, fileLimit: fileLimit)
 }
 
 /// A POST of `body` to the MCP endpoint with the token (and the client's session): status, body, response.
@@ -288,14 +258,6 @@ extension Chromium {
         let (server, url, _) = try startHTTPServer(["--max-connections", "4", "--request-timeout", "3"])
         defer { if server.isRunning { server.terminate() } }
         let port = try #require(url.port)
-        /// Whether the server closed `fd`: a read that waits (up to 10 s) and gets the end of the stream.
-        func closedByServer(_ fd: Int32) -> Bool {
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var byte: UInt8 = 0
-            let n = read(fd, &byte, 1)
-            return n == 0 || (n < 0 && errno == ECONNRESET)
-        }
         // Four slow clients, each with half a request.
         var slow: [Int32] = []
         defer { slow.forEach { close($0) } }
@@ -307,12 +269,13 @@ extension Chromium {
         // A fifth is one too many: the first of the four makes room, the fifth stays.
         let fifth = try #require(loopbackSocket(port: port))
         defer { close(fifth) }
-        #expect(closedByServer(slow[0]), "the connection waiting longest is closed")
+        // Within a second: sooner than the 3 s deadline could close it.
+        #expect(peerCloses(slow[0], within: 1), "the connection waiting longest is closed")
         var byte: UInt8 = 0
         let stillOpen = recv(fifth, &byte, 1, Int32(MSG_DONTWAIT))
         #expect(stillOpen == -1 && errno == EAGAIN, "the fifth is open: it took the first one's place")
         // The slow ones are closed when their time is up.
-        for fd in slow.dropFirst() + [fifth] { #expect(closedByServer(fd), "a request not sent whole in time closes its connection") }
+        for fd in slow.dropFirst() + [fifth] { #expect(peerCloses(fd, within: 10), "a request not sent whole in time closes its connection") }
         // And the server answers the next client.
         var request = URLRequest(url: url)
         request.timeoutInterval = 10

@@ -181,3 +181,23 @@ public func loopbackSocket(port: Int, blocking: Bool = true, receiveBuffer: Int3
     }
     return fd
 }
+
+/// Whether the peer ends the connection on `fd` within `seconds` (a read gives the end of the stream
+/// or a reset); whatever arrives first is read and dropped. False when it is still open by then.
+public func peerCloses(_ fd: Int32, within seconds: Int) -> Bool {
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n == 0 || (n < 0 && errno == ECONNRESET) { return true }
+        if n < 0 { return false }   // the timeout: still open
+    }
+}
+
+/// A WebSocket upgrade request for `path` on 127.0.0.1:`port`, with exactly this `Origin` (a
+/// libwebsockets client would put `http://` before one), to send on a raw socket.
+public func webSocketHandshake(path: String, port: Int, origin: String? = nil) -> String {
+    "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n" + (origin.map { "Origin: \($0)\r\n" } ?? "")
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+}
