@@ -9,11 +9,11 @@ import SharedBrowserSupport
 import SharedSession
 
 /// MCP over Streamable HTTP at `/mcp`: each client's MCP session gets its own server and transport
-/// (the SDK's `StatefulHTTPServerTransport`) and acts as its own participant; every request must carry
+/// (``ClientSession``) and acts as its own participant; every request must carry
 /// the bearer token, a `Host` naming this server and no foreign `Origin`.
 actor HTTPEndpoint {
     struct Client {
-        let transport: StatefulHTTPServerTransport
+        let transport: ClientSession
         let server: Server
         let name: ClientName
     }
@@ -189,7 +189,7 @@ actor HTTPEndpoint {
                 return .error(statusCode: 404, .invalidRequest("no MCP session \(id): initialize again"))
             }
             lastSeen[id] = .now
-            let response = await client.transport.handleRequest(request)
+            let response = await client.transport.handle(request)
             if request.method == "DELETE" { await forget(id) }
             return response
         }
@@ -203,14 +203,7 @@ actor HTTPEndpoint {
         }
         let sessionId = UUID().uuidString.lowercased()
         let name = ClientName(suffix: String(sessionId.prefix(6)))
-        // The SDK's defaults, but for its Host and Origin check: `refusal(path:headers:)` made that
-        // already, with the names `--allowed-host` adds (the SDK's own allows loopback names only).
-        let transport = StatefulHTTPServerTransport(
-            sessionIDGenerator: FixedSessionID(id: sessionId),
-            validationPipeline: StandardValidationPipeline(validators: [
-                OriginValidator.disabled, AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
-                ProtocolVersionValidator(), SessionValidator(),
-            ]))
+        let transport = ClientSession(sessionID: sessionId)
         let server = await MCPServerFactory.make(registry: registry, client: name)
         do {
             try await server.start(transport: transport) { info, _ in name.set(info.name) }
@@ -219,7 +212,7 @@ actor HTTPEndpoint {
         }
         clients[sessionId] = Client(transport: transport, server: server, name: name)
         lastSeen[sessionId] = .now
-        return await transport.handleRequest(request)
+        return await transport.handle(request)
     }
 
     /// Marks request `request` of `client` as in flight; false when one with that id is already.
@@ -254,12 +247,6 @@ actor HTTPEndpoint {
         try? await channel?.close()
         try? await group.shutdownGracefully()
     }
-}
-
-/// A session id chosen before the transport is made, so the endpoint can file the client under it.
-struct FixedSessionID: SessionIDGenerator {
-    let id: String
-    func generateSessionID() -> String { id }
 }
 
 /// One HTTP connection: each request is read whole and answered (streamed for SSE, chunked); the

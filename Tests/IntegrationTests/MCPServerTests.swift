@@ -332,6 +332,37 @@ extension Chromium {
         #expect(server.isRunning)
     }
 
+    /// A client's calls cost its server nothing once answered: 1,000 `tools/list` calls (each answer
+    /// about 9 KB) grow the server's memory by far less than the answers add up to. The SDK's own
+    /// transport kept every answer for replay (40 to 129 MiB over 10,000 calls).
+    @Test func answeredCallsAreNotKept() async throws {
+        let (server, url, token) = try startHTTPServer()
+        defer { if server.isRunning { server.terminate() } }
+        let (status, _, response) = try await postMCP(initializeRequest("many-calls"), to: url, token: token)
+        #expect(status == 200)
+        let session = try #require(response.value(forHTTPHeaderField: "Mcp-Session-Id"))
+        _ = try await postMCP(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), to: url, token: token, session: session)
+        func call(_ id: Int) async throws -> Int {
+            let (status, text, _) = try await postMCP(Data(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/list"}"#.utf8),
+                                                      to: url, token: token, session: session)
+            #expect(status == 200 && text.contains("shared_session_navigate"))
+            return text.utf8.count
+        }
+        let pid = server.processIdentifier
+        func residentKiB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            return Int(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ")[1] ?? "") ?? 0
+        }
+        for id in 2..<202 { _ = try await call(id) }   // warm-up: caches, pools, the allocator's arenas
+        let before = residentKiB()
+        var answered = 0
+        for id in 1000..<2000 { answered += try await call(id) }
+        let grown = residentKiB() - before
+        #expect(answered > 4_000_000, "the answers add up to \(answered / 1024) KiB")
+        #expect(grown < answered / 1024 / 4, "the server grew \(grown) KiB over answers of \(answered / 1024) KiB")
+        server.terminate()
+    }
+
     /// A client that initializes and never comes back is let go after `--client-idle-timeout`, so
     /// that clients that never leave cannot hold every place; the refusals are counted at `/metrics`
     /// (behind the token) and logged as JSON lines on stderr.
