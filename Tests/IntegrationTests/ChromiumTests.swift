@@ -68,6 +68,27 @@ extension Chromium {
         }
     }
 
+    /// The browser inherits nothing of the host but stdio (and its pipe): a file the host holds open
+    /// without close-on-exec is not open in the browser, nor in any process below it.
+    @Test func theBrowserInheritsNoDescriptorOfTheHost() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("host-only-\(UUID().uuidString)").path
+        let fd = open(path, O_CREAT | O_RDWR, 0o600)   // no O_CLOEXEC: a plain spawn would pass it on
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let browser = try await CDPBrowser.launch()
+        defer { Task { try? await browser.close() } }
+        let pid = try #require(browser.processID)
+        #expect(try await evaluate(try await browser.newPage(), "1") == 1)   // up, helpers started
+        let holders = processTree(of: pid).filter { child in
+            let dir = "/proc/\(child)/fd"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).contains {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\($0)")) == path
+            }
+        }
+        #expect(holders.isEmpty, "the host's file is open in \(holders)")
+        #expect(processTree(of: pid).count > 1, "the browser's helpers were looked at too")
+    }
+
     @Test func killingTheBrowserFailsPendingCommandsWithinASecond() async throws {
         let browser = try await CDPBrowser.launch()
         let pid = try #require(browser.processID)

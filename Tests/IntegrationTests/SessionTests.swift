@@ -361,6 +361,7 @@ extension Chromium {
         // Launched over a pipe: no DevTools port, so no address to give out.
         #expect(session.remoteDebuggingURL == nil)
         #expect(await session.devToolsFrontendURL() == nil)
+        #expect(session.recordingDirectory == nil, "nothing is recorded unless asked")
     }
 
     @Test func onlyTheHolderOfControlActsAndEventsCarryIt() async throws {
