@@ -198,7 +198,9 @@ extension Chromium {
         try await session.openTab(url: dataURL("<title>two</title>"), as: system).get()
         try await session.switchTab(to: firstTab, as: system).get()
 
-        // The first browser goes (killed, or closed in order); another takes its place.
+        // The first browser goes (killed, or closed in order); another takes its place. The session
+        // hears of it first: an action sent before then would go down the dead connection.
+        let dropped = session.events.subscribe(kinds: [.disconnected])
         if orderly {
             try await first.close()
         } else {
@@ -206,6 +208,7 @@ extension Chromium {
             #expect(await first.exits(within: .seconds(5)))
         }
         defer { Task { await first.abandon() } }
+        #expect(await firstEvent(dropped, .disconnected) != nil)
         let second = try await launchWithPort()
         if let pid = second.processID { registerForKillAtExit(pid) }
         defer { Task { try? await second.close() } }

@@ -162,8 +162,9 @@ extension SharedBrowserSession {
             if fresh.webSocketDebuggerURL != old.webSocketDebuggerURL {
                 var urls = tabList.map { $0.state.withLock { $0.url } }
                 var activeIndex = tabList.firstIndex { $0 === active } ?? 0
-                // A browser shut down in order closed its tabs just before its connection went.
-                if urls.isEmpty, let before = tabsBeforeCloses, before.at >= downSince - .seconds(2) {
+                // A browser shut down in order closed its tabs just before its connection went: all
+                // of them, or some, when the connection went before the last closes were heard.
+                if let before = tabsBeforeCloses, before.at >= downSince - .seconds(2), before.urls.count > urls.count {
                     (urls, activeIndex) = (before.urls, before.active)
                 }
                 return try await restore(onto: fresh, urls: urls.isEmpty ? ["about:blank"] : urls, activeIndex: activeIndex)
