@@ -242,7 +242,7 @@ extension Chromium {
         if let (_, text, _) = refused.first {
             #expect(text.contains(#""code":-32600"#) && text.contains("not yet answered"), "\(text)")
         }
-        #expect(answered.first?.1.contains("dup-ids") == true, "the other is answered")
+        #expect(answered.first?.1.contains(#"session_id\":\"dup-ids"#) == true, "the other is answered: \(answered.first?.1.prefix(400) ?? "")")
         // Answered, its id is free again.
         let again = Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_shared_sessions","arguments":{}}}"#.utf8)
         let (againStatus, againText, _) = try await post(again, session: session)
