@@ -9,7 +9,7 @@ import SharedSession
 /// only what a tool adds (what it answers, which parameters it offers) is said here.
 enum AgentToolCatalog {
     static let core: Set<String> = ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
-                                    "screenshot", "context", "events", "control"]
+                                    "screenshot", "context", "events", "control", "request_help", "say"]
 
     static let all: [AgentTool] = [
         action("navigate", .navigate, answers: "Answers with the page at a glance (headings, lead text, links and forms in view)."),
@@ -101,7 +101,10 @@ enum AgentToolCatalog {
                 } catch {
                     return AgentToolResult(text: "No turn within \(Int(wait)) s: \(error). \(await status(coordinator))", isError: true)
                 }
-                return AgentToolResult(text: "You (\(EventCause(call.participant))) hold control now. Release it when you are done.")
+                var text = "You (\(EventCause(call.participant))) hold control now. Release it when you are done."
+                // What a person did while they drove, if they handed back to this agent.
+                if let brief = await call.session.takeHandBackBrief(for: call.participant) { text += "\n" + brief }
+                return AgentToolResult(text: text)
             case "release":
                 let released = await coordinator.releaseControl(for: call.participant)
                 return AgentToolResult(text: (released ? "Released. " : "You did not hold control. ") + (await status(coordinator)))
@@ -110,6 +113,37 @@ enum AgentToolCatalog {
             case let other:
                 throw ToolArgumentError("control: action is request, release or status, not \(other)")
             }
+        },
+        AgentTool(
+            name: "request_help",
+            description: "Ask a person to take over (a captcha, a code sent to a phone, a decision that is theirs) and wait until "
+                + "they hand back. Answers with what the person changed.",
+            inputSchema: object(["reason": string("What you need, in a sentence the person reads."),
+                                 "timeout_seconds": number("How long to wait. Default 300.")], required: ["reason"]),
+            readOnly: false
+        ) { args, call in
+            let timeout = try args.number("timeout_seconds") ?? 300
+            do {
+                let brief = try await call.session.requestHumanHelp(reason: try args.required("reason"), by: call.participant,
+                                                                   timeout: .milliseconds(Int(max(1, timeout) * 1000)))
+                return AgentToolResult(text: brief.description)
+            } catch {
+                return AgentToolResult(text: "No one helped: \(error)", isError: true)
+            }
+        },
+        AgentTool(
+            name: "say",
+            description: "Write a message to the people watching the browser (shown in the live view). Messages from people to "
+                + "you arrive in your next action's answer and context.",
+            inputSchema: object(["text": string("The message, in a sentence or two (at most 2000 characters).")], required: ["text"]),
+            readOnly: true
+        ) { args, call in
+            do {
+                try await call.session.say(try args.required("text"), as: call.participant)
+            } catch {
+                return AgentToolResult(text: "Not sent: \(error)", isError: true)
+            }
+            return AgentToolResult(text: "Sent to the people watching.")
         },
         // The full profile.
         action("back", .back),
@@ -140,23 +174,6 @@ enum AgentToolCatalog {
         action("dialog", .handleDialog),
         action("page_text", .pageText) { $0.value?.stringValue },
         action("viewport", .setViewport),
-        AgentTool(
-            name: "request_help",
-            description: "Ask a person to take over (a captcha, a code sent to a phone, a decision that is theirs) and wait until "
-                + "they hand back. Answers with what the person changed.",
-            inputSchema: object(["reason": string("What you need, in a sentence the person reads."),
-                                 "timeout_seconds": number("How long to wait. Default 300.")], required: ["reason"]),
-            readOnly: false
-        ) { args, call in
-            let timeout = try args.number("timeout_seconds") ?? 300
-            do {
-                let brief = try await call.session.requestHumanHelp(reason: try args.required("reason"), by: call.participant,
-                                                                   timeout: .milliseconds(Int(max(1, timeout) * 1000)))
-                return AgentToolResult(text: brief.description)
-            } catch {
-                return AgentToolResult(text: "No one helped: \(error)", isError: true)
-            }
-        },
         action("evaluate", .evaluate) { result in
             result.value.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
         },
@@ -171,7 +188,9 @@ enum AgentToolCatalog {
                     text: (@Sendable (ActionResult) -> String?)? = nil) async throws -> AgentToolResult {
         let result = await call.session.run(BrowserAction(type, params, source: EventCause(call.participant)), through: call.door,
                                             options: options)
-        guard result.error == nil else { return failure(result) }
+        // A submission the page rejected is an error too: an agent that checks isError must not
+        // believe it saved.
+        guard result.error == nil, result.outcome != .rejected else { return failure(result) }
         return AgentToolResult(text: text?(result) ?? result.report, actionResult: result)
     }
 

@@ -180,7 +180,7 @@ struct ControlStateMachine: Sendable {
             for waiter in late {
                 effects.append(.fail(waiter: waiter.id, CoordinationError(
                     .timedOut, heldBy: holder,
-                    "\(waiter.participant) gave up waiting for control; \(holder.map { "\($0) holds it" } ?? "it is free")")))
+                    "\(waiter.participant) gave up waiting for control; \(holder.map { "\($0) holds control" } ?? "it is free")")))
                 effects.append(.event(.timedOut, waiter.participant, holder: holder, previous: nil))
             }
         }

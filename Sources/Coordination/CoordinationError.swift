@@ -37,7 +37,7 @@ public struct CoordinationError: Error, Sendable, Hashable, CustomStringConverti
 
     static func notInControl(_ participant: Participant, heldBy holder: Participant?) -> CoordinationError {
         CoordinationError(.notInControl, heldBy: holder,
-                          "\(participant) is not in control; \(holder.map { "\($0) holds it" } ?? "no one holds it")")
+                          "\(participant) is not in control; \(holder.map { "\($0) holds control" } ?? "no one holds control")")
     }
 }
 

@@ -34,6 +34,8 @@ public enum ActionCatalog {
 
     /// Changes the page and reports what changed on it (invalid fields, alerts, a new document).
     static let pageAction = ActionPolicy(changesPage: true, reportsPageFeedback: true)
+    /// A navigation a person may also make in the live view (its address bar and history buttons).
+    static let personNavigation = ActionPolicy(changesPage: true, reportsPageFeedback: true, doors: [.swiftAPI, .agentTools, .personInput])
     /// Reads: no control, no queue.
     static let read = ActionPolicy(needsControl: false, queued: false)
     /// A person's raw input, also open to Swift code.
@@ -45,10 +47,10 @@ public enum ActionCatalog {
         ActionDeclaration(.navigate, "Open a URL in the active tab and wait until it has loaded.", parameters: [
             ActionParameter("url", .string, required: true, "The absolute URL to open (http, https)."),
             ActionParameter("waitUntil", .string, "How far loading must get. Default load.", allowed: loadStates),
-        ], policy: pageAction),
-        ActionDeclaration(.back, "Go back one page in the tab's history.", policy: pageAction),
-        ActionDeclaration(.forward, "Go forward one page in the tab's history.", policy: pageAction),
-        ActionDeclaration(.reload, "Reload the page.", policy: pageAction),
+        ], policy: personNavigation),
+        ActionDeclaration(.back, "Go back one page in the tab's history.", policy: personNavigation),
+        ActionDeclaration(.forward, "Go forward one page in the tab's history.", policy: personNavigation),
+        ActionDeclaration(.reload, "Reload the page.", policy: personNavigation),
     ]
 
     static let elements: [ActionDeclaration] = [
@@ -133,7 +135,7 @@ public enum ActionCatalog {
         ], policy: ActionPolicy(needsPage: false, changesPage: true)),
         ActionDeclaration(.switchTab, "Make another tab the active one.", parameters: [
             ActionParameter("tab", .string, required: true, "The tab's id."),
-        ], policy: ActionPolicy(needsPage: false, changesPage: true)),
+        ], policy: ActionPolicy(needsPage: false, changesPage: true, doors: [.swiftAPI, .agentTools, .personInput])),
         ActionDeclaration(.closeTab, "Close a tab (the active one by default); another becomes active.", parameters: [
             ActionParameter("tab", .string, "The tab's id. Default the active one."),
         ], policy: ActionPolicy(needsPage: false, changesPage: true)),

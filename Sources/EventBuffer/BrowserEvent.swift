@@ -123,6 +123,16 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         public static let devToolsOpened: Self = "devToolsOpened"
         /// The DevTools opened on a tab were closed.
         public static let devToolsClosed: Self = "devToolsClosed"
+        /// What a person's input in the live view did, in words (`click button "Search"`); the payload's
+        /// `person` has the words, the element and the raw input events it came from.
+        public static let personAction: Self = "personAction"
+        /// A message between people and agents (``BrowserEvent/Payload/message(_:)``: its text); the
+        /// cause is who wrote it.
+        public static let message: Self = "message"
+        /// An agent's action waits for a person's approval (the payload's `approval`).
+        public static let approvalRequested: Self = "approvalRequested"
+        /// A person approved or denied the action, or nobody answered in time (the payload's `approval`).
+        public static let approvalAnswered: Self = "approvalAnswered"
     }
 
     /// The event's details. `indirect`, so events are cheap to copy to many subscribers.
@@ -140,6 +150,10 @@ public struct BrowserEvent: Hashable, Sendable, Codable, Identifiable {
         case message(String)
         case missed(MissedInfo)
         case recovery(RecoveryInfo)
+        /// A person's action in words.
+        case person(PersonActionInfo)
+        /// An approval asked for or answered.
+        case approval(ApprovalInfo)
         /// Caller-defined fields, for caller-defined kinds.
         case custom([String: String])
         case none
@@ -179,7 +193,7 @@ extension BrowserEvent {
     private enum CodingKeys: String, CodingKey {
         case version, sequence, timestamp, kind, cause, target
         case navigation, page, console, pageError, dialog, download, request, action, control, tab, message,
-             missed, recovery, custom
+             missed, recovery, custom, person, approval
         /// Version 1: Swift's own coding of ``Payload``.
         case payload
     }
@@ -209,6 +223,8 @@ extension BrowserEvent {
         case .missed(let value): try c.encode(value, forKey: .missed)
         case .recovery(let value): try c.encode(value, forKey: .recovery)
         case .custom(let value): try c.encode(value, forKey: .custom)
+        case .person(let value): try c.encode(value, forKey: .person)
+        case .approval(let value): try c.encode(value, forKey: .approval)
         case .none: break
         }
     }
@@ -237,6 +253,7 @@ extension BrowserEvent {
             details(.request, Payload.request), details(.action, Payload.action), details(.control, Payload.control),
             details(.tab, Payload.target), details(.message, Payload.message), details(.missed, Payload.missed),
             details(.recovery, Payload.recovery), details(.custom, Payload.custom),
+            details(.person, Payload.person), details(.approval, Payload.approval),
         ].compactMap { $0 }
         guard found.count <= 1 else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "an event has at most one of its details' keys"))
@@ -426,14 +443,138 @@ public struct ActionInfo: Hashable, Sendable, Codable {
     public var durationMilliseconds: Double?
     /// The action itself, as data (what was typed into a secret field masked).
     public var action: BrowserAction?
+    /// For actions on an element: the element in words, with the snapshot's role and name
+    /// (`button "Search"`), as it was when the action reached it.
+    public var element: String?
+    /// Where the action pointed, in CSS pixels of the viewport (a click's point).
+    public var point: ViewportPoint?
+    /// The element's box then, in CSS pixels of the viewport.
+    public var box: ElementBox?
     /// An action's record; `action` is already redacted.
     public init(name: String, target: String? = nil, error: String? = nil, durationMilliseconds: Double? = nil,
-                action: BrowserAction? = nil) {
+                action: BrowserAction? = nil, element: String? = nil, point: ViewportPoint? = nil, box: ElementBox? = nil) {
         self.name = name
         self.target = target
         self.error = error
         self.durationMilliseconds = durationMilliseconds
         self.action = action
+        self.element = element
+        self.point = point
+        self.box = box
+    }
+}
+
+/// A point in CSS pixels of the viewport.
+public struct ViewportPoint: Hashable, Sendable, Codable {
+    /// From the viewport's left edge.
+    public var x: Double
+    /// From the viewport's top edge.
+    public var y: Double
+    /// The point (`x`, `y`).
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
+}
+
+/// An element's box in CSS pixels of the viewport.
+public struct ElementBox: Hashable, Sendable, Codable {
+    /// Its left edge.
+    public var x: Double
+    /// Its top edge.
+    public var y: Double
+    /// Its width.
+    public var width: Double
+    /// Its height.
+    public var height: Double
+    /// A box at (`x`, `y`) of `width` by `height`.
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+}
+
+/// What a person's input did, in words: the raw input (mouse, keys, wheel) resolved to the element it
+/// reached, with the snapshot's roles and names.
+public struct PersonActionInfo: Hashable, Sendable, Codable {
+    /// The sentence: `click button "Search"`, `typed "Alpha" into textbox "Search"`,
+    /// `pressed Enter in textbox "Search" (submitted the search form)`, `went to https://…`,
+    /// `scrolled down`, `switched to tab "…"`. What was typed into a secret field is masked.
+    public var words: String
+    /// `click`, `doubleClick`, `rightClick`, `type`, `press`, `scroll`, `navigate`, `back`, `forward`,
+    /// `reload`, `switchTab`.
+    public var verb: String
+    /// The element, in words (`button "Search"`), for input that reached one.
+    public var element: String?
+    /// What was typed (masked for a secret field).
+    public var text: String?
+    /// The key pressed, for `press`.
+    public var key: String?
+    /// Where the person went, for `navigate`.
+    public var url: String?
+    /// Where the click was, in CSS pixels of the viewport.
+    public var point: ViewportPoint?
+    /// The element's box then.
+    public var box: ElementBox?
+    /// For `press` and `click`: whether a form was submitted.
+    public var submitted: Bool?
+    /// The sequence numbers of the first and last raw input events (`actionFinished` of `mouse`,
+    /// `key`, `wheel`, `insertText`) this was resolved from; nil for actions that were not raw input.
+    public var firstInput: UInt64?
+    /// See ``firstInput``.
+    public var lastInput: UInt64?
+    /// A person's action in words.
+    public init(words: String, verb: String, element: String? = nil, text: String? = nil, key: String? = nil,
+                url: String? = nil, point: ViewportPoint? = nil, box: ElementBox? = nil, submitted: Bool? = nil,
+                firstInput: UInt64? = nil, lastInput: UInt64? = nil) {
+        self.words = words
+        self.verb = verb
+        self.element = element
+        self.text = text
+        self.key = key
+        self.url = url
+        self.point = point
+        self.box = box
+        self.submitted = submitted
+        self.firstInput = firstInput
+        self.lastInput = lastInput
+    }
+}
+
+/// An agent's action that waits for a person's approval, and the answer.
+public struct ApprovalInfo: Hashable, Sendable, Codable {
+    /// The approval's id, to answer it.
+    public var id: String
+    /// Who asks (`agent:writer`).
+    public var agent: String
+    /// The action in words (`click button "Create" (submits the form "Project")`).
+    public var words: String
+    /// The policy rule that asked for it (`submit`, `navigate:example.com`, `click:Delete*`).
+    public var rule: String
+    /// The action, as data (redacted).
+    public var action: BrowserAction?
+    /// The element's box, to outline it on the screen.
+    public var box: ElementBox?
+    /// For `approvalAnswered`: `approved`, `denied` or `timedOut`.
+    public var decision: String?
+    /// Who answered (`human:alice`).
+    public var decidedBy: String?
+    /// The reason a person gave.
+    public var reason: String?
+    /// An approval's record.
+    public init(id: String, agent: String, words: String, rule: String, action: BrowserAction? = nil, box: ElementBox? = nil,
+                decision: String? = nil, decidedBy: String? = nil, reason: String? = nil) {
+        self.id = id
+        self.agent = agent
+        self.words = words
+        self.rule = rule
+        self.action = action
+        self.box = box
+        self.decision = decision
+        self.decidedBy = decidedBy
+        self.reason = reason
     }
 }
 
@@ -572,6 +713,11 @@ extension BrowserEvent {
             if let ms = r.downtimeMilliseconds { parts.append("after \(ms) ms") }
         case .custom(let fields):
             parts.append(fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        case .person(let p):
+            parts = [cause.description, p.words]
+        case .approval(let a):
+            parts.append(a.words)
+            if let decision = a.decision { parts.append(decision + (a.reason.map { ": \($0)" } ?? "")) }
         case .none:
             break
         }

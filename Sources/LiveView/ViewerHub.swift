@@ -73,9 +73,14 @@ final class ViewerHub: Sendable {
                     break
                 }
             }
-            // The session closed: so does the live view.
+            // The session closed: so does the live view, after telling its viewers.
             let closed = state.withLock { $0.onSessionClosed }
-            stop()
+            broadcast(#"{"type":"closed","reason":"the session has ended"}"#)
+            let viewers = stop(reason: "the session has ended")
+            // The closing handshakes go out before the server stops (a second at most).
+            await withTaskGroup(of: Void.self) { group in
+                for viewer in viewers { group.addTask { await viewer.closed(within: .seconds(1)) } }
+            }
             await closed?()
         }
         let context = Task { [self] in
@@ -84,14 +89,18 @@ final class ViewerHub: Sendable {
         state.withLock { $0.tasks = [forward, context] }
     }
 
-    func stop() {
+    /// Stops: every viewer is closed with 1001 (going away) and `reason`, which the page shows as its
+    /// end (it does not try to reconnect).
+    @discardableResult
+    func stop(reason: String = "the live view has stopped") -> [Viewer] {
         let (viewers, tasks) = state.withLock { s -> ([Viewer], [Task<Void, Never>]) in
             s.stopped = true
             defer { s.viewers.removeAll(); s.tasks.removeAll(); s.watching = nil }
             return (Array(s.viewers.values), s.tasks + [s.watching].compactMap { $0 })
         }
         tasks.forEach { $0.cancel() }
-        viewers.forEach { $0.close() }
+        viewers.forEach { $0.close(code: 1001, reason: reason) }
+        return viewers
     }
 
     // MARK: Viewers
@@ -118,6 +127,10 @@ final class ViewerHub: Sendable {
             // The recent history, so the log does not start empty, and a request for help still open.
             for event in session.events.recent(50) { viewer.sendEvent(Self.message(for: event)) }
             if let help = state.withLock({ $0.help }) { viewer.send(text: help) }
+            let pending = await session.pendingApprovals
+            if !pending.isEmpty, let data = try? Self.encoder.encode(pending) {
+                viewer.send(text: #"{"type":"approvals","pending":\#(String(decoding: data, as: UTF8.self))}"#)
+            }
             await sendTabs(to: [viewer])
         }
         if let frame { viewer.offer(frame) }
@@ -190,6 +203,9 @@ final class ViewerHub: Sendable {
 
     // MARK: What a viewer asks
 
+    /// The kinds an `input` message carries.
+    static let rawInput: Set<BrowserAction.ActionType> = [.mouse, .wheel, .key, .insertText]
+
     func received(_ text: String, from viewer: Viewer) {
         struct Message: Decodable {
             struct Action: Decodable {
@@ -198,36 +214,66 @@ final class ViewerHub: Sendable {
             }
             var type: String
             var action: Action?
+            var url: String?
+            var tab: String?
+            var text: String?
+            var id: String?
+            var reason: String?
         }
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) else {
             viewer.send(text: #"{"type":"error","message":"not a message of the live view protocol"}"#)
             return
         }
-        switch message.type {
-        case "ack":
+        let known: Set<String> = ["takeOver", "handBack", "input", "navigate", "back", "forward", "reload", "switchTab", "message",
+                                  "approve", "deny"]
+        if message.type == "ack" {
             viewer.acknowledged()
-        case "takeOver", "handBack", "input":
-            guard viewer.grant == .control else {
-                viewer.send(text: #"{"type":"error","message":"this link may only watch"}"#)
+            return
+        }
+        guard known.contains(message.type) else {
+            viewer.send(text: #"{"type":"error","message":"unknown message type"}"#)
+            return
+        }
+        guard viewer.grant == .control else {
+            viewer.send(text: #"{"type":"error","message":"this link may only watch"}"#)
+            return
+        }
+        let source = EventCause(person)
+        switch message.type {
+        case "input":
+            guard let action = message.action else { return }
+            // `input` is raw input only; the address bar, history buttons and tabs have messages of
+            // their own.
+            guard Self.rawInput.contains(action.type) else {
+                let text = "a \(action.type) action cannot be sent through a person's input as input"
+                viewer.send(text: #"{"type":"error","message":\#(Self.json(text))}"#)
                 return
             }
-            if message.type == "input", let action = message.action {
-                viewer.enqueue(BrowserAction(action.type, action.params ?? ActionParams(), source: EventCause(person)))
-            } else if message.type == "takeOver" {
-                Task { [self] in
-                    do { try await session.coordinator.takeOver(by: person) } catch {
-                        viewer.send(text: #"{"type":"error","message":\#(Self.json("\(error)"))}"#)
+            viewer.enqueue(BrowserAction(action.type, action.params ?? ActionParams(), source: source))
+        // The address bar, the history buttons and the tab strip: actions of the person, in order
+        // with their input.
+        case "navigate":
+            viewer.enqueue(BrowserAction(.navigate, ActionParams(url: message.url ?? ""), source: source))
+        case "back": viewer.enqueue(BrowserAction(.back, source: source))
+        case "forward": viewer.enqueue(BrowserAction(.forward, source: source))
+        case "reload": viewer.enqueue(BrowserAction(.reload, source: source))
+        case "switchTab":
+            viewer.enqueue(BrowserAction(.switchTab, ActionParams(tab: message.tab ?? ""), source: source))
+        default:
+            Task { [self] in
+                do {
+                    switch message.type {
+                    case "takeOver": try await session.coordinator.takeOver(by: person)
+                    case "handBack": try await session.coordinator.handBack(by: person)
+                    case "message": try await session.say(message.text ?? "", as: person)
+                    default:
+                        try await session.answerApproval(message.id ?? "", approve: message.type == "approve", reason: message.reason,
+                                                         by: person)
                     }
-                }
-            } else if message.type == "handBack" {
-                Task { [self] in
-                    do { try await session.coordinator.handBack(by: person) } catch {
-                        viewer.send(text: #"{"type":"error","message":\#(Self.json("\(error)"))}"#)
-                    }
+                } catch {
+                    viewer.send(text: #"{"type":"error","message":\#(Self.json((error as? SessionError)?.message ?? "\(error)"))}"#)
                 }
             }
-        default:
-            viewer.send(text: #"{"type":"error","message":"unknown message type"}"#)
         }
     }
 
@@ -297,6 +343,9 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         var running = false
         /// Events dropped while the viewer was behind, not yet told.
         var missedEvents = 0
+        /// Closed, or no longer waited for (``closed(within:)``).
+        var isClosed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Events for a viewer with more than this waiting for it are dropped, counted, and the count is
@@ -385,8 +434,8 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    func close() {
-        state.withLock { $0.connection }?.close(code: 1000, reason: "the live view closed this viewer")
+    func close(code: UInt16 = 1000, reason: String = "the live view closed this viewer") {
+        state.withLock { $0.connection }?.close(code: code, reason: reason)
     }
 
     // MARK: WebSocketHandler
@@ -402,7 +451,36 @@ final class Viewer: WebSocketHandler, @unchecked Sendable {
     }
 
     func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {
-        state.withLock { $0.connection = nil }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.connection = nil
+            s.isClosed = true
+            defer { s.closeWaiters.removeAll() }
+            return s.closeWaiters
+        }
+        waiters.forEach { $0.resume() }
         hub.closed(self)
+    }
+
+    /// Returns once the connection has closed, or after `limit`.
+    func closed(within limit: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            let waiters = self?.state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                // Waiting is over, for a waiter that comes later too.
+                s.isClosed = true
+                defer { s.closeWaiters.removeAll() }
+                return s.closeWaiters
+            } ?? []
+            waiters.forEach { $0.resume() }
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.isClosed || s.connection == nil { return true }
+                s.closeWaiters.append(waiter)
+                return false
+            }
+            if done { waiter.resume() }
+        }
     }
 }

@@ -156,6 +156,9 @@ public struct Timeline: Sendable {
         var actions: [TimelineAction] = []
         var bySequence: [UInt64: Int] = [:]
         var open: [String: Int] = [:]
+        /// A person's raw input actions not yet folded into words, by the sequence of their
+        /// `actionFinished` or `actionFailed`.
+        var finished: [UInt64: Int] = [:]
         var url: [String: String] = [:]
         var lastURL = ""
         for entry in entries {
@@ -165,6 +168,37 @@ public struct Timeline: Sendable {
                 if case .navigation(let info) = event.payload, info.isMainFrame, info.errorText == nil {
                     url[tab] = info.url
                     lastURL = info.url
+                }
+                if case .person(let info) = event.payload, event.kind == .personAction, info.firstInput == nil {
+                    // A person's action that was not raw input (a click by selector, a navigation): its
+                    // words name the action already listed.
+                    if let index = actions.lastIndex(where: { $0.participant == event.cause && $0.name == info.verb && $0.words == nil }) {
+                        actions[index].words = info.words
+                    }
+                    continue
+                }
+                if let said = Self.spoken(event) {
+                    var entry = TimelineAction(sequence: event.sequence, participant: event.cause, name: said.name, target: nil,
+                                               action: nil, tab: tab, started: event.timestamp, urlBefore: url[tab] ?? lastURL)
+                    entry.words = said.words
+                    entry.ended = event.timestamp
+                    entry.urlAfter = url[tab] ?? lastURL
+                    if case .person(let info) = event.payload, let first = info.firstInput, let last = info.lastInput {
+                        // The raw input it was resolved from folds into it: its first screen before, its last after.
+                        let folded = finished.filter { $0.key >= first && $0.key <= last }.sorted { $0.key < $1.key }.map(\.value)
+                            .filter { actions[$0].participant == event.cause }
+                        finished = finished.filter { $0.key > last }
+                        if let start = folded.first {
+                            entry.started = actions[start].started
+                            entry.before = actions[start].before
+                            entry.urlBefore = actions[start].urlBefore
+                            entry.after = folded.last.flatMap { actions[$0].after }
+                            entry.inputs = folded.map { actions[$0].sequence }
+                            entry.durationMilliseconds = event.timestamp.timeIntervalSince(actions[start].started) * 1000
+                        }
+                    }
+                    actions.append(entry)
+                    continue
                 }
                 guard case .action(let info) = event.payload else {
                     if event.isError { for index in open.values where actions[index].tab == tab || event.target == nil {
@@ -182,6 +216,7 @@ public struct Timeline: Sendable {
                                                   urlBefore: url[tab] ?? lastURL))
                 case .actionFinished, .actionFailed:
                     guard let index = open.removeValue(forKey: key) else { continue }
+                    if event.cause.kind == .human, Self.rawInput.contains(info.name) { finished[event.sequence] = index }
                     actions[index].ended = event.timestamp
                     actions[index].error = info.error
                     actions[index].durationMilliseconds = info.durationMilliseconds
@@ -194,7 +229,29 @@ public struct Timeline: Sendable {
                 if shot.reason == .before { actions[index].before = shot } else if shot.reason == .after { actions[index].after = shot }
             }
         }
-        return actions
+        // Raw input told in words is in its words' entry (``TimelineAction/inputs``); a person's mouse
+        // moves and key releases, which do nothing of their own, stay in the events only.
+        let folded = Set(actions.flatMap(\.inputs))
+        return actions.filter { entry in
+            guard !folded.contains(entry.sequence) else { return false }
+            guard entry.participant.kind == .human, Self.rawInput.contains(entry.name), let params = entry.action?.params else { return true }
+            return !(entry.name == "mouse" && params.event == "move") && !(entry.name == "key" && params.event == "up")
+        }
+    }
+
+    /// A person's raw input kinds.
+    static let rawInput: Set<String> = ["mouse", "key", "wheel", "insertText"]
+
+    /// Entries that are not actions run: a person's action in words, a message, an approval's answer.
+    static func spoken(_ event: BrowserEvent) -> (name: String, words: String)? {
+        switch event.payload {
+        case .person(let info) where event.kind == .personAction: return (info.verb, info.words)
+        case .message(let text) where event.kind == .message: return ("message", "said \"\(text)\"")
+        case .approval(let info) where event.kind == .approvalAnswered:
+            let decision = info.decision ?? "answered"
+            return ("approval", "\(decision) \(info.agent)'s \(info.words)" + (info.reason.map { " (\($0))" } ?? ""))
+        default: return nil
+        }
     }
 }
 
@@ -282,11 +339,18 @@ public struct TimelineAction: Sendable, Hashable {
     public var before: TimelineScreenshot?
     /// The screen after it (see `TimelineScreenshot/Reason/after`).
     public var after: TimelineScreenshot?
+    /// What it did, in words, when known: `click button "Search"` (a person's input resolved to its
+    /// element, or an agent's action with the element it reached), `said "…"` for a message,
+    /// `approved agent:writer's click button "Create"` for an approval.
+    public var words: String?
+    /// For a person's action in words: the sequence numbers of the raw input actions (mouse, keys,
+    /// wheel) it was resolved from, which the list leaves out.
+    public var inputs: [UInt64] = []
 
     /// Whether it failed.
     public var failed: Bool { error != nil }
-    /// One line: `click #submit`.
-    public var title: String { target.map { "\(name) \($0)" } ?? name }
+    /// One line: its ``words`` when known (`click button "Search"`), else `click #submit`.
+    public var title: String { words ?? target.map { "\(name) \($0)" } ?? name }
 }
 
 /// A recording that cannot be read or written.

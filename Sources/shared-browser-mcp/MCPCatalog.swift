@@ -120,6 +120,7 @@ struct MCPCatalog: Sendable {
                 watcher.watch(entry.session)
                 var toolName = String(name.dropFirst("shared_session_".count))
                 toolName = Self.renamed.first { $0.value == toolName }?.key ?? toolName
+                guard entry.toolbox.tool(toolName) != nil else { return failure(await unknownTool(name)) }
                 guard case .object(var fields) = json else { return failure("arguments must be an object") }
                 fields["session_id"] = nil
                 var result = await entry.toolbox.call(toolName, arguments: .object(fields), as: client.participant)
@@ -131,11 +132,17 @@ struct MCPCatalog: Sendable {
                 }
                 return Self.result(result)
             default:
-                return failure("There is no tool \"\(name)\".")
+                return failure(await unknownTool(name))
             }
         } catch {
             return failure("\(error)")
         }
+    }
+
+    /// An unknown tool's error, naming the tools as this client sees them.
+    private func unknownTool(_ name: String) async -> String {
+        let names = await tools().map(\.name)
+        return "There is no tool \"\(name)\". Tools: \(names.joined(separator: ", "))."
     }
 
     private func text(_ text: String) -> CallTool.Result { .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false) }

@@ -29,6 +29,8 @@ actor SessionRegistry {
         var trustedCertificatesFile: String?
         /// A saved sign-in put into every new session (`--storage-state`).
         var storageState: StorageState?
+        /// Actions agents may take only after a person approves them (`--require-approval`).
+        var approvals: [ApprovalRule] = []
     }
 
     /// Where a session's browser is: launched here, or attached to at an endpoint with headers.
@@ -89,6 +91,7 @@ actor SessionRegistry {
         var options = SharedBrowserSession.Options(id: id)
         options.headless = headless ?? settings.headless
         options.persistentProfile = persistentProfile
+        options.approvals = settings.approvals
         if settings.record { options.recording = RecordingOptions() }
         let session: SharedBrowserSession
         if let endpoint = source.endpoint {

@@ -30,6 +30,11 @@ struct SharedBrowserMCP: AsyncParsableCommand {
     @Flag(name: .customLong("all-tools"), help: "Offer every tool, not only the core profile.")
     var allTools = false
 
+    @Option(name: .customLong("require-approval"),
+            help: ArgumentHelp("An action agents may take only after a person approves it in the live view (repeatable): submit, navigate:HOST or click:PATTERN.",
+                               discussion: "submit: any form submission; navigate:HOST: going to HOST or below it (navigate:* any navigation); click:PATTERN: a click on an element whose accessible name matches PATTERN (* for any text)."))
+    var requireApproval: [String] = []
+
     @Flag(name: .customLong("no-recording"), help: "Do not record timelines (recorded by default).")
     var noRecording = false
 
@@ -112,10 +117,13 @@ struct SharedBrowserMCP: AsyncParsableCommand {
                 throw ValidationError("--storage-state: \((error as? SessionError)?.message ?? "\(error)")")
             }
         }
+        let approvals = try requireApproval.map { rule in
+            do { return try ApprovalRule(parsing: rule) } catch { throw ValidationError("--require-approval: \((error as? SessionError)?.message ?? "\(error)")") }
+        }
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions,
                                                        browserEndpoint: cdpEndpoint, endpointHeaders: headers,
-                                                       trustedCertificatesFile: cdpCAFile, storageState: state))
+                                                       trustedCertificatesFile: cdpCAFile, storageState: state, approvals: approvals))
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"
@@ -180,17 +188,33 @@ final class ContextWatcher: @unchecked Sendable {
 
     deinit { lock.withLock { watched.values.forEach { $0.cancel() } } }
 
+    /// Sends the client the browser's context as it changes (logger `browser_context`) and what
+    /// people write to the agents (logger `messages`: `{"from":"human:alice","text":"…","sequence":n}`).
     func watch(_ session: SharedBrowserSession) {
         let updates = session.stateUpdates()
+        let messages = session.events.subscribe(kinds: [.message], bufferSize: 256)
         lock.lock()
         defer { lock.unlock() }
-        guard watched[session.id] == nil else { return }
-        watched[session.id] = Task { [weak self] in
+        guard watched[session.id] == nil else {
+            messages.cancel()
+            return
+        }
+        let context = Task { [weak self] in
             for await state in updates {
                 guard let server = self?.server else { return }
                 guard let data = Self.value(BrowserContextMessage(state)) else { continue }
                 do { try await server.log(level: .info, logger: "browser_context", data: data) } catch { return }
             }
+        }
+        watched[session.id] = Task { [weak self] in
+            for await element in messages {
+                guard let event = element.event, event.cause.kind == .human, case .message(let text) = event.payload else { continue }
+                guard let server = self?.server else { break }
+                let data: Value = ["from": .string(event.cause.description), "text": .string(text), "sequence": .int(Int(event.sequence)),
+                                   "session_id": .string(session.id)]
+                do { try await server.log(level: .notice, logger: "messages", data: data) } catch { break }
+            }
+            context.cancel()
         }
     }
 }

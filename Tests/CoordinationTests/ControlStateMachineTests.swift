@@ -65,7 +65,7 @@ import Testing
             return
         }
         #expect(error.code == .timedOut && error.heldBy == a)
-        #expect(error.message.contains("agent:a holds it"))
+        #expect(error.message.contains("agent:a holds control"))
         #expect(effects[1] == .event(.timedOut, b, holder: a, previous: nil))
         #expect(m.queue.map(\.participant) == [c])
     }

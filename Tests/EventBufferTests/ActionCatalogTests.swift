@@ -21,16 +21,18 @@ import Testing
         }
     }
 
-    /// A person's input door admits the raw input kinds and nothing else; the agent tools never take
-    /// raw input; JavaScript passes only a door that allows it.
+    /// A person's input door admits the raw input kinds and the live view's address bar, history
+    /// buttons and tab strip, and nothing else; the agent tools never take raw input; JavaScript
+    /// passes only a door that allows it.
     @Test func eachDoorAdmitsWhatTheDeclarationsSay() {
-        let personInput: Set<BrowserAction.ActionType> = [.mouse, .wheel, .key, .insertText]
+        let rawInput: Set<BrowserAction.ActionType> = [.mouse, .wheel, .key, .insertText]
+        let personInput = rawInput.union([.navigate, .back, .forward, .reload, .switchTab])
         for declaration in ActionCatalog.declarations {
             let person = declaration.admits(.personInput)
             #expect((person == nil) == personInput.contains(declaration.kind), "\(declaration.kind)")
-            if personInput.contains(declaration.kind) {
+            if rawInput.contains(declaration.kind) {
                 #expect(declaration.admits(.agentTools(allowJavaScript: true))?.reason == .notThroughThisDoor)
-            } else {
+            } else if !personInput.contains(declaration.kind) {
                 #expect(person?.reason == .notThroughThisDoor)
                 #expect(person?.message == "a \(declaration.kind) action cannot be sent through a person's input")
             }

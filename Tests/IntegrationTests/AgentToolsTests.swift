@@ -15,7 +15,7 @@ extension Chromium {
         let (session, _) = try await TestSession.shared.get()
         let core = AgentToolbox(session: session)
         #expect(core.tools.map(\.name) == ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
-                                           "screenshot", "context", "events", "control"])
+                                           "screenshot", "context", "events", "control", "request_help", "say"])
         let full = AgentToolbox(session: session, profile: .full)
         #expect(Set(full.tools.map(\.name)).isSuperset(of: core.tools.map(\.name)))
         #expect(full.tool("evaluate") == nil, "no JavaScript unless allowed")

@@ -197,8 +197,8 @@ extension Chromium {
             Input.DispatchMouseEvent(type: .mouseReleased, x: x, y: y, button: .left, clickCount: 1),
         ])
         // The person sees the box ticked in a later frame; hand back once the click has run.
-        #expect(await pageBecomes(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('actionFinished human:person'))"))
-        _ = try await evaluate(page, "document.getElementById('back').click(); 1")
+        #expect(await pageBecomes(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('human:person click '))"))
+        _ = try await evaluate(page, "document.getElementById('handback').click(); 1")
         #expect(await eventually(within: .seconds(30)) { !process.isRunning })
         #expect(process.terminationStatus == 0, "\(lines.all)")
         #expect(lines.all.contains("handed back by human:person"), "\(lines.all)")
@@ -506,7 +506,7 @@ extension Chromium {
             #expect(lastError.isEmpty, "\(lastError)")
             let byPerson = session.events.recent(50).filter { $0.kind == .actionFinished && $0.cause == .human("person") }
             #expect(byPerson.count >= 4, "the person's input is recorded as theirs")
-            _ = try await evaluate(page, "document.getElementById('back').click(); 1")
+            _ = try await evaluate(page, "document.getElementById('handback').click(); 1")
             #expect(await holder(of: session) { $0 == agent })
             #expect(await waiting.value.error == nil, "the waiting agent acts once the person hands back")
             try await session.click("#b", as: agent).get()
@@ -560,7 +560,7 @@ extension Chromium {
             let (_, person) = try await TestBrowser.page()
             _ = try await person.send(Emulation.SetDeviceMetricsOverride(width: window.0, height: window.1, deviceScaleFactor: 1, mobile: false))
             _ = try await person.send(Page.Navigate(url: try #require(view.controlURL)))
-            #expect(await pageBecomes(person, "document.getElementById('back').disabled === false && !!document.body.dataset.frames",
+            #expect(await pageBecomes(person, "document.getElementById('handback').disabled === false && !!document.body.dataset.frames",
                                       within: .seconds(15)))
             #expect(await eventuallyAsync(within: .seconds(5)) {
                 ((try? await ScreenGeometry.read(person, viewport: (2400, 1350)))?.frameWidth ?? 2400) < 2400

@@ -56,8 +56,21 @@ public struct ActionResult: Sendable {
     public var feedback: PageFeedback?
     /// For `pageContent`: everything extracted from the page's HTML.
     public var content: PageContent?
+    /// The person's approval the action had (``SharedBrowserSession/Options/approvals``), when it
+    /// needed one and got it. A denied or unanswered one is the ``error``.
+    public var approval: ApprovalInfo?
 
-    /// Whether the action succeeded.
+    /// How the action ended, to be checked rather than read: ``ActionOutcome/done``,
+    /// ``ActionOutcome/rejected`` (it ran, and the page says the submission was not taken: invalid
+    /// fields, an alert or error note), ``ActionOutcome/denied`` (a person denied its approval),
+    /// ``ActionOutcome/failed`` (any other error).
+    public var outcome: ActionOutcome {
+        if let error { return error.code == .approvalDenied ? .denied : .failed }
+        return feedback?.rejects == true ? .rejected : .done
+    }
+
+    /// Whether the action ran without an error (see ``outcome``: the page may still have rejected
+    /// what it submitted).
     public var succeeded: Bool { error == nil }
 
     /// Throws ``error`` if the action failed; returns the result otherwise.
@@ -77,7 +90,10 @@ public struct ActionResult: Sendable {
     /// and clicks).
     public var report: String {
         let ms = Int(Navigation.milliseconds(duration).rounded())
-        var lines = ["\(action)\(target.map { " " + $0 } ?? ""): " + (error.map { "failed (\($0.code)): \($0.message)" } ?? "done") + " in \(ms) ms"]
+        let how = error.map { "failed (\($0.code)) after \(ms) ms: \($0.message)" }
+            ?? (outcome == .rejected ? "rejected by the page (\(ms) ms); see what it reports below" : "done in \(ms) ms")
+        var lines = ["\(action)\(target.map { " " + $0 } ?? ""): " + how]
+        if let approval { lines.append("Approved by \(approval.decidedBy ?? "a person") (\(approval.rule)).") }
         lines.append("Now at: \(url)" + (title.isEmpty ? "" : " — \(title)"))
         let errors = errorsDuringAction
         if !errors.isEmpty {
@@ -95,6 +111,19 @@ public struct ActionResult: Sendable {
 
     /// Dialogs opened or closed during the action.
     public var dialogEvents: [BrowserEvent] { events.filter { $0.kind == .dialogOpened || $0.kind == .dialogClosed } }
+}
+
+/// How an action ended (``ActionResult/outcome``).
+public enum ActionOutcome: String, Sendable, Hashable, Codable {
+    /// It ran, and the page reports nothing against it.
+    case done
+    /// It ran, and the page reports that what it submitted was not taken (invalid fields, an alert or
+    /// an error note).
+    case rejected
+    /// A person denied the approval it needed.
+    case denied
+    /// It failed (``ActionResult/error``).
+    case failed
 }
 
 /// A tab of the session.

@@ -26,6 +26,13 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
     /// Alert, status and live-region texts, and error notes.
     public var messages: [String]
 
+    /// Whether the page says something was not taken: a field it marks invalid, or an alert or error
+    /// note (not a status message).
+    public var rejects: Bool { !invalidFields.isEmpty || !(alerts ?? []).isEmpty }
+
+    /// The messages that came from alerts and error notes (a subset of ``messages``).
+    public var alerts: [String]?
+
     /// Whether the page reports nothing.
     public var isEmpty: Bool { invalidFields.isEmpty && messages.isEmpty }
 
@@ -72,7 +79,8 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         let fieldMessages = Set(fields.map(\.message))
         var seen = Set<String>()
         let messages = candidates.filter { !oldTexts.contains($0) && !fieldMessages.contains($0) && seen.insert($0).inserted }
-        let feedback = PageFeedback(invalidFields: fields, messages: Array(messages.prefix(10)))
+        var feedback = PageFeedback(invalidFields: fields, messages: Array(messages.prefix(10)))
+        feedback.alerts = feedback.messages.filter(after.alerts.contains)
         return feedback.isEmpty ? nil : feedback
     }
 

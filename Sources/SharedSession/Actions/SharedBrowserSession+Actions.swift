@@ -22,6 +22,7 @@ extension SharedBrowserSession {
                          options: ActionOptions) async -> ActionResult {
         await perform(action, target: url, options: options) { session, tab, deadline in
             try session.validate(url)
+            try await session.reach(action, tab, deadline: deadline)
             do {
                 try await Navigation.go(tab, to: url, waitUntil: waitUntil, deadline: deadline)
             } catch let error as SessionError where error.code == .navigationFailed {
@@ -98,8 +99,11 @@ extension SharedBrowserSession {
 
     func executeClick(_ target: ElementTarget, clickCount: Int = 1, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target.description, options: options) { _, tab, deadline in
-            let point = try await Elements.locate(tab, target, action: "click", deadline: deadline)
+        await perform(action, target: target.description, options: options) { session, tab, deadline in
+            let located = try await Elements.locate(tab, target, action: "click", deadline: deadline)
+            // After a wait for a person's approval the element may have moved: found again.
+            let waited = try await session.reach(action, tab, x: located.x, y: located.y, deadline: deadline)
+            let point = waited ? try await Elements.locate(tab, target, action: "click", deadline: deadline) : located
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
                 try await Elements.click(tab, x: point.x, y: point.y, count: clickCount)
             }
@@ -129,8 +133,9 @@ extension SharedBrowserSession {
 
     func executeFill(_ target: ElementTarget, _ value: String, _ action: BrowserAction,
                      options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target.description, options: options) { _, tab, deadline in
+        await perform(action, target: target.description, options: options) { session, tab, deadline in
             let located = try await Elements.locate(tab, target, action: "fill", values: [value], deadline: deadline)
+            try await session.reach(action, tab, focus: true, deadline: deadline)
             if !located.done { try await tab.page.send(Input.InsertText(text: value)) }
             return .none
         }
@@ -144,8 +149,9 @@ extension SharedBrowserSession {
 
     func executeType(_ text: String, into target: ElementTarget? = nil, _ action: BrowserAction,
                      options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target?.description, options: options) { _, tab, deadline in
+        await perform(action, target: target?.description, options: options) { session, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
+            try await session.reach(action, tab, focus: true, deadline: deadline)
             for character in text {
                 try await Elements.press(tab, key: String(character))
             }
@@ -161,8 +167,9 @@ extension SharedBrowserSession {
 
     func executePress(_ key: String, on target: ElementTarget? = nil, _ action: BrowserAction,
                       options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target?.description ?? key, options: options) { _, tab, deadline in
+        await perform(action, target: target?.description ?? key, options: options) { session, tab, deadline in
             if let target { _ = try await Elements.locate(tab, target, action: "focus", deadline: deadline) }
+            try await session.reach(action, tab, focus: true, deadline: deadline)
             try await Navigation.settle(tab, deadline: deadline, what: "pressing \(key)") {
                 try await Elements.press(tab, key: key)
             }
@@ -260,7 +267,8 @@ extension SharedBrowserSession {
     }
 
     func executeEvaluate(_ script: String, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
-        await perform(action, target: nil, options: options) { _, tab, deadline in
+        await perform(action, target: nil, options: options) { session, tab, deadline in
+            try await session.reach(action, tab, deadline: deadline)
             let reply: Runtime.Evaluate.Response
             do {
                 reply = try await tab.script(Runtime.Evaluate(

@@ -70,6 +70,7 @@ extension SharedBrowserSession {
         var pageFeedback: PageFeedback?
         var generationBefore = 0
         var focusSecret: Bool?
+        let notes = ActionNotes(queue: queue)
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
             if needsPage, tabGone { throw SessionError(.noSuchTab, "every tab is closed: open one with openTab") }
@@ -89,8 +90,10 @@ extension SharedBrowserSession {
             // A dialog answered at once does not interrupt the action; one left open does.
             let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
             // Every command the action sends, however deep, ends by the action's deadline.
-            let result = try await Self.race(tab, dialogs: needsPage && !allowWithDialog && staysOpen, deadline: deadline) {
-                try await body(self, tab, deadline)
+            let result = try await ActionNotes.$current.withValue(notes) {
+                try await Self.race(tab, dialogs: needsPage && !allowWithDialog && staysOpen, deadline: deadline) {
+                    try await body(self, tab, deadline)
+                }
             }
             switch result {
             case .finished(let value): outcome = value
@@ -129,13 +132,11 @@ extension SharedBrowserSession {
             $0.record(kind: action.type.rawValue, outcome: failure?.code.name ?? "ok",
                       seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
         }
-        if let failure {
-            sink.emit(.actionFailed, target: tab.targetId, payload: .action(ActionInfo(
-                name: name, target: target, error: failure.message, durationMilliseconds: ms, action: recorded)), cause: cause)
-        } else {
-            sink.emit(.actionFinished, target: tab.targetId, payload: .action(ActionInfo(
-                name: name, target: target, durationMilliseconds: ms, action: recorded)), cause: cause)
-        }
+        let noted = notes.values.withLock { $0 }
+        sink.emit(failure == nil ? .actionFinished : .actionFailed, target: tab.targetId, payload: .action(ActionInfo(
+            name: name, target: target, error: failure?.message, durationMilliseconds: ms, action: recorded,
+            element: noted.spot.flatMap { $0.role == "page" ? nil : $0.words }, point: noted.point, box: noted.spot?.elementBox)),
+                  cause: cause)
         sink.resetCause(cause, target: tab.targetId)
         capture.cancel()
         var captured: [BrowserEvent] = []
@@ -154,9 +155,11 @@ extension SharedBrowserSession {
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
         if let brief = takeBriefForResult(participant) { result.notices.append(brief) }
+        result.notices += takeMessagesForResult(participant)
         if participant.kind == .human { recordPersonAction(recorded) }
         result.feedback = pageFeedback
         result.actionValue = recorded
+        result.approval = noted.approval
         switch outcome {
         case .value(let value): result.value = value
         case .evaluated(let value, let notes):

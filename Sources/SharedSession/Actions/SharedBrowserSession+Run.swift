@@ -27,7 +27,8 @@ extension SharedBrowserSession {
         actionsInProgress += 1
         defer { actionsInProgress -= 1 }
         let before = pageBeforeAction
-        let result = await execute(action, options: options)
+        // A person's input is also told in words (what it did, to which element).
+        let result = participant.kind == .human ? await runPersonInput(action, options: options) : await execute(action, options: options)
         return await signInAgainIfBounced(result, action: action, from: before, as: participant, options: options)
     }
 
@@ -39,7 +40,7 @@ extension SharedBrowserSession {
     /// Dispatches an admitted action to the code that runs its kind, with its parameters typed
     /// (``ActionParameters``: the required ones not optional). The declaration has checked them, so
     /// reading them fails only for a kind this switch does not know.
-    private func execute(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
+    func execute(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
         func typed<P: ActionParametersType>(_ type: P.Type) throws -> P {
             guard let parameters = action.parameters(as: type) else {
                 throw SessionError(.invalidAction, "a \(action.type) action's params do not fit its declaration")

@@ -36,6 +36,7 @@ extension SharedBrowserSession {
         await perform(action, target: url, options: options) { session, _, deadline in
             // A URL the session refuses opens nothing.
             if let url { try session.validate(url) }
+            if url != nil { try await session.reach(action, await session.active, deadline: deadline) }
             let created = try await session.browser.session.send(Target.CreateTarget(url: "about:blank"))
             let tab = try await Self.openTab(targetId: created.targetId, browser: session.browser, sink: session.sink, options: session.options)
             // In front, as a browser shows the tab it opens: a tab behind others does not paint.

@@ -14,7 +14,10 @@ public struct HandBackBrief: Sendable, Hashable, Codable, CustomStringConvertibl
     public var urlAfter: String
     /// Its title then.
     public var titleAfter: String
-    /// What the person did, in order (what they typed into secret fields masked).
+    /// What the person did, in words, in order (`click button "Search"`, `typed "Alpha" into textbox
+    /// "Search"`; what they typed into secret fields masked): the `personAction` events' words.
+    public var did: [String]
+    /// The raw input behind ``did``, in order (what they typed into secret fields masked).
     public var actions: [BrowserAction]
     /// Errors that happened meanwhile, one line each.
     public var errors: [String]
@@ -23,18 +26,25 @@ public struct HandBackBrief: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Tabs closed meanwhile (their URLs).
     public var tabsClosed: [String]
 
-    /// For a model: a few lines.
+    /// The most lines of ``did`` the description lists; the rest are counted.
+    public static let listedActions = 12
+
+    /// For a model: a few lines, whole (never cut inside a line): at most ``listedActions`` of what
+    /// the person did, repeats folded (`scrolled down (3 times)`), the rest counted.
     public var description: String {
         var lines = ["While you were away, \(person) drove the browser."]
         lines.append(urlBefore == urlAfter && titleBefore == titleAfter
             ? "The page is still \(urlAfter)" + (titleAfter.isEmpty ? "." : " — \(titleAfter).")
             : "The page was \(urlBefore)" + (titleBefore.isEmpty ? "" : " — \(titleBefore)") + "; now \(urlAfter)"
                 + (titleAfter.isEmpty ? "." : " — \(titleAfter)."))
-        if actions.isEmpty {
+        let folded = Self.fold(did)
+        if folded.isEmpty {
             lines.append("They did nothing in the page.")
         } else {
-            lines.append("What they did: " + actions.prefix(20).map(Self.describe).joined(separator: "; ")
-                         + (actions.count > 20 ? "; and \(actions.count - 20) more" : "") + ".")
+            lines.append("What they did:")
+            let shown = folded.count > Self.listedActions ? Self.listedActions - 1 : folded.count
+            lines += folded.prefix(shown).map { "- " + Self.clip($0, 160) }
+            if folded.count > shown { lines.append("- and \(folded.count - shown) more actions (the personAction events)") }
         }
         if !tabsOpened.isEmpty { lines.append("Tabs opened: " + tabsOpened.joined(separator: ", ") + ".") }
         if !tabsClosed.isEmpty { lines.append("Tabs closed: " + tabsClosed.joined(separator: ", ") + ".") }
@@ -43,6 +53,20 @@ public struct HandBackBrief: Sendable, Hashable, Codable, CustomStringConvertibl
         return lines.joined(separator: "\n")
     }
 
+    /// Consecutive repeats as one line with a count.
+    static func fold(_ words: [String]) -> [String] {
+        var out: [(String, Int)] = []
+        for line in words {
+            if let last = out.last, last.0 == line { out[out.count - 1].1 += 1 } else { out.append((line, 1)) }
+        }
+        return out.map { $0.1 > 1 ? "\($0.0) (\($0.1) times)" : $0.0 }
+    }
+
+    static func clip(_ text: String, _ limit: Int) -> String {
+        text.count > limit ? String(text.prefix(limit - 1)) + "…" : text
+    }
+
+    /// An action as data, in a few words (for actions that were not resolved to an element).
     static func describe(_ action: BrowserAction) -> String {
         let p = action.params
         switch action.type {
@@ -117,6 +141,7 @@ extension SharedBrowserSession {
 
     /// A person handed back to `holder`: tell it, once, what changed.
     func personHandedBack(to holder: Participant?) {
+        flushAllPersonTyping()
         guard let mark = awayMark else { return }
         awayMark = nil
         let errors = sink.recentErrors.filter { $0.sequence > mark.sequence }.map(\.summary)
@@ -124,7 +149,7 @@ extension SharedBrowserSession {
         let before = Set(mark.tabs.map(\.0)), after = Set(nowTabs.map(\.0))
         let brief = HandBackBrief(
             person: EventCause(mark.person).description, urlBefore: mark.url, titleBefore: mark.title,
-            urlAfter: active.url, titleAfter: active.title, actions: mark.actions, errors: errors,
+            urlAfter: active.url, titleAfter: active.title, did: mark.words, actions: mark.actions, errors: errors,
             tabsOpened: nowTabs.filter { !before.contains($0.0) }.map(\.1),
             tabsClosed: mark.tabs.filter { !after.contains($0.0) }.map(\.1))
         lastBrief = brief
@@ -136,6 +161,14 @@ extension SharedBrowserSession {
 
     /// Notes what a person did while away from the agents.
     func recordPersonAction(_ action: BrowserAction) { awayMark?.actions.append(action) }
+
+    /// Notes, in words, what a person did while away from the agents.
+    func recordPersonWords(_ words: String) { awayMark?.words.append(words) }
+
+    /// The brief of the last hand-back to `participant`, if it has not had it yet in an action's
+    /// result: what the person did, in words. Taken once (the next result will not repeat it); the
+    /// agent's next context still has it once.
+    public func takeHandBackBrief(for participant: Participant) -> String? { takeBriefForResult(participant) }
 
     /// The brief for `participant`'s next result, once.
     func takeBriefForResult(_ participant: Participant) -> String? { briefForResult.removeValue(forKey: participant) }
@@ -156,4 +189,6 @@ struct AwayMark: Sendable {
     var tabs: [(String, String)]
     /// What people did since, as recorded.
     var actions: [BrowserAction] = []
+    /// What people did since, in words.
+    var words: [String] = []
 }

@@ -252,7 +252,8 @@ public struct ContextComposer: Sendable {
         if let dialog = state.openDialog {
             lines.append("Dialog open: \(dialog.type) \"\(clip(dialog.message, 300))\" - accept or dismiss it before anything else.")
         }
-        lines += input.notes.map { clip($0, 300) }
+        // Each line of a note clipped on its own: a brief of several lines is never cut off whole.
+        lines += input.notes.flatMap { $0.split(separator: "\n").map { clip(String($0), 300) } }
         return lines.joined(separator: "\n")
     }
 

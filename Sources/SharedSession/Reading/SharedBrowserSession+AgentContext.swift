@@ -121,6 +121,7 @@ extension SharedBrowserSession {
         var notes: [String] = []
         if let notice = contextNotice(for: participant) { notes.append(notice) }
         if let brief = takeBriefForContext(participant) { notes.append(brief) }
+        notes += takeMessagesForContext(participant)
         if let participant, options.coordination {
             let holder = await coordinator.holder
             if holder == participant {

@@ -11,7 +11,9 @@
 /// folding would do anyway.
 enum SnapshotScript {
     /// The function called on the root element (`this`), or with `this` undefined for the document.
-    static let walker = #"""
+    static let walker = walkerHead + names + walkerBody
+
+    private static let walkerHead = #"""
     async function (options) {
       const S = globalThis.__sharedBrowser || (globalThis.__sharedBrowser = { ids: new WeakMap(), elements: new Map(), next: 1 });
       const idOf = el => {
@@ -19,6 +21,12 @@ enum SnapshotScript {
         if (id === undefined) { id = S.next++; S.ids.set(el, id); S.elements.set(id, new WeakRef(el)); }
         return id;
       };
+    """# + "\n"
+
+    /// How the walk computes an element's role, accessible name, value and state (`roleOf`, `nameOf`,
+    /// `valueOf`, `stateOf` and their helpers): shared with the scripts that name the element at a
+    /// point or in focus (``ElementSpot``), so a person's click reads with the snapshot's words.
+    static let names = #"""
       const norm = s => (typeof s === 'string' ? s : '').replace(/\s+/g, ' ').trim();
       const INTERACTIVE = new Set(['link', 'button', 'textbox', 'searchbox', 'checkbox', 'radio', 'combobox', 'listbox', 'option',
         'menuitem', 'menuitemcheckbox', 'menuitemradio', 'tab', 'switch', 'slider', 'spinbutton', 'treeitem']);
@@ -176,6 +184,9 @@ enum SnapshotScript {
         if (aria('aria-pressed')) parts.push('pressed=' + aria('aria-pressed'));
         return parts.join(',');
       }
+    """# + "\n"
+
+    private static let walkerBody = #"""
       const vw = innerWidth, vh = innerHeight;
       const inView = el => {
         if (!options.visibility) return '';

@@ -25,6 +25,9 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let evaluationFailed = Code("evaluationFailed")
         /// Another participant holds control (``SessionError/heldBy``).
         public static let notInControl = Code("notInControl")
+        /// A person denied the approval the action needed (``SharedBrowserSession/Options/approvals``);
+        /// the message has their reason.
+        public static let approvalDenied = Code("approvalDenied")
         /// A JavaScript dialog is open in the tab; handle it first.
         public static let dialogOpen = Code("dialogOpen")
         /// No option of the `<select>` has the given value or label.

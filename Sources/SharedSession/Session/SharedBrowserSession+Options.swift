@@ -94,6 +94,10 @@ extension SharedBrowserSession {
         /// Called when an agent asks for a person's help (``SharedBrowserSession/requestHumanHelp(reason:by:timeout:)``):
         /// the host notifies someone, with the live view's link.
         public var onHelpRequested: (@Sendable (HelpRequest) async -> Void)?
+        /// Actions an agent may take only after a person approves them in the live view (or through
+        /// ``SharedBrowserSession/answerApproval(_:approve:reason:by:)``): form submissions,
+        /// navigations to a host, clicks on elements by name. Empty (the default): no approvals.
+        public var approvals: [ApprovalRule] = []
         /// The session's clock: it drives every deadline and interval — actions' and reads' deadlines,
         /// control leases, dialog answer delays, the keep-alive interval, reconnect backoff, the
         /// recorder's intervals and the screencast's fallback captures — and the times events are

@@ -79,6 +79,15 @@ public actor SharedBrowserSession {
     var lastBrief: HandBackBrief?
     var briefForResult: [Participant: String] = [:]
     var briefForContext: [Participant: String] = [:]
+    /// Each person's input not yet told in words (a press, a run of typing).
+    var personInput: [Participant: PersonInputState] = [:]
+    /// Agents' actions waiting for a person's approval, by id.
+    var approvalsWaiting: [String: PendingApproval] = [:]
+    var approvalCounter = 0
+    /// People's messages to the agents, and how far each agent has read them.
+    var postedMessages: [PostedMessage] = []
+    var messagesReadInResult: [Participant: UInt64] = [:]
+    var messagesReadInContext: [Participant: UInt64] = [:]
     var tabList: [Tab] = []
     var active: Tab
     var browserPump: Task<Void, Never>?
