@@ -152,8 +152,8 @@ extension Chromium {
     }
 
     /// The HumanObserver example, run as a person would meet it: its control link opened in another
-    /// browser, Take over, a click at the centre of the screen, Hand back; the example finishes and
-    /// exits 0.
+    /// browser, Take over, a click at the centre of the screen, Hand back, a message, Approve; the
+    /// example prints each step and exits 0.
     @Test func theHumanObserverExampleIsHelpedThroughTheLiveView() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("HumanObserver")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build with `swift build --build-tests`")
@@ -199,9 +199,20 @@ extension Chromium {
         // The person sees the box ticked in a later frame; hand back once the click has run.
         #expect(await pageBecomes(page, "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('human:person click '))"))
         _ = try await evaluate(page, "document.getElementById('handback').click(); 1")
+        // A word from the person, then the approval of the agent's "Create project".
+        #expect(await eventually(within: .seconds(30)) { lines.all.contains { $0.hasPrefix("waiting for a message: ") } }, "\(lines.all)")
+        _ = try await evaluate(page, "document.getElementById('message').value = 'Observed project'; document.getElementById('send').click(); 1")
+        #expect(await eventually(within: .seconds(30)) { lines.all.contains { $0.hasPrefix("waiting for approval: ") } }, "\(lines.all)")
+        #expect(await pageBecomes(page, "document.querySelectorAll('.approval .approve').length === 1"))
+        _ = try await evaluate(page, "document.querySelector('.approval .approve').click(); 1")
         #expect(await eventually(within: .seconds(30)) { !process.isRunning })
         #expect(process.terminationStatus == 0, "\(lines.all)")
         #expect(lines.all.contains("handed back by human:person"), "\(lines.all)")
+        #expect(lines.all.contains("message from human:person: Observed project"), "\(lines.all)")
+        #expect(lines.all.contains { $0.hasPrefix("waiting for approval: click button \"Create project\"") }, "\(lines.all)")
+        #expect(lines.all.contains("approved by human:person"), "\(lines.all)")
+        #expect(lines.all.contains("done: Observed project"), "\(lines.all)")
+        #expect(lines.all.contains { $0.hasPrefix("- click checkbox \"I am a human\"") }, "the brief tells the click in words: \(lines.all)")
         #expect(lines.all.contains { $0.hasPrefix("done: ") }, "\(lines.all)")
         // It recorded what the agent and the person did.
         let report = try #require(lines.all.first { $0.hasPrefix("timeline report: ") }?.dropFirst("timeline report: ".count))

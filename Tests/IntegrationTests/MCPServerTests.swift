@@ -7,6 +7,7 @@ import TestSupport
 import FoundationNetworking
 #endif
 import Testing
+import WebSockets
 
 /// The Python MCP SDK (PyPI `mcp`), installed by `Scripts/mcp-venv.sh` on first use.
 enum PythonMCP {
@@ -216,6 +217,80 @@ extension Chromium {
     /// "Invalid JSON"), a body nested 500 deep 400 at once, and a request whose id is in use by an
     /// unanswered one of the same client an error at once (it used to wait, unanswered, until it
     /// timed out).
+    /// An MCP client and a person at the live view: the default tools include asking a person and
+    /// writing to them; the person's message arrives as a logging message from logger `messages`;
+    /// with `--require-approval submit` the agent's submission waits for the person's Approve; a
+    /// submission the page rejects is `isError`; an unknown tool's error names the tools as the
+    /// client sees them.
+    @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
+    func aPersonAndAnMCPClientWorkTogether() async throws {
+        let page = dataURL("""
+            <title>Projects</title><form id="f"><label>Name <input id="name"></label> <button>Create</button></form>
+            <p id="err"></p><p id="out">none</p>
+            <script>f.onsubmit = e => { e.preventDefault(); if (document.getElementById('name').value === 'Alpha') {
+              document.getElementById('name').setAttribute('aria-invalid', 'true'); err.setAttribute('role', 'alert');
+              err.textContent = 'A project with this name already exists.'; } else out.textContent = 'created'; };</script>
+            """)
+        let python = try #require(PythonMCP.setUp.python)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [PlaywrightCLI.root.appendingPathComponent("Tests/MCPClient/people_scenario.py").path, try PythonMCP.server(), page]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let lines = LockedLines()
+        let reader = Thread {
+            var line = Data()
+            while true {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty { break }
+                if byte == Data("\n".utf8) { lines.append(String(decoding: line, as: UTF8.self)); line = Data() } else { line += byte }
+            }
+        }
+        reader.start()
+        #expect(await eventually(within: .seconds(60)) { lines.all.contains { $0.hasPrefix("LIVE ") } }, "\(lines.all)")
+        let liveLine = try #require(lines.all.first { $0.hasPrefix("LIVE ") })
+        let live = try #require(URLComponents(string: String(liveLine.dropFirst(5))))
+        let token = try #require(live.queryItems?.first { $0.name == "token" }?.value)
+        // The person: a live view client with the control link, approving whatever is asked.
+        let person = LiveViewClient()
+        let port = try #require(live.port)
+        let connection = try await WebSocketConnection.connect(
+            to: WebSocketURL(host: "127.0.0.1", port: port, path: "/ws?token=\(token)"), handler: person)
+        defer { connection.close(code: 1000, reason: "done") }
+        let approving = Task {
+            for await text in person.texts where text.contains(#""kind":"approvalRequested""#) {
+                guard let range = text.range(of: #""id":"approval-"#) else { continue }
+                let id = text[range.upperBound...].prefix { $0.isNumber }
+                try? connection.send(text: #"{"type":"approve","id":"approval-\#(id)"}"#)
+            }
+        }
+        defer { approving.cancel() }
+        try connection.send(text: #"{"type":"message","text":"Call it Beta"}"#)
+        #expect(await eventually(within: .seconds(90)) { !process.isRunning }, "\(lines.all)")
+        let last = try #require(lines.all.last { $0.hasPrefix("{") })
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let tools = seen["tools"] as? [String] ?? []
+        #expect(tools.contains("shared_session_request_human_help") && tools.contains("shared_session_say"), "\(tools)")
+        let messages = seen["messages"] as? [[String: Any]] ?? []
+        #expect(messages.first?["text"] as? String == "Call it Beta" && messages.first?["from"] as? String == "human:person", "\(messages)")
+        func step(_ name: String) -> (error: Bool, text: String) {
+            let object = seen[name] as? [String: Any]
+            return (object?["error"] as? Bool ?? true, object?["text"] as? String ?? "")
+        }
+        #expect(step("say").error == false)
+        #expect(step("approved").error == false && step("approved").text.contains("Approved by human:person (submit)."), "\(step("approved").text)")
+        #expect(step("rejected").error && step("rejected").text.contains("rejected by the page")
+                && step("rejected").text.contains("already exists"), "\(step("rejected").text)")
+        #expect(step("unknown").error && step("unknown").text.contains("shared_session_navigate") && !step("unknown").text.contains(" control,"),
+                "\(step("unknown").text)")
+        let events = seen["events"] as? String ?? ""
+        #expect(events.contains("message human:person Call it Beta") && events.contains("message agent:py-people Working on it"), "\(events)")
+        #expect(events.contains("approvalAnswered human:person"), "\(events)")
+    }
+
     @Test func theHTTPServerRefusesCostlyInputAndDuplicateIdsAtOnce() async throws {
         let (server, url, token) = try startHTTPServer()
         defer { if server.isRunning { server.terminate() } }
