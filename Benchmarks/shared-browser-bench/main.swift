@@ -27,7 +27,8 @@
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
-//          --unlimited-frame-rate (LaunchOptions.unlimitedFrameRate).
+//          --unlimited-frame-rate (LaunchOptions.unlimitedFrameRate), --playwright PYTHON (liveview: also
+//          with Playwright as the person's browser, Benchmarks/peers/liveview_viewer.py).
 import ArgumentParser
 import CDPTransport
 import Foundation
@@ -38,7 +39,7 @@ struct Options: ParsableCommand {
         commandName: "shared-browser-bench",
         abstract: "Prints one JSON object per benchmark, to compare with other tools on the same machine.")
 
-    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
+    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
     var command = "all"
 
     @Argument(help: "For extract, tokens, snapshot, context and reading: the folder of pages (default: the corpus).")
@@ -61,6 +62,9 @@ struct Options: ParsableCommand {
 
     @Option(help: "For doors: how long the viewer that never reads watches.")
     var seconds = 60
+
+    @Option(help: "For liveview: a Python with Playwright (the .build/playwright-venv one): the live view is also measured with Playwright as the person's browser.")
+    var playwright: String?
 
     @Flag(name: .customLong("per-page"), help: "For extract: each file's title and counts.")
     var perPage = false
@@ -231,6 +235,9 @@ do {
         try await benchReconnect(n: options.n, launch: launchOptions)
     case "liveview":
         try await benchLiveView(n: options.n)
+        try await benchLiveViewInBrowser(n: options.n, playwright: options.playwright)
+    case "people":
+        try await benchPeople(n: options.n)
     case "timeline":
         try await benchTimeline(n: options.n, launch: launchOptions)
     case "tools":
@@ -279,6 +286,8 @@ do {
             try await benchRecover(n: options.n)
             try await benchReconnect(n: options.n, launch: launchOptions)
             try await benchLiveView(n: options.n)
+            try await benchLiveViewInBrowser(n: options.n, playwright: options.playwright)
+            try await benchPeople(n: options.n)
             try await benchTimeline(n: options.n, launch: launchOptions)
             try await benchTools(n: options.n, launch: launchOptions)
             try benchExtract(directory: corpusDirectory, rounds: options.n, perPage: false)
@@ -286,7 +295,7 @@ do {
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -1,3 +1,4 @@
+import AgentTools
 import CDPTransport
 import DemoSite
 import Foundation
@@ -60,5 +61,28 @@ enum ReadmeExamples {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             #expect(trimmed.isEmpty || compiled.contains(trimmed), "README line not compiled in ReadmeTests.swift: \(trimmed)")
         }
+    }
+
+    /// The README lists the tools a client sees by default and what `--all-tools` adds: the lists are
+    /// the profiles' (an agent tool `x` is `shared_session_x`; `request_help` is `request_human_help`).
+    @Test func theReadmeListsTheDefaultToolsAndWhatAllToolsAdds() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+            .replacingOccurrences(of: "\n", with: " ")
+        func names(between start: String, and end: String) -> Set<String> {
+            guard let from = readme.range(of: start), let to = readme.range(of: end, range: from.upperBound..<readme.endIndex) else { return [] }
+            let text = readme[from.upperBound..<to.lowerBound]
+            let parts: [Substring] = text.split(separator: Character("`"), omittingEmptySubsequences: false)
+            return Set(parts.enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) })
+        }
+        let mcpName = { (name: String) in name == "request_help" ? "request_human_help" : name }
+        let core = AgentToolbox.tools(profile: .core).map(\.name).filter { $0 != "control" }.map(mcpName)
+        let listed = names(between: "core agent tools as `shared_session_<name>`:", and: "`--all-tools` adds")
+        #expect(listed == Set(core), "README: \(listed.sorted()); core profile: \(core.sorted())")
+        let full = AgentToolbox.tools(profile: .full, allowJavaScript: true).map(\.name).filter { $0 != "control" }.map(mcpName)
+        let added = names(between: "`--all-tools` adds", and: "with\n`--allow-javascript`").union(
+            names(between: "`--all-tools` adds", and: "What a person writes"))
+        #expect(added.union(core).union(["--allow-javascript"]) == Set(full).union(["--allow-javascript"]),
+                "README adds \(added.sorted()); full profile: \(full.sorted())")
     }
 }
