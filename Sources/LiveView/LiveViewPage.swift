@@ -219,6 +219,7 @@ enum LiveViewPage {
       'approvalRequested', 'approvalAnswered', 'actionFinished', 'actionFailed', 'tabActivated', 'browserCrashed', 'browserRestarted',
       'disconnected', 'reconnected', 'targetCrashed', 'downloadFinished', 'devToolsOpened', 'devToolsClosed', 'signedInAgain']);
     const RAW = new Set(['mouse', 'key', 'wheel', 'insertText']);
+    const GOES = new Set(['navigate', 'back', 'forward', 'reload']);
     function describe(e, summary) {
       const a = e.action;
       if (e.kind === 'personAction') return e.person.words;
@@ -231,14 +232,23 @@ enum LiveViewPage {
       if (e.kind === 'approvalRequested') return 'asks approval to ' + e.approval.words;
       if (e.kind === 'approvalAnswered') return e.approval.decision + ': ' + e.approval.agent + ' ' + e.approval.words + (e.approval.reason ? ' (' + e.approval.reason + ')' : '');
       if (e.kind === 'helpRequested') return 'asks for help: ' + e.message;
+      if (e.kind === 'control' && e.control) {
+        const c = e.control, to = c.holder ? ' (' + c.holder + ' drives)' : '';
+        const said = { takenOver: 'took over', handedBack: 'handed back' + (c.holder ? ' to ' + c.holder : ''), granted: 'got control',
+          released: 'let go of control' + to, requested: 'asks for control', expired: 'lost control (its lease expired)' + to,
+          timedOut: 'gave up waiting for control' }[c.change];
+        if (said) return said;
+      }
       return summary.startsWith(e.kind + ' ') ? e.kind + summary.slice(e.kind.length).replace(' ' + causeOf(e), '') : summary;
     }
     function notable(e, error) {
       if (error) return true;
       if (!NOTABLE.has(e.kind)) return false;
       if (e.kind === 'navigation') return !!(e.navigation && e.navigation.isMainFrame);
-      // A person's raw input is told in words (personAction); its own records are detail.
+      // A person's raw input is told in words (personAction); its own records are detail. A finished
+      // navigation is told by its navigation event.
       if ((e.kind === 'actionFinished' || e.kind === 'actionFailed') && e.action && (e.cause.kind === 'human' && RAW.has(e.action.name))) return e.kind === 'actionFailed';
+      if (e.kind === 'actionFinished' && e.action && GOES.has(e.action.name)) return false;
       return true;
     }
     function onEvent(m) {
@@ -250,7 +260,11 @@ enum LiveViewPage {
       if (e.kind === 'message') item($('messages'), e.message, 100, who);
       if (e.kind === 'approvalRequested') showApproval(e.approval);
       if (e.kind === 'approvalAnswered') endApproval(e.approval.id);
-      if (e.kind === 'actionFinished' && e.action && e.cause.kind !== 'human' && (e.action.point || e.action.box)) {
+      // A new page: the marks of the old one go (an approval's outline stays until it is answered).
+      if (e.kind === 'navigation' && e.navigation && e.navigation.isMainFrame) { shown = shown.filter(m => m.until === Infinity); drawMarks(); }
+      // Where an agent acted, for a moment: only for what happens now, not the history sent on connecting.
+      const fresh = Date.now() - Date.parse(e.timestamp) < 2000;
+      if (fresh && e.kind === 'actionFinished' && e.action && e.cause.kind !== 'human' && (e.action.point || e.action.box)) {
         const p = e.action.point;
         mark({ x: p ? p.x : undefined, y: p ? p.y : undefined, box: e.action.box, color: colour(who), until: performance.now() + 1500, label: who });
       }

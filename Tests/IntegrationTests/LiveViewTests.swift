@@ -180,13 +180,6 @@ extension Chromium {
         let (_, page) = try await TestBrowser.page()
         _ = try await page.send(Page.Navigate(url: String(control)))
         #expect(await pageBecomes(page, "Number(document.body.dataset.frames || 0) > 0", within: .seconds(15)))
-        if let out = ProcessInfo.processInfo.environment["SHARED_BROWSER_DOC_SCREENSHOTS"] {
-            // A picture of the live view for the documentation.
-            _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1400, height: 860, deviceScaleFactor: 1, mobile: false))
-            #expect(await pageBecomes(page, "document.querySelectorAll('#events li').length > 5"))
-            let shot = try await page.send(Page.CaptureScreenshot(format: .png))
-            try Data(base64Encoded: shot.data)?.write(to: URL(fileURLWithPath: out + "/live-view.png"))
-        }
         _ = try await evaluate(page, "document.getElementById('take').click(); 1")
         #expect(await pageBecomes(page, "document.getElementById('driver').textContent === 'human:person is driving'"))
         let rect = try #require(try await evaluate(page, "JSON.stringify(document.getElementById('screen').getBoundingClientRect())")?.stringValue)
@@ -204,6 +197,14 @@ extension Chromium {
         _ = try await evaluate(page, "document.getElementById('message').value = 'Observed project'; document.getElementById('send').click(); 1")
         #expect(await eventually(within: .seconds(30)) { lines.all.contains { $0.hasPrefix("waiting for approval: ") } }, "\(lines.all)")
         #expect(await pageBecomes(page, "document.querySelectorAll('.approval .approve').length === 1"))
+        if let out = ProcessInfo.processInfo.environment["SHARED_BROWSER_DOC_SCREENSHOTS"] {
+            // A picture of the live view for the documentation: an approval waiting, its target
+            // outlined, the person's message, the log in words.
+            _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1400, height: 860, deviceScaleFactor: 1, mobile: false))
+            #expect(await pageBecomes(page, "document.querySelectorAll('#events li').length > 5 && shown.length > 0"))
+            let shot = try await page.send(Page.CaptureScreenshot(format: .png))
+            try Data(base64Encoded: shot.data)?.write(to: URL(fileURLWithPath: out + "/live-view.png"))
+        }
         _ = try await evaluate(page, "document.querySelector('.approval .approve').click(); 1")
         #expect(await eventually(within: .seconds(30)) { !process.isRunning })
         #expect(process.terminationStatus == 0, "\(lines.all)")
