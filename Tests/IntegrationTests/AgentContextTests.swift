@@ -36,7 +36,8 @@ extension Chromium {
         #expect(clicked.report.contains("Now at: \(site.url("/dashboard")) — Dashboard"))
         #expect(clicked.report.contains("Page: Dashboard"))
         let missing = await session.click("#missing", as: system, options: .init(timeout: .milliseconds(200)))
-        #expect(missing.report.hasPrefix("click #missing: failed (timeout): waiting for #missing"))
+        #expect(missing.report.hasPrefix("click #missing: failed (timeout) after "))
+        #expect(missing.report.contains(" ms: waiting for #missing"))
 
         let quiet = try await session.navigate(to: site.url("/"), as: system, options: .init(pageSummary: false)).get()
         #expect(quiet.page == nil)

@@ -49,8 +49,6 @@ async def main(binary, url):
             seen["rejected"] = {"error": rejected.is_error, "text": text(rejected)}
             unknown = await session.call_tool("shared_session_nope", {})
             seen["unknown"] = {"error": unknown.is_error, "text": text(unknown)}
-            events = await session.call_tool("shared_session_events", {})
-            seen["events"] = text(events)
     print(json.dumps(seen), flush=True)
 
 
