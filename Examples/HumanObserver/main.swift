@@ -22,7 +22,6 @@
 // Exits 0 when the task is done, 1 with a message when nobody helped, wrote or approved within
 // --wait seconds (or a person denied the approval).
 import DemoSite
-import EventBuffer
 import Foundation
 import LiveView
 import SharedSession

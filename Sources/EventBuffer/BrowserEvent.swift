@@ -444,7 +444,8 @@ public struct ActionInfo: Hashable, Sendable, Codable {
     /// The action itself, as data (what was typed into a secret field masked).
     public var action: BrowserAction?
     /// For actions on an element: the element in words, with the snapshot's role and name
-    /// (`button "Search"`), as it was when the action reached it.
+    /// (`button "Search"`), as it was when the action reached it. Read while a person watches the
+    /// live view or approval rules are on (nil otherwise).
     public var element: String?
     /// Where the action pointed, in CSS pixels of the viewport (a click's point).
     public var point: ViewportPoint?

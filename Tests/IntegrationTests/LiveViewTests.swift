@@ -165,16 +165,7 @@ extension Chromium {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.interrupt() } }
-        let lines = LockedLines()
-        let reader = Thread {
-            var line = Data()
-            while true {
-                let byte = output.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty { break }
-                if byte == Data("\n".utf8) { lines.append(String(decoding: line, as: UTF8.self)); line = Data() } else { line += byte }
-            }
-        }
-        reader.start()
+        let lines = LockedLines.reading(output)
         #expect(await eventually(within: .seconds(30)) { lines.all.contains { $0.hasPrefix("waiting for help: ") } }, "\(lines.all)")
         let control = try #require(lines.all.first { $0.hasPrefix("live view (control): ") }?.dropFirst("live view (control): ".count))
         let (_, page) = try await TestBrowser.page()
@@ -657,6 +648,21 @@ final class LockedLines: @unchecked Sendable {
     private var lines: [String] = []
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
+
+    /// The lines of a child's output as they come, read on a thread of their own (a blocking read
+    /// must not hold a task's thread).
+    static func reading(_ output: Pipe) -> LockedLines {
+        let lines = LockedLines()
+        Thread {
+            var line = Data()
+            while true {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty { break }
+                if byte == Data("\n".utf8) { lines.append(String(decoding: line, as: UTF8.self)); line = Data() } else { line += byte }
+            }
+        }.start()
+        return lines
+    }
 }
 
 /// A count that tasks can wait on: each ``add()`` wakes the waiters whose number it reached.

@@ -240,16 +240,7 @@ extension Chromium {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let lines = LockedLines()
-        let reader = Thread {
-            var line = Data()
-            while true {
-                let byte = output.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty { break }
-                if byte == Data("\n".utf8) { lines.append(String(decoding: line, as: UTF8.self)); line = Data() } else { line += byte }
-            }
-        }
-        reader.start()
+        let lines = LockedLines.reading(output)
         #expect(await eventually(within: .seconds(60)) { lines.all.contains { $0.hasPrefix("LIVE ") } }, "\(lines.all)")
         let liveLine = try #require(lines.all.first { $0.hasPrefix("LIVE ") })
         let live = try #require(URLComponents(string: String(liveLine.dropFirst(5))))

@@ -130,13 +130,16 @@ final class ActionNotes: Sendable {
 
 extension SharedBrowserSession {
     /// Before an agent's action acts on an element or goes somewhere: reads the element it reaches
-    /// (at `x`, `y`, or in focus with `focus`) for its record and the live view's marker, then waits
-    /// for a person's approval when a rule of ``Options/approvals`` covers it. Returns whether it
+    /// (at `x`, `y`, or in focus with `focus`) for its record and the live view's marker — when a
+    /// person watches or approvals are on — then waits for a person's approval when a rule of
+    /// ``Options/approvals`` covers it. Returns whether it
     /// waited for one (the page may have changed meanwhile: the caller finds its element again).
     @discardableResult
     func reach(_ action: BrowserAction, _ tab: Tab, x: Double? = nil, y: Double? = nil, focus: Bool = false,
                deadline: Deadline) async throws -> Bool {
-        guard Participant(action.source).kind != .human else { return false }
+        // Read only when someone uses it: a person watching (the marker on the screen) or an approval
+        // rule (what it matches); an agent alone pays nothing for it.
+        guard Participant(action.source).kind != .human, !options.approvals.isEmpty || screencast.subscriberCount > 0 else { return false }
         let p = action.params
         var spot: ElementSpot?
         let limit = min(.seconds(1), deadline.remaining)
