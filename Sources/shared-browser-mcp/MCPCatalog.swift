@@ -149,7 +149,9 @@ struct MCPCatalog: Sendable {
     private func failure(_ text: String) -> CallTool.Result { .init(content: [.text(text: text, annotations: nil, _meta: nil)], isError: true) }
 
     static func result(_ result: AgentToolResult) -> CallTool.Result {
-        var content: [Tool.Content] = [.text(text: result.text, annotations: nil, _meta: nil)]
+        // Tools named as this client sees them.
+        let text = result.text.replacingOccurrences(of: "the control tool (action: request)", with: "shared_session_request_control")
+        var content: [Tool.Content] = [.text(text: text, annotations: nil, _meta: nil)]
         if let image = result.image {
             content.append(.image(data: image.base64EncodedString(), mimeType: result.imageMimeType ?? "image/jpeg", annotations: nil, _meta: nil))
         }

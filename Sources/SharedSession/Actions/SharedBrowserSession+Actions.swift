@@ -117,8 +117,9 @@ extension SharedBrowserSession {
     }
 
     func executeHover(_ target: ElementTarget, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target.description, options: options) { _, tab, deadline in
+        await perform(action, target: target.description, options: options) { session, tab, deadline in
             let point = try await Elements.locate(tab, target, action: "hover", deadline: deadline)
+            try await session.reach(action, tab, x: point.x, y: point.y, deadline: deadline)
             try await tab.page.send(Input.DispatchMouseEvent(type: .mouseMoved, x: point.x, y: point.y))
             return .none
         }
@@ -210,8 +211,9 @@ extension SharedBrowserSession {
     }
 
     private func setChecked(_ target: ElementTarget, _ wanted: Bool, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
-        await perform(action, target: target.description, options: options) { _, tab, deadline in
+        await perform(action, target: target.description, options: options) { session, tab, deadline in
             let before = try await Elements.locate(tab, target, action: "check", deadline: deadline)
+            try await session.reach(action, tab, x: before.x, y: before.y, deadline: deadline)
             guard before.checked != wanted else { return .none }
             try await Navigation.settle(tab, deadline: deadline, what: "clicking \(target)") {
                 try await Elements.click(tab, x: before.x, y: before.y, count: 1)

@@ -32,6 +32,9 @@ struct PersonInputState: Sendable {
 extension SharedBrowserSession {
     /// How long a person may pause in typing before the run is told.
     static let typingPause: Duration = .seconds(1)
+    /// The longest a person's input waits for its element to be read (a page whose main thread is
+    /// stuck delays the input no longer; the words then say where, not what).
+    static let personRead: Duration = .milliseconds(500)
     /// Scrolls in one direction closer than this to the last are one scroll.
     static let scrollRun: Duration = .milliseconds(1500)
 
@@ -46,7 +49,7 @@ extension SharedBrowserSession {
         case .mouse where p.event == "down":
             flushPersonTyping(person)
             personInput[person, default: .init()].scroll = nil
-            let spot = await ElementSpot.read(tab, x: p.x, y: p.y)
+            let spot = await ElementSpot.read(tab, x: p.x, y: p.y, within: Self.personRead)
             let press = PersonInputState.Press(spot: spot, point: ViewportPoint(x: p.x ?? 0, y: p.y ?? 0), button: p.button ?? "left",
                                                clickCount: p.clickCount ?? 1)
             personInput[person, default: .init()].press = press
@@ -91,7 +94,7 @@ extension SharedBrowserSession {
             }
             // Enter: which field, and whether a form went (the reply is awaited so the page has
             // handled the key before it is asked).
-            let spot = await ElementSpot.read(tab, watchSubmit: true)
+            let spot = await ElementSpot.read(tab, watchSubmit: true, within: Self.personRead)
             let generation = tab.state.withLock { $0.generation }
             var awaited = options
             awaited.onLateInputFailure = nil
@@ -140,7 +143,7 @@ extension SharedBrowserSession {
         if let open = personInput[person]?.typing, open.tab != tab.targetId { flushPersonTyping(person) }
         if personInput[person]?.typing == nil {
             personInput[person, default: .init()].typingRun += 1
-            let spot = await ElementSpot.read(tab)
+            let spot = await ElementSpot.read(tab, within: Self.personRead)
             personInput[person, default: .init()].typing = PersonInputState.Typing(spot: spot, tab: tab.targetId)
         }
         let result = await execute(action, options: options)
