@@ -431,7 +431,7 @@ public actor SharedBrowserSession {
     public nonisolated var browserProcessID: Int32? { browser.processID }
 
     /// The browser's DevTools WebSocket URL, when it has one: nil for a browser launched over a pipe
-    /// (the default, ``CDPBrowser/Transport/pipe``). Whoever has it can drive the browser past every
+    /// (the default, `CDPBrowser.Transport.pipe`). Whoever has it can drive the browser past every
     /// check of this session: keep it private. A person gets DevTools through the live view instead
     /// (`LiveView.Options.devTools`), behind its control token.
     public nonisolated var remoteDebuggingURL: String? { browser.webSocketDebuggerURL }
