@@ -13,7 +13,10 @@ build: deps
 # Builds, then runs the unit, fault-injection and real-Chromium tests.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@run="$$(date +%s%N)-$$$$"; status=0; \
+	SHARED_BROWSER_TEST_RUN="$$run" $(SWIFT) test --skip-build || status=$$?; \
+	bash Scripts/check-leftovers.sh "$$run" || status=1; \
+	exit $$status
 
 demo: deps
 	$(SWIFT) run TwoAgents

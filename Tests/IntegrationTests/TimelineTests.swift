@@ -279,6 +279,8 @@ extension Chromium {
 
         // And in the viewer itself (`playwright show-trace`, served to our browser): the actions are
         // listed and the screen shows in its film strip.
+        // A child of `Process` leads a process group of its own: the group is ended whole, the Python
+        // wrapper and its Node server.
         let viewer = Process()
         viewer.executableURL = URL(fileURLWithPath: try #require(PlaywrightCLI.path))
         viewer.arguments = ["show-trace", "--host", "127.0.0.1", "--port", "0", trace]
@@ -286,7 +288,11 @@ extension Chromium {
         viewer.standardOutput = output
         viewer.standardError = output
         try viewer.run()
-        defer { viewer.terminate() }
+        defer {
+            #expect(getpgid(viewer.processIdentifier) == viewer.processIdentifier, "its own process group")
+            kill(-viewer.processIdentifier, SIGKILL)
+            viewer.waitUntilExit()
+        }
         // Its line `Listening on http://127.0.0.1:PORT`.
         var line = ""
         while true {
