@@ -67,7 +67,8 @@ extension Chromium {
     }
 
     /// The event stream records each action as a value; a password or one-time code never appears,
-    /// while what went into an ordinary field does once the action is done.
+    /// while what goes into an ordinary field does — decided once per action, before it starts, so
+    /// its start and finish events say the same.
     @Test func recordedActionsNeverShowASecret() async throws {
         try await withOwnSession("recorded") { session in
             try await session.navigate(to: Self.page, as: system).get()
@@ -95,7 +96,15 @@ extension Chromium {
                 guard event.kind == .actionStarted, case .action(let info) = event.payload else { return false }
                 return info.action?.params.target == "#name"
             }
-            if case .action(let info)? = startedName?.payload { #expect(info.action?.params.value == "***") }
+            // One decision per action: its start shows what its finish shows.
+            if case .action(let info)? = startedName?.payload { #expect(info.action?.params.value == "Ada Lovelace") }
+            var started: [String: BrowserAction] = [:]
+            for event in events {
+                guard case .action(let info) = event.payload, let value = info.action else { continue }
+                let key = "\(info.name)|\(info.target ?? "")"
+                if event.kind == .actionStarted { started[key] = value }
+                else if let first = started.removeValue(forKey: key) { #expect(first == value, "\(key): \(first) then \(value)") }
+            }
             #expect(events.allSatisfy { event in
                 if case .action(let info) = event.payload { return info.action?.source == .system }
                 return false

@@ -133,6 +133,7 @@ extension Chromium {
             let person = try await PersonView.open(view.controlURL)
             defer { Task { try? await person.leave() } }
             let words = session.events.subscribe(kinds: [.personAction], bufferSize: 256)
+            let keystrokes = session.events.subscribe(kinds: [.actionStarted, .actionFinished], bufferSize: 4096)
             try await person.takeOver()
 
             let field = try await box(of: "#q", in: session)
@@ -162,6 +163,22 @@ extension Chromium {
             #expect(await nextWords(words).0 == #"click paragraph "searched Alpha""#)
             try await person.wheel(x: 300, y: 300, deltaY: 400)
             #expect(await nextWords(words).0 == "scrolled down")
+
+            // Each keystroke's start and finish say the same: shown for the plain field, masked for the password.
+            keystrokes.cancel()
+            var typed: [(String, String)] = []
+            var open: BrowserAction?
+            for await element in keystrokes {
+                guard let event = element.event, event.cause.kind == .human, case .action(let info) = event.payload,
+                      info.name == "key", let value = info.action, value.params.event == "down" else { continue }
+                if event.kind == .actionStarted { open = value } else if let start = open {
+                    typed.append((start.params.key ?? "", value.params.key ?? ""))
+                    open = nil
+                }
+            }
+            #expect(typed.allSatisfy { $0.0 == $0.1 }, "\(typed)")
+            #expect(typed.map(\.1).joined().hasPrefix("AlphaEnter***"), "\(typed.map(\.1))")
+            #expect(!typed.map(\.1).joined().contains("s3cret"))
 
             try await person.press(button: "#handback")
             #expect(await holder(of: session) { $0 == agent }, "control went back to the agent that waited")

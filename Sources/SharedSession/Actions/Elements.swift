@@ -204,6 +204,32 @@ enum Elements {
         return secret ?? true
     }
 
+    /// Whether what an action types goes into a secret field, decided once, before the action starts
+    /// (its every event and picture then follow the same decision): for an action with a target, the
+    /// element the target names now (a CSS selector or a ref; a text target is not looked up); else
+    /// the focused element. True (masked) when it cannot be told.
+    static func typingIsSecret(_ tab: Tab, target: ElementTarget?) async -> Bool {
+        guard let target else { return await focusIsSecret(tab) }
+        let check = "function () { const e = this; return !!e && (\(focusSecretFunction.replacingOccurrences(of: "let e = document.activeElement;", with: "let e = this;")))(); }"
+        let deadline = tab.clock.deadline(in: .seconds(2))
+        let secret: Bool? = try? await deadline.bounding {
+            try await PageWorld.run(tab, deadline: deadline) { world in
+                let objectId: String?
+                switch target.kind {
+                case .ref: objectId = try await resolve(ref: target.value, in: tab, world: world)
+                case .css:
+                    let expression = "document.querySelector(\(String(decoding: try JSONEncoder().encode(target.value), as: UTF8.self)))"
+                    objectId = try await tab.script(Runtime.Evaluate(expression: expression, contextId: world)).result.objectId
+                default: objectId = nil
+                }
+                guard let objectId else { return nil }
+                return try await tab.script(Runtime.CallFunctionOn(functionDeclaration: check, objectId: objectId, returnByValue: true))
+                    .result.value?.boolValue
+            }
+        }
+        return secret ?? true
+    }
+
     /// Presses `key` (`Enter`, `a`, `Control+A`, `Shift+Tab`).
     static func press(_ tab: Tab, key combination: String) async throws {
         try await tab.page.send(inOrder: try keyEvents(combination))

@@ -69,7 +69,7 @@ extension SharedBrowserSession {
         var before: PageFeedback.Reading?
         var pageFeedback: PageFeedback?
         var generationBefore = 0
-        var focusSecret: Bool?
+        var typedTextIsSafe = false
         let notes = ActionNotes(queue: queue)
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
@@ -83,8 +83,13 @@ extension SharedBrowserSession {
                 generationBefore = tab.state.withLock { $0.generation }
                 before = await PageFeedback.read(tab)
             }
+            // One decision per action on what it types: made now, kept for every event of it.
+            if action.type.carriesTypedText, needsPage {
+                typedTextIsSafe = await !Elements.typingIsSecret(tab, target: action.params.target.map { ElementTarget($0) })
+            }
             sink.setCause(cause, target: tab.targetId)
-            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(name: name, target: target, action: action.redacted())))
+            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(
+                name: name, target: target, action: action.redacted(typedTextIsSafe: typedTextIsSafe))))
             // The action's time starts when it may run (not while it waited for its turn or its queue).
             let deadline = clock.deadline(in: actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
@@ -109,7 +114,6 @@ extension SharedBrowserSession {
                 let newDocument = tab.state.withLock { $0.generation } != generationBefore
                 let after = await PageFeedback.read(tab)
                 pageFeedback = PageFeedback.difference(before: before, after: after, newDocument: newDocument)
-                focusSecret = after?.focusSecret
             }
         } catch {
             // When the browser went away, say so, not what the interrupted wait happened to see.
@@ -118,13 +122,8 @@ extension SharedBrowserSession {
             if failure?.code == .timeout, needsPage { await tab.stopScriptIfBusy() }
         }
         if failure?.code != .notInControl { await flushEvents(tab) }
-        // What was typed is shown only when it went into a field that is neither a password nor a
-        // one-time code.
-        var typedTextIsSafe = false
-        if action.type.carriesTypedText, failure == nil, dialog == nil {
-            // Read with the page feedback when the action had one; else asked now.
-            if let focusSecret { typedTextIsSafe = !focusSecret } else { typedTextIsSafe = await !Elements.focusIsSecret(tab) }
-        }
+        // What was typed is shown only when, before the action started, it was going into a field that
+        // is neither a password nor a one-time code (the same decision as its start event's).
         let recorded = action.redacted(typedTextIsSafe: typedTextIsSafe)
         let duration = clock.elapsed - started
         let ms = Navigation.milliseconds(duration)
