@@ -43,7 +43,7 @@ public enum TimelineReport {
             return id
         }
         func img(_ shot: TimelineScreenshot?, _ label: String) -> String {
-            guard let shot, let id = shotId(shot) else { return #"<figure class="shot none"><figcaption>\#(label): no picture of this moment</figcaption></figure>"# }
+            guard let shot, let id = shotId(shot) else { return #"<figure class="shot none"><figcaption>\#(label): no screenshot</figcaption></figure>"# }
             return #"<figure class="shot"><img data-shot="\#(id)" alt="\#(label)" width="\#(Int(shot.width))" height="\#(Int(shot.height))"><figcaption>\#(label) · \#(clock(shot.timestamp))</figcaption></figure>"#
         }
 
@@ -119,9 +119,7 @@ public enum TimelineReport {
             if !action.errors.isEmpty {
                 out += #"<ul class="errors">"# + action.errors.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
             }
-            // An action that can change the page says when it has no picture of a moment.
-            let changes = BrowserAction.ActionType(rawValue: action.name).declaration?.policy.changesPage ?? false
-            if action.before != nil || action.after != nil || (changes && action.words == nil) {
+            if action.before != nil || action.after != nil {
                 out += #"<div class="shots">\#(img(action.before, "before"))\#(img(action.after, "after"))</div>"#
             }
             out += "</article>\n"

@@ -25,9 +25,6 @@ final class TimelineRecorder: Sendable {
         /// the page before: the first frame of the new page stands in (its first paint may have come
         /// before the screencast followed it).
         var navigated: Date?
-        /// For a before-shot: when the last action that could change the screen ended. A frame older
-        /// than that shows the screen before that action's effects: no picture rather than it.
-        var notBefore: Date?
     }
     private struct State {
         var segment = 0
@@ -54,8 +51,6 @@ final class TimelineRecorder: Sendable {
         var pending: [Pending] = []
         /// When each tab's main frame last navigated.
         var navigated: [String: Date] = [:]
-        /// When the last action that could change the screen ended.
-        var lastEnded: Date?
         var finished = false
         var failure: String?
     }
@@ -92,12 +87,7 @@ final class TimelineRecorder: Sendable {
     }
 
     /// Starts reading the session's events (and its screen, with screenshots on).
-    /// The session recorded, to capture its screen when an action ends.
-    private let session = LockedValue<WeakSession>(WeakSession())
-    private struct WeakSession: Sendable { weak var value: SharedBrowserSession? }
-
     func start(_ session: SharedBrowserSession) {
-        self.session.withLock { $0.value = session }
         let sink = session.sink
         onFailure.withLock { $0 = { message in sink.emit(.error, target: nil, payload: .message(message), cause: .system) } }
         let events = session.events.subscribe(bufferSize: 1 << 16, from: 1)
@@ -193,36 +183,19 @@ final class TimelineRecorder: Sendable {
             // The screen when it started is its before-shot. An action before it that still waits for
             // the page's answer gets the newest frame made up to 50 ms into this one (the earlier
             // action's paint may come just after a fast agent's next step; this one's cannot come so soon).
-            // An earlier action's after-shot must be of the screen before this one began: a frame made
-            // later is of this one's moment, not that one's.
             state.withLock { s in
-                let cut = event.timestamp
+                let cut = event.timestamp.addingTimeInterval(0.05)
                 for index in s.pending.indices where s.pending[index].limit > cut { s.pending[index].limit = cut }
                 s.pending.append(Pending(action: event.sequence, reason: .before, limit: event.timestamp,
-                                         navigated: event.target.flatMap { s.navigated[$0] }, notBefore: s.lastEnded))
+                                         navigated: event.target.flatMap { s.navigated[$0] }))
             }
             settle(now: clock.date, all: false)
         case .actionFinished, .actionFailed:
             guard let startedSequence = startedSequence(of: event) else { return }
             // The page's answer to an action shows within 300 ms (or by the next action).
-            let captureNow = state.withLock { s -> Bool in
-                s.lastEnded = event.timestamp
-                s.pending.append(Pending(action: startedSequence, reason: .after, limit: event.timestamp.addingTimeInterval(0.3),
-                                         ended: event.timestamp))
-                // With no screencast running, the screen is captured at once: the picture counts only
-                // if it is made before the next action begins.
-                guard !s.capturing, !s.finished else { return false }
-                s.capturing = true
-                s.dirty = false
-                s.lastCapture = clock.date
-                return true
-            }
-            if captureNow, let session = session.withLock({ $0.value }) {
-                let quality = options.screenshotQuality
-                Task {
-                    await session.screencast.captureIfIdle(session, quality: quality)
-                    self.state.withLock { $0.capturing = false }
-                }
+            state.withLock {
+                $0.pending.append(Pending(action: startedSequence, reason: .after, limit: event.timestamp.addingTimeInterval(0.3),
+                                          ended: event.timestamp))
             }
         default: break
         }
@@ -311,7 +284,6 @@ final class TimelineRecorder: Sendable {
     /// (frames come in order), or half a second passed without one (the page stayed still), or the
     /// recording ends (`all`). Each gets the newest frame made by its limit.
     private func settle(now: Date, all: Bool) {
-        let streaming = (session.withLock { $0.value }?.screencast.subscriberCount ?? 0) > 0
         let ready = state.withLock { s -> [(Pending, ScreenFrame)] in
             var ready: [(Pending, ScreenFrame)] = []
             s.pending.removeAll { pending in
@@ -323,20 +295,10 @@ final class TimelineRecorder: Sendable {
                     // Nothing was on record when it started: no before-shot rather than a later screen.
                     chosen = nil
                 }
-                if let ended = pending.ended, !(chosen.map { $0.timestamp >= ended } ?? false) {
-                    // An after-shot is of the screen after the action ended and before the next action
-                    // began (the limit): the first frame in that span, else no picture — never an
-                    // earlier moment's.
-                    let unchanged = chosen
-                    chosen = s.frames.first(where: { $0.timestamp >= ended && $0.timestamp <= pending.limit })
-                    if chosen == nil, !all, !timedOut, pending.limit > now { return false }
-                    // While a screencast runs it sends a frame on every change: none in a tenth of a
-                    // second or more after the action means the screen stayed as it was.
-                    if chosen == nil, streaming, pending.limit.timeIntervalSince(ended) >= 0.1 { chosen = unchanged }
-                }
-                if pending.reason == .before, let floor = pending.notBefore, let frame = chosen, frame.timestamp < floor {
-                    // Older than the end of the action before: the screen before that one's effects.
-                    chosen = s.frames.first(where: { $0.timestamp >= floor && $0.timestamp <= pending.limit })
+                if let ended = pending.ended, !(chosen.map { $0.timestamp >= ended } ?? false),
+                   let first = s.frames.first(where: { $0.timestamp > ended && $0.timestamp < ended.addingTimeInterval(2) }) {
+                    // No frame between its end and the limit: the screen captured once the page settled.
+                    chosen = first
                 }
                 if let navigated = pending.navigated, let frame = chosen, frame.timestamp < navigated {
                     // The page before the navigation: the new page's first frame stands in if it was made
