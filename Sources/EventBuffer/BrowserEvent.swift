@@ -558,7 +558,8 @@ public struct ApprovalInfo: Hashable, Sendable, Codable {
     public var action: BrowserAction?
     /// The element's box, to outline it on the screen.
     public var box: ElementBox?
-    /// For `approvalAnswered`: `approved`, `denied` or `timedOut`.
+    /// For `approvalAnswered`: `approved`, `denied`, `timedOut`, or `cancelled` (the browser or the
+    /// session went while it waited; ``reason`` says which).
     public var decision: String?
     /// Who answered (`human:alice`).
     public var decidedBy: String?

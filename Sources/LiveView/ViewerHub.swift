@@ -207,6 +207,11 @@ final class ViewerHub: Sendable {
     static let rawInput: Set<BrowserAction.ActionType> = [.mouse, .wheel, .key, .insertText]
 
     func received(_ text: String, from viewer: Viewer) {
+        // A frame's acknowledgement, the message that comes most, is known without decoding JSON.
+        if text == #"{"type":"ack"}"# {
+            viewer.acknowledged()
+            return
+        }
         struct Message: Decodable {
             struct Action: Decodable {
                 var type: BrowserAction.ActionType

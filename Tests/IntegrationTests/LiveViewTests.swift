@@ -415,6 +415,17 @@ extension Chromium {
             try connection.send(text: #"{"type":"takeOver"}"#)
             #expect(await client.first(containing: "may only watch") != nil)
             #expect(await session.coordinator.holder == nil)
+            // Nor may it drive, write to the agents or answer an approval.
+            let messages = session.events.subscribe(kinds: [.message, .actionStarted], bufferSize: 16)
+            for text in [#"{"type":"navigate","url":"https://example.com/"}"#, #"{"type":"message","text":"hi"}"#,
+                         #"{"type":"approve","id":"approval-1"}"#] {
+                try connection.send(text: text)
+                #expect(await client.first(containing: "may only watch") != nil, "\(text)")
+            }
+            messages.cancel()
+            var sent: [BrowserEvent] = []
+            for await element in messages { if let event = element.event { sent.append(event) } }
+            #expect(sent.isEmpty, "nothing ran: \(sent.map(\.summary))")
         }
     }
 

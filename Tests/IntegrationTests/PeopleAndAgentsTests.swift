@@ -115,7 +115,7 @@ extension Chromium {
         <title>Search</title>
         <form role="search" id="f"><input type="search" aria-label="Search" id="q" style="font-size:20px;width:300px">
         <button>Go</button></form>
-        <p><label>Password <input type="password" id="pw" style="width:300px"></label></p>
+        <p><label>PIN <input name="pin" id="pw" style="width:300px"></label></p>
         <p id="out">nothing yet</p>
         <div style="height:3000px"></div>
         <script>f.onsubmit = e => { e.preventDefault(); out.textContent = 'searched ' + q.value; };</script>
@@ -155,11 +155,11 @@ extension Chromium {
 
             let secret = try await box(of: "#pw", in: session)
             try await person.click(x: secret.x + 20, y: secret.y + secret.height / 2)
-            #expect(await nextWords(words).0 == #"click textbox "Password""#)
+            #expect(await nextWords(words).0 == #"click textbox "PIN""#)
             try await person.type("s3cret")
             let out = try await box(of: "#out", in: session)
             try await person.click(x: out.x + 5, y: out.y + out.height / 2)
-            #expect(await nextWords(words).0 == #"typed "***" into textbox "Password""#)
+            #expect(await nextWords(words).0 == #"typed "***" into textbox "PIN""#, "a field named like a secret is masked in the words as in the raw input")
             #expect(await nextWords(words).0 == #"click paragraph "searched Alpha""#)
             try await person.wheel(x: 300, y: 300, deltaY: 400)
             #expect(await nextWords(words).0 == "scrolled down")
@@ -184,7 +184,7 @@ extension Chromium {
             #expect(await holder(of: session) { $0 == agent }, "control went back to the agent that waited")
             let answer = await AgentToolbox(session: session).call("control", arguments: ["action": "request"], as: agent)
             for line in [#"- click searchbox "Search""#, #"- typed "Alpha" into searchbox "Search""#,
-                         #"- pressed Enter in searchbox "Search" (submitted the search form)"#, #"- typed "***" into textbox "Password""#,
+                         #"- pressed Enter in searchbox "Search" (submitted the search form)"#, #"- typed "***" into textbox "PIN""#,
                          "- scrolled down"] {
                 #expect(answer.text.contains(line), "\(answer.text)")
             }
@@ -332,6 +332,16 @@ extension Chromium {
             // Answering twice, or as an agent, is refused.
             await #expect(throws: SessionError.self) { try await session.answerApproval(second.id, approve: true, by: .human("person")) }
             await #expect(throws: SessionError.self) { try await session.answerApproval("approval-99", approve: true, by: agent) }
+
+            // The browser dies while an action waits for approval: it fails at once, not at its deadline.
+            try await session.fill("#name", "Gamma", as: agent).get()
+            let waiting = Task { await session.click("text=Create", as: agent) }
+            #expect(await firstEvent(answers, .approvalRequested) != nil)
+            let pid = try #require(session.browserProcessID)
+            kill(pid, SIGKILL)
+            let failed = await within(.seconds(5)) { await waiting.value }
+            #expect(failed?.error?.code == .browserCrashed, "\(failed?.error?.message ?? "no answer within 5 s")")
+            #expect(await session.pendingApprovals.isEmpty)
         }
     }
 

@@ -13,7 +13,7 @@ struct ElementSpot: Decodable, Sendable, Hashable {
     var name: String
     /// Its box in CSS pixels of the viewport: x, y, width, height.
     var box: [Double]
-    /// It takes a secret (a password or a one-time code).
+    /// It takes a secret (``Elements/secretFieldFunction``: the same test as for typed text in events).
     var secret: Bool
     /// A click on it submits its form (a submit button or image input in a form).
     var submits: Bool
@@ -106,7 +106,7 @@ struct ElementSpot: Decodable, Sendable, Hashable {
         formWords = search ? 'the search form' : label ? 'the form "' + label.slice(0, 60) + '"' : 'the form';
       }
       const link = el.closest && el.closest('a[href]');
-      return { role, name, box: [r.x, r.y, r.width, r.height], secret: secret(el), submits, enterSubmits,
+      return { role, name, box: [r.x, r.y, r.width, r.height], secret: (\#(Elements.secretFieldFunction))(el), submits, enterSubmits,
                href: link ? link.href : null, form: formWords };
     }
     """#

@@ -177,10 +177,11 @@ enum Elements {
 
     /// The page-side test of ``focusIsSecret(_:)``, a function expression (also part of the page
     /// feedback's reading, which runs after each action that types).
-    static let focusSecretFunction = #"""
-        () => {
-          let e = document.activeElement;
-          while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+    /// `(e) => bool`: whether element `e` takes a secret — a password, a one-time code, or a field
+    /// named like one (`pin`, `otp`, `cvc`, ...). The one test of secrecy for typed text: raw input,
+    /// typing actions and a person's words all use it.
+    static let secretFieldFunction = #"""
+        (e) => {
           if (!e || e === document.body) return false;
           const type = (e.getAttribute('type') || '').toLowerCase();
           const auto = (e.getAttribute('autocomplete') || '').toLowerCase();
@@ -189,6 +190,15 @@ enum Elements {
             /pass|pwd|otp|one.?time|2fa|mfa|totp|\bpin\b|secret|token|cvc|cvv|security.?code|verification.?code/.test(names);
         }
         """#
+
+    /// `() => bool`: whether the focused element (through open shadow roots) takes a secret.
+    static let focusSecretFunction = """
+        () => {
+          let e = document.activeElement;
+          while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+          return (\(secretFieldFunction))(e);
+        }
+        """
 
     /// Whether the focused element takes a secret: a password, a one-time code, or a field named like
     /// one (`pin`, `otp`, `cvc`, ...). Read in the session's isolated world, so the page cannot lie;
@@ -210,7 +220,7 @@ enum Elements {
     /// the focused element. True (masked) when it cannot be told.
     static func typingIsSecret(_ tab: Tab, target: ElementTarget?) async -> Bool {
         guard let target else { return await focusIsSecret(tab) }
-        let check = "function () { const e = this; return !!e && (\(focusSecretFunction.replacingOccurrences(of: "let e = document.activeElement;", with: "let e = this;")))(); }"
+        let check = "function () { return (\(secretFieldFunction))(this); }"
         let deadline = tab.clock.deadline(in: .seconds(2))
         let secret: Bool? = try? await deadline.bounding {
             try await PageWorld.run(tab, deadline: deadline) { world in

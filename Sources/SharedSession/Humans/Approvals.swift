@@ -149,6 +149,25 @@ extension SharedBrowserSession {
             late.decision = "timedOut"
             answer.resume(returning: late)
         }
+        // The browser going, or the session closing, ends the wait at once: pending work fails fast.
+        let ends = events.subscribe(kinds: [.browserCrashed, .disconnected], bufferSize: 4)
+        let watcher = Task {
+            var reason = "the session closed"
+            for await element in ends {
+                guard let event = element.event else { continue }
+                reason = event.kind == .browserCrashed ? "the browser crashed" : "the connection to the browser was lost"
+                break
+            }
+            guard !Task.isCancelled else { return }
+            var gone = info
+            gone.decision = "cancelled"
+            gone.reason = reason
+            answer.resume(returning: gone)
+        }
+        defer {
+            watcher.cancel()
+            ends.cancel()
+        }
         let decided = await withTaskCancellationHandler {
             await answer.wait {
                 sink.emit(.approvalRequested, target: nil, payload: .approval(info), cause: EventCause(agent))
@@ -167,6 +186,9 @@ extension SharedBrowserSession {
         case "denied":
             throw SessionError(.approvalDenied, "\(decided.decidedBy ?? "a person") denied \(subject.words)"
                                + (decided.reason.map { ": \($0)" } ?? " (no reason given)"))
+        case "cancelled":
+            throw SessionError(decided.reason == "the browser crashed" ? .browserCrashed : .connectionClosed,
+                               "\(decided.reason ?? "the session closed") while \(subject.words) waited for approval")
         default:
             throw SessionError(.timeout, "nobody approved \(subject.words) in time (the action's deadline passed while it waited)")
         }
