@@ -199,6 +199,21 @@ func benchScreenshot(n: Int, browser: CDPBrowser, pagePath: String) async throws
             bytes = reply.data.utf8.count * 3 / 4
         })
     }
+    // The ways a timeline picture may be taken: quality, speed over size, and a scaled clip.
+    for (quality, fast, scale, surface) in [(60, false, 1.0, true), (60, true, 1.0, true), (50, true, 0.5, true), (40, true, 0.5, true),
+                                            (60, true, 1.0, false)] {
+        let clip = scale < 1 ? Page.Viewport(x: 0, y: 0, width: 1280, height: 720, scale: scale) : nil
+        let variant = Page.CaptureScreenshot(format: .jpeg, quality: quality, clip: clip, fromSurface: surface, optimizeForSpeed: fast)
+        for _ in 0..<3 { _ = try await page.send(variant) }
+        var times: [Duration] = []
+        var size = 0
+        for _ in 0..<n {
+            times.append(try await timed { size = try await page.send(variant).data.utf8.count * 3 / 4 })
+        }
+        let stats = Stats(times)
+        emit(["bench": "screenshot_variant", "n": n, "quality": quality, "optimize_for_speed": fast, "scale": scale, "from_surface": surface,
+              "median_ms": stats.ms(50), "p95_ms": stats.ms(95), "p99_ms": stats.ms(99), "bytes": size])
+    }
     try await browser.closePage(page)
     let stats = Stats(samples)
     emit(["bench": "screenshot", "n": n, "format": "jpeg", "quality": 80, "width": 1280, "height": 720,

@@ -11,7 +11,9 @@ import Timeline
 let site = try await DemoSite.start()
 var options = SharedBrowserSession.Options(id: "two-agents-demo")
 options.persistentProfile = false            // a throwaway profile: the demo leaves only its recording
-options.recording = RecordingOptions()       // every event and screen, for review afterwards
+// Every event, and the screen before and after each step, for review afterwards. These scripted agents
+// act back to back (a model thinks between steps), so each step waits for the picture of the one before.
+options.recording = RecordingOptions(pictureWait: .seconds(1))
 let session = try await SharedBrowserSession.start(options)
 session.closeOnTerminationSignals()   // Ctrl-C closes the browser too
 print("session \(session.id) started; demo site at \(site.baseURL)\n")

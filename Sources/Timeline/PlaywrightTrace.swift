@@ -128,6 +128,8 @@ public enum PlaywrightTrace {
         case int(Int)
         case bool(Bool)
         case object([(String, JSON)])
+        case array([JSON])
+        case null
         /// Already JSON.
         case raw(String)
 
@@ -146,6 +148,14 @@ public enum PlaywrightTrace {
             case .int(let value): out += String(value)
             case .bool(let value): out += value ? "true" : "false"
             case .raw(let value): out += value
+            case .null: out += "null"
+            case .array(let values):
+                out += "["
+                for (index, value) in values.enumerated() {
+                    if index > 0 { out += "," }
+                    value.write(to: &out)
+                }
+                out += "]"
             case .object(let fields):
                 out += "{"
                 for (index, (key, value)) in fields.enumerated() {

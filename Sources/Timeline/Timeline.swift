@@ -154,13 +154,20 @@ public struct Timeline: Sendable {
     /// The actions, each with who took it, what happened and the screen before and after.
     public var actions: [TimelineAction] {
         var actions: [TimelineAction] = []
-        var bySequence: [UInt64: Int] = [:]
         var open: [String: Int] = [:]
         /// A person's raw input actions not yet folded into words, by the sequence of their
         /// `actionFinished` or `actionFailed`.
         var finished: [UInt64: Int] = [:]
         var url: [String: String] = [:]
         var lastURL = ""
+        // An action's pictures, wherever their lines are (a before-shot is written as the action starts,
+        // often before its event's line).
+        var pictures: [UInt64: (before: TimelineScreenshot?, after: TimelineScreenshot?)] = [:]
+        for case .screenshot(let shot) in entries {
+            guard let sequence = shot.action else { continue }
+            if shot.reason == .before { pictures[sequence, default: (nil, nil)].before = shot }
+            if shot.reason == .after { pictures[sequence, default: (nil, nil)].after = shot }
+        }
         for entry in entries {
             switch entry {
             case .event(let event):
@@ -183,6 +190,10 @@ public struct Timeline: Sendable {
                     entry.words = said.words
                     entry.ended = event.timestamp
                     entry.urlAfter = url[tab] ?? lastURL
+                    if case .person(let info) = event.payload {
+                        entry.point = info.point
+                        entry.box = info.box
+                    }
                     if case .person(let info) = event.payload, let first = info.firstInput, let last = info.lastInput {
                         // The raw input it was resolved from folds into it: its first screen before, its last after.
                         let folded = finished.filter { $0.key >= first && $0.key <= last }.sorted { $0.key < $1.key }.map(\.value)
@@ -210,10 +221,12 @@ public struct Timeline: Sendable {
                 switch event.kind {
                 case .actionStarted:
                     open[key] = actions.count
-                    bySequence[event.sequence] = actions.count
-                    actions.append(TimelineAction(sequence: event.sequence, participant: event.cause, name: info.name,
-                                                  target: info.target, action: info.action, tab: tab, started: event.timestamp,
-                                                  urlBefore: url[tab] ?? lastURL))
+                    var action = TimelineAction(sequence: event.sequence, participant: event.cause, name: info.name,
+                                                target: info.target, action: info.action, tab: tab, started: event.timestamp,
+                                                urlBefore: url[tab] ?? lastURL)
+                    action.before = pictures[event.sequence]?.before
+                    action.after = pictures[event.sequence]?.after
+                    actions.append(action)
                 case .actionFinished, .actionFailed:
                     guard let index = open.removeValue(forKey: key) else { continue }
                     if event.cause.kind == .human, Self.rawInput.contains(info.name) { finished[event.sequence] = index }
@@ -222,11 +235,11 @@ public struct Timeline: Sendable {
                     actions[index].durationMilliseconds = info.durationMilliseconds
                     if let value = info.action { actions[index].action = value }
                     actions[index].urlAfter = url[tab] ?? lastURL
+                    actions[index].point = info.point
+                    actions[index].box = info.box
                 default: break
                 }
-            case .screenshot(let shot):
-                guard let sequence = shot.action, let index = bySequence[sequence] else { continue }
-                if shot.reason == .before { actions[index].before = shot } else if shot.reason == .after { actions[index].after = shot }
+            case .screenshot: continue
             }
         }
         // Raw input told in words is in its words' entry (``TimelineAction/inputs``); a person's mouse
@@ -346,6 +359,10 @@ public struct TimelineAction: Sendable, Hashable {
     /// For a person's action in words: the sequence numbers of the raw input actions (mouse, keys,
     /// wheel) it was resolved from, which the list leaves out.
     public var inputs: [UInt64] = []
+    /// Where a click or tap landed, in CSS pixels of the viewport (marked on its pictures).
+    public var point: ViewportPoint?
+    /// The box of the element it acted on (clicked, typed into), in CSS pixels of the viewport.
+    public var box: ElementBox?
 
     /// Whether it failed.
     public var failed: Bool { error != nil }

@@ -211,8 +211,9 @@ extension Chromium {
         let html = try String(contentsOfFile: String(report), encoding: .utf8)
         #expect(html.contains("agent:signer") && html.contains("human:person"))
         // The person's click in words, the message and the approval are in the timeline too.
-        #expect(html.contains("click checkbox &quot;I am a human&quot;") || html.contains("click checkbox \"I am a human\""), "the click in words")
-        #expect(html.contains("said &quot;Observed project&quot;") || html.contains("said \"Observed project\""), "the message")
+        // (The report's data is JSON: a quote inside a string stands as \".)
+        #expect(html.contains(#"click checkbox \"I am a human\""#), "the click in words")
+        #expect(html.contains(#"said \"Observed project\""#), "the message")
         #expect(html.contains("approved agent:signer"), "the approval")
         #expect(lines.all.contains { $0.hasPrefix("timeline trace: ") && $0.hasSuffix("trace.zip") })
         try await page.send(Page.Navigate(url: "about:blank"))

@@ -66,14 +66,3 @@ func sessionBecomes(_ session: SharedBrowserSession, within timeout: Duration = 
         return false
     } ?? false
 }
-
-/// Until a frame of the session's screen that `predicate` accepts arrives (the last one counts).
-func screenShows(_ session: SharedBrowserSession, within timeout: Duration = .seconds(5),
-                 _ predicate: @escaping @Sendable (ScreenFrame) -> Bool) async -> Bool {
-    if let last = session.lastScreenFrame, predicate(last) { return true }
-    let frames = session.screenFrames()
-    return await within(timeout) {
-        for await frame in frames where predicate(frame) { return true }
-        return false
-    } ?? false
-}

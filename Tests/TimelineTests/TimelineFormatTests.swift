@@ -146,9 +146,15 @@ private func sampleRecording() throws -> String {
     @Test func theReportEscapesThePage() throws {
         let timeline = try Timeline(directory: try sampleRecording())
         let html = TimelineReport.html(timeline)
+        // The page's text is data, never markup: in the JSON block no `<` stands as itself.
         #expect(!html.contains("<b>"))
-        #expect(html.contains("&lt;b&gt;"))
-        #expect(html.contains(#"data-participant="human:p""#))
-        #expect(html.components(separatedBy: #"class="action"#).count - 1 == 2)
+        #expect(html.contains(#"\u003cb>"#))
+        #expect(html.contains(#"value="human:p""#))
+        let start = try #require(html.range(of: #"<script id="data" type="application/json">"#))
+        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+        let data = try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [String: Any])
+        #expect((data["actions"] as? [Any])?.count == 2)
+        #expect((data["events"] as? [Any])?.count == timeline.events.count)
+        #expect(data["format"] as? Int == 1)
     }
 }

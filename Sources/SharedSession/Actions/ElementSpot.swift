@@ -118,6 +118,8 @@ final class ActionNotes: Sendable {
     struct Values: Sendable {
         var spot: ElementSpot?
         var point: ViewportPoint?
+        /// The box of the element it acted on, as located (when the spot was not read).
+        var box: ElementBox?
         var approval: ApprovalInfo?
     }
     /// The queue the action holds: let go while it waits for a person's approval, so the person's
@@ -137,9 +139,10 @@ extension SharedBrowserSession {
     @discardableResult
     func reach(_ action: BrowserAction, _ tab: Tab, x: Double? = nil, y: Double? = nil, focus: Bool = false,
                deadline: Deadline) async throws -> Bool {
-        // Read only when someone uses it: a person watching (the marker on the screen) or an approval
-        // rule (what it matches); an agent alone pays nothing for it.
-        guard Participant(action.source).kind != .human, !options.approvals.isEmpty || screencast.subscriberCount > 0 else { return false }
+        // The point is known already (the timeline marks it); the element is read only when someone
+        // uses it: a person watching (the marker on the screen) or an approval rule (what it matches).
+        if let x, let y { ActionNotes.current?.values.withLock { $0.point = ViewportPoint(x: x, y: y) } }
+        guard Participant(action.source).kind != .human, !options.approvals.isEmpty || screencast.watcherCount > 0 else { return false }
         let p = action.params
         var spot: ElementSpot?
         let limit = min(.seconds(1), deadline.remaining)
@@ -148,10 +151,7 @@ extension SharedBrowserSession {
         } else if focus {
             spot = await ElementSpot.read(tab, within: limit)
         }
-        ActionNotes.current?.values.withLock { notes in
-            notes.spot = spot
-            if let x, let y { notes.point = ViewportPoint(x: x, y: y) }
-        }
+        ActionNotes.current?.values.withLock { $0.spot = spot }
         guard !options.approvals.isEmpty else { return false }
         let element = spot.map(\.words) ?? p.target ?? "the focused element"
         var subject = ApprovalSubject(spot: spot, words: "")

@@ -13,8 +13,9 @@ enum Elements {
         var error: String?
         var message: String?
         var state: String?
+        var box: [Double]?
 
-        enum CodingKeys: String, CodingKey { case ok, x, y, checked, done, error, message, state }
+        enum CodingKeys: String, CodingKey { case ok, x, y, checked, done, error, message, state, box }
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             ok = try c.decodeIfPresent(Bool.self, forKey: .ok)
@@ -25,6 +26,7 @@ enum Elements {
             error = try c.decodeIfPresent(String.self, forKey: .error)
             message = try c.decodeIfPresent(String.self, forKey: .message)
             state = try c.decodeIfPresent(String.self, forKey: .state)
+            box = try? c.decodeIfPresent([Double].self, forKey: .box)
         }
     }
 
@@ -70,6 +72,10 @@ enum Elements {
                 throw SessionError(.timeout, "waiting for \(target) to be \(Self.wanted(action)): \(located.state ?? "timed out")",
                                    selector: target.description)
             }
+        }
+        // Where it acted, for the timeline's mark on its picture.
+        if let box = located.box, box.count == 4 {
+            ActionNotes.current?.values.withLock { $0.box = ElementBox(x: box[0], y: box[1], width: box[2], height: box[3]) }
         }
         return (located.x, located.y, located.checked ?? false, located.done ?? false)
     }

@@ -127,7 +127,7 @@ enum PageScripts {
                     if (el.isContentEditable) el.textContent = a.values[0]; else el.value = a.values[0];
                     el.dispatchEvent(new Event('input', { bubbles: true }));
                     el.dispatchEvent(new Event('change', { bubbles: true }));
-                    return { ok: true, done: true };
+                    return { ok: true, done: true, box: [r.x, r.y, r.width, r.height] };
                   }
                   if (el.isContentEditable) {
                     const range = document.createRange(); range.selectNodeContents(el);
@@ -135,7 +135,7 @@ enum PageScripts {
                   } else {
                     el.select();
                   }
-                  return { ok: true };
+                  return { ok: true, box: [r.x, r.y, r.width, r.height] };
                 }
                 if (a.action === 'select') {
                   const picked = [];
@@ -147,10 +147,10 @@ enum PageScripts {
                   for (const o of el.options) o.selected = picked.includes(o);
                   el.dispatchEvent(new Event('input', { bubbles: true }));
                   el.dispatchEvent(new Event('change', { bubbles: true }));
-                  return { ok: true, selected: picked.map(o => o.value) };
+                  return { ok: true, selected: picked.map(o => o.value), box: [r.x, r.y, r.width, r.height] };
                 }
                 if (a.action === 'focus') el.focus();
-                return { ok: true, x, y, checked: el.checked === true };
+                return { ok: true, x, y, checked: el.checked === true, box: [r.x, r.y, r.width, r.height] };
               }
             }
           }

@@ -70,6 +70,9 @@ extension SharedBrowserSession {
         var pageFeedback: PageFeedback?
         var generationBefore = 0
         var typedTextIsSafe = false
+        var startedSequence: UInt64?
+        var pictureTaken = false
+        let pictured = recorder?.pictures(action, policy: policy) ?? false
         let notes = ActionNotes(queue: queue)
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
@@ -87,9 +90,13 @@ extension SharedBrowserSession {
             if action.type.carriesTypedText, needsPage {
                 typedTextIsSafe = await !Elements.typingIsSecret(tab, target: action.params.target.map { ElementTarget($0) })
             }
+            // The picture after the action before it comes first: it shows that action's effects alone.
+            if pictured, let recording = options.recording { await recorder?.waitForPicture(on: tab, upTo: recording.pictureWait) }
             sink.setCause(cause, target: tab.targetId)
-            sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(
+            let startEvent = sink.emit(.actionStarted, target: tab.targetId, payload: .action(ActionInfo(
                 name: name, target: target, action: action.redacted(typedTextIsSafe: typedTextIsSafe))))
+            if pictured { recorder?.actionStarted(startEvent.sequence, tab: tab) }
+            startedSequence = startEvent.sequence
             // The action's time starts when it may run (not while it waited for its turn or its queue).
             let deadline = clock.deadline(in: actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
@@ -99,6 +106,11 @@ extension SharedBrowserSession {
                 try await Self.race(tab, dialogs: needsPage && !allowWithDialog && staysOpen, deadline: deadline) {
                     try await body(self, tab, deadline)
                 }
+            }
+            // Its effects are done: the screen is captured beside the rest of it (its after-shot).
+            if pictured, let startedSequence {
+                recorder?.actionEnded(startedSequence, tab: tab)
+                pictureTaken = true
             }
             switch result {
             case .finished(let value): outcome = value
@@ -116,6 +128,7 @@ extension SharedBrowserSession {
                 pageFeedback = PageFeedback.difference(before: before, after: after, newDocument: newDocument)
             }
         } catch {
+            if pictured, let startedSequence, !pictureTaken { recorder?.actionEnded(startedSequence, tab: tab) }
             // When the browser went away, say so, not what the interrupted wait happened to see.
             failure = SessionError.from(await failureCause(error), selector: target)
             // An action that ran out of time on a page whose main thread is stuck frees the page.
@@ -134,7 +147,7 @@ extension SharedBrowserSession {
         let noted = notes.values.withLock { $0 }
         sink.emit(failure == nil ? .actionFinished : .actionFailed, target: tab.targetId, payload: .action(ActionInfo(
             name: name, target: target, error: failure?.message, durationMilliseconds: ms, action: recorded,
-            element: noted.spot.flatMap { $0.role == "page" ? nil : $0.words }, point: noted.point, box: noted.spot?.elementBox)),
+            element: noted.spot.flatMap { $0.role == "page" ? nil : $0.words }, point: noted.point, box: noted.spot?.elementBox ?? noted.box)),
                   cause: cause)
         sink.resetCause(cause, target: tab.targetId)
         capture.cancel()

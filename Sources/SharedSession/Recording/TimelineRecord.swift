@@ -8,8 +8,8 @@ public struct RecordingOptions: Sendable {
     /// profile, or `$XDG_DATA_HOME/shared-browser/timelines/<id>/<date>-<time>` without one. Created
     /// with mode 0700.
     public var directory: String?
-    /// Screenshots before and after each action that can change the page, and one each interval
-    /// while the page changes. Default true.
+    /// Screenshots before and after each action that can change the page (see ``pictureWait``), and,
+    /// while a person watches the live view, one each interval while the page changes. Default true.
     public var screenshots = true
     /// How often the screen is recorded while the page changes (nothing while it stays still).
     /// Default 1 s.
@@ -20,11 +20,20 @@ public struct RecordingOptions: Sendable {
     /// The most the recording may take on disk; beyond it the oldest segments are removed. Default
     /// 500 MiB.
     public var maxBytes = 500 << 20
+    /// How long an action waits, before it starts, for the picture after the action before it on its
+    /// tab. The screen is captured as each action's effects are done (beside the rest of the action),
+    /// and the capture is that action's "after" picture only if it comes back before the next action
+    /// on the tab starts: else it could show the next one's effects, and the action has no picture.
+    /// A capture takes one or two frames of the page (17–35 ms), so an agent that thinks between
+    /// steps always gets its pictures, and a script that acts back to back gets none between such
+    /// steps — unless it sets a wait here, which costs it up to a capture per step. Default `.zero`.
+    public var pictureWait: Duration = .zero
 
     /// Recording settings; `directory` nil records in the profile's `Timelines/` folder (without a
     /// profile, under `shared-browser/timelines/<id>/` in the data folder), one folder per start.
     public init(directory: String? = nil, screenshots: Bool = true, screenshotInterval: Duration = .seconds(1),
-                screenshotQuality: Int = 60, maxBytes: Int = 500 << 20) {
+                screenshotQuality: Int = 60, maxBytes: Int = 500 << 20, pictureWait: Duration = .zero) {
+        self.pictureWait = pictureWait
         self.directory = directory
         self.screenshots = screenshots
         self.screenshotInterval = screenshotInterval

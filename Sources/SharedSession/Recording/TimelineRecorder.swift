@@ -13,18 +13,17 @@ final class TimelineRecorder: Sendable {
     /// The session's clock: the recorder's intervals and times.
     private let clock: SessionClock
 
-    /// A screenshot to choose once the frames up to `limit` have all come: the newest made by then.
-    private struct Pending {
-        var action: UInt64
-        var reason: TimelineScreenshot.Reason
-        var limit: Date
-        /// For an after-shot: when the action ended. With no frame between then and `limit` (nobody
-        /// watches, so the screen is captured once the page settles), the first frame after it stands in.
-        var ended: Date?
-        /// For a before-shot: when the tab last navigated, if by `limit`. A frame older than that shows
-        /// the page before: the first frame of the new page stands in (its first paint may have come
-        /// before the screencast followed it).
-        var navigated: Date?
+    /// A tab's last picture taken after an action (what the next action's before-shot may be).
+    private struct Picture {
+        var frame: ScreenFrame
+        /// The tab's document then (``Tab/State/generation``): a picture of an earlier document is not
+        /// the screen before an action in a later one.
+        var generation: Int
+    }
+    /// A tab's screen capture after an action: one at a time; a newer action's waits its turn.
+    private struct Capturing {
+        var running = false
+        var wanted: (action: UInt64, epoch: Int)?
     }
     private struct State {
         var segment = 0
@@ -35,22 +34,20 @@ final class TimelineRecorder: Sendable {
         var buffer = Data()
         var lastFlush = Date.distantPast
         var shotNumber = 0
-        /// Recent frames (newest last), to pick the one that was on screen at a given moment.
-        var frames: [ScreenFrame] = []
-        /// The newest frame ever received (kept when `frames` is trimmed).
+        /// The newest frame of the screencast, and of each tab.
         var newest: ScreenFrame?
-        /// Frame sequence → its file, for frames already written.
-        var written: [Int: String] = [:]
+        var latest: [String: ScreenFrame] = [:]
+        /// Frame sequence → its file, for the frames written last.
+        var written: [(sequence: Int, file: String)] = []
         var lastIntervalShot = Date.distantPast
-        /// The page may have changed since the last capture (used while no screencast runs).
-        var dirty = true
-        var lastActivity = Date.distantPast
-        var lastCapture = Date.distantPast
-        var capturing = false
         var lastRecordedFrame = 0
-        var pending: [Pending] = []
-        /// When each tab's main frame last navigated.
-        var navigated: [String: Date] = [:]
+        /// Each tab's count of actions started that can change the page: a capture after an action
+        /// is its after-shot only if no other action started on the tab before the capture came back.
+        var epochs: [String: Int] = [:]
+        var pictures: [String: Picture] = [:]
+        var capturing: [String: Capturing] = [:]
+        /// When each tab's main frame navigated lately (a frame before a navigation shows the old page).
+        var navigated: [String: [Date]] = [:]
         var finished = false
         var failure: String?
     }
@@ -58,10 +55,6 @@ final class TimelineRecorder: Sendable {
     private let tasks = LockedValue<[Task<Void, Never>]>([])
     private let queue = DispatchQueue(label: "SharedSession.TimelineRecorder")
     private let encoder = TimelineRecord.makeEncoder()
-
-    /// Actions that only read: no screenshots around them.
-    static let reads: Set<String> = ["snapshot", "pageContent", "pageText", "screenshot", "waitForSelector", "waitForText",
-                                     "waitForURL", "waitForNavigation"]
 
     init(directory: String, options: RecordingOptions, sessionId: String, clock: SessionClock) throws {
         self.directory = directory
@@ -89,6 +82,8 @@ final class TimelineRecorder: Sendable {
     /// Starts reading the session's events (and its screen, with screenshots on).
     func start(_ session: SharedBrowserSession) {
         let sink = session.sink
+        let screencast = session.screencast
+        runsSource.withLock { $0 = { [weak screencast] in screencast?.run($0) } }
         onFailure.withLock { $0 = { message in sink.emit(.error, target: nil, payload: .message(message), cause: .system) } }
         let events = session.events.subscribe(bufferSize: 1 << 16, from: 1)
         var started = [Task { [self] in
@@ -101,27 +96,20 @@ final class TimelineRecorder: Sendable {
             finish()
         }]
         if options.screenshots {
-            // The frames of the screencast when one runs (someone watches); else the recorder's own
-            // captures, through the same screencast object.
+            // The frames of the screencast while one runs (someone watches): the film strip's pictures
+            // and a before-shot newer than the last after-shot. The recorder does not run it itself: a
+            // running screencast made every action 20–30% slower (see Performance.md).
             let frames = session.screencast.subscribe(session, quality: options.screenshotQuality, streaming: false)
             started.append(Task { [self] in
                 for await frame in frames { received(frame) }
             })
         }
         let interval = options.screenshotInterval
-        let quality = options.screenshotQuality
-        started.append(Task { [self, weak session] in
-            // Flushes what is written, settles the screenshots after actions, keeps the interval's
-            // screenshots while the page changes, and captures the screen when nobody watches.
+        started.append(Task { [self] in
+            // Flushes what is written, and keeps the interval's screenshots while the screencast runs.
             while !Task.isCancelled, !isFinished {
                 try? await clock.sleep(for: .milliseconds(100))
                 tick(interval: interval)
-                if let session, captureDue(interval: interval) {
-                    Task {
-                        await session.screencast.captureIfIdle(session, quality: quality)
-                        self.state.withLock { $0.capturing = false }
-                    }
-                }
             }
         })
         tasks.withLock { $0 = started }
@@ -142,6 +130,16 @@ final class TimelineRecorder: Sendable {
         }
         if first { onFailure.withLock { $0 }?("the timeline recording stopped keeping up: \(message)") }
     }
+
+    /// Before the session closes its browser: waits for the captures under way (the last action's
+    /// after-shot among them).
+    func lastPictures() async {
+        while let running = captures.withLock({ $0.values.first?.task }) { await running.value }
+    }
+
+    /// Captures under way, by number.
+    private let captures = LockedValue<[Int: (tab: Tab, task: Task<Void, Never>)]>([:])
+    private let captureCounter = LockedValue(0)
 
     /// Writes what is buffered, then stops (the session closed).
     func stop() async {
@@ -167,106 +165,132 @@ final class TimelineRecorder: Sendable {
     func record(_ event: BrowserEvent) {
         append(.event(event))
         if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let tab = event.target {
-            state.withLock { $0.navigated[tab] = event.timestamp }
-        }
-        if Self.changesScreen(event) {
             state.withLock { s in
-                s.dirty = true
-                s.lastActivity = clock.date
+                s.navigated[tab, default: []].append(event.timestamp)
+                if s.navigated[tab]!.count > 16 { s.navigated[tab]!.removeFirst() }
             }
-        }
-        guard options.screenshots, case .action(let info) = event.payload else { return }
-        let changes = !Self.reads.contains(info.name) && !(info.name == "mouse" && info.action?.params.event == "move")
-        guard changes else { return }
-        switch event.kind {
-        case .actionStarted:
-            // The screen when it started is its before-shot. An action before it that still waits for
-            // the page's answer gets the newest frame made up to 50 ms into this one (the earlier
-            // action's paint may come just after a fast agent's next step; this one's cannot come so soon).
-            state.withLock { s in
-                let cut = event.timestamp.addingTimeInterval(0.05)
-                for index in s.pending.indices where s.pending[index].limit > cut { s.pending[index].limit = cut }
-                s.pending.append(Pending(action: event.sequence, reason: .before, limit: event.timestamp,
-                                         navigated: event.target.flatMap { s.navigated[$0] }))
-            }
-            settle(now: clock.date, all: false)
-        case .actionFinished, .actionFailed:
-            guard let startedSequence = startedSequence(of: event) else { return }
-            // The page's answer to an action shows within 300 ms (or by the next action).
-            state.withLock {
-                $0.pending.append(Pending(action: startedSequence, reason: .after, limit: event.timestamp.addingTimeInterval(0.3),
-                                          ended: event.timestamp))
-            }
-        default: break
         }
     }
 
-    /// Whether an event may come with a change of the screen (what makes the recorder capture it
-    /// while no screencast runs).
-    static func changesScreen(_ event: BrowserEvent) -> Bool {
-        switch event.kind {
-        case .actionFinished, .actionFailed:
-            guard case .action(let info) = event.payload else { return false }
-            return !reads.contains(info.name)
-        case .navigation, .pageLoaded, .dialogOpened, .dialogClosed, .tabActivated, .browserRestarted, .reconnected, .targetCrashed:
+    /// Whether an action gets pictures before and after it: one that can change what its page shows
+    /// (a person's mouse moves and key releases aside).
+    func pictures(_ action: BrowserAction, policy: ActionPolicy) -> Bool {
+        guard options.screenshots, policy.changesPage, policy.needsPage else { return false }
+        if action.type == .mouse, action.params.event == "move" { return false }
+        if action.type == .key, action.params.event == "up" { return false }
+        return true
+    }
+
+    /// Told as an action that ``pictures(_:policy:)`` starts (its `actionStarted` just published, before
+    /// it acts): its before-shot is the newest picture of the tab's screen taken by now in the same
+    /// document — the last after-shot, or a frame of the screencast while one runs on the tab.
+    func actionStarted(_ sequence: UInt64, tab: Tab) {
+        let generation = tab.state.withLock { $0.generation }
+        let runs = runs
+        let now = clock.date
+        let before = state.withLock { s -> ScreenFrame? in
+            s.epochs[tab.targetId, default: 0] += 1
+            var best: ScreenFrame?
+            if let picture = s.pictures[tab.targetId], picture.generation == generation { best = picture.frame }
+            if let frame = s.latest[tab.targetId], frame.timestamp <= now, let run = runs(frame.stream), run.tab == tab.targetId,
+               run.stopped == nil, !(s.navigated[tab.targetId] ?? []).contains(where: { $0 > frame.timestamp }),
+               frame.timestamp > best?.timestamp ?? .distantPast {
+                best = frame
+            }
+            return best
+        }
+        if let before { writeShot(before, reason: .before, action: sequence) }
+    }
+
+    /// Told as such an action's effects are done (its body returned or failed; its navigation, if any,
+    /// settled): the tab's screen is captured, beside the rest of the action. The capture is its
+    /// after-shot if it came back before another action started on the tab (so it shows this action's
+    /// effects and no other's); else there is none. The next action waits for it
+    /// (``RecordingOptions/pictureWait``).
+    func actionEnded(_ sequence: UInt64, tab: Tab) {
+        let start = state.withLock { s -> Bool in
+            let epoch = s.epochs[tab.targetId, default: 0]
+            var capturing = s.capturing[tab.targetId] ?? Capturing()
+            defer { s.capturing[tab.targetId] = capturing }
+            if capturing.running {
+                capturing.wanted = (sequence, epoch)
+                return false
+            }
+            capturing.running = true
             return true
-        default:
-            return false
+        }
+        if start { capture(after: sequence, epoch: state.withLock { $0.epochs[tab.targetId, default: 0] }, tab: tab) }
+    }
+
+    /// The widest an action's picture is, in pixels.
+    static let pictureWidth = 800.0
+
+    /// Before an action that gets pictures starts on `tab`: waits up to `limit` for the capture after
+    /// the action before it, so that picture is of that action's effects alone.
+    func waitForPicture(on tab: Tab, upTo limit: Duration) async {
+        guard limit > .zero, let running = captures.withLock({ $0.values.filter { $0.tab === tab }.map(\.task).first }) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await running.value }
+            group.addTask { [clock] in try? await clock.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
-    /// Actions under way, by participant, name and tab → their `actionStarted` sequence number.
-    private let openActions = LockedValue<[String: UInt64]>([:])
-
-    private static func actionKey(_ event: BrowserEvent, _ info: ActionInfo) -> String {
-        "\(event.cause)|\(info.name)|\(event.target ?? "")"
-    }
-
-    /// The `actionStarted` event of a finished action.
-    private func startedSequence(of event: BrowserEvent) -> UInt64? {
-        guard case .action(let info) = event.payload else { return nil }
-        return openActions.withLock { $0.removeValue(forKey: Self.actionKey(event, info)) }
+    private func capture(after sequence: UInt64, epoch: Int, tab: Tab) {
+        let number = captureCounter.withLock { $0 += 1; return $0 }
+        let quality = options.screenshotQuality
+        let task = Task { [self] in
+            let generation = tab.state.withLock { $0.generation }
+            // At most `pictureWidth` wide: as sharp as the report shows it, at a third of the bytes of a
+            // full 1280-pixel one (the capture takes as long either way).
+            let viewport = try? await tab.page.send(Page.GetLayoutMetrics(), timeout: .seconds(2))
+            var clip: Page.Viewport?
+            if let size = viewport?.cssVisualViewport, size.clientWidth > Self.pictureWidth {
+                clip = Page.Viewport(x: size.pageX, y: size.pageY, width: size.clientWidth, height: size.clientHeight,
+                                     scale: Self.pictureWidth / size.clientWidth)
+            }
+            let shot = try? await tab.page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality, clip: clip, optimizeForSpeed: true),
+                                                timeout: .seconds(2))
+            let now = clock.date
+            let next = state.withLock { s -> (action: UInt64, epoch: Int)? in
+                defer { s.capturing[tab.targetId]?.wanted = nil }
+                guard let wanted = s.capturing[tab.targetId]?.wanted else {
+                    s.capturing[tab.targetId]?.running = false
+                    return nil
+                }
+                return wanted
+            }
+            if let shot, let viewport, let jpeg = Data(base64Encoded: shot.data) {
+                let frame = ScreenFrame(sequence: -number, jpeg: jpeg, deviceWidth: viewport.cssVisualViewport.clientWidth,
+                                        deviceHeight: viewport.cssVisualViewport.clientHeight, timestamp: now, target: tab.targetId)
+                let valid = state.withLock { s -> Bool in
+                    guard s.epochs[tab.targetId, default: 0] == epoch, !s.finished else { return false }
+                    s.pictures[tab.targetId] = Picture(frame: frame, generation: generation)
+                    return true
+                }
+                if valid { writeShot(frame, reason: .after, action: sequence) }
+            }
+            _ = captures.withLock { $0.removeValue(forKey: number) }
+            if let next { capture(after: next.action, epoch: next.epoch, tab: tab) }
+        }
+        captures.withLock { $0[number] = (tab, task) }
     }
 
     // MARK: Screenshots
 
     func received(_ frame: ScreenFrame) {
         state.withLock { s in
-            s.frames.append(frame)
+            s.latest[frame.target] = frame
             s.newest = frame
-            // Two seconds of frames at most (what pending screenshots may still choose from).
-            let keepFrom = frame.timestamp.addingTimeInterval(-2)
-            if s.frames.count > 240 || (s.frames.first.map { $0.timestamp < keepFrom } ?? false) {
-                s.frames.removeAll { $0.timestamp < keepFrom && $0.sequence != frame.sequence }
-                if s.frames.count > 240 { s.frames.removeFirst(s.frames.count - 240) }
-            }
-        }
-        settle(now: clock.date, all: false)
-    }
-
-    /// While no screencast runs, the screen is captured once the page settles after a change (150 ms
-    /// without activity), and at least once an interval while it keeps changing; never during a
-    /// capture. Marks the capture as started.
-    private func captureDue(interval: Duration) -> Bool {
-        guard options.screenshots else { return false }
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let now = clock.date
-        return state.withLock { s in
-            guard s.dirty, !s.capturing, !s.finished,
-                  now.timeIntervalSince(s.lastActivity) >= 0.15 || now.timeIntervalSince(s.lastCapture) >= seconds else { return false }
-            s.dirty = false
-            s.capturing = true
-            s.lastCapture = now
-            return true
         }
     }
 
     private func tick(interval: Duration) {
         let now = clock.date
-        settle(now: now, all: false)
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let due = state.withLock { s -> ScreenFrame? in
-            guard let newest = s.frames.last, newest.sequence != s.lastRecordedFrame,
+            guard let newest = s.newest, newest.sequence != s.lastRecordedFrame,
                   now.timeIntervalSince(s.lastIntervalShot) >= seconds else { return nil }
             s.lastIntervalShot = now
             return newest
@@ -280,54 +304,21 @@ final class TimelineRecorder: Sendable {
         if let flush { write(flush.1, to: flush.0) }
     }
 
-    /// Chooses the screenshots whose frames have all come: a frame made after the limit has arrived
-    /// (frames come in order), or half a second passed without one (the page stayed still), or the
-    /// recording ends (`all`). Each gets the newest frame made by its limit.
-    private func settle(now: Date, all: Bool) {
-        let ready = state.withLock { s -> [(Pending, ScreenFrame)] in
-            var ready: [(Pending, ScreenFrame)] = []
-            s.pending.removeAll { pending in
-                let timedOut = now.timeIntervalSince(pending.limit) > 0.5
-                let passed = (s.newest.map { $0.timestamp > pending.limit } ?? false) || timedOut
-                guard all || passed else { return false }
-                var chosen = s.frames.last(where: { $0.timestamp <= pending.limit }) ?? s.frames.first ?? s.newest
-                if pending.reason == .before, let frame = chosen, frame.timestamp > pending.limit.addingTimeInterval(0.05) {
-                    // Nothing was on record when it started: no before-shot rather than a later screen.
-                    chosen = nil
-                }
-                if let ended = pending.ended, !(chosen.map { $0.timestamp >= ended } ?? false),
-                   let first = s.frames.first(where: { $0.timestamp > ended && $0.timestamp < ended.addingTimeInterval(2) }) {
-                    // No frame between its end and the limit: the screen captured once the page settled.
-                    chosen = first
-                }
-                if let navigated = pending.navigated, let frame = chosen, frame.timestamp < navigated {
-                    // The page before the navigation: the new page's first frame stands in if it was made
-                    // about when the action started; if the screen was not caught in time, there is no
-                    // before-shot rather than a wrong one.
-                    if let first = s.frames.first(where: { $0.timestamp >= navigated }) {
-                        chosen = first.timestamp <= pending.limit.addingTimeInterval(0.05) ? first : nil
-                    } else if !all && !timedOut {
-                        return false
-                    } else {
-                        chosen = nil
-                    }
-                }
-                if let chosen { ready.append((pending, chosen)) }
-                return true
-            }
-            return ready
-        }
-        for (pending, frame) in ready { writeShot(frame, reason: pending.reason, action: pending.action) }
+    /// The screencast's runs (when each started and stopped), from the session's screencast.
+    private let runsSource = LockedValue<(@Sendable (Int) -> Screencast.Run?)?>(nil)
+    private var runs: @Sendable (Int) -> Screencast.Run? {
+        if let source = runsSource.withLock({ $0 }) { return source }
+        return { _ in nil }
     }
 
     private func writeShot(_ frame: ScreenFrame, reason: TimelineScreenshot.Reason, action: UInt64?) {
         let (file, data) = state.withLock { s -> (String, Data?) in
             s.lastRecordedFrame = max(s.lastRecordedFrame, frame.sequence)
-            if let file = s.written[frame.sequence] { return (file, nil) }
+            if let file = s.written.last(where: { $0.sequence == frame.sequence })?.file { return (file, nil) }
             s.shotNumber += 1
             let file = String(format: "segment-%06d/shots/%06d.jpg", s.segment, s.shotNumber)
-            s.written[frame.sequence] = file
-            if s.written.count > 64 { s.written = s.written.filter { $0.key > frame.sequence - 32 } }
+            s.written.append((frame.sequence, file))
+            if s.written.count > 64 { s.written.removeFirst(s.written.count - 64) }
             return (file, frame.jpeg)
         }
         if let data {
@@ -348,9 +339,6 @@ final class TimelineRecorder: Sendable {
     private func append(_ record: TimelineRecord) {
         guard var line = try? encoder.encode(record) else { return }
         line.append(0x0A)
-        if case .event(let event) = record, event.kind == .actionStarted, case .action(let info) = event.payload {
-            openActions.withLock { $0[Self.actionKey(event, info)] = event.sequence }
-        }
         let flush = state.withLock { s -> (FileHandle?, Data)? in
             guard !s.finished else { return nil }
             s.buffer.append(line)
@@ -440,7 +428,6 @@ final class TimelineRecorder: Sendable {
 
     private func finish() {
         guard !isFinished else { return }
-        settle(now: clock.date, all: true)
         let (handle, data) = state.withLock { s -> (FileHandle?, Data) in
             guard !s.finished else { return (nil, Data()) }
             s.finished = true

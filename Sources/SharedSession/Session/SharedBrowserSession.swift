@@ -386,6 +386,7 @@ public actor SharedBrowserSession {
             await tab.queue.acquire()
             tab.queue.release()
         }
+        await recorder?.lastPictures()
         try? await browser.close()
         lifecycleInput { try $0.closed() }
         browserPump?.cancel()
