@@ -18,13 +18,17 @@ func benchTimeline(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     func session(_ id: String, recording: RecordingOptions?) async throws -> SharedBrowserSession {
         try await temporarySession(id: id, launch: launch) { $0.recording = recording }
     }
-    // Off; on as by default (each step waits for the picture after the one before); on with steps
-    // that never wait (back-to-back steps then have no pictures between them).
+    // Off; on with each step waiting for the picture after the one before; on as by default (steps
+    // never wait: back-to-back steps then have no pictures between them); and that without the
+    // page's documents.
     let variants: [(name: String, session: SharedBrowserSession)] = [
         ("off", try await session("bench-timeline-off", recording: nil)),
-        ("on", try await session("bench-timeline-on", recording: RecordingOptions(directory: folder + "/recording"))),
+        ("on", try await session("bench-timeline-on", recording: RecordingOptions(directory: folder + "/recording",
+                                                                                  pictureWait: .seconds(1)))),
         ("on_never_waiting", try await session("bench-timeline-nowait", recording: RecordingOptions(directory: folder + "/nowait",
                                                                                                     pictureWait: .zero))),
+        ("on_no_page_snapshots", try await session("bench-timeline-nopages", recording: RecordingOptions(
+            directory: folder + "/nopages", pictureWait: .zero, pageSnapshots: false))),
     ]
     let agent = Participant.agent("bench")
     for each in variants { _ = await each.session.coordinator.tryRequestControl(for: agent) }
@@ -50,17 +54,20 @@ func benchTimeline(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
     for each in variants { await each.session.close() }
     await site.stop()
     let off = Stats(samples["off"]!), on = Stats(samples["on"]!), fast = Stats(samples["on_never_waiting"]!)
+    let noPages = Stats(samples["on_no_page_snapshots"]!)
     func percent(_ stats: Stats) -> Double { ((stats.percentile(50) / off.percentile(50) - 1) * 1000).rounded() / 10 }
     emit(["bench": "timeline_overhead", "n": rounds, "off_median_ms": off.ms(50), "off_p95_ms": off.ms(95),
           "on_median_ms": on.ms(50), "on_p95_ms": on.ms(95), "on_overhead_percent": percent(on),
           "on_actions_with_after_picture": "\(pictured) of \(recordedTimeline.actions.count)",
           "on_never_waiting_median_ms": fast.ms(50), "on_never_waiting_p95_ms": fast.ms(95), "on_never_waiting_overhead_percent": percent(fast),
           "on_never_waiting_actions_with_after_picture": "\(neverWaiting.filter { $0.after != nil }.count) of \(neverWaiting.count)",
+          "on_never_waiting_actions_with_page_after": "\(neverWaiting.filter { $0.pageAfter != nil }.count) of \(neverWaiting.count)",
+          "on_no_page_snapshots_median_ms": noPages.ms(50), "on_no_page_snapshots_overhead_percent": percent(noPages),
           "steps": "fill+fill+click+wait for navigation, page summary on"])
     let seconds = Double(busy.components.seconds) + Double(busy.components.attoseconds) / 1e18
-    // The sessions took turns, so the recorded one was busy about a third of the time.
+    // The sessions took turns, so the recorded one was busy about a quarter of the time.
     emit(["bench": "timeline_bytes", "busy_seconds": (seconds * 10).rounded() / 10, "bytes": bytes,
-          "pictures": recordedTimeline.screenshots.count, "bytes_per_busy_minute": Int(Double(bytes) / (seconds / 3) * 60)])
+          "pictures": recordedTimeline.screenshots.count, "bytes_per_busy_minute": Int(Double(bytes) / (seconds / 4) * 60)])
 
     // A 10-minute recording: the busy one, repeated with shifted times.
     let recording = try Timeline(directory: folder + "/recording")

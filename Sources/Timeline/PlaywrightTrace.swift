@@ -11,8 +11,9 @@ import ZIPFoundation
 /// - `trace.trace`: JSON lines — `context-options` (version 8, the viewport), then in time order a
 ///   `before` / `log` / `after` triple per action (the title names the participant: `agent:collector
 ///   click #submit`; control changes, crashes and relaunches appear as zero-length actions of class
-///   `Session`), a `screencast-frame` per screenshot, and a `console` entry per console message
-///   and page error (`error`);
+///   `Session`), an `input` with the point and box an action acted on, `frame-snapshot`s of the
+///   page's document before, as and after each action (`TimelinePage`), a `screencast-frame` per
+///   screenshot, and a `console` entry per console message and page error (`error`);
 /// - `trace.network`: empty (requests are not exported);
 /// - `resources/<name>.jpeg`: the screenshots, named in the frames' `sha1` field.
 public enum PlaywrightTrace {
@@ -79,6 +80,26 @@ public enum PlaywrightTrace {
                                  ("params", params ?? .object([])), ("pageId", .string(pageId(action.tab)))])
             add(action.started, [("type", "log"), ("callId", callId), ("time", ms(action.started)),
                                  ("message", .string("by \(action.participant) at \(action.urlBefore)"))])
+            // Where it acted: the viewer marks the point and the box on the page.
+            var input: [(String, JSON)] = [("type", "input"), ("callId", callId)]
+            if let point = action.point { input.append(("point", .object([("x", .number(point.x)), ("y", .number(point.y))]))) }
+            if let box = action.box {
+                input.append(("box", .object([("x", .number(box.x)), ("y", .number(box.y)), ("width", .number(box.width)),
+                                              ("height", .number(box.height))])))
+            }
+            if input.count > 2 { add(action.started, input) }
+            // The page itself before (and as it acted) and after.
+            for (phase, page) in [("before", action.pageBefore), ("action", action.pageBefore), ("after", action.pageAfter)] {
+                guard let page, let html = timeline.document(page) else { continue }
+                let frame = JSON.string("frame@" + (page.target.isEmpty ? "browser" : page.target))
+                add(page.timestamp, [("type", "frame-snapshot"), ("snapshot", .object([
+                    ("callId", callId), ("phase", .string(phase)), ("pageId", .string(pageId(page.target))), ("frameId", frame),
+                    ("frameUrl", .string(page.url)), ("doctype", page.doctype.map { .string($0) } ?? .null), ("html", .raw(html)),
+                    ("viewport", .object([("width", .int(Int(page.width))), ("height", .int(Int(page.height)))])),
+                    ("timestamp", ms(page.timestamp)), ("wallTime", .number((page.timestamp.timeIntervalSince1970 * 1000).rounded())),
+                    ("collectionTime", .int(0)), ("resourceOverrides", .array([])), ("isMainFrame", .bool(true)),
+                ]))])
+            }
             for error in action.errors { add(end, [("type", "log"), ("callId", callId), ("time", ms(end)), ("message", .string(error))]) }
             var after: [(String, JSON)] = [("type", "after"), ("callId", callId), ("endTime", ms(end))]
             if let error = action.error { after.append(("error", .object([("message", .string(error)), ("name", "Error")]))) }

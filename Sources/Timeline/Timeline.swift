@@ -46,6 +46,8 @@ public struct Timeline: Sendable {
     public private(set) var missedEvents: Int
     /// Lines that could not be read (a line cut short when the host was killed).
     public private(set) var skippedLines: Int
+    /// The page's document before and after actions (`TimelinePage`), in the order recorded.
+    public private(set) var pages: [TimelinePage]
 
     /// Reads a recording folder.
     /// Recordings of format version 1 and 2 (`WireFormat`) open.
@@ -67,6 +69,7 @@ public struct Timeline: Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(records.count)
         var sessionId = "", started: Date?, missed = 0, skipped = 0
+        var pages: [TimelinePage] = []
         for record in records {
             guard let record else {
                 skipped += 1
@@ -82,6 +85,7 @@ public struct Timeline: Sendable {
             case .event(let event): entries.append(.event(event))
             case .screenshot(let shot): entries.append(.screenshot(shot))
             case .missed(let count): missed += count
+            case .page(let page): pages.append(page)
             }
         }
         guard let started else { throw TimelineError("no recording at \(directory): no segment has a header line") }
@@ -90,6 +94,7 @@ public struct Timeline: Sendable {
         self.entries = entries
         self.missedEvents = missed
         self.skippedLines = skipped
+        self.pages = pages
     }
 
     /// Decodes lines on every core, in order; nil for a line that does not decode.
@@ -132,6 +137,10 @@ public struct Timeline: Sendable {
                          from start: Date? = nil, to end: Date? = nil) -> Timeline {
         var copy = self
         let keptActions = Set(actions.filter { participants?.contains($0.participant) ?? true }.map(\.sequence))
+        copy.pages = pages.filter { page in
+            !(start.map { page.timestamp < $0 } ?? false) && !(end.map { page.timestamp > $0 } ?? false)
+                && (participants == nil || keptActions.contains(page.action))
+        }
         copy.entries = entries.filter { entry in
             if let start, entry.timestamp < start { return false }
             if let end, entry.timestamp > end { return false }
@@ -144,6 +153,12 @@ public struct Timeline: Sendable {
             }
         }
         return copy
+    }
+
+    /// The document of a page record (the JSON of its document element), read from the recording
+    /// folder.
+    public func document(_ page: TimelinePage) -> String? {
+        FileManager.default.contents(atPath: "\(directory)/\(page.file)").map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The JPEG of a screenshot, read from the recording folder.
@@ -167,6 +182,11 @@ public struct Timeline: Sendable {
             guard let sequence = shot.action else { continue }
             if shot.reason == .before { pictures[sequence, default: (nil, nil)].before = shot }
             if shot.reason == .after { pictures[sequence, default: (nil, nil)].after = shot }
+        }
+        var documents: [UInt64: (before: TimelinePage?, after: TimelinePage?)] = [:]
+        for page in pages {
+            if page.reason == .before { documents[page.action, default: (nil, nil)].before = page }
+            if page.reason == .after { documents[page.action, default: (nil, nil)].after = page }
         }
         for entry in entries {
             switch entry {
@@ -204,6 +224,8 @@ public struct Timeline: Sendable {
                             entry.before = actions[start].before
                             entry.urlBefore = actions[start].urlBefore
                             entry.after = folded.last.flatMap { actions[$0].after }
+                            entry.pageBefore = actions[start].pageBefore
+                            entry.pageAfter = folded.last.flatMap { actions[$0].pageAfter }
                             entry.inputs = folded.map { actions[$0].sequence }
                             entry.durationMilliseconds = event.timestamp.timeIntervalSince(actions[start].started) * 1000
                         }
@@ -226,6 +248,8 @@ public struct Timeline: Sendable {
                                                 urlBefore: url[tab] ?? lastURL)
                     action.before = pictures[event.sequence]?.before
                     action.after = pictures[event.sequence]?.after
+                    action.pageBefore = documents[event.sequence]?.before
+                    action.pageAfter = documents[event.sequence]?.after
                     actions.append(action)
                 case .actionFinished, .actionFailed:
                     guard let index = open.removeValue(forKey: key) else { continue }
@@ -363,6 +387,10 @@ public struct TimelineAction: Sendable, Hashable {
     public var point: ViewportPoint?
     /// The box of the element it acted on (clicked, typed into), in CSS pixels of the viewport.
     public var box: ElementBox?
+    /// The page's document when it started (``Timeline/document(_:)`` reads it).
+    public var pageBefore: TimelinePage?
+    /// The page's document once its effects were done.
+    public var pageAfter: TimelinePage?
 
     /// Whether it failed.
     public var failed: Bool { error != nil }

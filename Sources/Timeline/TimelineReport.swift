@@ -316,7 +316,9 @@ public enum TimelineReport {
     function select(index) {
       selected = index;
       const a = data.actions[index], p = people[a[A.who]], detail = document.getElementById('detail');
-      const url = a[A.urlAfter] !== null ? esc(a[A.url]) + ' → ' + esc(a[A.urlAfter]) : esc(a[A.url]);
+      // Long URLs (data: URLs) cut, the whole in a tooltip.
+      const short = u => '<span title="' + esc(u) + '">' + esc(u.length > 160 ? u.slice(0, 160) + '…' : u) + '</span>';
+      const url = a[A.urlAfter] !== null ? short(a[A.url]) + ' → ' + short(a[A.urlAfter]) : short(a[A.url]);
       detail.className = a[A.error] !== null ? 'failed' : '';
       detail.dataset.index = index;
       detail.innerHTML = '<h3><span class="time">' + clock(a[A.t]) + '</span> <span class="who ' + p[1] + '">' + esc(p[0]) + '</span> ' + esc(a[A.title])

@@ -115,6 +115,17 @@ extension Chromium {
             #expect(missing.count <= 1, "no picture: \(missing)")
             #expect(pictures >= 2 * expected.count - 1)
         }
+        // The page's document after each step is of its moment too: the colour it was painted, the text
+        // typed — even between back-to-back steps (the page reads it before the next step's commands).
+        for (index, step) in steps.enumerated() where step.participant == .agent("fast") {
+            let after = try #require(step.pageAfter.flatMap { timeline.document($0) }, "the document after \(step.title)")
+            if step.name == "fill" { #expect(after.contains("\"__playwright_value_\":\"round "), "\(step.title)") }
+            if step.name == "click" {
+                let rgb = [("green", green), ("yellow", yellow)].first { $0.0 == expected[index].after }!.1
+                #expect(after.contains("rgb(\(rgb.0), \(rgb.1), \(rgb.2))"), "\(step.title): \(after.prefix(300))")
+            }
+            #expect(step.pageBefore != nil, "the document before \(step.title)")
+        }
         // Where the clicks landed, for the marks: the point and the element's box, for agent and person.
         let clicks = steps.filter { $0.name == "click" }
         #expect(!clicks.isEmpty && clicks.allSatisfy { $0.point != nil && $0.box != nil }, "\(clicks.map { ($0.point, $0.box) })")

@@ -104,6 +104,12 @@ extension Chromium {
         for segment in try FileManager.default.contentsOfDirectory(atPath: folder) {
             let text = try String(contentsOfFile: "\(folder)/\(segment)/timeline.jsonl", encoding: .utf8)
             #expect(!text.contains("hunter2"), "segment \(segment)")
+            // Nor do the page's documents (a field that takes a secret has its value left out).
+            let pages = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/\(segment)/pages")
+            #expect(!pages.isEmpty)
+            for page in pages {
+                #expect(!(try String(contentsOfFile: "\(folder)/\(segment)/pages/\(page)", encoding: .utf8)).contains("hunter2"))
+            }
             let lines = text.split(separator: "\n")
             #expect(lines.first?.contains(#""version":\#(WireFormat.version)"#) == true, "the header says the version")
             for line in lines {
@@ -211,8 +217,10 @@ extension Chromium {
             #expect(try await number("document.querySelectorAll('#event-list .row.jumped').length") == 1)
             #expect(try await number("Number(document.getElementById('detail').dataset.index)") >= 0)
         }
-        // A picture of it, for the documentation.
+        // A picture of it, for the documentation: the paint click chosen.
         _ = try await page.send(Emulation.SetDeviceMetricsOverride(width: 1280, height: 900, deviceScaleFactor: 1, mobile: false))
+        _ = try await evaluate(page, "document.querySelector('#action-list .row[data-index=\"\(paint)\"]').click(); 1")
+        #expect(try await number("Promise.all([...document.images].map(i => i.decode().then(() => 0, () => 1))).then(r => r.reduce((a, b) => a + b, 0))") == 0)
         let shot = try await page.send(Page.CaptureScreenshot(format: .png))
         let png = try #require(Data(base64Encoded: shot.data))
         #expect(png.count > 10_000)
@@ -303,6 +311,11 @@ extension Chromium {
         #expect(!actions.output.contains("hunter2"))
         let console = try PlaywrightCLI.run(["trace", "console"], in: work)
         #expect(console.output.contains("turned red"), "\(console.output)")
+        // The page itself before, as and after the paint click (its DOM), in Playwright's own words.
+        let number = try #require(actions.output.split(separator: "\n").first { $0.contains("agent:painter click #b") }?
+            .split(separator: ".").first?.trimmingCharacters(in: .whitespaces))
+        let details = try PlaywrightCLI.run(["trace", "action", number], in: work)
+        #expect(details.output.contains("available: before, action, after"), "\(details.output)")
         _ = try PlaywrightCLI.run(["trace", "close"], in: work)
 
         // And in the viewer itself (`playwright show-trace`, served to our browser): the actions are
@@ -339,6 +352,16 @@ extension Chromium {
                                   + "&& document.body.innerText.includes('human:ann click #b')", within: .seconds(20)), "the viewer lists the actions")
         #expect(await pageBecomes(page, "document.querySelectorAll('.film-strip-frame').length > 0", within: .seconds(10)),
                 "the viewer shows the screen")
+        // Chosen, the paint click shows the page itself: its button, its text searchable, in the
+        // viewer's snapshot frame.
+        _ = try await evaluate(page, """
+            (() => { const row = [...document.querySelectorAll('.action-title, .list-view-entry')].find(e => e.textContent.includes('agent:painter click #b'));
+              if (row) row.click(); return !!row; })()
+            """)
+        #expect(await pageBecomes(page, """
+            [...document.querySelectorAll('iframe')].some(f => { try { return f.contentDocument && f.contentDocument.body
+              && f.contentDocument.body.innerText.includes('Paint'); } catch (e) { return false; } })
+            """, within: .seconds(15)), "the viewer draws the page's document")
         try await page.send(Page.Navigate(url: "about:blank"))
     }
 }

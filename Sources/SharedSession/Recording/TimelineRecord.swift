@@ -28,12 +28,17 @@ public struct RecordingOptions: Sendable {
     /// steps always gets its pictures, and a script that acts back to back gets none between such
     /// steps — unless it sets a wait here, which costs it up to a capture per step. Default `.zero`.
     public var pictureWait: Duration = .zero
+    /// The page's document before and after each action that gets pictures (``TimelinePage``): what
+    /// the Playwright trace shows as each step's page, with its text. Read in the page's own order, so
+    /// each is of its moment even between back-to-back steps. Default true.
+    public var pageSnapshots = true
 
     /// Recording settings; `directory` nil records in the profile's `Timelines/` folder (without a
     /// profile, under `shared-browser/timelines/<id>/` in the data folder), one folder per start.
     public init(directory: String? = nil, screenshots: Bool = true, screenshotInterval: Duration = .seconds(1),
-                screenshotQuality: Int = 60, maxBytes: Int = 500 << 20, pictureWait: Duration = .zero) {
+                screenshotQuality: Int = 60, maxBytes: Int = 500 << 20, pictureWait: Duration = .zero, pageSnapshots: Bool = true) {
         self.pictureWait = pictureWait
+        self.pageSnapshots = pageSnapshots
         self.directory = directory
         self.screenshots = screenshots
         self.screenshotInterval = screenshotInterval
@@ -42,11 +47,11 @@ public struct RecordingOptions: Sendable {
     }
 }
 
-/// One line of a recording's `timeline.jsonl`: `{"type":"header"|"event"|"screenshot"|"missed", …}`.
+/// One line of a recording's `timeline.jsonl`: `{"type":"header"|"event"|"screenshot"|"page"|"missed", …}`.
 ///
 /// A recording folder holds segments `segment-000001/`, `segment-000002/`, …, each with a
-/// `timeline.jsonl` (these records, one per line, appended as they happen) and a `shots/` folder of
-/// JPEGs. A line cut short by a killed host is skipped by readers.
+/// `timeline.jsonl` (these records, one per line, appended as they happen), a `shots/` folder of
+/// JPEGs and a `pages/` folder of documents (``TimelinePage``). A line cut short by a killed host is skipped by readers.
 public enum TimelineRecord: Sendable, Codable {
     /// The first line of each segment.
     case header(TimelineHeader)
@@ -56,8 +61,10 @@ public enum TimelineRecord: Sendable, Codable {
     case screenshot(TimelineScreenshot)
     /// Events the recorder could not keep up with (counted, never silently lost).
     case missed(Int)
+    /// The page's document before or after an action, written to the segment's `pages/` folder.
+    case page(TimelinePage)
 
-    private enum CodingKeys: String, CodingKey { case type, header, event, screenshot, count }
+    private enum CodingKeys: String, CodingKey { case type, header, event, screenshot, count, page }
 
     /// Decodes a line of a recording (its `type` says which record).
     public init(from decoder: any Decoder) throws {
@@ -67,6 +74,7 @@ public enum TimelineRecord: Sendable, Codable {
         case "event": self = .event(try c.decode(BrowserEvent.self, forKey: .event))
         case "screenshot": self = .screenshot(try c.decode(TimelineScreenshot.self, forKey: .screenshot))
         case "missed": self = .missed(try c.decode(Int.self, forKey: .count))
+        case "page": self = .page(try c.decode(TimelinePage.self, forKey: .page))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown record type \(other)")
         }
@@ -88,6 +96,9 @@ public enum TimelineRecord: Sendable, Codable {
         case .missed(let count):
             try c.encode("missed", forKey: .type)
             try c.encode(count, forKey: .count)
+        case .page(let page):
+            try c.encode("page", forKey: .type)
+            try c.encode(page, forKey: .page)
         }
     }
 
@@ -172,5 +183,53 @@ public struct TimelineScreenshot: Sendable, Codable, Hashable {
         self.target = target
         self.reason = reason
         self.action = action
+    }
+}
+
+/// The page's document before or after an action in a recording: its elements, text and field values
+/// as JSON in the segment's `pages/` folder, in the form of Playwright's trace snapshots (an element
+/// `["TAG", {attributes}, child, …]`, a text node a string; a field's value in the attribute
+/// `__playwright_value_`, never for a field that takes a secret). Scripts and event handlers are left
+/// out; same-origin style sheets are inlined.
+public struct TimelinePage: Sendable, Codable, Hashable {
+    /// The JSON of the document element, relative to the recording folder
+    /// (`segment-000001/pages/000042.json`). One file may serve several records (the page after one
+    /// action is the page before the next).
+    public var file: String
+    /// When the document was read.
+    public var timestamp: Date
+    /// The tab.
+    public var target: String
+    /// The document's URL (secrets in it masked).
+    public var url: String
+    /// Its doctype's name (`html`), or nil without one.
+    public var doctype: String?
+    /// The viewport's width, in CSS pixels.
+    public var width: Double
+    /// The viewport's height, in CSS pixels.
+    public var height: Double
+    /// `before` or `after` the action.
+    public var reason: TimelineScreenshot.Reason
+    /// The sequence number of the action's `actionStarted` event.
+    public var action: UInt64
+    /// How many elements and text nodes it holds.
+    public var nodes: Int
+    /// Whether the document had more nodes than were kept.
+    public var truncated: Bool
+
+    /// A page record.
+    public init(file: String, timestamp: Date, target: String, url: String, doctype: String?, width: Double, height: Double,
+                reason: TimelineScreenshot.Reason, action: UInt64, nodes: Int, truncated: Bool) {
+        self.file = file
+        self.timestamp = timestamp
+        self.target = target
+        self.url = url
+        self.doctype = doctype
+        self.width = width
+        self.height = height
+        self.reason = reason
+        self.action = action
+        self.nodes = nodes
+        self.truncated = truncated
     }
 }

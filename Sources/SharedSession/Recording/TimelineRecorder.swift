@@ -45,6 +45,9 @@ final class TimelineRecorder: Sendable {
         /// is its after-shot only if no other action started on the tab before the capture came back.
         var epochs: [String: Int] = [:]
         var pictures: [String: Picture] = [:]
+        /// Each tab's document as read after its last action, and the document's generation.
+        var pages: [String: (page: TimelinePage, generation: Int)] = [:]
+        var pageNumber = 0
         var capturing: [String: Capturing] = [:]
         /// When each tab's main frame navigated lately (a frame before a navigation shows the old page).
         var navigated: [String: [Date]] = [:]
@@ -200,6 +203,49 @@ final class TimelineRecorder: Sendable {
             return best
         }
         if let before { writeShot(before, reason: .before, action: sequence) }
+        guard options.pageSnapshots else { return }
+        if var page = state.withLock({ s in s.pages[tab.targetId].flatMap { $0.generation == generation ? $0.page : nil } }) {
+            page.reason = .before
+            page.action = sequence
+            append(.page(page))
+        } else {
+            // The first action in this document: its page is read now, before the action's own
+            // commands (the page answers them in order).
+            readPage(.before, of: sequence, tab: tab, epoch: state.withLock { $0.epochs[tab.targetId, default: 0] })
+        }
+    }
+
+    /// Reads the tab's document for an action, off the action's path; kept only if no other action
+    /// started on the tab before it was asked for.
+    private func readPage(_ reason: TimelineScreenshot.Reason, of sequence: UInt64, tab: Tab, epoch: Int) {
+        let number = captureCounter.withLock { $0 += 1; return $0 }
+        let task = Task { [self] in
+            defer { _ = captures.withLock { $0.removeValue(forKey: number) } }
+            let generation = tab.state.withLock { $0.generation }
+            let state = state
+            guard let snapshot = await PageSnapshot.read(tab, stillWanted: {
+                state.withLock { $0.epochs[tab.targetId, default: 0] == epoch && !$0.finished }
+            }) else { return }
+            let now = clock.date
+            let file = state.withLock { s -> String in
+                s.pageNumber += 1
+                return String(format: "segment-%06d/pages/%06d.json", s.segment, s.pageNumber)
+            }
+            let data = Data(snapshot.html.utf8)
+            let path = directory + "/" + file
+            queue.async { [self] in
+                if !FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) {
+                    failed("cannot write \(path)")
+                }
+            }
+            account(data.count)
+            let page = TimelinePage(file: file, timestamp: now, target: tab.targetId, url: Redaction.url(snapshot.url),
+                                    doctype: snapshot.doctype, width: snapshot.width, height: snapshot.height, reason: reason,
+                                    action: sequence, nodes: snapshot.nodes, truncated: snapshot.truncated)
+            if reason == .after { state.withLock { $0.pages[tab.targetId] = (page, generation) } }
+            append(.page(page))
+        }
+        captures.withLock { $0[number] = (tab, task) }
     }
 
     /// Told as such an action's effects are done (its body returned or failed; its navigation, if any,
@@ -208,6 +254,10 @@ final class TimelineRecorder: Sendable {
     /// effects and no other's); else there is none. The next action waits for it
     /// (``RecordingOptions/pictureWait``).
     func actionEnded(_ sequence: UInt64, tab: Tab) {
+        if options.pageSnapshots {
+            // Its document as its effects left it: read before any later command of the page's.
+            readPage(.after, of: sequence, tab: tab, epoch: state.withLock { $0.epochs[tab.targetId, default: 0] })
+        }
         let start = state.withLock { s -> Bool in
             let epoch = s.epochs[tab.targetId, default: 0]
             var capturing = s.capturing[tab.targetId] ?? Capturing()
@@ -228,9 +278,10 @@ final class TimelineRecorder: Sendable {
     /// Before an action that gets pictures starts on `tab`: waits up to `limit` for the capture after
     /// the action before it, so that picture is of that action's effects alone.
     func waitForPicture(on tab: Tab, upTo limit: Duration) async {
-        guard limit > .zero, let running = captures.withLock({ $0.values.filter { $0.tab === tab }.map(\.task).first }) else { return }
+        let running = captures.withLock { $0.values.filter { $0.tab === tab }.map(\.task) }
+        guard limit > .zero, !running.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await running.value }
+            group.addTask { for task in running { await task.value } }
             group.addTask { [clock] in try? await clock.sleep(for: limit) }
             await group.next()
             group.cancelAll()
@@ -412,6 +463,7 @@ final class TimelineRecorder: Sendable {
         let folder = directory + String(format: "/segment-%06d", s.segment)
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder + "/shots", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(atPath: folder + "/pages", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = folder + "/timeline.jsonl"
         guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
               let handle = FileHandle(forWritingAtPath: path) else {
