@@ -101,6 +101,11 @@ public enum PlaywrightTrace {
                 ]))])
             }
             for error in action.errors { add(end, [("type", "log"), ("callId", callId), ("time", ms(end)), ("message", .string(error))]) }
+            if action.after == nil, action.isPictured {
+                // The film strip's frames are of other moments: said, not left to be taken for this one's.
+                add(end, [("type", "log"), ("callId", callId), ("time", ms(end)),
+                          ("message", "no picture of the screen after it (the next action began before the screen was captured)")])
+            }
             var after: [(String, JSON)] = [("type", "after"), ("callId", callId), ("endTime", ms(end))]
             if let error = action.error { after.append(("error", .object([("message", .string(error)), ("name", "Error")]))) }
             add(end, after)

@@ -394,6 +394,14 @@ public struct TimelineAction: Sendable, Hashable {
 
     /// Whether it failed.
     public var failed: Bool { error != nil }
+    /// Whether it is recorded with pictures before and after it: an action that can change the page
+    /// (its declaration says so; a person's mouse moves and key releases aside), or a person's action in
+    /// words. Reads, messages and approvals have none.
+    public var isPictured: Bool {
+        guard let action else { return words != nil && participant.kind == .human && name != "message" && name != "approval" }
+        guard let policy = action.type.declaration?.policy, policy.changesPage, policy.needsPage else { return false }
+        return !(action.type == .mouse && action.params.event == "move") && !(action.type == .key && action.params.event == "up")
+    }
     /// One line: its ``words`` when known (`click button "Search"`), else `click #submit`.
     public var title: String { words ?? target.map { "\(name) \($0)" } ?? name }
 }

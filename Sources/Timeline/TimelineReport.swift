@@ -69,7 +69,7 @@ public enum TimelineReport {
             let kind: String = switch action.name {
             case "message": "message"
             case "approval": "approval"
-            default: action.words != nil && action.participant.kind == .human ? "person" : "action"
+            default: !action.isPictured ? "read" : action.words != nil && action.participant.kind == .human ? "person" : "action"
             }
             let duration: JSON = action.durationMilliseconds.map { .number($0.rounded()) } ?? .null
             let urlAfter: JSON = action.urlAfter.flatMap { $0 != action.urlBefore ? JSON.string(String($0.prefix(400))) : nil } ?? .null
@@ -325,7 +325,7 @@ public enum TimelineReport {
         + (a[A.d] === null ? '' : ' <span class="duration">' + a[A.d] + ' ms</span>') + '</h3>'
         + (a[A.error] !== null ? '<p class="error">' + esc(a[A.error]) + '</p>' : '') + '<p class="url">' + url + '</p>'
         + (a[A.errors].length ? '<ul class="errors">' + a[A.errors].map(e => '<li>' + esc(e) + '</li>').join('') + '</ul>' : '')
-        + (a[A.kind] === 'message' || a[A.kind] === 'approval' ? '' : '<div class="shots">' + figure(a[A.before], 'before', a) + figure(a[A.after], 'after', a) + '</div>');
+        + (a[A.kind] === 'message' || a[A.kind] === 'approval' || a[A.kind] === 'read' ? '' : '<div class="shots">' + figure(a[A.before], 'before', a) + figure(a[A.after], 'after', a) + '</div>');
       const at = shownActions.indexOf(index);
       if (at >= 0) actionList.show(at); else actionList.redraw();
     }

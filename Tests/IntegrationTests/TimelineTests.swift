@@ -289,6 +289,20 @@ extension Chromium {
         #expect(recording.hasPrefix(home + "/shared-browser/timelines/two-agents-demo/"))
         let timeline = try Timeline(directory: recording)
         #expect(Set(timeline.participants.map(\.description)).isSuperset(of: ["agent:collector", "agent:creator"]))
+        // Each step has its picture after it, of its own page: sign-in, dashboard, new project, the
+        // project — at least four different pictures, each after-picture's document at the URL the
+        // step ended on.
+        let steps = timeline.actions.filter { $0.participant.kind == .agent }
+        #expect(steps.count >= 10)
+        for step in steps {
+            #expect(step.after != nil, "\(step.title) has its picture after it")
+            #expect(step.pageAfter.map { $0.url == step.urlAfter } == true, "\(step.title): \(step.pageAfter?.url ?? "no page") \(step.urlAfter ?? "")")
+        }
+        let pictures = Set(steps.compactMap { $0.after.flatMap { timeline.image($0) } })
+        #expect(pictures.count >= 4, "\(pictures.count) different pictures")
+        let pages = Set(steps.compactMap { $0.pageAfter.map { URL(string: $0.url)?.path ?? "" } })
+        #expect(pages.isSuperset(of: ["/login", "/dashboard", "/projects/new"]) && pages.contains { $0.hasPrefix("/projects/") && $0 != "/projects/new" },
+                "\(pages)")
         #expect(path("timeline report: ").map { FileManager.default.fileExists(atPath: $0) } == true)
         #expect(path("timeline trace: ").map { FileManager.default.fileExists(atPath: $0) } == true)
     }

@@ -142,7 +142,7 @@ extension SharedBrowserSession {
         // The point is known already (the timeline marks it); the element is read only when someone
         // uses it: a person watching (the marker on the screen) or an approval rule (what it matches).
         if let x, let y { ActionNotes.current?.values.withLock { $0.point = ViewportPoint(x: x, y: y) } }
-        guard Participant(action.source).kind != .human, !options.approvals.isEmpty || screencast.watcherCount > 0 else { return false }
+        guard Participant(action.source).kind != .human, !options.approvals.isEmpty || screencast.subscriberCount > 0 else { return false }
         let p = action.params
         var spot: ElementSpot?
         let limit = min(.seconds(1), deadline.remaining)

@@ -18,9 +18,6 @@ public struct ScreenFrame: Sendable {
     public var timestamp: Date
     /// The tab it shows.
     public var target: String
-    /// The run of the screencast that made it (a run follows one tab until the screencast moves or
-    /// restarts): what tells whether the screen could have changed unseen since the frame.
-    var stream = 0
 }
 
 /// The session's one screencast of the active tab, shared by everyone who watches the screen (the live
@@ -32,17 +29,9 @@ final class Screencast: Sendable {
     private struct Subscriber {
         var continuation: AsyncStream<ScreenFrame>.Continuation
         var quality: Int
-        /// Wants the screencast running; else it takes the frames there are.
+        /// Wants the screencast running (the live view); else it takes the frames there are (the
+        /// recorder).
         var streaming: Bool
-        /// A person watches through it (the live view), rather than a recorder.
-        var watches: Bool
-    }
-    /// One run of the screencast on one tab: every change of the tab's screen from `started` until
-    /// `stopped` comes as a frame of the run.
-    struct Run: Sendable {
-        var tab: String
-        var started: Date
-        var stopped: Date?
     }
     private struct State {
         var subscribers: [Int: Subscriber] = [:]
@@ -51,8 +40,6 @@ final class Screencast: Sendable {
         var last: ScreenFrame?
         var runner: Task<Void, Never>?
         var closed = false
-        var runs: [Int: Run] = [:]
-        var nextRun = 0
     }
     private let state = LockedValue(State())
     /// `true`: restart on the same tab; `false`: start, stop or move as needed.
@@ -64,30 +51,18 @@ final class Screencast: Sendable {
     }
 
     var last: ScreenFrame? { state.withLock { $0.last } }
-    /// Subscribers that keep the screencast running.
+    /// Subscribers that keep the screencast running: people watching the live view.
     var subscriberCount: Int { state.withLock { $0.subscribers.values.filter(\.streaming).count } }
-    /// Subscribers that are people watching (the live view's viewers).
-    var watcherCount: Int { state.withLock { $0.subscribers.values.filter(\.watches).count } }
-
-    /// The run of the screencast a frame came from: when it started and, once it moved or restarted,
-    /// when it stopped.
-    func run(_ number: Int) -> Run? { state.withLock { $0.runs[number] } }
     private var quality: Int { state.withLock { $0.subscribers.values.map(\.quality).max() ?? 80 } }
 
-    /// - Parameters:
-    ///   - buffer: how many frames the subscriber may leave untaken before the oldest is dropped (a
-    ///     viewer wants only the newest; a recorder every one).
-    ///   - watches: a person watches through it.
-    func subscribe(_ session: SharedBrowserSession, quality: Int, streaming: Bool = true, watches: Bool = true,
-                   buffer: Int = 1) -> AsyncStream<ScreenFrame> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ScreenFrame.self, bufferingPolicy: .bufferingNewest(max(1, buffer)))
+    func subscribe(_ session: SharedBrowserSession, quality: Int, streaming: Bool = true) -> AsyncStream<ScreenFrame> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ScreenFrame.self, bufferingPolicy: .bufferingNewest(1))
         let (id, start, restart) = state.withLock { s -> (Int, Bool, Bool) in
             guard !s.closed else { return (-1, false, false) }
             s.nextId += 1
             let streamers = s.subscribers.values.filter(\.streaming)
             let raised = streaming && quality > (streamers.map(\.quality).max() ?? 0) && !streamers.isEmpty
-            s.subscribers[s.nextId] = Subscriber(continuation: continuation, quality: max(1, min(100, quality)), streaming: streaming,
-                                                 watches: watches && streaming)
+            s.subscribers[s.nextId] = Subscriber(continuation: continuation, quality: max(1, min(100, quality)), streaming: streaming)
             return (s.nextId, streaming && s.runner == nil, raised)
         }
         guard id >= 0 else {
@@ -168,21 +143,7 @@ final class Screencast: Sendable {
     /// the last frame and handed to every subscriber.
     private func stream(_ tab: Tab, quality: Int) async {
         let page = tab.page
-        let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 16)
-        // The run starts before the screencast does (a frame cannot come earlier) and is over once it
-        // is told to stop (frames still on their way are not handed out).
-        let run = state.withLock { s -> Int in
-            s.nextRun += 1
-            s.runs[s.nextRun] = Run(tab: tab.targetId, started: tab.clock.date)
-            if s.runs.count > 64, let oldest = s.runs.keys.min() { s.runs.removeValue(forKey: oldest) }
-            return s.nextRun
-        }
-        let stopped: @Sendable () -> Void = { [weak self] in
-            self?.state.withLock { s in
-                if s.runs[run]?.stopped == nil { s.runs[run]?.stopped = tab.clock.date }
-            }
-        }
-        defer { stopped() }
+        let frames = page.events(Page.ScreencastFrame.self, bufferingNewest: 2)
         // The tab shown in front, as the active tab is: a tab behind others does not paint.
         _ = try? await page.send(Page.BringToFront(), timeout: .seconds(2))
         do {
@@ -199,17 +160,9 @@ final class Screencast: Sendable {
         let seed = Task { [weak self] in
             try? await tab.clock.sleep(for: .milliseconds(100))
             guard !Task.isCancelled, !painted.withLock({ $0 }) else { return }
-            await self?.capture(tab, quality: quality, run: run) { !Task.isCancelled && !painted.withLock({ $0 }) }
+            await self?.capture(tab, quality: quality) { !Task.isCancelled && !painted.withLock({ $0 }) }
         }
         defer { seed.cancel() }
-        await withTaskCancellationHandler { await self.follow(frames, tab: tab, run: run, painted: painted) } onCancel: { stopped() }
-        // Sent from a task of its own: this one is cancelled, and a cancelled task's commands are not sent.
-        await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
-    }
-
-    /// Hands out a run's frames until it is cancelled.
-    private func follow(_ frames: some AsyncSequence<Page.ScreencastFrame, Never> & Sendable, tab: Tab, run: Int, painted: LockedValue<Bool>) async {
-        let page = tab.page
         for await frame in frames {
             // Acked first, always: Chromium sends no further frame, on this screencast or the next one on
             // the tab, until the last is acked.
@@ -219,27 +172,29 @@ final class Screencast: Sendable {
             painted.withLock { $0 = true }
             guard let jpeg = Data(base64Encoded: frame.data) else { continue }
             publish(jpeg, width: frame.metadata.deviceWidth, height: frame.metadata.deviceHeight,
-                    made: frame.metadata.timestamp.map { Date(timeIntervalSince1970: $0) }, tab: tab, run: run)
+                    made: frame.metadata.timestamp.map { Date(timeIntervalSince1970: $0) }, tab: tab)
         }
+        // Sent from a task of its own: this one is cancelled, and a cancelled task's commands are not sent.
+        await Task { _ = try? await page.send(Page.StopScreencast(), timeout: .seconds(2)) }.value
     }
 
     /// One screenshot of `tab`, handed out as a frame (when `stillWanted` says so once it is taken).
-    private func capture(_ tab: Tab, quality: Int, run: Int, stillWanted: @Sendable () -> Bool = { true }) async {
+    private func capture(_ tab: Tab, quality: Int, stillWanted: @Sendable () -> Bool = { true }) async {
         guard let shot = try? await tab.page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality), timeout: .seconds(2)),
               let metrics = try? await tab.page.send(Page.GetLayoutMetrics(), timeout: .seconds(2)),
               let jpeg = Data(base64Encoded: shot.data), stillWanted() else { return }
-        publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, made: nil, tab: tab, run: run)
+        publish(jpeg, width: metrics.cssVisualViewport.clientWidth, height: metrics.cssVisualViewport.clientHeight, made: nil, tab: tab)
     }
 
     /// Keeps a frame as the last one and hands it to every subscriber.
-    private func publish(_ jpeg: Data, width: Double, height: Double, made madeAt: Date?, tab: Tab, run: Int) {
+    private func publish(_ jpeg: Data, width: Double, height: Double, made madeAt: Date?, tab: Tab) {
         let (made, subscribers) = state.withLock { s -> (ScreenFrame, [AsyncStream<ScreenFrame>.Continuation]) in
             s.sequence += 1
             // Frames come in order: a browser clock a little ahead never puts one before the last.
             let arrived = tab.clock.date
             let time = max(min(madeAt ?? arrived, arrived), s.last?.timestamp ?? .distantPast)
             let made = ScreenFrame(sequence: s.sequence, jpeg: jpeg, deviceWidth: width, deviceHeight: height,
-                                   timestamp: time, target: tab.targetId, stream: run)
+                                   timestamp: time, target: tab.targetId)
             s.last = made
             return (made, s.subscribers.values.map(\.continuation))
         }

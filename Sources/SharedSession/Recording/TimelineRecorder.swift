@@ -2,9 +2,10 @@ import EventBuffer
 import Foundation
 import SharedBrowserSupport
 
-/// Appends a session's events and screenshots to its recording folder as they happen, off the
-/// agents' path: it reads the event stream and the shared screencast on its own tasks, and writes on
-/// its own queue. A host killed at any moment leaves every line written up to the last quarter second.
+/// Appends a session's events, pictures and documents to its recording folder as they happen, off the
+/// agents' path: it reads the event stream (and the live view's screencast while one runs) on its own
+/// tasks, captures the screen and reads the page beside the actions it is told of, and writes on its
+/// own queue. A host killed at any moment leaves every line written up to the last quarter second.
 final class TimelineRecorder: Sendable {
     let directory: String
     private let options: RecordingOptions
@@ -19,6 +20,8 @@ final class TimelineRecorder: Sendable {
         /// The tab's document then (``Tab/State/generation``): a picture of an earlier document is not
         /// the screen before an action in a later one.
         var generation: Int
+        /// The tab's count of actions started then: one started since may have changed the screen.
+        var epoch: Int
     }
     /// A tab's screen capture after an action: one at a time; a newer action's waits its turn.
     private struct Capturing {
@@ -34,9 +37,8 @@ final class TimelineRecorder: Sendable {
         var buffer = Data()
         var lastFlush = Date.distantPast
         var shotNumber = 0
-        /// The newest frame of the screencast, and of each tab.
+        /// The newest frame of the screencast (for the interval's screenshots).
         var newest: ScreenFrame?
-        var latest: [String: ScreenFrame] = [:]
         /// Frame sequence → its file, for the frames written last.
         var written: [(sequence: Int, file: String)] = []
         var lastIntervalShot = Date.distantPast
@@ -49,8 +51,6 @@ final class TimelineRecorder: Sendable {
         var pages: [String: (page: TimelinePage, generation: Int)] = [:]
         var pageNumber = 0
         var capturing: [String: Capturing] = [:]
-        /// When each tab's main frame navigated lately (a frame before a navigation shows the old page).
-        var navigated: [String: [Date]] = [:]
         var finished = false
         var failure: String?
     }
@@ -85,8 +85,6 @@ final class TimelineRecorder: Sendable {
     /// Starts reading the session's events (and its screen, with screenshots on).
     func start(_ session: SharedBrowserSession) {
         let sink = session.sink
-        let screencast = session.screencast
-        runsSource.withLock { $0 = { [weak screencast] in screencast?.run($0) } }
         onFailure.withLock { $0 = { message in sink.emit(.error, target: nil, payload: .message(message), cause: .system) } }
         let events = session.events.subscribe(bufferSize: 1 << 16, from: 1)
         var started = [Task { [self] in
@@ -167,12 +165,6 @@ final class TimelineRecorder: Sendable {
 
     func record(_ event: BrowserEvent) {
         append(.event(event))
-        if event.kind == .navigation, case .navigation(let info) = event.payload, info.isMainFrame, let tab = event.target {
-            state.withLock { s in
-                s.navigated[tab, default: []].append(event.timestamp)
-                if s.navigated[tab]!.count > 16 { s.navigated[tab]!.removeFirst() }
-            }
-        }
     }
 
     /// Whether an action gets pictures before and after it: one that can change what its page shows
@@ -185,22 +177,15 @@ final class TimelineRecorder: Sendable {
     }
 
     /// Told as an action that ``pictures(_:policy:)`` starts (its `actionStarted` just published, before
-    /// it acts): its before-shot is the newest picture of the tab's screen taken by now in the same
-    /// document — the last after-shot, or a frame of the screencast while one runs on the tab.
+    /// it acts): its before-shot is the after-shot of the action before it on the tab, if that one has
+    /// one and nothing else started since, in the same document.
     func actionStarted(_ sequence: UInt64, tab: Tab) {
         let generation = tab.state.withLock { $0.generation }
-        let runs = runs
-        let now = clock.date
         let before = state.withLock { s -> ScreenFrame? in
-            s.epochs[tab.targetId, default: 0] += 1
-            var best: ScreenFrame?
-            if let picture = s.pictures[tab.targetId], picture.generation == generation { best = picture.frame }
-            if let frame = s.latest[tab.targetId], frame.timestamp <= now, let run = runs(frame.stream), run.tab == tab.targetId,
-               run.stopped == nil, !(s.navigated[tab.targetId] ?? []).contains(where: { $0 > frame.timestamp }),
-               frame.timestamp > best?.timestamp ?? .distantPast {
-                best = frame
-            }
-            return best
+            defer { s.epochs[tab.targetId, default: 0] += 1 }
+            guard let picture = s.pictures[tab.targetId], picture.generation == generation,
+                  picture.epoch == s.epochs[tab.targetId, default: 0] else { return nil }
+            return picture.frame
         }
         if let before { writeShot(before, reason: .before, action: sequence) }
         guard options.pageSnapshots else { return }
@@ -317,7 +302,7 @@ final class TimelineRecorder: Sendable {
                                         deviceHeight: viewport.cssVisualViewport.clientHeight, timestamp: now, target: tab.targetId)
                 let valid = state.withLock { s -> Bool in
                     guard s.epochs[tab.targetId, default: 0] == epoch, !s.finished else { return false }
-                    s.pictures[tab.targetId] = Picture(frame: frame, generation: generation)
+                    s.pictures[tab.targetId] = Picture(frame: frame, generation: generation, epoch: epoch)
                     return true
                 }
                 if valid { writeShot(frame, reason: .after, action: sequence) }
@@ -331,10 +316,7 @@ final class TimelineRecorder: Sendable {
     // MARK: Screenshots
 
     func received(_ frame: ScreenFrame) {
-        state.withLock { s in
-            s.latest[frame.target] = frame
-            s.newest = frame
-        }
+        state.withLock { $0.newest = frame }
     }
 
     private func tick(interval: Duration) {
@@ -353,13 +335,6 @@ final class TimelineRecorder: Sendable {
             return (s.handle, s.buffer)
         }
         if let flush { write(flush.1, to: flush.0) }
-    }
-
-    /// The screencast's runs (when each started and stopped), from the session's screencast.
-    private let runsSource = LockedValue<(@Sendable (Int) -> Screencast.Run?)?>(nil)
-    private var runs: @Sendable (Int) -> Screencast.Run? {
-        if let source = runsSource.withLock({ $0 }) { return source }
-        return { _ in nil }
     }
 
     private func writeShot(_ frame: ScreenFrame, reason: TimelineScreenshot.Reason, action: UInt64?) {
