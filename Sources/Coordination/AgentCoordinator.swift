@@ -23,7 +23,13 @@ public actor AgentCoordinator {
         /// On hand-back, give control to the agent the human took it from (if it still claims it)
         /// before the queue. Default true.
         public var preemptedAgentFirst = true
-        /// The defaults: 60 s agent lease, 15 min human lease, the preempted agent first on hand-back.
+        /// How long an implicit turn lasts without activity: an agent that acts while no one holds
+        /// control and no one waits takes it (``checkControl(_:implicitly:)``), and it ends after this
+        /// long without an action, or on release. nil: no implicit turns (acting needs a request).
+        /// Default 30 s.
+        public var implicitTurnIdle: Duration? = .seconds(30)
+        /// The defaults: 60 s agent lease, 15 min human lease, the preempted agent first on hand-back,
+        /// implicit turns of 30 s idle.
         public init() {}
     }
 
@@ -47,7 +53,7 @@ public actor AgentCoordinator {
     public init<C: Clock>(configuration: Configuration = Configuration(), clock: C) where C.Duration == Duration {
         machine = ControlStateMachine(configuration: .init(
             agentLease: configuration.agentLease, humanLease: configuration.humanLease,
-            preemptedAgentFirst: configuration.preemptedAgentFirst))
+            preemptedAgentFirst: configuration.preemptedAgentFirst, implicitTurnIdle: configuration.implicitTurnIdle))
         let start = clock.now
         now = { start.duration(to: clock.now) }
         sleepUntil = { try await clock.sleep(until: start.advanced(by: $0), tolerance: nil) }
@@ -171,13 +177,22 @@ public actor AgentCoordinator {
         }
     }
 
-    /// Succeeds (and renews the lease) when `participant` holds control.
+    /// Succeeds (and renews the lease) when `participant` holds control — or, with `implicitly`, when
+    /// no one holds it and no one waits: then `participant` takes it as an implicit turn, which ends
+    /// after ``Configuration/implicitTurnIdle`` without activity or on release (a lone agent never asks).
+    /// An explicit ``requestControl(for:timeout:)`` still reserves control for several steps.
     /// - Throws: ``CoordinationError/Code/notInControl`` naming the holder.
-    public func checkControl(_ participant: Participant) throws {
-        guard machine.renew(participant, now: now()) else {
-            throw CoordinationError.notInControl(participant, heldBy: machine.holder)
+    public func checkControl(_ participant: Participant, implicitly: Bool = false) throws {
+        if machine.renew(participant, now: now()) { return }
+        if implicitly, let effects = machine.takeImplicitly(participant, now: now()) {
+            apply(effects)
+            return
         }
+        throw CoordinationError.notInControl(participant, heldBy: machine.holder)
     }
+
+    /// Whether the holder took control implicitly, by acting (``checkControl(_:implicitly:)``).
+    public var holdsImplicitly: Bool { machine.holder != nil && machine.implicit }
 
     /// Extends the holder's lease; false when `participant` does not hold control.
     @discardableResult

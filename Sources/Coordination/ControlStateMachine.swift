@@ -9,6 +9,8 @@ struct ControlStateMachine: Sendable {
         var agentLease: Duration
         var humanLease: Duration?
         var preemptedAgentFirst: Bool
+        /// How long an implicit turn lasts without activity; nil: no implicit turns.
+        var implicitTurnIdle: Duration? = nil
     }
 
     struct Waiter: Sendable, Equatable {
@@ -29,18 +31,32 @@ struct ControlStateMachine: Sendable {
     /// The agent a human took control from, while it still has a claim to get it back.
     private(set) var preempted: Participant?
     private(set) var queue: [Waiter] = []
+    /// The holder took control by acting while no one held it (``takeImplicitly(_:now:)``), not by
+    /// asking: its lease is the idle time of an implicit turn.
+    private(set) var implicit = false
 
     init(configuration: Configuration) {
         self.configuration = configuration
     }
 
     private func lease(for participant: Participant, now: Duration) -> Duration? {
-        participant.kind == .human ? configuration.humanLease.map { now + $0 } : now + configuration.agentLease
+        if implicit, let idle = configuration.implicitTurnIdle { return now + idle }
+        return participant.kind == .human ? configuration.humanLease.map { now + $0 } : now + configuration.agentLease
     }
 
-    private mutating func give(to participant: Participant, now: Duration) {
+    private mutating func give(to participant: Participant, now: Duration, implicitly: Bool = false) {
         holder = participant
+        implicit = implicitly
         leaseUntil = lease(for: participant, now: now)
+    }
+
+    /// An action by `participant` while no one holds control and no one waits takes control for it,
+    /// as an implicit turn that ends after ``Configuration/implicitTurnIdle`` without activity (or on
+    /// release). Nil when it cannot: someone holds control or waits, or implicit turns are off.
+    mutating func takeImplicitly(_ participant: Participant, now: Duration) -> [Effect]? {
+        guard configuration.implicitTurnIdle != nil, holder == nil, queue.isEmpty else { return nil }
+        give(to: participant, now: now, implicitly: true)
+        return [.event(.granted, participant, holder: participant, previous: nil)]
     }
 
     /// Control goes to the head of the queue, or to no one.
@@ -48,6 +64,7 @@ struct ControlStateMachine: Sendable {
         guard !queue.isEmpty else {
             holder = nil
             leaseUntil = nil
+            implicit = false
             return []
         }
         let next = queue.removeFirst()
@@ -58,6 +75,8 @@ struct ControlStateMachine: Sendable {
     /// Asks for control for `waiter`. `timeout` nil waits without limit; `.zero` never waits.
     mutating func request(waiter id: Int, for participant: Participant, timeout: Duration?, now: Duration) -> [Effect] {
         if holder == participant {
+            // Asking makes an implicit turn an explicit one.
+            implicit = false
             leaseUntil = lease(for: participant, now: now)
             return [.resume(waiter: id)]
         }

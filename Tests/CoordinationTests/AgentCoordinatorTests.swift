@@ -76,6 +76,41 @@ extension AsyncStream where Element == ControlEvent {
         await #expect(throws: CoordinationError.self) { try await coordinator.checkControl(a) }
     }
 
+    /// A lone agent acts without asking: its first action takes control (an implicit turn); another's
+    /// is refused naming it; the turn ends after 30 s without an action, and then the other may act.
+    @Test func anAgentActingWhenNoOneHoldsControlTakesAnImplicitTurn() async throws {
+        let clock = ManualClock()
+        let coordinator = AgentCoordinator(clock: clock)
+        let events = await coordinator.events()
+        try await coordinator.checkControl(a, implicitly: true)
+        let implicit = await coordinator.holdsImplicitly
+        #expect(await coordinator.holder == a && implicit)
+        do {
+            try await coordinator.checkControl(b, implicitly: true)
+            Issue.record("b must be refused while a holds control")
+        } catch let error as CoordinationError {
+            #expect(error.code == .notInControl && error.heldBy == a && error.message.contains("agent:a holds control"))
+        }
+        clock.advance(by: .seconds(20))
+        try await coordinator.checkControl(a, implicitly: true)   // activity renews: the turn now ends at 50 s
+        clock.advance(by: .seconds(29))
+        #expect(await coordinator.holder == a)
+        clock.advance(by: .seconds(1))
+        #expect(await events.first(.expired, a) != nil)
+        #expect(await coordinator.holder == nil)
+        try await coordinator.checkControl(b, implicitly: true)
+        #expect(await coordinator.holder == b)
+        // Released, it is free again; without `implicitly` acting needs a turn.
+        await coordinator.releaseControl(for: b)
+        await #expect(throws: CoordinationError.self) { try await coordinator.checkControl(c) }
+        // `withTurn` keeps its meaning: held for the closure, released after.
+        try await coordinator.withTurn(for: c) {
+            let holder = await coordinator.holder, implicit = await coordinator.holdsImplicitly
+            #expect(holder == c && !implicit)
+        }
+        #expect(await coordinator.holder == nil)
+    }
+
     @Test func cancellingAWaitingTaskTakesItOutOfTheQueue() async throws {
         let coordinator = AgentCoordinator()
         let events = await coordinator.events()

@@ -11,6 +11,50 @@ import Testing
                                                  preemptedAgentFirst: preemptedFirst))
     }
 
+    func implicitMachine() -> ControlStateMachine {
+        ControlStateMachine(configuration: .init(agentLease: .seconds(60), humanLease: .seconds(600),
+                                                 preemptedAgentFirst: true, implicitTurnIdle: .seconds(30)))
+    }
+
+    /// Acting while no one holds control takes it for the actor: an implicit turn that activity renews
+    /// and that ends after its idle time; asking makes it explicit; a holder or a waiter stops it.
+    @Test func anImplicitTurnIsTakenByActingAndEndsWhenIdle() {
+        var m = implicitMachine()
+        let taken = m.takeImplicitly(a, now: .zero)
+        #expect(taken == [.event(.granted, a, holder: a, previous: nil)])
+        #expect(m.holder == a && m.implicit && m.leaseUntil == .seconds(30))
+        let refused = m.takeImplicitly(b, now: .seconds(1))
+        #expect(refused == nil, "a holder stops it")
+        let renewed = m.renew(a, now: .seconds(20))
+        #expect(renewed)
+        #expect(m.leaseUntil == .seconds(50))
+        // Another agent asks and waits; it gets control when the implicit turn goes idle.
+        let asked = m.request(waiter: 1, for: b, timeout: nil, now: .seconds(21))
+        #expect(asked == [.event(.requested, b, holder: a, previous: nil)])
+        let early = m.tick(now: .seconds(49))
+        #expect(early.isEmpty)
+        let idle = m.tick(now: .seconds(50))
+        #expect(idle == [.event(.expired, a, holder: b, previous: a), .resume(waiter: 1), .event(.granted, b, holder: b, previous: a)])
+        #expect(m.holder == b && !m.implicit && m.leaseUntil == .seconds(110), "an asked-for turn has the agent lease")
+        // A waiter stops an implicit turn too (control goes to the queue first).
+        let queued = m.request(waiter: 2, for: c, timeout: nil, now: .seconds(60))
+        #expect(queued.count == 1)
+        _ = m.release(b, now: .seconds(61))
+        #expect(m.holder == c)
+        _ = m.release(c, now: .seconds(62))
+        // Asking while holding implicitly makes the turn explicit.
+        _ = m.takeImplicitly(a, now: .seconds(70))
+        let explicit = m.request(waiter: 3, for: a, timeout: nil, now: .seconds(71))
+        #expect(explicit == [.resume(waiter: 3)])
+        #expect(!m.implicit && m.leaseUntil == .seconds(131))
+        _ = m.release(a, now: .seconds(72))
+        #expect(m.holder == nil && !m.implicit)
+        // Off: nothing is taken by acting.
+        var off = machine()
+        let none = off.takeImplicitly(a, now: .zero)
+        #expect(none == nil && off.holder == nil)
+    }
+
     @Test func grantsAtOnceWhenFreeThenServesWaitersInOrder() {
         var m = machine()
         #expect(m.request(waiter: 1, for: a, timeout: nil, now: .zero) ==

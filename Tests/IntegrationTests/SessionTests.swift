@@ -364,6 +364,27 @@ extension Chromium {
         #expect(session.recordingDirectory == nil, "nothing is recorded unless asked")
     }
 
+    /// A lone agent never asks for control: its first action takes it (an implicit turn), another
+    /// agent's action is refused naming it, and once it lets go the other acts.
+    @Test func aLoneAgentActsWithoutAskingForControl() async throws {
+        let site = try await TestSession.shared.get().1
+        try await withOwnSession("implicit-turn") { session in
+            let lone = Participant.agent("lone"), other = Participant.agent("other")
+            #expect(await session.coordinator.holder == nil)
+            let events = session.events.subscribe(bufferSize: 256)
+            defer { events.cancel() }
+            try await session.navigate(to: site.url("/widgets"), as: lone).get()
+            #expect(await firstEvent(events, .control) { $0.cause == .agent("lone") } != nil, "the turn it took is an event")
+            #expect(await session.coordinator.holder == lone)
+            let refused = await session.click("#check", as: other)
+            #expect(refused.error?.code == .notInControl)
+            #expect(refused.error?.message.contains("agent:lone holds control") == true, "\(refused.error?.message ?? "")")
+            await session.coordinator.releaseControl(for: lone)
+            try await session.click("#check", as: other).get()
+            #expect(await session.coordinator.holder == other)
+        }
+    }
+
     @Test func onlyTheHolderOfControlActsAndEventsCarryIt() async throws {
         let (session, site) = try await TestSession.shared.get()
         let owner = Participant.agent("owner"), other = Participant.agent("other")

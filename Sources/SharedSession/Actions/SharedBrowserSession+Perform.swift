@@ -78,7 +78,9 @@ extension SharedBrowserSession {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
             if needsPage, tabGone { throw SessionError(.noSuchTab, "every tab is closed: open one with openTab") }
             if let controlRefusal { throw controlRefusal }
-            if coordinated { try await coordinator.checkControl(participant) }
+            // An agent acting while no one holds control takes it (an implicit turn: a lone agent
+            // never asks); a person takes over explicitly.
+            if coordinated { try await coordinator.checkControl(participant, implicitly: participant.kind == .agent) }
             if needsPage, !allowWithDialog, let open = tab.dialog {
                 throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
             }

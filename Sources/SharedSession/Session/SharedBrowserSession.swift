@@ -148,6 +148,13 @@ public actor SharedBrowserSession {
     ///   ``SessionError/Code/launchFailed`` when Chromium does not start.
     public static func start(_ options: Options = Options()) async throws -> SharedBrowserSession {
         try validate(sessionID: options.id)
+        return try await launchAndConnect(options)
+    }
+
+    /// ``start(_:)`` once the options are valid: the profile, the browser, the session. (Kept apart
+    /// from the check: an async function throwing before its first suspension with options this large
+    /// has been seen to corrupt its task's allocator on Swift 6.3.)
+    private static func launchAndConnect(_ options: Options) async throws -> SharedBrowserSession {
         let fm = FileManager.default
         var profile: String?
         var lock: ProfileLock?
@@ -189,6 +196,13 @@ public actor SharedBrowserSession {
     /// connection is opened again with the same headers (``Options/recovery``).
     public static func attach(to endpoint: String, options: Options = Options()) async throws -> SharedBrowserSession {
         try validate(sessionID: options.id)
+        return try await attachAndConnect(to: endpoint, options)
+    }
+
+    /// ``attach(to:options:)`` once the options are valid. (Kept apart from the check: an async
+    /// function throwing before its first suspension with options this large has been seen to corrupt
+    /// its task's allocator on Swift 6.3.)
+    private static func attachAndConnect(to endpoint: String, _ options: Options) async throws -> SharedBrowserSession {
         let browser: CDPBrowser
         do { browser = try await CDPBrowser.attach(to: endpoint, options: options.launch.connection) } catch {
             throw SessionError.from(error, url: endpoint)
