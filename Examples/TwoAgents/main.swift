@@ -38,11 +38,10 @@ do {
         try await session.fill("#password", DemoSite.password, as: collector).get()
         let signedIn = try await session.click("text=Sign in", as: collector).get()   // the button, not the heading
         print("collector: now at \(signedIn.url) — \"\(signedIn.title)\"")
+        // The creator cannot act during the collector's turn:
+        let refused = await session.click("#new-project", as: creator)
+        print("creator during the collector's turn: \(refused.error?.code.description ?? "allowed?!")\n")
     }
-
-    // The creator could not have acted during the collector's turn:
-    let refused = await session.click("#new-project", as: creator)
-    print("creator outside its turn: \(refused.error?.code.description ?? "allowed?!")\n")
 
     print("creator: creating a project")
     try await session.coordinator.withTurn(for: creator, timeout: .seconds(30)) {
