@@ -568,8 +568,14 @@ private nonisolated(unsafe) let saxHandler: UnsafeMutablePointer<xmlSAXHandler> 
     return stored
 }()
 
+/// libxml2's global state (its mutexes, dictionary seed, encodings), set up once before any parser:
+/// two threads creating the first parsers at once otherwise race inside `xmlDictCreate` and can
+/// deadlock on a mutex neither holds. A global is initialized once, thread-safely.
+private let libxml2Ready: Void = xmlInitParser()
+
 /// Runs libxml2's HTML parser over `bytes` with the extraction handler.
 private func runParser(_ bytes: UnsafeBufferPointer<UInt8>, into extractor: UnsafeMutablePointer<SAXExtractor>) -> Bool {
+    libxml2Ready
     // A document with no bytes at all is an empty document.
     let empty: StaticString = "<html></html>"
     let input = bytes.isEmpty ? UnsafeBufferPointer(start: empty.utf8Start, count: empty.utf8CodeUnitCount) : bytes
