@@ -101,7 +101,7 @@ extension Chromium {
         #expect((started["live_view_url"] as? String)?.hasPrefix("http://127.0.0.1:") == true)
         #expect(started["participant"] as? String == "agent:py-tester", "each client acts as itself")
         let step = seen.step
-        #expect(step("navigate").error == false, "\(step("navigate").text)")
+        #expect(step("navigate").error == false, "a lone client's first navigate takes control: \(step("navigate").text)")
         #expect(seen["navigate_types"] as? [String] == ["text", "image"], "navigate answers with the page and a picture of it")
         let contexts = seen["contexts"] as? [[String: Any]] ?? []
         #expect(contexts.contains { $0["title"] as? String == "Form" }, "context changes arrive as logging messages: \(contexts)")

@@ -32,7 +32,7 @@ async def main(binary, url):
             seen["tools"] = [tool.name for tool in tools.tools]
             started = await session.call_tool("start_shared_session", {"session_id": "mcp-stdio", "profile": "temporary"})
             seen["started"] = json.loads(text(started))
-            await session.call_tool("shared_session_request_control", {})
+            # A lone client never asks for control: its first navigate takes it.
             navigated = await session.call_tool("shared_session_navigate", {"url": url})
             seen["navigate"] = {"error": navigated.is_error, "text": text(navigated)}
             seen["navigate_types"] = [part.type for part in navigated.content]
