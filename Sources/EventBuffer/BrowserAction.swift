@@ -112,6 +112,14 @@ public struct BrowserAction: Hashable, Sendable, Codable, CustomStringConvertibl
     public var type: ActionType
     /// Its parameters (those its kind's declaration lists).
     public var params: ActionParams
+
+    /// Whether it may change what its page shows, so a recording keeps pictures and the page's
+    /// document before and after it: its kind changes a page (``ActionPolicy/changesPage``), and it is
+    /// not a person's mouse move or key release.
+    public var changesWhatIsShown: Bool {
+        guard let policy = type.declaration?.policy, policy.changesPage, policy.needsPage else { return false }
+        return !(type == .mouse && params.event == "move") && !(type == .key && params.event == "up")
+    }
     /// Who asks.
     public var source: EventCause
 

@@ -399,8 +399,7 @@ public struct TimelineAction: Sendable, Hashable {
     /// words. Reads, messages and approvals have none.
     public var isPictured: Bool {
         guard let action else { return words != nil && participant.kind == .human && name != "message" && name != "approval" }
-        guard let policy = action.type.declaration?.policy, policy.changesPage, policy.needsPage else { return false }
-        return !(action.type == .mouse && action.params.event == "move") && !(action.type == .key && action.params.event == "up")
+        return action.changesWhatIsShown
     }
     /// One line: its ``words`` when known (`click button "Search"`), else `click #submit`.
     public var title: String { words ?? target.map { "\(name) \($0)" } ?? name }

@@ -165,10 +165,9 @@ extension Chromium {
         #expect(try await number("Number(document.body.dataset.visibleEvents)") == timeline.events.count)
         #expect(try await number("Number(document.body.dataset.handoffs)") > 0, "hand-offs marked")
         // The film strip's pictures load as they come into view, and decode.
-        #expect(try await number("""
-            new Promise(done => { const check = () => { const imgs = [...document.querySelectorAll('#filmstrip img')];
-              if (imgs.length && imgs.every(i => i.src)) done(imgs.length); else setTimeout(check, 20); }; check(); })
-            """) > 0)
+        #expect(await pageBecomes(page, """
+            (() => { const imgs = [...document.querySelectorAll('#filmstrip img')]; return imgs.length > 0 && imgs.every(i => i.src); })()
+            """, within: .seconds(10)))
         // The agent's paint click: its pictures before and after, the point and the box it clicked on both.
         let paint = try #require(timeline.actions.firstIndex { $0.participant == .agent("painter") && $0.target == "#b" })
         _ = try await evaluate(page, "document.querySelector('#action-list .row[data-index=\"\(paint)\"]').click(); 1")
@@ -196,9 +195,10 @@ extension Chromium {
         _ = try await evaluate(page, "document.getElementById('kind').value = ''; document.getElementById('filters').dispatchEvent(new Event('change')); 1")
         // Search: over actions, URLs and events.
         func search(_ text: String) async throws -> (actions: Int, events: Int) {
+            // Typing applies the search after a pause; a change of the form applies it at once.
             _ = try await evaluate(page, """
-                (() => { const s = document.getElementById('search'); s.value = \(PersonView.quoted(text));
-                s.dispatchEvent(new Event('input')); return new Promise(r => setTimeout(() => r(1), 200)); })()
+                (() => { document.getElementById('search').value = \(PersonView.quoted(text));
+                document.getElementById('filters').dispatchEvent(new Event('change')); return 1; })()
                 """)
             return (try await number("Number(document.body.dataset.visibleActions)"), try await number("Number(document.body.dataset.visibleEvents)"))
         }

@@ -72,7 +72,7 @@ extension SharedBrowserSession {
         var typedTextIsSafe = false
         var startedSequence: UInt64?
         var pictureTaken = false
-        let pictured = recorder?.pictures(action, policy: policy) ?? false
+        let pictured = recorder?.pictures(action) ?? false
         let notes = ActionNotes(queue: queue)
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }

@@ -11,10 +11,12 @@ public struct RecordingOptions: Sendable {
     /// Screenshots before and after each action that can change the page (see ``pictureWait``), and,
     /// while a person watches the live view, one each interval while the page changes. Default true.
     public var screenshots = true
-    /// How often the screen is recorded while the page changes (nothing while it stays still).
+    /// How often the screen is recorded while a person watches the live view and the page changes
+    /// (frames of its screencast; nothing while the page stays still, nor while nobody watches).
     /// Default 1 s.
     public var screenshotInterval: Duration = .seconds(1)
-    /// JPEG quality of the screenshots (the live view's, when it asks for more, wins: there is one
+    /// JPEG quality of an action's pictures (at most 800 pixels wide), and of the live view's frames
+    /// kept each interval (there the live view's, when it asks for more, wins: there is one
     /// screencast). Default 60.
     public var screenshotQuality = 60
     /// The most the recording may take on disk; beyond it the oldest segments are removed. Default
@@ -151,11 +153,13 @@ public struct TimelineHeader: Sendable, Codable, Hashable {
 public struct TimelineScreenshot: Sendable, Codable, Hashable {
     /// Why it was taken.
     public enum Reason: String, Sendable, Codable, Hashable {
-        /// The screen when an action started.
+        /// The screen before an action: the after-shot of the action just before it on the tab, in the
+        /// same document, with nothing else started in between.
         case before
-        /// The screen once an action's effect showed (or the next action began).
+        /// The screen captured as an action's effects were done, kept only if it came back before the
+        /// next action on the tab started (``RecordingOptions/pictureWait``).
         case after
-        /// The screen while the page changes, at most once per interval.
+        /// A frame of the live view's screencast while the page changes, at most once per interval.
         case interval
     }
     /// The JPEG, relative to the recording folder (`segment-000001/shots/000042.jpg`). One file may

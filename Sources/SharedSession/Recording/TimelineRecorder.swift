@@ -167,13 +167,10 @@ final class TimelineRecorder: Sendable {
         append(.event(event))
     }
 
-    /// Whether an action gets pictures before and after it: one that can change what its page shows
-    /// (a person's mouse moves and key releases aside).
-    func pictures(_ action: BrowserAction, policy: ActionPolicy) -> Bool {
-        guard options.screenshots, policy.changesPage, policy.needsPage else { return false }
-        if action.type == .mouse, action.params.event == "move" { return false }
-        if action.type == .key, action.params.event == "up" { return false }
-        return true
+    /// Whether an action gets pictures (and documents) before and after it: one that can change what
+    /// its page shows.
+    func pictures(_ action: BrowserAction) -> Bool {
+        options.screenshots && action.changesWhatIsShown
     }
 
     /// Told as an action that ``pictures(_:policy:)`` starts (its `actionStarted` just published, before
@@ -243,18 +240,19 @@ final class TimelineRecorder: Sendable {
             // Its document as its effects left it: read before any later command of the page's.
             readPage(.after, of: sequence, tab: tab, epoch: state.withLock { $0.epochs[tab.targetId, default: 0] })
         }
-        let start = state.withLock { s -> Bool in
+        // One capture at a time per tab: a newer action's waits for the running one to come back.
+        let start = state.withLock { s -> Int? in
             let epoch = s.epochs[tab.targetId, default: 0]
             var capturing = s.capturing[tab.targetId] ?? Capturing()
             defer { s.capturing[tab.targetId] = capturing }
             if capturing.running {
                 capturing.wanted = (sequence, epoch)
-                return false
+                return nil
             }
             capturing.running = true
-            return true
+            return epoch
         }
-        if start { capture(after: sequence, epoch: state.withLock { $0.epochs[tab.targetId, default: 0] }, tab: tab) }
+        if let epoch = start { capture(after: sequence, epoch: epoch, tab: tab) }
     }
 
     /// The widest an action's picture is, in pixels.
