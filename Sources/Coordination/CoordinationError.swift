@@ -14,21 +14,28 @@ public struct CoordinationError: Error, Sendable, Hashable, CustomStringConverti
         public static let alreadyWaiting = Code("alreadyWaiting")
         /// The operation is not for this kind of participant (only humans take over).
         public static let notAllowed = Code("notAllowed")
+        /// Waiting for this tab could deadlock: the participant holds a tab opened after it. Tabs are
+        /// waited for in the order they were opened (the session before any); out of order, a free tab
+        /// can still be taken without waiting.
+        public static let lockOrder = Code("lockOrder")
         /// The code's name.
         public var description: String { name }
     }
 
     /// Why it failed.
     public var code: Code
-    /// Who held control when the error happened.
+    /// Who held control when the error happened (of the tab, when ``tab`` is set).
     public var heldBy: Participant?
+    /// The tab whose control it was about; nil for the whole browser.
+    public var tab: String?
     /// What happened, naming the participant and the holder.
     public var message: String
 
-    /// An error with its code, the holder and a message.
-    public init(_ code: Code, heldBy: Participant?, _ message: String) {
+    /// An error with its code, the holder, the tab (nil: the whole browser) and a message.
+    public init(_ code: Code, heldBy: Participant?, tab: String? = nil, _ message: String) {
         self.code = code
         self.heldBy = heldBy
+        self.tab = tab
         self.message = message
     }
 
@@ -36,8 +43,21 @@ public struct CoordinationError: Error, Sendable, Hashable, CustomStringConverti
     public var description: String { "CoordinationError.\(code): \(message)" }
 
     static func notInControl(_ participant: Participant, heldBy holder: Participant?) -> CoordinationError {
-        CoordinationError(.notInControl, heldBy: holder,
-                          "\(participant) is not in control; \(holder.map { "\($0) holds control" } ?? "no one holds control")")
+        notInControl(participant, of: .session, heldBy: holder)
+    }
+
+    /// The refusal names the holder and the lane: `agent:b is not in control of tab 3A…; agent:a holds
+    /// control of it`. For the session, `blockingTab` is a tab another holds, which keeps it from being granted.
+    static func notInControl(_ participant: Participant, of lane: ControlStateMachine.Lane, heldBy holder: Participant?,
+                             blockingTab: String? = nil) -> CoordinationError {
+        switch lane {
+        case .session:
+            let held = holder.map { "\($0) holds control of \(blockingTab.map { "tab \($0)" } ?? "the whole browser")" } ?? "no one holds control"
+            return CoordinationError(.notInControl, heldBy: holder, "\(participant) is not in control; \(held)")
+        case .tab(let tab):
+            let held = holder.map { "\($0) holds control of it" } ?? "no one holds control of it"
+            return CoordinationError(.notInControl, heldBy: holder, tab: tab, "\(participant) is not in control of tab \(tab); \(held)")
+        }
     }
 }
 
@@ -69,11 +89,24 @@ public struct ControlEvent: Sendable, Hashable, CustomStringConvertible {
     public var holder: Participant?
     /// Who held it before.
     public var previousHolder: Participant?
+    /// The tab whose control changed; nil for the whole browser.
+    public var tab: String?
     /// When, as time since the coordinator was created.
     public var at: Duration
 
-    /// `granted agent:a (holder: agent:a)`.
+    /// An event of a change of control of `tab` (nil: the whole browser).
+    public init(change: Change, participant: Participant, holder: Participant?, previousHolder: Participant?,
+                tab: String? = nil, at: Duration) {
+        self.change = change
+        self.participant = participant
+        self.holder = holder
+        self.previousHolder = previousHolder
+        self.tab = tab
+        self.at = at
+    }
+
+    /// `granted agent:a (holder: agent:a)`, with ` in tab T` for a tab.
     public var description: String {
-        "\(change.rawValue) \(participant) (holder: \(holder?.description ?? "none"))"
+        "\(change.rawValue) \(participant)\(tab.map { " in tab \($0)" } ?? "") (holder: \(holder?.description ?? "none"))"
     }
 }

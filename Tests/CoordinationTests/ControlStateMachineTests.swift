@@ -118,13 +118,13 @@ import Testing
         var m = machine()
         _ = m.request(waiter: 1, for: a, timeout: nil, now: .zero)
         _ = m.request(waiter: 2, for: b, timeout: nil, now: .zero)
-        guard case .fail(2, let error)? = m.cancel(waiter: 2).first else {
+        guard case .fail(2, let error)? = m.cancel(waiter: 2, now: .zero).first else {
             Issue.record("expected the waiter to fail")
             return
         }
         #expect(error.code == .cancelled)
         #expect(m.queue.isEmpty)
-        #expect(m.cancel(waiter: 2).isEmpty)
+        #expect(m.cancel(waiter: 2, now: .zero).isEmpty)
     }
 
     @Test func leasesExpireUnlessRenewed() {
