@@ -61,7 +61,7 @@ SELECTION = {
     "Emulation": {
         "commands": ["setDeviceMetricsOverride", "clearDeviceMetricsOverride", "setEmulatedMedia",
                      "setUserAgentOverride", "setTouchEmulationEnabled", "setTimezoneOverride",
-                     "setLocaleOverride", "setGeolocationOverride"],
+                     "setLocaleOverride", "setGeolocationOverride", "setFocusEmulationEnabled"],
         "events": [],
     },
     "Accessibility": {

@@ -85,28 +85,34 @@ enum AgentToolCatalog {
         },
         AgentTool(
             name: "control",
-            description: "Turns on the shared browser: only the participant holding control may act. request waits for your turn "
-                + "(up to wait_seconds); release gives it to the next in line; status says who holds it and who waits.",
+            description: "Turns on the shared browser. Acting in a tab nobody holds takes it for you until you are idle for a while, "
+                + "so a lone agent never needs this. request reserves a tab (or, without tab, the whole browser, which waits "
+                + "until no one else holds a tab) for several steps, waiting up to wait_seconds; release gives it to the next in "
+                + "line; status says who holds what and who waits.",
             inputSchema: object(["action": enumeration(["request", "release", "status"], "What to do."),
+                                 "tab": string("For request and release: a tab's id. Default: for request the whole browser, "
+                                               + "for release everything you hold."),
                                  "wait_seconds": number("For request: how long to wait at most. Default 60.")],
                                 required: ["action"]),
             readOnly: false
         ) { args, call in
             let coordinator = call.session.coordinator
+            let tab = try args.string("tab")
             switch try args.required("action") {
             case "request":
                 let wait = try args.number("wait_seconds") ?? 60
                 do {
-                    try await coordinator.requestControl(for: call.participant, timeout: .milliseconds(Int(max(0, wait) * 1000)))
+                    try await coordinator.requestControl(for: call.participant, tab: tab, timeout: .milliseconds(Int(max(0, wait) * 1000)))
                 } catch {
                     return AgentToolResult(text: "No turn within \(Int(wait)) s: \(error). \(await status(coordinator))", isError: true)
                 }
-                var text = "You (\(EventCause(call.participant))) hold control now. Release it when you are done."
+                var text = "You (\(EventCause(call.participant))) hold control of \(tab.map { "tab \($0)" } ?? "the whole browser") now. "
+                    + "Release it when you are done."
                 // What a person did while they drove, if they handed back to this agent.
                 if let brief = await call.session.takeHandBackBrief(for: call.participant) { text += "\n" + brief }
                 return AgentToolResult(text: text)
             case "release":
-                let released = await coordinator.releaseControl(for: call.participant)
+                let released = await coordinator.releaseControl(for: call.participant, tab: tab)
                 return AgentToolResult(text: (released ? "Released. " : "You did not hold control. ") + (await status(coordinator)))
             case "status":
                 return AgentToolResult(text: await status(coordinator))
@@ -154,9 +160,12 @@ enum AgentToolCatalog {
         action("uncheck", .uncheck),
         AgentTool(
             name: "tabs",
-            description: "The tabs: list them, open one (optionally at a URL), switch to one, or close one (the active one by default).",
+            description: "The tabs: list them (with who holds each), open one of your own (optionally at a URL: same browser, same "
+                + "sign-in; your later actions without a tab go there, beside others working in theirs), switch the active "
+                + "tab, or close one (the active one by default).",
             inputSchema: object(["action": enumeration(["list", "open", "switch", "close"], "What to do."),
                                  "url": property(.openTab, "url", prefix: "For open: "),
+                                 "purpose": property(.openTab, "purpose", prefix: "For open: "),
                                  "tab": property(.switchTab, "tab", prefix: "For switch and close: ")],
                                 required: ["action"]),
             readOnly: false
@@ -164,8 +173,14 @@ enum AgentToolCatalog {
             switch try args.required("action") {
             case "list":
                 let tabs = await call.session.tabs()
-                return AgentToolResult(text: tabs.map { "\($0.isActive ? "* " : "  ")\($0.id) \($0.title) — \($0.url)" }.joined(separator: "\n"))
-            case "open": return try await run(.openTab, ActionParams(url: try args.string("url")), call)
+                return AgentToolResult(text: tabs.map { "\($0.isActive ? "* " : "  ")\($0)" }.joined(separator: "\n"))
+            case "open":
+                var params = ActionParams(url: try args.string("url"))
+                params.own = true
+                params.purpose = try args.string("purpose")
+                return try await run(.openTab, params, call) { result in
+                    "Opened tab \(result.tab ?? "?"), your own: your actions without a tab go there. " + result.report
+                }
             case "switch": return try await run(.switchTab, ActionParams(tab: try args.required("tab")), call)
             case "close": return try await run(.closeTab, ActionParams(tab: try args.string("tab")), call)
             case let other: throw ToolArgumentError("tabs: action is list, open, switch or close, not \(other)")
@@ -197,15 +212,23 @@ enum AgentToolCatalog {
     static func failure(_ result: ActionResult) -> AgentToolResult {
         var text = result.report
         if result.error?.code == .notInControl {
-            text += "\nWait for your turn with the control tool (action: request), then try again."
+            text += "\nWait for your turn with the control tool (action: request)\(result.error?.tab.map { " for tab \($0)" } ?? ""), "
+                + "then try again, or open a tab of your own with the tabs tool (action: open)."
         }
         return AgentToolResult(text: text, isError: true, actionResult: result)
     }
 
+    /// Who holds the whole browser and who waits for it, then each tab someone holds or waits for.
     static func status(_ coordinator: AgentCoordinator) async -> String {
         let holder = await coordinator.holder, queue = await coordinator.queue
         let who = holder.map { "\(EventCause($0)) holds control" } ?? "Nobody holds control"
-        return who + (queue.isEmpty ? "." : "; waiting: " + queue.map { EventCause($0).description }.joined(separator: ", ") + ".")
+        var text = who + (queue.isEmpty ? "." : "; waiting: " + queue.map { EventCause($0).description }.joined(separator: ", ") + ".")
+        for lane in await coordinator.lanes.dropFirst() where lane.holder != nil || !lane.queue.isEmpty {
+            let waiting = lane.queue.isEmpty ? "" : "; waiting: " + lane.queue.map { EventCause($0).description }.joined(separator: ", ")
+            text += "\nTab \(lane.tab ?? ""): \(lane.holder.map { EventCause($0).description } ?? "nobody")"
+                + (lane.implicit ? " (acting)" : "") + waiting + "."
+        }
+        return text
     }
 
     /// A tool that runs one action kind: `only` the parameters named (all by default), described by

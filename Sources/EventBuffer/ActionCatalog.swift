@@ -29,6 +29,7 @@ public enum ActionCatalog {
     static func target(required: Bool = true, _ summary: String = element) -> ActionParameter {
         ActionParameter("target", .string, required: required, summary)
     }
+    static let tabParameter = "The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one."
     static let loadStates = ["load", "DOMContentLoaded", "networkIdle"]
     static let modifiers = ActionParameter("modifiers", .strings, "Keys held: Alt, Control, Meta, Shift.")
 
@@ -130,8 +131,11 @@ public enum ActionCatalog {
     ]
 
     static let tabs: [ActionDeclaration] = [
-        ActionDeclaration(.openTab, "Open a tab (at a URL, or blank) and make it the active one.", parameters: [
+        ActionDeclaration(.openTab, "Open a tab (at a URL, or blank) and make it the active one, or your own.", parameters: [
             ActionParameter("url", .string, "The URL to open."),
+            ActionParameter("own", .boolean, "Make it your own tab, held by you: your later actions without a tab go there, "
+                            + "and the active tab stays as it is. Default false."),
+            ActionParameter("purpose", .string, "For your own tab: what it is for, shown to people beside it (\"invoices\")."),
         ], policy: ActionPolicy(needsPage: false, changesPage: true)),
         ActionDeclaration(.switchTab, "Make another tab the active one.", parameters: [
             ActionParameter("tab", .string, required: true, "The tab's id."),

@@ -20,14 +20,16 @@ public struct ActionDeclaration: Sendable, Hashable {
     /// - Parameters:
     ///   - kind: the JSON `type`.
     ///   - summary: one sentence.
-    ///   - parameters: the parameters, in order.
+    ///   - parameters: the parameters, in order. A kind whose policy needs a page also takes `tab`.
     ///   - oneOf: groups of parameter names of which one must be given.
     ///   - policy: what may run it, and how.
     public init(_ kind: BrowserAction.ActionType, _ summary: String, parameters: [ActionParameter] = [],
                 oneOf: [[String]] = [], policy: ActionPolicy) {
         self.kind = kind
         self.summary = summary
-        self.parameters = parameters
+        // Every kind that acts on a page can be sent to a tab of its own choosing.
+        self.parameters = policy.needsPage && !parameters.contains { $0.name == "tab" }
+            ? parameters + [ActionParameter("tab", .string, ActionCatalog.tabParameter)] : parameters
         self.oneOf = oneOf
         self.policy = policy
     }

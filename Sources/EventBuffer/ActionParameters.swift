@@ -13,11 +13,14 @@ public enum ActionParameters {
         public var url: String
         /// How far loading must get. Default load.
         public var waitUntil: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(url: String, waitUntil: String? = nil) {
+        public init(url: String, waitUntil: String? = nil, tab: String? = nil) {
             self.url = url
             self.waitUntil = waitUntil
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -25,6 +28,7 @@ public enum ActionParameters {
             guard let url = params.url else { return nil }
             self.url = url
             self.waitUntil = params.waitUntil
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -32,6 +36,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.url = url
             params.waitUntil = waitUntil
+            params.tab = tab
             return params
         }
     }
@@ -40,17 +45,24 @@ public enum ActionParameters {
     public struct Back: ActionParametersType {
         /// `back`.
         public static let kind: BrowserAction.ActionType = .back
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init() {}
+        public init(tab: String? = nil) {
+            self.tab = tab
+        }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
-            ActionParams()
+            var params = ActionParams()
+            params.tab = tab
+            return params
         }
     }
 
@@ -58,17 +70,24 @@ public enum ActionParameters {
     public struct Forward: ActionParametersType {
         /// `forward`.
         public static let kind: BrowserAction.ActionType = .forward
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init() {}
+        public init(tab: String? = nil) {
+            self.tab = tab
+        }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
-            ActionParams()
+            var params = ActionParams()
+            params.tab = tab
+            return params
         }
     }
 
@@ -76,17 +95,24 @@ public enum ActionParameters {
     public struct Reload: ActionParametersType {
         /// `reload`.
         public static let kind: BrowserAction.ActionType = .reload
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init() {}
+        public init(tab: String? = nil) {
+            self.tab = tab
+        }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
-            ActionParams()
+            var params = ActionParams()
+            params.tab = tab
+            return params
         }
     }
 
@@ -98,11 +124,14 @@ public enum ActionParameters {
         public var target: String
         /// 2 for a double click. Default 1.
         public var clickCount: Int?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String, clickCount: Int? = nil) {
+        public init(target: String, clickCount: Int? = nil, tab: String? = nil) {
             self.target = target
             self.clickCount = clickCount
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -110,6 +139,7 @@ public enum ActionParameters {
             guard let target = params.target else { return nil }
             self.target = target
             self.clickCount = params.clickCount
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -117,6 +147,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.target = target
             params.clickCount = clickCount
+            params.tab = tab
             return params
         }
     }
@@ -127,22 +158,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .hover
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
         public var target: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String) {
+        public init(target: String, tab: String? = nil) {
             self.target = target
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let target = params.target else { return nil }
             self.target = target
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.target = target
+            params.tab = tab
             return params
         }
     }
@@ -155,11 +191,14 @@ public enum ActionParameters {
         public var target: String
         /// The new value.
         public var value: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String, value: String) {
+        public init(target: String, value: String, tab: String? = nil) {
             self.target = target
             self.value = value
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -168,6 +207,7 @@ public enum ActionParameters {
             guard let value = params.value else { return nil }
             self.target = target
             self.value = value
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -175,6 +215,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.target = target
             params.value = value
+            params.tab = tab
             return params
         }
     }
@@ -187,11 +228,14 @@ public enum ActionParameters {
         public var text: String
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
         public var target: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(text: String, target: String? = nil) {
+        public init(text: String, target: String? = nil, tab: String? = nil) {
             self.text = text
             self.target = target
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -199,6 +243,7 @@ public enum ActionParameters {
             guard let text = params.text else { return nil }
             self.text = text
             self.target = params.target
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -206,6 +251,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.text = text
             params.target = target
+            params.tab = tab
             return params
         }
     }
@@ -218,11 +264,14 @@ public enum ActionParameters {
         public var key: String
         /// The element to focus first; default the focused one.
         public var target: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(key: String, target: String? = nil) {
+        public init(key: String, target: String? = nil, tab: String? = nil) {
             self.key = key
             self.target = target
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -230,6 +279,7 @@ public enum ActionParameters {
             guard let key = params.key else { return nil }
             self.key = key
             self.target = params.target
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -237,6 +287,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.key = key
             params.target = target
+            params.tab = tab
             return params
         }
     }
@@ -249,11 +300,14 @@ public enum ActionParameters {
         public var target: String
         /// The values or labels to choose.
         public var values: [String]
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String, values: [String]) {
+        public init(target: String, values: [String], tab: String? = nil) {
             self.target = target
             self.values = values
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -262,6 +316,7 @@ public enum ActionParameters {
             guard let values = params.values else { return nil }
             self.target = target
             self.values = values
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -269,6 +324,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.target = target
             params.values = values
+            params.tab = tab
             return params
         }
     }
@@ -279,22 +335,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .check
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
         public var target: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String) {
+        public init(target: String, tab: String? = nil) {
             self.target = target
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let target = params.target else { return nil }
             self.target = target
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.target = target
+            params.tab = tab
             return params
         }
     }
@@ -305,22 +366,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .uncheck
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
         public var target: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String) {
+        public init(target: String, tab: String? = nil) {
             self.target = target
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let target = params.target else { return nil }
             self.target = target
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.target = target
+            params.tab = tab
             return params
         }
     }
@@ -335,12 +401,15 @@ public enum ActionParameters {
         public var deltaX: Double?
         /// Pixels to scroll down (negative: up).
         public var deltaY: Double?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String? = nil, deltaX: Double? = nil, deltaY: Double? = nil) {
+        public init(target: String? = nil, deltaX: Double? = nil, deltaY: Double? = nil, tab: String? = nil) {
             self.target = target
             self.deltaX = deltaX
             self.deltaY = deltaY
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -348,6 +417,7 @@ public enum ActionParameters {
             self.target = params.target
             self.deltaX = params.deltaX
             self.deltaY = params.deltaY
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -356,6 +426,7 @@ public enum ActionParameters {
             params.target = target
             params.deltaX = deltaX
             params.deltaY = deltaY
+            params.tab = tab
             return params
         }
     }
@@ -366,22 +437,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .evaluate
         /// The expression; a function body needs to be wrapped in an immediately called function.
         public var script: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(script: String) {
+        public init(script: String, tab: String? = nil) {
             self.script = script
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let script = params.script else { return nil }
             self.script = script
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.script = script
+            params.tab = tab
             return params
         }
     }
@@ -394,11 +470,14 @@ public enum ActionParameters {
         public var target: String
         /// The state to wait for. Default visible.
         public var state: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(target: String, state: String? = nil) {
+        public init(target: String, state: String? = nil, tab: String? = nil) {
             self.target = target
             self.state = state
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -406,6 +485,7 @@ public enum ActionParameters {
             guard let target = params.target else { return nil }
             self.target = target
             self.state = params.state
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -413,6 +493,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.target = target
             params.state = state
+            params.tab = tab
             return params
         }
     }
@@ -423,22 +504,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForText
         /// The text to wait for.
         public var text: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(text: String) {
+        public init(text: String, tab: String? = nil) {
             self.text = text
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let text = params.text else { return nil }
             self.text = text
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.text = text
+            params.tab = tab
             return params
         }
     }
@@ -449,22 +535,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForURL
         /// A URL, or a glob (https://shop.test/orders/*).
         public var pattern: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(pattern: String) {
+        public init(pattern: String, tab: String? = nil) {
             self.pattern = pattern
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let pattern = params.pattern else { return nil }
             self.pattern = pattern
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.pattern = pattern
+            params.tab = tab
             return params
         }
     }
@@ -473,17 +564,24 @@ public enum ActionParameters {
     public struct WaitForNavigation: ActionParametersType {
         /// `waitForNavigation`.
         public static let kind: BrowserAction.ActionType = .waitForNavigation
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init() {}
+        public init(tab: String? = nil) {
+            self.tab = tab
+        }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
-            ActionParams()
+            var params = ActionParams()
+            params.tab = tab
+            return params
         }
     }
 
@@ -497,12 +595,15 @@ public enum ActionParameters {
         public var format: String?
         /// For jpeg and webp: 0 to 100.
         public var quality: Int?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(fullPage: Bool? = nil, format: String? = nil, quality: Int? = nil) {
+        public init(fullPage: Bool? = nil, format: String? = nil, quality: Int? = nil, tab: String? = nil) {
             self.fullPage = fullPage
             self.format = format
             self.quality = quality
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -510,6 +611,7 @@ public enum ActionParameters {
             self.fullPage = params.fullPage
             self.format = params.format
             self.quality = params.quality
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -518,6 +620,7 @@ public enum ActionParameters {
             params.fullPage = fullPage
             params.format = format
             params.quality = quality
+            params.tab = tab
             return params
         }
     }
@@ -532,12 +635,15 @@ public enum ActionParameters {
         public var maxDepth: Int?
         /// Only the subtree of this element.
         public var root: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(interactiveOnly: Bool? = nil, maxDepth: Int? = nil, root: String? = nil) {
+        public init(interactiveOnly: Bool? = nil, maxDepth: Int? = nil, root: String? = nil, tab: String? = nil) {
             self.interactiveOnly = interactiveOnly
             self.maxDepth = maxDepth
             self.root = root
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -545,6 +651,7 @@ public enum ActionParameters {
             self.interactiveOnly = params.interactiveOnly
             self.maxDepth = params.maxDepth
             self.root = params.root
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -553,6 +660,7 @@ public enum ActionParameters {
             params.interactiveOnly = interactiveOnly
             params.maxDepth = maxDepth
             params.root = root
+            params.tab = tab
             return params
         }
     }
@@ -561,17 +669,24 @@ public enum ActionParameters {
     public struct PageContent: ActionParametersType {
         /// `pageContent`.
         public static let kind: BrowserAction.ActionType = .pageContent
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init() {}
+        public init(tab: String? = nil) {
+            self.tab = tab
+        }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
-            ActionParams()
+            var params = ActionParams()
+            params.tab = tab
+            return params
         }
     }
 
@@ -583,17 +698,21 @@ public enum ActionParameters {
         public var page: Int?
         /// Tokens per part. Default 2000.
         public var tokens: Int?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(page: Int? = nil, tokens: Int? = nil) {
+        public init(page: Int? = nil, tokens: Int? = nil, tab: String? = nil) {
             self.page = page
             self.tokens = tokens
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             self.page = params.page
             self.tokens = params.tokens
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -601,6 +720,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.page = page
             params.tokens = tokens
+            params.tab = tab
             return params
         }
     }
@@ -613,11 +733,14 @@ public enum ActionParameters {
         public var width: Int
         /// Height.
         public var height: Int
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(width: Int, height: Int) {
+        public init(width: Int, height: Int, tab: String? = nil) {
             self.width = width
             self.height = height
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -626,6 +749,7 @@ public enum ActionParameters {
             guard let height = params.height else { return nil }
             self.width = width
             self.height = height
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -633,6 +757,7 @@ public enum ActionParameters {
             var params = ActionParams()
             params.width = width
             params.height = height
+            params.tab = tab
             return params
         }
     }
@@ -645,11 +770,14 @@ public enum ActionParameters {
         public var accept: Bool
         /// For a prompt: the text to answer.
         public var promptText: String?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(accept: Bool, promptText: String? = nil) {
+        public init(accept: Bool, promptText: String? = nil, tab: String? = nil) {
             self.accept = accept
             self.promptText = promptText
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -657,6 +785,7 @@ public enum ActionParameters {
             guard let accept = params.accept else { return nil }
             self.accept = accept
             self.promptText = params.promptText
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -664,31 +793,42 @@ public enum ActionParameters {
             var params = ActionParams()
             params.accept = accept
             params.promptText = promptText
+            params.tab = tab
             return params
         }
     }
 
-    /// The parameters of a `openTab` action: Open a tab (at a URL, or blank) and make it the active one.
+    /// The parameters of a `openTab` action: Open a tab (at a URL, or blank) and make it the active one, or your own.
     public struct OpenTab: ActionParametersType {
         /// `openTab`.
         public static let kind: BrowserAction.ActionType = .openTab
         /// The URL to open.
         public var url: String?
+        /// Make it your own tab, held by you: your later actions without a tab go there, and the active tab stays as it is. Default false.
+        public var own: Bool?
+        /// For your own tab: what it is for, shown to people beside it ("invoices").
+        public var purpose: String?
 
         /// The parameters, in the order declared.
-        public init(url: String? = nil) {
+        public init(url: String? = nil, own: Bool? = nil, purpose: String? = nil) {
             self.url = url
+            self.own = own
+            self.purpose = purpose
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             self.url = params.url
+            self.own = params.own
+            self.purpose = params.purpose
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.url = url
+            params.own = own
+            params.purpose = purpose
             return params
         }
     }
@@ -760,15 +900,18 @@ public enum ActionParameters {
         public var clickCount: Int?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(event: String, x: Double, y: Double, button: String? = nil, clickCount: Int? = nil, modifiers: [String]? = nil) {
+        public init(event: String, x: Double, y: Double, button: String? = nil, clickCount: Int? = nil, modifiers: [String]? = nil, tab: String? = nil) {
             self.event = event
             self.x = x
             self.y = y
             self.button = button
             self.clickCount = clickCount
             self.modifiers = modifiers
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -782,6 +925,7 @@ public enum ActionParameters {
             self.button = params.button
             self.clickCount = params.clickCount
             self.modifiers = params.modifiers
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -793,6 +937,7 @@ public enum ActionParameters {
             params.button = button
             params.clickCount = clickCount
             params.modifiers = modifiers
+            params.tab = tab
             return params
         }
     }
@@ -811,14 +956,17 @@ public enum ActionParameters {
         public var deltaY: Double?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(x: Double? = nil, y: Double? = nil, deltaX: Double? = nil, deltaY: Double? = nil, modifiers: [String]? = nil) {
+        public init(x: Double? = nil, y: Double? = nil, deltaX: Double? = nil, deltaY: Double? = nil, modifiers: [String]? = nil, tab: String? = nil) {
             self.x = x
             self.y = y
             self.deltaX = deltaX
             self.deltaY = deltaY
             self.modifiers = modifiers
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -828,6 +976,7 @@ public enum ActionParameters {
             self.deltaX = params.deltaX
             self.deltaY = params.deltaY
             self.modifiers = params.modifiers
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -838,6 +987,7 @@ public enum ActionParameters {
             params.deltaX = deltaX
             params.deltaY = deltaY
             params.modifiers = modifiers
+            params.tab = tab
             return params
         }
     }
@@ -852,12 +1002,15 @@ public enum ActionParameters {
         public var key: String
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(event: String? = nil, key: String, modifiers: [String]? = nil) {
+        public init(event: String? = nil, key: String, modifiers: [String]? = nil, tab: String? = nil) {
             self.event = event
             self.key = key
             self.modifiers = modifiers
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
@@ -866,6 +1019,7 @@ public enum ActionParameters {
             self.event = params.event
             self.key = key
             self.modifiers = params.modifiers
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
@@ -874,6 +1028,7 @@ public enum ActionParameters {
             params.event = event
             params.key = key
             params.modifiers = modifiers
+            params.tab = tab
             return params
         }
     }
@@ -884,22 +1039,27 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .insertText
         /// The text.
         public var text: String
+        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        public var tab: String?
 
         /// The parameters, in the order declared.
-        public init(text: String) {
+        public init(text: String, tab: String? = nil) {
             self.text = text
+            self.tab = tab
         }
 
         /// Reads them from an action's parameters; nil when a required one is missing.
         public init?(_ params: ActionParams) {
             guard let text = params.text else { return nil }
             self.text = text
+            self.tab = params.tab
         }
 
         /// Them as an action's parameters.
         public var params: ActionParams {
             var params = ActionParams()
             params.text = text
+            params.tab = tab
             return params
         }
     }

@@ -225,8 +225,13 @@ public struct ActionParams: Hashable, Sendable, Codable {
     public var accept: Bool?
     /// For `handleDialog`: the answer to a prompt.
     public var promptText: String?
-    /// A tab id (`switchTab`, `closeTab`).
+    /// A tab id: the tab to switch to or close (`switchTab`, `closeTab`), or the tab an action on a
+    /// page acts in (default the participant's own tab, else the active one).
     public var tab: String?
+    /// For `openTab`: make the new tab the participant's own (its later actions without a tab go there).
+    public var own: Bool?
+    /// For `openTab`: what the participant's own tab is for, shown to people.
+    public var purpose: String?
     /// For `setViewport`: the width in CSS pixels.
     public var width: Int?
     /// For `setViewport`: the height in CSS pixels.
@@ -256,7 +261,7 @@ public struct ActionParams: Hashable, Sendable, Codable {
                 waitUntil: String? = nil, pattern: String? = nil, event: String? = nil, x: Double? = nil,
                 y: Double? = nil, deltaX: Double? = nil, deltaY: Double? = nil, button: String? = nil,
                 clickCount: Int? = nil, modifiers: [String]? = nil, accept: Bool? = nil, promptText: String? = nil,
-                tab: String? = nil, width: Int? = nil, height: Int? = nil, fullPage: Bool? = nil,
+                tab: String? = nil, own: Bool? = nil, purpose: String? = nil, width: Int? = nil, height: Int? = nil, fullPage: Bool? = nil,
                 format: String? = nil, quality: Int? = nil, interactiveOnly: Bool? = nil, maxDepth: Int? = nil,
                 root: String? = nil, page: Int? = nil, tokens: Int? = nil, storageState: StorageState? = nil) {
         self.url = url
@@ -280,6 +285,8 @@ public struct ActionParams: Hashable, Sendable, Codable {
         self.accept = accept
         self.promptText = promptText
         self.tab = tab
+        self.own = own
+        self.purpose = purpose
         self.width = width
         self.height = height
         self.fullPage = fullPage

@@ -588,11 +588,14 @@ public struct ControlInfo: Hashable, Sendable, Codable {
     public var holder: String?
     /// Who held it before, if anyone.
     public var previousHolder: String?
-    /// A control change reported by the coordinator.
-    public init(change: String, holder: String? = nil, previousHolder: String? = nil) {
+    /// The tab whose control changed (its lane); nil for the whole browser.
+    public var tab: String?
+    /// A control change reported by the coordinator, of `tab` (nil: the whole browser).
+    public init(change: String, holder: String? = nil, previousHolder: String? = nil, tab: String? = nil) {
         self.change = change
         self.holder = holder
         self.previousHolder = previousHolder
+        self.tab = tab
     }
 }
 

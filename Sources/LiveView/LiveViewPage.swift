@@ -17,7 +17,8 @@ enum LiveViewPage {
     <header>
       <span id="driver" class="driver">connecting…</span>
       <span id="waiting" class="waiting"></span>
-      <button id="take" type="button" disabled>Take over</button>
+      <button id="take" type="button" disabled title="Take over the tab you watch; the other tabs go on">Take over this tab</button>
+      <button id="take-all" type="button" disabled title="Take over the whole browser; everyone else waits">Take over all</button>
       <button id="handback" type="button" disabled>Hand back</button>
     </header>
     <div id="help" class="help" hidden></div>
@@ -64,7 +65,10 @@ enum LiveViewPage {
     nav { display: flex; gap: 6px; align-items: center; padding: 4px 12px; }
     #address { flex: 1 1 auto; min-width: 0; font: inherit; padding: 3px 8px; background: #1b1b1b; color: #cde; border: 1px solid #444; border-radius: 3px; }
     .tabs { display: flex; gap: 4px; padding: 0 12px 4px; overflow-x: auto; flex: 0 0 auto; }
-    .tabs button { flex: 0 1 220px; min-width: 60px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; background: #222; color: #ccc; border: 1px solid #444; border-radius: 3px 3px 0 0; }
+    .tabs button { flex: 0 1 240px; min-width: 60px; height: 44px; overflow: hidden; white-space: nowrap; background: #222; color: #ccc; border: 1px solid #444; border-radius: 3px 3px 0 0; display: grid; grid-template-columns: 64px 1fr; grid-template-rows: 1fr 1fr; column-gap: 6px; padding: 3px; text-align: left; }
+    .tabs img { grid-row: 1 / 3; width: 64px; height: 36px; object-fit: cover; background: #111; border-radius: 2px; }
+    .tabs .title, .tabs .holder { overflow: hidden; text-overflow: ellipsis; }
+    .tabs .holder { font-size: 11px; }
     .tabs button[aria-selected="true"] { background: #345; color: #fff; border-color: #7ab; }
     main { display: flex; gap: 8px; padding: 4px 8px 8px; flex: 1 1 auto; min-height: 0; }
     .stage { position: relative; flex: 1 1 auto; min-width: 0; min-height: 0; }
@@ -92,12 +96,16 @@ enum LiveViewPage {
     const $ = id => document.getElementById(id);
     const screen = $('screen'), ctx = screen.getContext('2d'), marks = $('marks'), mctx = marks.getContext('2d');
     let socket, role = 'watch', me = '', meta = null, pendingMeta = null, holder = null, lastMove = 0, closed = false;
-    let context = {}, tabs = [];
+    let context = {}, tabs = [], thumbnails = {}, waitingFor = [];
     const approvals = new Map();   // id -> {info, element}
     let shown = [];                // marks on the screen: {kind, x, y, box, color, until}
 
     function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
-    const driving = () => role === 'control' && holder === me && !closed;
+    // Who may act in the tab shown: whoever holds the whole browser, else that tab's holder.
+    const shownTab = () => tabs.find(t => t.isActive);
+    const shownHolder = () => holder || (shownTab() ? shownTab().holder : null) || null;
+    const driving = () => role === 'control' && shownHolder() === me && !closed;
+    const holdsAny = () => holder === me || tabs.some(t => t.holder === me);
     function input(type, params) { if (driving()) send({ type: 'input', action: { type, params } }); }
     function modifiers(e) { const m = []; if (e.altKey) m.push('Alt'); if (e.ctrlKey) m.push('Control'); if (e.metaKey) m.push('Meta'); if (e.shiftKey) m.push('Shift'); return m; }
     // One colour per participant, the same in every viewer.
@@ -129,8 +137,9 @@ enum LiveViewPage {
     }
     function refreshButtons() {
       const mine = driving();
-      $('take').disabled = closed || role !== 'control' || holder === me;
-      $('handback').disabled = !mine;
+      $('take').disabled = closed || role !== 'control' || mine || !shownTab();
+      $('take-all').disabled = closed || role !== 'control' || holder === me;
+      $('handback').disabled = closed || role !== 'control' || !holdsAny();
       $('nav-back').disabled = !mine || !context.can_go_back;
       $('nav-forward').disabled = !mine || !context.can_go_forward;
       $('nav-reload').disabled = !mine;
@@ -143,10 +152,16 @@ enum LiveViewPage {
     }
     function showControl(c) {
       holder = c.holder || null;
-      const d = $('driver');
-      d.textContent = closed ? 'the session has ended' : holder ? (holder + ' is driving') : 'nobody is driving';
-      d.style.color = holder && !closed ? colour(holder) : '';
-      $('waiting').textContent = (c.queue && c.queue.length && !closed) ? 'waiting: ' + c.queue.join(', ') : '';
+      if (c.queue) waitingFor = c.queue;
+      showDriver();
+    }
+    function showDriver() {
+      const d = $('driver'), who = shownHolder();
+      d.textContent = closed ? 'the session has ended' : who ? (who + ' is driving' + (holder ? '' : ' this tab')) : 'nobody is driving';
+      d.style.color = who && !closed ? colour(who) : '';
+      // Who waits for the whole browser, then for the tab shown.
+      const waiting = [...new Set(waitingFor.concat(shownTab() && shownTab().queue || []))];
+      $('waiting').textContent = (waiting.length && !closed) ? 'waiting: ' + waiting.join(', ') : '';
       refreshButtons();
     }
     function showContext(data) {
@@ -165,11 +180,34 @@ enum LiveViewPage {
         const b = document.createElement('button');
         b.type = 'button'; b.setAttribute('role', 'tab'); b.dataset.tab = t.id;
         b.setAttribute('aria-selected', String(!!t.isActive));
-        b.textContent = t.title || t.url || 'new tab'; b.title = (t.title ? t.title + ' — ' : '') + t.url;
-        b.onclick = () => { if (!t.isActive && driving()) send({ type: 'switchTab', tab: t.id }); };
+        b.title = (t.title ? t.title + ' — ' : '') + t.url + (t.purpose ? ' (' + t.purpose + ')' : '');
+        const img = document.createElement('img'); img.alt = ''; if (thumbnails[t.id]) img.src = thumbnails[t.id];
+        const name = document.createElement('span'); name.className = 'title'; name.textContent = t.title || t.url || 'new tab';
+        const who = document.createElement('span'); who.className = 'holder';
+        const by = holder || t.holder;
+        who.textContent = by ? by + (t.purpose ? ' · ' + t.purpose : '') : 'nobody';
+        if (by) who.style.color = colour(by);
+        b.dataset.holder = by || '';
+        b.append(img, name, who);
+        // Anyone who may act can choose which tab to watch (the agents in their own tabs go on).
+        b.onclick = () => { if (!t.isActive && role === 'control' && !closed) send({ type: 'switchTab', tab: t.id }); };
         strip.append(b);
       }
-      refreshButtons();
+      showDriver();
+    }
+    // The tab shown has no picture of its own (its frames are the screen): a small copy of the screen.
+    const small = document.createElement('canvas'); small.width = 128; small.height = 72;
+    function showThumbnails(map) {
+      const t = shownTab();
+      if (t && document.body.dataset.frames) {
+        small.getContext('2d').drawImage(screen, 0, 0, small.width, small.height);
+        map = Object.assign({}, map, { [t.id]: small.toDataURL('image/jpeg', 0.6) });
+      }
+      Object.assign(thumbnails, map);
+      for (const img of document.querySelectorAll('#tabs button img')) {
+        const id = img.parentElement.dataset.tab;
+        if (map[id]) img.src = map[id];
+      }
     }
     // Marks: where an agent clicked or typed (a dot and its target's box, for a moment), and the
     // target of an approval (until it is answered).
@@ -307,6 +345,7 @@ enum LiveViewPage {
         else if (m.type === 'control') showControl(m);
         else if (m.type === 'browser_context') showContext(m.data);
         else if (m.type === 'tabs') showTabs(m.tabs);
+        else if (m.type === 'thumbnails') showThumbnails(m.tabs);
         else if (m.type === 'error') { document.body.dataset.lastError = m.message; item($('errors'), m.message, 50); }
         else if (m.type === 'help') { const h = $('help'); h.hidden = !m.reason; h.textContent = m.reason ? (m.from + ' asks for help: ' + m.reason) : ''; }
         else if (m.type === 'approvals') { for (const a of m.pending) showApproval(a); }
@@ -322,7 +361,8 @@ enum LiveViewPage {
         setTimeout(connect, 1000);
       };
     }
-    $('take').onclick = () => send({ type: 'takeOver' });
+    $('take').onclick = () => { const t = shownTab(); if (t) send({ type: 'takeOver', tab: t.id }); };
+    $('take-all').onclick = () => send({ type: 'takeOver' });
     $('handback').onclick = () => send({ type: 'handBack' });
     $('nav-back').onclick = () => send({ type: 'back' });
     $('nav-forward').onclick = () => send({ type: 'forward' });

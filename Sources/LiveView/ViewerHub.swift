@@ -26,6 +26,8 @@ final class ViewerHub: Sendable {
         var frames = 0
         /// Takes the session's screen frames while anyone watches.
         var watching: Task<Void, Never>?
+        /// Takes a small picture of every tab now and then while anyone watches.
+        var thumbnails: Task<Void, Never>?
         var stopped = false
         var tasks: [Task<Void, Never>] = []
         /// The help an agent asked for and nobody has given yet (a `help` message), for new viewers too.
@@ -59,6 +61,8 @@ final class ViewerHub: Sendable {
                     await sendTabs()
                 case .control:
                     await sendControl()
+                    // Who holds each tab is in the tab strip.
+                    await sendTabs()
                     if case .control(let info) = event.payload, info.change == "handedBack" {
                         state.withLock { $0.help = nil }
                         broadcast(#"{"type":"help","reason":null}"#)
@@ -138,15 +142,18 @@ final class ViewerHub: Sendable {
     }
 
     func closed(_ viewer: Viewer) {
-        let watching = state.withLock { s -> Task<Void, Never>? in
+        let watching = state.withLock { s -> [Task<Void, Never>] in
             s.viewers.removeValue(forKey: ObjectIdentifier(viewer))
-            guard s.viewers.isEmpty else { return nil }
-            defer { s.watching = nil }
-            return s.watching
+            guard s.viewers.isEmpty else { return [] }
+            defer { s.watching = nil; s.thumbnails = nil }
+            return [s.watching, s.thumbnails].compactMap { $0 }
         }
         // The last viewer left: the screencast stops unless someone else watches the screen.
-        watching?.cancel()
+        watching.forEach { $0.cancel() }
     }
+
+    /// How often each tab's small picture is taken while anyone watches.
+    static let thumbnailInterval = Duration.seconds(2)
 
     /// Takes the session's screen frames (its one screencast) while anyone watches.
     private func startWatching() {
@@ -160,6 +167,19 @@ final class ViewerHub: Sendable {
                         return Array(s.viewers.values)
                     }
                     for viewer in viewers { viewer.offer(frame) }
+                }
+            }
+            // Every tab's picture, small, so people see each lane at work and choose which to watch.
+            let session = self.session
+            s.thumbnails = Task { [self] in
+                while !Task.isCancelled {
+                    // The tab shown is left out (its frames are the screen; the page copies them).
+                    let pictures = await session.tabThumbnails(maxWidth: 240, quality: 45)
+                    let items = pictures.sorted { $0.key < $1.key }.map { id, jpeg in
+                        #"\#(Self.json(id)):"data:image/jpeg;base64,\#(jpeg.base64EncodedString())""#
+                    }.joined(separator: ",")
+                    broadcast(#"{"type":"thumbnails","tabs":{\#(items)}}"#)
+                    do { try await Task.sleep(for: Self.thumbnailInterval) } catch { return }
                 }
             }
         }
@@ -188,8 +208,13 @@ final class ViewerHub: Sendable {
 
     private func sendTabs(to only: [Viewer]? = nil) async {
         let tabs = await session.tabs()
+        let lanes = await session.coordinator.lanes
+        func optional(_ value: String?) -> String { value.map(Self.json) ?? "null" }
         let list = tabs.map { tab in
-            #"{"id":\#(Self.json(tab.id)),"url":\#(Self.json(tab.url)),"title":\#(Self.json(tab.title)),"isActive":\#(tab.isActive)}"#
+            let queue = (lanes.first { $0.tab == tab.id }?.queue ?? []).map { Self.json(EventCause($0).description) }.joined(separator: ",")
+            return #"{"id":\#(Self.json(tab.id)),"url":\#(Self.json(tab.url)),"title":\#(Self.json(tab.title)),"isActive":\#(tab.isActive),"#
+                + #""holder":\#(optional(tab.holder.map { EventCause($0).description })),"queue":[\#(queue)],"#
+                + #""owner":\#(optional(tab.owner.map { EventCause($0).description })),"purpose":\#(optional(tab.purpose))}"#
         }.joined(separator: ",")
         let text = #"{"type":"tabs","tabs":[\#(list)]}"#
         for viewer in only ?? state.withLock({ Array($0.viewers.values) }) { viewer.send(text: text) }
@@ -268,8 +293,13 @@ final class ViewerHub: Sendable {
             Task { [self] in
                 do {
                     switch message.type {
-                    case "takeOver": try await session.coordinator.takeOver(by: person)
-                    case "handBack": try await session.coordinator.handBack(by: person)
+                    // One tab (the others go on), or with no tab the whole browser.
+                    case "takeOver": try await session.coordinator.takeOver(by: person, tab: message.tab)
+                    // Every lane the person holds.
+                    case "handBack":
+                        let held = await session.coordinator.lanes.filter { $0.holder == person }
+                        if held.isEmpty { try await session.coordinator.handBack(by: person) }
+                        for lane in held { try await session.coordinator.handBack(by: person, tab: lane.tab) }
                     case "message": try await session.say(message.text ?? "", as: person)
                     default:
                         try await session.answerApproval(message.id ?? "", approve: message.type == "approve", reason: message.reason,

@@ -63,6 +63,15 @@ public enum TimelineReport {
             return .array([.int(number), seconds(shot.timestamp), .int(Int(shot.width)), .int(Int(shot.height))])
         }
 
+        // The tabs actions ran in, numbered in the order they first appear (a lane per tab).
+        var tabNumbers: [String: Int] = [:]
+        var tabIDs: [String] = []
+        func tabNumber(_ tab: String) -> Int {
+            if let number = tabNumbers[tab] { return number }
+            tabNumbers[tab] = tabIDs.count
+            tabIDs.append(tab)
+            return tabIDs.count - 1
+        }
         var actionRows: [JSON] = []
         actionRows.reserveCapacity(actions.count)
         for action in actions {
@@ -81,7 +90,7 @@ public enum TimelineReport {
             let row: [JSON] = [
                 seconds(action.started), duration, .int(who[action.participant] ?? 0), .string(String(action.title.prefix(400))),
                 .string(String(action.urlBefore.prefix(400))), urlAfter, error, .array(errors), picture(action.before), picture(action.after),
-                point, box, .string(kind), .int(Int(action.sequence)),
+                point, box, .string(kind), .int(Int(action.sequence)), .int(tabNumber(action.tab)),
             ]
             actionRows.append(.array(row))
         }
@@ -105,6 +114,7 @@ public enum TimelineReport {
             ("span", .number(span)), ("missed", .int(timeline.missedEvents)),
             ("participants", .array(participants.map { .array([.string($0.description), .string($0.kind.rawValue)]) })),
             ("actions", .array(actionRows)), ("events", .array(eventRows)), ("film", .array(film)),
+            ("tabs", .array(tabIDs.map { .string($0) })),
         ])
 
         var out = """
@@ -220,11 +230,11 @@ public enum TimelineReport {
     .spacer{width:1px}.row{position:absolute;left:0;right:0;display:flex;gap:8px;align-items:center;white-space:nowrap;overflow:hidden;padding:0 8px;border-bottom:1px solid #f0f0f0}
     #action-list .row{height:28px;cursor:pointer}#event-list .row{height:22px;font-size:12px}.row.head{position:static;font-size:12px;font-weight:600;background:#eee;border:1px solid #ddd;border-bottom:0}
     .row span{overflow:hidden;text-overflow:ellipsis}.row .time{flex:0 0 70px;color:#777}.row .seq{flex:0 0 60px;color:#999}.row .who{flex:0 0 130px}
-    .row .kind{flex:0 0 120px;color:#555}.row .title,.row .what{flex:1}.row .duration{flex:0 0 60px;color:#777;text-align:right}
+    .row .kind{flex:0 0 120px;color:#555}.row .title,.row .what{flex:1}.row .tab{flex:0 0 44px;color:#777;font-size:12px}.row .duration{flex:0 0 60px;color:#777;text-align:right}
     .row.failed .title,.row.error .what{color:#c33}.row.failed{border-left:4px solid #c33}.row.selected{background:#e6efff}.row.jumped{background:#fff3c4}
     .who.agent{color:#a46b00}.who.human{color:#1d7a1d}.who.system{color:#555}.who.page{color:#36c}
     #detail{background:#fff;border:1px solid #ddd;border-left:4px solid #36c;padding:8px 12px}#detail.failed{border-left-color:#c33}
-    #detail h3{font-size:14px;margin:0 0 4px}.error{color:#c33}.url{color:#36c;margin:2px 0;overflow-wrap:anywhere}.errors{color:#c33;margin:4px 0}
+    #detail h3{font-size:14px;margin:0 0 4px}.error{color:#c33}.url{color:#36c;margin:2px 0;overflow-wrap:anywhere}.tab{color:#777;font-size:12px;margin:2px 0}.errors{color:#c33;margin:4px 0}
     .shots{display:flex;gap:12px;flex-wrap:wrap}.shot{margin:0;flex:1 1 280px;max-width:640px}.screen{position:relative}.screen img{width:100%;height:auto;display:block;border:1px solid #ccc}
     .shot.none .screen{display:flex;align-items:center;justify-content:center;height:120px;border:1px dashed #bbb;color:#777;background:#f4f4f4}
     .shot figcaption{font-size:11px;color:#666}.dot{position:absolute;width:14px;height:14px;margin:-7px 0 0 -7px;border-radius:50%;background:rgba(255,0,0,.8);box-shadow:0 0 0 3px rgba(255,255,255,.8)}
@@ -245,7 +255,9 @@ public enum TimelineReport {
     const clock = t => '+' + t.toFixed(1) + ' s';
     const esc = s => String(s).replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]);
     const pct = t => Math.max(0, Math.min(100, t / data.span * 100));
-    const A = {t: 0, d: 1, who: 2, title: 3, url: 4, urlAfter: 5, error: 6, errors: 7, before: 8, after: 9, point: 10, box: 11, kind: 12, seq: 13};
+    const A = {t: 0, d: 1, who: 2, title: 3, url: 4, urlAfter: 5, error: 6, errors: 7, before: 8, after: 9, point: 10, box: 11, kind: 12, seq: 13, tab: 14};
+    // Which tab an action ran in: "tab 2" when there were several (each tab is a lane of work).
+    const tabName = a => data.tabs.length > 1 && data.tabs[a[A.tab]] ? 'tab ' + (a[A.tab] + 1) : '';
     const E = {seq: 0, t: 1, who: 2, kind: 3, what: 4, flags: 5};
     let shownActions = [], shownEvents = [], shownEventSet = new Uint8Array(0), selected = -1, jumped = -1;
 
@@ -288,7 +300,7 @@ public enum TimelineReport {
       row.className = 'row action' + (a[A.error] !== null ? ' failed' : '') + (index === selected ? ' selected' : '');
       row.dataset.index = index;
       row.innerHTML = '<span class="time">' + clock(a[A.t]) + '</span><span class="who ' + p[1] + '">' + esc(p[0]) + '</span><span class="title">' + esc(a[A.title])
-        + '</span><span class="duration">' + (a[A.d] === null ? '' : a[A.d] + ' ms') + '</span>';
+        + '</span><span class="tab">' + tabName(a) + '</span><span class="duration">' + (a[A.d] === null ? '' : a[A.d] + ' ms') + '</span>';
       return row;
     });
     document.getElementById('action-list').addEventListener('click', e => { const row = e.target.closest('.row'); if (row) select(Number(row.dataset.index)); });
@@ -324,6 +336,7 @@ public enum TimelineReport {
       detail.innerHTML = '<h3><span class="time">' + clock(a[A.t]) + '</span> <span class="who ' + p[1] + '">' + esc(p[0]) + '</span> ' + esc(a[A.title])
         + (a[A.d] === null ? '' : ' <span class="duration">' + a[A.d] + ' ms</span>') + '</h3>'
         + (a[A.error] !== null ? '<p class="error">' + esc(a[A.error]) + '</p>' : '') + '<p class="url">' + url + '</p>'
+        + (data.tabs[a[A.tab]] ? '<p class="tab" data-tab="' + esc(data.tabs[a[A.tab]]) + '">' + (tabName(a) || 'tab') + ' · ' + esc(data.tabs[a[A.tab]]) + '</p>' : '')
         + (a[A.errors].length ? '<ul class="errors">' + a[A.errors].map(e => '<li>' + esc(e) + '</li>').join('') + '</ul>' : '')
         + (a[A.kind] === 'message' || a[A.kind] === 'approval' || a[A.kind] === 'read' ? '' : '<div class="shots">' + figure(a[A.before], 'before', a) + figure(a[A.after], 'after', a) + '</div>');
       const at = shownActions.indexOf(index);

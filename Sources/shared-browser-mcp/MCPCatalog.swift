@@ -25,7 +25,7 @@ struct MCPCatalog: Sendable {
         var tools = [
             Tool(name: "start_shared_session",
                  description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
-                    + "person opens to watch and take over), live_view_watch_url.",
+                    + "person opens to watch and take over), live_view_watch_url, and with own_tab the tab of your own.",
                  inputSchema: ["type": "object", "properties": [
                     "session_id": ["type": "string", "description": "A name for the session. Default: default."],
                     "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
@@ -33,18 +33,26 @@ struct MCPCatalog: Sendable {
                                 "description": "Keep cookies and storage between runs (persistent, the default) or not."],
                     "cdp_endpoint": ["type": "string", "description": "CDP URL (http(s), ws(s)) of a browser to attach to."],
                     "cdp_headers": ["type": "object", "description": "Headers for cdp_endpoint (strings)."],
+                    "own_tab": ["type": "boolean", "description": .string("Open a tab of your own in the session (same browser, same sign-in): "
+                                + "your actions without a tab go there, beside other clients working in theirs. Default false.")],
+                    "purpose": ["type": "string", "description": "With own_tab: what your tab is for, shown to people."],
                  ], "additionalProperties": false]),
             Tool(name: "close_shared_session", description: "Close a shared session and its browser.",
                  inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
-            Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control, who waits.",
+            Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control of the whole "
+                 + "browser and who waits, then each tab with who holds it (its lane), whose own tab it is and what for.",
                  inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
             Tool(name: "shared_session_request_control",
-                 description: "Wait for your turn on the shared browser (only the holder may act), up to wait_seconds.",
+                 description: "Reserve a tab (or, without tab, the whole browser, which waits until no one else holds a tab) for "
+                    + "several steps, waiting up to wait_seconds. Not needed to act: an action in a tab nobody holds takes it for you.",
                  inputSchema: ["type": "object", "properties": ["session_id": sessionId,
+                                                                "tab": ["type": "string", "description": "A tab's id. Default: the whole browser."],
                                                                 "wait_seconds": ["type": "number", "description": "Default 60."]],
                                "additionalProperties": false]),
-            Tool(name: "shared_session_release_control", description: "Give the turn to the next participant in line.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
+            Tool(name: "shared_session_release_control", description: "Give a tab (or everything you hold) to the next participant in line.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
+                                                                "tab": ["type": "string", "description": "A tab's id. Default: everything you hold."]],
+                               "additionalProperties": false]),
             Tool(name: "shared_session_timeline",
                  description: "What everyone did in the session (agents, people, the system): the recent actions, who took them, "
                     + "and whether they worked; with the recording's folder.",
@@ -83,12 +91,18 @@ struct MCPCatalog: Sendable {
                 let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent,
                                                      source: source)
                 watcher.watch(entry.session)
-                let answer: [String: Value] = [
+                var answer: [String: Value] = [
                     "session_id": .string(entry.session.id),
                     "live_view_url": entry.liveView?.controlURL.map { .string($0) } ?? .null,
                     "live_view_watch_url": entry.liveView?.watchURL.map { .string($0) } ?? .null,
                     "participant": .string(EventCause(client.participant).description),
                 ]
+                if arguments["own_tab"]?.boolValue == true {
+                    // A joining client's lane: its actions without a tab go there.
+                    let opened = await entry.session.openTab(for: client.participant, purpose: arguments["purpose"]?.stringValue)
+                    if let error = opened.error { return failure("the session started, but no tab of your own: \(error.message)") }
+                    answer["tab"] = opened.tab.map { .string($0) } ?? .null
+                }
                 return text(Self.jsonText(.object(answer)))
             case "close_shared_session":
                 return text("Closed \(try await registry.close(sessionId)).")
@@ -99,6 +113,10 @@ struct MCPCatalog: Sendable {
                     let holder = await entry.session.coordinator.holder.map { EventCause($0).description } ?? "nobody"
                     let queue = await entry.session.coordinator.queue.map { EventCause($0).description }
                     lines.append("\(id): \(entry.session.state.url) — browser \(entry.browser) — control: \(holder)" + (queue.isEmpty ? "" : "; waiting: " + queue.joined(separator: ", ")))
+                    // The lanes: every tab with its holder, owner and purpose.
+                    for tab in await entry.session.tabs() {
+                        lines.append("  tab \(tab)")
+                    }
                 }
                 return text(lines.isEmpty ? "No shared sessions." : lines.joined(separator: "\n"))
             case "shared_session_request_control", "shared_session_release_control":
@@ -106,6 +124,7 @@ struct MCPCatalog: Sendable {
                 watcher.watch(entry.session)
                 var control: [String: JSONValue] = ["action": .string(name.hasSuffix("request_control") ? "request" : "release")]
                 if let wait = json["wait_seconds"] { control["wait_seconds"] = wait }
+                if let tab = json["tab"] { control["tab"] = tab }
                 return Self.result(await entry.toolbox.call("control", arguments: .object(control), as: client.participant))
             case "shared_session_timeline":
                 let entry = try await registry.entry(sessionId)
@@ -151,6 +170,7 @@ struct MCPCatalog: Sendable {
     static func result(_ result: AgentToolResult) -> CallTool.Result {
         // Tools named as this client sees them.
         let text = result.text.replacingOccurrences(of: "the control tool (action: request)", with: "shared_session_request_control")
+            .replacingOccurrences(of: "the tabs tool (action: open)", with: "shared_session_tabs (action: open)")
         var content: [Tool.Content] = [.text(text: text, annotations: nil, _meta: nil)]
         if let image = result.image {
             content.append(.image(data: image.base64EncodedString(), mimeType: result.imageMimeType ?? "image/jpeg", annotations: nil, _meta: nil))

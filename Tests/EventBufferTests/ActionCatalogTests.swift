@@ -55,8 +55,10 @@ import Testing
         #expect(refusal(.navigate, ActionParams(url: "https://a.test/")) == nil)
         #expect(refusal(.navigate, ActionParams(url: "https://a.test/", waitUntil: "soon"))
                 == "waitUntil of a navigate action is load, DOMContentLoaded or networkIdle, not soon")
-        #expect(refusal(.click, ActionParams(url: "https://a.test/", target: "#a")) == "a click action takes target, clickCount, not url")
-        #expect(refusal(.back, ActionParams(target: "#a")) == "a back action takes no parameters, not target")
+        #expect(refusal(.click, ActionParams(url: "https://a.test/", target: "#a")) == "a click action takes target, clickCount, tab, not url")
+        #expect(refusal(.back, ActionParams(target: "#a")) == "a back action takes tab, not target")
+        #expect(refusal(.setStorageState, ActionParams(target: "#a", storageState: StorageState(cookies: [], origins: [])))
+                == "a setStorageState action takes storageState, not target", "an action on the whole browser names no tab")
         #expect(refusal(.scroll, ActionParams()) == "a scroll action needs target or deltaX or deltaY in its params")
         #expect(refusal(.scroll, ActionParams(deltaY: 100)) == nil)
         #expect(refusal(.mouse, ActionParams(event: "wiggle", x: 1, y: 1))
@@ -160,7 +162,7 @@ import Testing
         #expect(Set(types.map { $0.kind }) == Set(ActionCatalog.declarations.map(\.kind)))
         let sample = ActionParams(url: "u", target: "t", value: "v", values: ["a"], text: "x", key: "k", script: "s", state: "visible",
                                   waitUntil: "load", pattern: "p", event: "move", x: 1, y: 2, deltaX: 3, deltaY: 4, button: "left",
-                                  clickCount: 1, modifiers: [], accept: true, promptText: "p", tab: "T", width: 5, height: 6,
+                                  clickCount: 1, modifiers: [], accept: true, promptText: "p", tab: "T", own: true, purpose: "p", width: 5, height: 6,
                                   fullPage: true, format: "png", quality: 1, interactiveOnly: true, maxDepth: 1, root: "r", page: 1,
                                   tokens: 1, storageState: StorageState(cookies: [], origins: []))
         for type in types {

@@ -99,7 +99,7 @@ extension Chromium {
         let notObject = await tools.call("navigate", arguments: ["https://example.com"], as: agent)
         #expect(notObject.isError && notObject.text.contains("JSON object"))
         let renamed = await tools.call("click", arguments: ["target": "#a", "double": true], as: agent)
-        #expect(renamed.isError && renamed.text == "click takes click_count, target; not double.", "an unknown argument is never ignored")
+        #expect(renamed.isError && renamed.text == "click takes click_count, tab, target; not double.", "an unknown argument is never ignored")
         let badValue = await tools.call("navigate", arguments: ["url": "https://a.test/", "wait_until": "soon"], as: agent)
         #expect(badValue.isError && badValue.text.contains("not soon"), "\(badValue.text)")
         let both = await tools.call("wait", arguments: ["text": "a", "url": "b"], as: agent)

@@ -374,14 +374,17 @@ extension Chromium {
             let events = session.events.subscribe(bufferSize: 256)
             defer { events.cancel() }
             try await session.navigate(to: site.url("/widgets"), as: lone).get()
-            #expect(await firstEvent(events, .control) { $0.cause == .agent("lone") } != nil, "the turn it took is an event")
-            #expect(await session.coordinator.holder == lone)
+            let tab = await session.activeTab.id
+            #expect(await firstEvent(events, .control) { $0.cause == .agent("lone") && $0.target == tab } != nil, "the turn it took is an event")
+            // It holds the tab it acts in (its lane), not the whole browser.
+            #expect(await session.coordinator.holder(of: tab) == lone)
+            #expect(await session.coordinator.holder == nil)
             let refused = await session.click("#check", as: other)
-            #expect(refused.error?.code == .notInControl)
-            #expect(refused.error?.message.contains("agent:lone holds control") == true, "\(refused.error?.message ?? "")")
+            #expect(refused.error?.code == .notInControl && refused.error?.tab == tab)
+            #expect(refused.error?.message.contains("agent:lone holds control of it") == true, "\(refused.error?.message ?? "")")
             await session.coordinator.releaseControl(for: lone)
             try await session.click("#check", as: other).get()
-            #expect(await session.coordinator.holder == other)
+            #expect(await session.coordinator.holder(of: tab) == other)
         }
     }
 

@@ -374,4 +374,19 @@ public enum Emulation {
 
         public typealias Response = EmptyResponse
     }
+
+    /// Enables or disables simulating a focused and active page.
+    ///
+    /// Sends `Emulation.setFocusEmulationEnabled`: https://chromedevtools.github.io/devtools-protocol/tot/Emulation/#method-setFocusEmulationEnabled
+    public struct SetFocusEmulationEnabled: CDPCommand {
+        public static let method = "Emulation.setFocusEmulationEnabled"
+        /// Whether to enable to disable focus emulation.
+        public var enabled: Bool
+
+        public init(enabled: Bool) {
+            self.enabled = enabled
+        }
+
+        public typealias Response = EmptyResponse
+    }
 }

@@ -19,10 +19,12 @@ public struct ActionResult: Sendable {
     public var error: SessionError?
     /// The URL after the action, when it differs from the URL before.
     public var navigatedTo: String?
-    /// The active tab's URL and title after the action.
+    /// The URL after the action of the tab it acted in (for an action on no page, the active tab's).
     public var url: String
-    /// The active tab's title after the action.
+    /// The title after the action of the tab it acted in (for an action on no page, the active tab's).
     public var title: String
+    /// The tab the action acted in; for `openTab`, the tab it opened. Nil for an action on no tab.
+    public var tab: String? = nil
     /// How long the action took from when it could run (not counting the wait for its turn or queue).
     public var duration: Duration
     /// Every event published while the action ran, including its own `actionStarted` and
@@ -134,6 +136,23 @@ public struct TabInfo: Sendable, Hashable {
     public var url: String
     /// The tab's title.
     public var title: String
-    /// Whether it is the active tab (where actions without a tab go).
+    /// Whether it is the active tab (where actions go that name no tab and whose participant has no
+    /// tab of its own).
     public var isActive: Bool
+    /// Who may act in it now: the holder of the whole browser, else the tab's own holder (its lane).
+    public var holder: Participant? = nil
+    /// The participant whose own tab it is (``SharedBrowserSession/openTab(for:url:purpose:options:)``).
+    public var owner: Participant? = nil
+    /// What its owner said it is for.
+    public var purpose: String? = nil
+}
+
+extension TabInfo: CustomStringConvertible {
+    /// `id title — url · held by agent:a · own tab of agent:a (invoices)`, with `(active)` for the active tab.
+    public var description: String {
+        var line = "\(id) \(title) — \(url)" + (isActive ? " (active)" : "")
+        if let holder { line += " · held by \(EventCause(holder))" }
+        if let owner { line += " · own tab of \(EventCause(owner))" + (purpose.map { " (\($0))" } ?? "") }
+        return line
+    }
 }

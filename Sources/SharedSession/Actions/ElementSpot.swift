@@ -121,6 +121,8 @@ final class ActionNotes: Sendable {
         /// The box of the element it acted on, as located (when the spot was not read).
         var box: ElementBox?
         var approval: ApprovalInfo?
+        /// For `openTab`: the tab it opened.
+        var openedTab: String?
     }
     /// The queue the action holds: let go while it waits for a person's approval, so the person's
     /// own input and other participants' reads go on meanwhile.

@@ -50,13 +50,17 @@ extension SharedBrowserSession {
         let feedback = policy.reportsPageFeedback
         let started = clock.elapsed
         let coordinated = options.coordination && policy.needsControl && participant.kind != .system
+        // The tab it acts in: the one it names, else its own, else the active one.
+        let namedTab = needsPage ? action.params.tab : nil
+        let lane = controlLane(of: action, needsPage: needsPage, participant: participant)
         // Waiting for a turn happens before the queue: a participant waiting for control holds up
         // nobody (the holder's actions, a person's input, go on meanwhile).
         var controlRefusal: (any Error)?
-        if coordinated, let wait = actionOptions.waitForControl, await coordinator.holder != participant {
-            do { try await coordinator.requestControl(for: participant, timeout: wait) } catch { controlRefusal = error }
+        if coordinated, case .lane(let tab) = lane, let wait = actionOptions.waitForControl, await coordinator.holder(of: tab) != participant {
+            do { try await coordinator.requestControl(for: participant, tab: tab, timeout: wait) } catch { controlRefusal = error }
         }
-        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: policy.queued)
+        let (tab, queue, tabGone) = await queueUp(needsPage: needsPage, queued: policy.queued,
+                                                  tab: needsPage ? namedTab ?? ownTab(of: participant) : nil)
         defer { queue?.release() }
         let capture = events.subscribe(bufferSize: 8192)
         // What is recorded and reported never carries a secret from a URL.
@@ -77,10 +81,24 @@ extension SharedBrowserSession {
         do {
             if closing { throw SessionError(.connectionClosed, "the session is closed") }
             if needsPage, tabGone { throw SessionError(.noSuchTab, "every tab is closed: open one with openTab") }
+            if let namedTab, namedTab != tab.targetId {
+                throw SessionError(.noSuchTab, "no tab \(namedTab); open tabs: \(tabIDs.joined(separator: ", "))")
+            }
             if let controlRefusal { throw controlRefusal }
-            // An agent acting while no one holds control takes it (an implicit turn: a lone agent
-            // never asks); a person takes over explicitly.
-            if coordinated { try await coordinator.checkControl(participant, implicitly: participant.kind == .agent) }
+            // An agent acting in a lane no one holds takes it (an implicit turn: a lone agent never
+            // asks); a person takes over explicitly. An action in a tab needs that tab's control only.
+            if coordinated {
+                switch lane {
+                case .lane(let laneTab):
+                    try await coordinator.checkControl(participant, tab: needsPage ? tab.targetId : laneTab,
+                                                       implicitly: participant.kind == .agent)
+                case .noneButTheWholeBrowser:
+                    if let holder = await coordinator.holder, holder != participant {
+                        throw CoordinationError(.notInControl, heldBy: holder,
+                                                "\(participant) is not in control; \(holder) holds control of the whole browser")
+                    }
+                }
+            }
             if needsPage, !allowWithDialog, let open = tab.dialog {
                 throw SessionError(.dialogOpen, "a \(open.type) dialog is open in the tab (\"\(open.message)\"); handle it first")
             }
@@ -102,7 +120,7 @@ extension SharedBrowserSession {
             // The action's time starts when it may run (not while it waited for its turn or its queue).
             let deadline = clock.deadline(in: actionOptions.timeout ?? options.actionTimeout)
             // A dialog answered at once does not interrupt the action; one left open does.
-            let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl)
+            let staysOpen = options.dialogPolicy.staysOpen(humanInControl: sink.humanHoldsControl(of: tab.targetId))
             // Every command the action sends, however deep, ends by the action's deadline.
             let result = try await ActionNotes.$current.withValue(notes) {
                 try await Self.race(tab, dialogs: needsPage && !allowWithDialog && staysOpen, deadline: deadline) {
@@ -161,10 +179,12 @@ extension SharedBrowserSession {
         if dialog == nil, let opened = captured.first(where: { $0.kind == .dialogOpened }), case .dialog(let info) = opened.payload {
             dialog = info
         }
-        let now = needsPage ? tab : active
+        // An opened tab's result tells of that tab.
+        let now = noted.openedTab.flatMap { id in tabList.first { $0.targetId == id } } ?? (needsPage ? tab : active)
         var result = ActionResult(
             action: name, participant: participant, target: target, error: failure,
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
+            tab: noted.openedTab ?? (needsPage ? tab.targetId : nil),
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
@@ -190,13 +210,35 @@ extension SharedBrowserSession {
         return result
     }
 
+    /// The lane whose control an action needs.
+    enum ControlLaneOfAction {
+        /// The tab's (nil: the whole browser's).
+        case lane(String?)
+        /// None of its own, but not while another holds the whole browser (opening a tab).
+        case noneButTheWholeBrowser
+    }
+
+    /// An action on a page needs its tab's control; closing a tab, that tab's; opening one or
+    /// switching the active one, none (but no one else may hold the whole browser); an action on the
+    /// whole browser (cookies and storage), the whole browser's.
+    func controlLane(of action: BrowserAction, needsPage: Bool, participant: Participant) -> ControlLaneOfAction {
+        if needsPage { return .lane(action.params.tab ?? ownTab(of: participant) ?? active.targetId) }
+        switch action.type {
+        // Which tab is active (what people watch) takes no lane; closing one takes that tab's.
+        case .openTab, .switchTab: return .noneButTheWholeBrowser
+        case .closeTab: return .lane(action.params.tab ?? active.targetId)
+        default: return .lane(nil)
+        }
+    }
+
     /// Waits for a recovery under way, then for the queue of the action's tab (or the browser's);
-    /// returns the tab and the queue held.
+    /// returns the tab and the queue held. The tab is `named` while it is open (else the active one:
+    /// the caller tells a named tab that went away by its id).
     /// `tabGone`: every tab is closed, so there is no page to act on (an action that needs one fails).
-    private func queueUp(needsPage: Bool, queued: Bool) async -> (tab: Tab, queue: ActionQueue?, tabGone: Bool) {
+    private func queueUp(needsPage: Bool, queued: Bool, tab named: String?) async -> (tab: Tab, queue: ActionQueue?, tabGone: Bool) {
         while true {
             await recovered()
-            let tab = active
+            let tab = named.flatMap { id in tabList.first { $0.targetId == id } } ?? active
             let queue = queued ? (needsPage ? tab.queue : browserQueue) : nil
             await queue?.acquire()
             // A recovery while waiting replaced the tabs: queue again for the new one.

@@ -21,6 +21,9 @@ extension SharedBrowserSession {
     ///     default.
     ///   - options: timeout, waiting for control.
     public func run(_ action: BrowserAction, through door: ActionDoor = .swiftAPI, options: ActionOptions = .init()) async -> ActionResult {
+        var action = action
+        // The tab named in the options, for a kind that acts on a page and names none itself.
+        if let tab = options.tab, action.params.tab == nil, action.type.declaration?.policy.needsPage == true { action.params.tab = tab }
         if let refusal = ActionCatalog.admit(action, through: door) { return refused(action, SessionError(refusal)) }
         let participant = Participant(action.source)
         if let signIn = signInTask, !Self.inSignIn { await signIn.value }

@@ -37,9 +37,11 @@ public struct BrowserState: Sendable, Hashable, Codable {
     public var pendingRequests = 0
     /// Console errors since the session started.
     public var consoleErrorCount = 0
-    /// Who holds control (`agent:collector`, `human:alice`), from the `control` events; nil when
-    /// nobody does.
+    /// Who holds control of the whole browser (`agent:collector`, `human:alice`), from the `control`
+    /// events; nil when nobody does.
     public var controlHolder: String?
+    /// Who holds each tab (its lane), by tab id, from the `control` events; a tab nobody holds is absent.
+    public var tabHolders: [String: String]?
 
     /// The state of a session before any event.
     public init(sessionId: String, activeTab: String? = nil) {
@@ -52,6 +54,9 @@ public struct BrowserState: Sendable, Hashable, Codable {
         self.init(sessionId: sessionId)
         for event in events { apply(event) }
     }
+
+    /// Who may act in `tab`: the holder of the whole browser, else the tab's.
+    public func holder(of tab: String) -> String? { controlHolder ?? tabHolders?[tab] }
 
     /// Applies one event. Events of other tabs change only what is browser-wide (errors, crashes).
     public mutating func apply(_ event: BrowserEvent) {
@@ -107,7 +112,13 @@ public struct BrowserState: Sendable, Hashable, Codable {
         case (.response, _) where onActiveTab, (.requestFailed, _) where onActiveTab:
             pendingRequests = max(0, pendingRequests - 1)
         case (.control, .control(let info)):
-            controlHolder = info.holder
+            if let tab = info.tab {
+                var holders = tabHolders ?? [:]
+                holders[tab] = info.holder
+                tabHolders = holders.isEmpty ? nil : holders
+            } else {
+                controlHolder = info.holder
+            }
         case (.browserCrashed, _):
             lastError = "the browser crashed"
             loading = false

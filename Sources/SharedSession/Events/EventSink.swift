@@ -36,8 +36,8 @@ final class EventSink: Sendable {
     /// The latest errors (at most ``keptErrors``), newest last.
     var recentErrors: [BrowserEvent] { shared.withLock { $0.errors } }
 
-    /// Whether a human holds control, as the `control` events tell.
-    var humanHoldsControl: Bool { state.controlHolder?.hasPrefix("human:") == true }
+    /// Whether a human holds control of `tab` (or of the whole browser), as the `control` events tell.
+    func humanHoldsControl(of tab: String) -> Bool { state.holder(of: tab)?.hasPrefix("human:") == true }
 
     /// The sequence number of the event that began `target`'s current document.
     func pageStart(of target: String) -> UInt64? { shared.withLock { $0.pageStarts[target] } }

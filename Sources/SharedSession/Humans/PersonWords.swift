@@ -44,7 +44,7 @@ extension SharedBrowserSession {
     func runPersonInput(_ action: BrowserAction, options: ActionOptions) async -> ActionResult {
         let person = Participant(action.source)
         let p = action.params
-        let tab = active
+        let tab = actingTab(named: p.tab, for: person)
         switch action.type {
         case .mouse where p.event == "down":
             flushPersonTyping(person)

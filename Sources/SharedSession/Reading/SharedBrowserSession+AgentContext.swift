@@ -116,20 +116,34 @@ extension SharedBrowserSession {
     /// Reads run beside actions: no queue, no control, no events.
     public func contextInput(for participant: Participant? = nil, interactiveOnly: Bool = false) async -> ContextComposer.Input {
         await recovered()
-        let tab = active
-        let state = sink.state
+        // The participant's own tab when it has one, else the active one.
+        let tab = participant.map { actingTab(named: nil, for: $0) } ?? active
+        var state = sink.state
+        if tab !== active {
+            // The state's page is the active tab's; this participant's page is its own tab's.
+            state.activeTab = tab.targetId
+            state.url = tab.url
+            state.title = tab.title
+            state.openDialog = tab.dialog
+            state.loading = false
+            state.canGoBack = false
+            state.canGoForward = false
+        }
         var notes: [String] = []
         if let notice = contextNotice(for: participant) { notes.append(notice) }
         if let brief = takeBriefForContext(participant) { notes.append(brief) }
         notes += takeMessagesForContext(participant)
         if let participant, options.coordination {
-            let holder = await coordinator.holder
+            let holder = await coordinator.holder(of: tab.targetId)
+            let whole = await coordinator.holder != nil
+            let lane = whole ? "" : " of this tab (\(tab.targetId))"
             if holder == participant {
-                notes.append("Control: you (\(participant.id)) hold control.")
+                notes.append("Control: you (\(participant.id)) hold control\(lane).")
             } else if let holder {
-                notes.append("Control: \(holder.kind.rawValue) \(holder.id) holds control; wait for your turn before acting.")
+                notes.append("Control: \(holder.kind.rawValue) \(holder.id) holds control\(lane); wait for your turn before acting"
+                             + (whole ? "." : ", or open a tab of your own."))
             } else {
-                notes.append("Control: nobody holds control; request it before acting.")
+                notes.append("Control: nobody holds control\(lane); your first action takes it.")
             }
         }
         let pending = tab.state.withLock { s in s.requests.values.filter { !$0.answered }.map { "\($0.method) \(Redaction.url($0.url))" } }.sorted()

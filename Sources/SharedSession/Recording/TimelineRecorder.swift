@@ -278,14 +278,7 @@ final class TimelineRecorder: Sendable {
             let generation = tab.state.withLock { $0.generation }
             // At most `pictureWidth` wide: as sharp as the report shows it, at a third of the bytes of a
             // full 1280-pixel one (the capture takes as long either way).
-            let viewport = try? await tab.page.send(Page.GetLayoutMetrics(), timeout: .seconds(2))
-            var clip: Page.Viewport?
-            if let size = viewport?.cssVisualViewport, size.clientWidth > Self.pictureWidth {
-                clip = Page.Viewport(x: size.pageX, y: size.pageY, width: size.clientWidth, height: size.clientHeight,
-                                     scale: Self.pictureWidth / size.clientWidth)
-            }
-            let shot = try? await tab.page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality, clip: clip, optimizeForSpeed: true),
-                                                timeout: .seconds(2))
+            let shot = await tab.picture(maxWidth: Self.pictureWidth, quality: quality)
             let now = clock.date
             let next = state.withLock { s -> (action: UInt64, epoch: Int)? in
                 defer { s.capturing[tab.targetId]?.wanted = nil }
@@ -295,9 +288,9 @@ final class TimelineRecorder: Sendable {
                 }
                 return wanted
             }
-            if let shot, let viewport, let jpeg = Data(base64Encoded: shot.data) {
-                let frame = ScreenFrame(sequence: -number, jpeg: jpeg, deviceWidth: viewport.cssVisualViewport.clientWidth,
-                                        deviceHeight: viewport.cssVisualViewport.clientHeight, timestamp: now, target: tab.targetId)
+            if let shot {
+                let frame = ScreenFrame(sequence: -number, jpeg: shot.jpeg, deviceWidth: shot.width,
+                                        deviceHeight: shot.height, timestamp: now, target: tab.targetId)
                 let valid = state.withLock { s -> Bool in
                     guard s.epochs[tab.targetId, default: 0] == epoch, !s.finished else { return false }
                     s.pictures[tab.targetId] = Picture(frame: frame, generation: generation, epoch: epoch)

@@ -82,6 +82,8 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
     public var stack: String?
     /// For ``Code/notInControl``: who holds control.
     public var heldBy: Participant?
+    /// For ``Code/notInControl``: the tab whose control it was about; nil for the whole browser.
+    public var tab: String?
 
     /// The error for an action its declaration or its door refused: ``Code/actionNotAllowed`` for a
     /// door that may not send it, ``Code/invalidAction`` for an unknown type or parameters that do
@@ -119,11 +121,14 @@ public struct SessionError: Error, Sendable, Hashable, CustomStringConvertible {
     private static func mapped(_ error: any Error, selector: String?, url: String?) -> SessionError {
         if let error = error as? SessionError { return error }
         if let error = error as? CoordinationError {
+            var mapped: SessionError
             switch error.code {
-            case .timedOut: return SessionError(.timeout, error.message, heldBy: error.heldBy)
-            case .cancelled: return SessionError(.cancelled, error.message, heldBy: error.heldBy)
-            default: return SessionError(.notInControl, error.message, heldBy: error.heldBy)
+            case .timedOut: mapped = SessionError(.timeout, error.message, heldBy: error.heldBy)
+            case .cancelled: mapped = SessionError(.cancelled, error.message, heldBy: error.heldBy)
+            default: mapped = SessionError(.notInControl, error.message, heldBy: error.heldBy)
             }
+            mapped.tab = error.tab
+            return mapped
         }
         if let error = error as? CDPError {
             let code: Code

@@ -131,13 +131,19 @@ extension SharedBrowserSession {
         /// person's input this way: moves never hold up a click), and a reply that reports a failure
         /// comes to this closure instead of failing the action. Default nil: the action waits.
         public var onLateInputFailure: (@Sendable (SessionError) -> Void)?
-        /// Per-action settings; the defaults take the session's timeout, fail at once outside the participant's turn and summarize the page.
+        /// The tab an action on a page acts in (an id from ``SharedBrowserSession/tabs()``), when the
+        /// action names none itself. Default nil: the participant's own tab
+        /// (``SharedBrowserSession/openTab(for:url:purpose:options:)``), else the active one.
+        public var tab: String?
+        /// Per-action settings; the defaults take the session's timeout, fail at once outside the participant's turn,
+        /// summarize the page and act in the participant's own tab, else the active one.
         public init(timeout: Duration? = nil, waitForControl: Duration? = nil, pageSummary: Bool = true,
-                    onLateInputFailure: (@Sendable (SessionError) -> Void)? = nil) {
+                    onLateInputFailure: (@Sendable (SessionError) -> Void)? = nil, tab: String? = nil) {
             self.timeout = timeout
             self.waitForControl = waitForControl
             self.pageSummary = pageSummary
             self.onLateInputFailure = onLateInputFailure
+            self.tab = tab
         }
     }
 }

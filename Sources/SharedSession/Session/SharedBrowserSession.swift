@@ -90,6 +90,10 @@ public actor SharedBrowserSession {
     var messagesReadInContext: [Participant: UInt64] = [:]
     var tabList: [Tab] = []
     var active: Tab
+    /// Each participant's own tab (its lane): where its actions that name no tab go.
+    var ownTabs: [Participant: String] = [:]
+    /// What each own tab is for, by tab id.
+    var tabPurposes: [String: String] = [:]
     var browserPump: Task<Void, Never>?
     private var controlPump: Task<Void, Never>?
     var flushCounter = 0
@@ -299,11 +303,15 @@ public actor SharedBrowserSession {
         async let runtime = page.send(Runtime.Enable())
         async let network = page.send(Network.Enable())
         async let tree = page.send(Page.GetFrameTree())
+        // Every tab behaves as the focused one (focus and blur handlers, :focus, document.hasFocus),
+        // so agents typing in several tabs at once each see what a person at that tab would.
+        async let focus = page.send(Emulation.SetFocusEmulationEnabled(enabled: true))
         if let viewport = options.viewport {
             try await page.send(Emulation.SetDeviceMetricsOverride(width: viewport.width, height: viewport.height,
                                                                    deviceScaleFactor: 1, mobile: false))
         }
         _ = try await (pageEnabled, lifecycle, runtime, network)
+        _ = try? await focus
         let frame = try await tree.frameTree.frame
         tab.state.withLock { s in
             s.mainFrameId = frame.id
@@ -355,9 +363,9 @@ public actor SharedBrowserSession {
                 // Before the event: whoever waits for the hand-back finds its brief ready.
                 if change.change == .takenOver { await self?.personTookOver(change.participant) }
                 if change.change == .handedBack { await self?.personHandedBack(to: change.holder) }
-                sink.emit(.control, target: nil, payload: .control(ControlInfo(
+                sink.emit(.control, target: change.tab, payload: .control(ControlInfo(
                     change: change.change.rawValue, holder: change.holder.map { EventCause($0).description },
-                    previousHolder: change.previousHolder.map { EventCause($0).description })),
+                    previousHolder: change.previousHolder.map { EventCause($0).description }, tab: change.tab)),
                     cause: EventCause(change.participant))
             }
         }
@@ -378,6 +386,10 @@ public actor SharedBrowserSession {
         if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, clock.elapsed) }
         let tab = tabList.remove(at: index)
         tab.stopPump()
+        ownTabs = ownTabs.filter { $0.value != targetId }
+        tabPurposes.removeValue(forKey: targetId)
+        let coordinator = self.coordinator
+        Task { await coordinator.tabClosed(targetId) }
         if active === tab, let next = tabList.last {
             active = next
             sink.emit(.tabActivated, target: next.targetId, payload: .page(PageInfo(url: next.url, title: next.title)))

@@ -116,7 +116,7 @@ final class Tab: Sendable {
             if let id = event.params["id"]?.intValue { flushGate.release(id) }
             return
         }
-        let context = TabEventMapper.Context(dialogPolicy: dialogPolicy, humanInControl: sink.humanHoldsControl,
+        let context = TabEventMapper.Context(dialogPolicy: dialogPolicy, humanInControl: sink.humanHoldsControl(of: targetId),
                                              cause: sink.cause(for: targetId))
         let effects = state.withLock { TabEventMapper.map(event, state: &$0, context: context) }
         for effect in effects {
@@ -182,5 +182,23 @@ final class DropCounter: Sendable {
         }
         guard missed > 0 else { return }
         sink.emit(.eventsMissed, target: target, payload: .missed(MissedInfo(count: missed, source: source)), cause: .system)
+    }
+}
+
+extension Tab {
+    /// A JPEG of what the tab shows, at most `maxWidth` pixels wide, with the viewport's size in CSS
+    /// pixels; nil when the tab does not answer within 2 s (closed, crashed, a dialog open).
+    func picture(maxWidth: Double, quality: Int) async -> (jpeg: Data, width: Double, height: Double)? {
+        guard let viewport = try? await page.send(Page.GetLayoutMetrics(), timeout: .seconds(2)) else { return nil }
+        let size = viewport.cssVisualViewport
+        var clip: Page.Viewport?
+        if size.clientWidth > maxWidth {
+            clip = Page.Viewport(x: size.pageX, y: size.pageY, width: size.clientWidth, height: size.clientHeight,
+                                 scale: maxWidth / size.clientWidth)
+        }
+        guard let shot = try? await page.send(Page.CaptureScreenshot(format: .jpeg, quality: quality, clip: clip, optimizeForSpeed: true),
+                                              timeout: .seconds(2)),
+              let jpeg = Data(base64Encoded: shot.data) else { return nil }
+        return (jpeg, size.clientWidth, size.clientHeight)
     }
 }
