@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "QuickStart", targets: ["QuickStart"]),
         .executable(name: "TwoAgents", targets: ["TwoAgents"]),
         .executable(name: "HumanObserver", targets: ["HumanObserver"]),
+        .executable(name: "Lanes", targets: ["Lanes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -118,6 +119,12 @@ let package = Package(
             name: "HumanObserver",
             dependencies: ["SharedSession", "LiveView", "DemoSite", "Timeline"],
             path: "Examples/HumanObserver",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Lanes",
+            dependencies: ["SharedSession", "DemoSite"],
+            path: "Examples/Lanes",
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "extract-fuzzer", dependencies: ["ContentExtraction"], swiftSettings: swiftSettings),

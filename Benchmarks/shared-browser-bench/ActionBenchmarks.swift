@@ -29,13 +29,14 @@ func benchActions(n: Int?, launch: CDPBrowser.LaunchOptions) async throws {
 
 /// One round of the actions benchmark: the login page, then fill + fill + click + the navigation
 /// (timed).
-func signIn(_ session: SharedBrowserSession, site: DemoSite, as agent: Participant, pageSummary: Bool) async throws -> Duration {
+/// In `tab` when given, else the agent's own tab or the active one.
+func signIn(_ session: SharedBrowserSession, site: DemoSite, as agent: Participant, pageSummary: Bool, tab: String? = nil) async throws -> Duration {
     let clock = ContinuousClock()
-    try await session.navigate(to: site.url("/login"), as: agent, options: .init(pageSummary: false)).get()
+    try await session.navigate(to: site.url("/login"), as: agent, options: .init(pageSummary: false, tab: tab)).get()
     let start = clock.now
-    try await session.fill("#username", DemoSite.username, as: agent).get()
-    try await session.fill("#password", DemoSite.password, as: agent).get()
-    let result = try await session.click("#sign-in", as: agent, options: .init(pageSummary: pageSummary)).get()
+    try await session.fill("#username", DemoSite.username, as: agent, options: .init(tab: tab)).get()
+    try await session.fill("#password", DemoSite.password, as: agent, options: .init(tab: tab)).get()
+    let result = try await session.click("#sign-in", as: agent, options: .init(pageSummary: pageSummary, tab: tab)).get()
     let elapsed = start.duration(to: clock.now)
     guard result.url.hasSuffix("/dashboard"), (result.page != nil) == pageSummary else {
         throw SessionError(.navigationFailed, "the login did not reach the dashboard: \(result.url)")

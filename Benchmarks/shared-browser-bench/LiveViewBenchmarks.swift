@@ -33,7 +33,7 @@ private final class BenchViewer: WebSocketHandler, @unchecked Sendable {
 }
 
 /// CPU seconds used so far by this process and by the browser's process group.
-private func cpuSeconds(browserGroup: Int32?) -> (host: Double, browser: Double) {
+func cpuSeconds(browserGroup: Int32?) -> (host: Double, browser: Double) {
     let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
     func cpu(_ pid: String) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }

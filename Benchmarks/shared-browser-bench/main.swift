@@ -39,7 +39,7 @@ struct Options: ParsableCommand {
         commandName: "shared-browser-bench",
         abstract: "Prints one JSON object per benchmark, to compare with other tools on the same machine.")
 
-    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
+    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
     var command = "all"
 
     @Argument(help: "For extract, tokens, snapshot, context and reading: the folder of pages (default: the corpus).")
@@ -253,6 +253,8 @@ do {
         try await benchLiveViewInBrowser(n: options.n, playwright: options.playwright)
     case "people":
         try await benchPeople(n: options.n)
+    case "lanes":
+        try await benchLanes(n: options.n)
     case "timeline":
         try await benchTimeline(n: options.n, launch: launchOptions)
     case "tools":
@@ -310,7 +312,7 @@ do {
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

@@ -59,10 +59,14 @@ public final class DemoSite: Sendable {
     }
 
     /// Starts the site on a free loopback port.
-    public static func start() async throws -> DemoSite {
+    /// - Parameter latency: how much later than at once every answer comes, as from a server across
+    ///   a network (default none).
+    public static func start(latency: Duration = .zero) async throws -> DemoSite {
         let state = LockedValue(State())
         let server = try await WebSocketServer.start(onHTTP: { request in
-            DemoSite.handle(request, state)
+            var response = DemoSite.handle(request, state)
+            if latency > .zero { response.delay = (response.delay ?? .zero) + latency }
+            return response
         }, onWebSocket: { _ in nil })
         return DemoSite(server: server, state: state)
     }

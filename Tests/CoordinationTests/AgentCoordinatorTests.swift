@@ -111,6 +111,42 @@ extension AsyncStream where Element == ControlEvent {
         #expect(await coordinator.holder == nil)
     }
 
+    /// Lanes on a manual clock: acting in a tab nobody holds takes that tab (an implicit turn) and
+    /// leaves the others free; its idle time ends it; a wait for the whole browser is served once the
+    /// lanes are let go, and covers every tab.
+    @Test func laneTurnsAreImplicitEndWhenIdleAndTheWholeBrowserWaitsForThem() async throws {
+        let clock = ManualClock()
+        let coordinator = AgentCoordinator(clock: clock)
+        let events = await coordinator.events()
+        await coordinator.tabOpened("t1")
+        await coordinator.tabOpened("t2")
+        try await coordinator.checkControl(a, tab: "t1", implicitly: true)
+        try await coordinator.checkControl(b, tab: "t2", implicitly: true)
+        let holders = (await coordinator.holder(of: "t1"), await coordinator.holder(of: "t2"), await coordinator.holder)
+        #expect(holders.0 == a && holders.1 == b && holders.2 == nil)
+        do {
+            try await coordinator.checkControl(b, tab: "t1", implicitly: true)
+            Issue.record("b must be refused in a's tab")
+        } catch let error as CoordinationError {
+            #expect(error.tab == "t1" && error.heldBy == a && error.message == "agent:b is not in control of tab t1; agent:a holds control of it")
+        }
+        let whole = Task { try await coordinator.requestControl(for: c, timeout: .seconds(120)) }
+        _ = await events.first(.requested, c)
+        clock.advance(by: .seconds(20))
+        try await coordinator.checkControl(a, tab: "t1")     // activity renews a's lane: it now ends at 50 s
+        clock.advance(by: .seconds(10))
+        #expect(await events.first(.expired, b)?.tab == "t2")  // b was idle for 30 s
+        #expect(await coordinator.holder == nil, "a still holds t1")
+        clock.advance(by: .seconds(20))
+        #expect(await events.first(.expired, a)?.tab == "t1")
+        try await whole.value
+        #expect(await coordinator.holder == c)
+        try await coordinator.checkControl(c, tab: "t2")     // the whole browser covers every tab
+        await #expect(throws: CoordinationError.self) { try await coordinator.checkControl(a, tab: "t1", implicitly: true) }
+        await coordinator.tabClosed("t2")
+        #expect(await coordinator.lanes.map(\.tab) == [nil, "t1"])
+    }
+
     @Test func cancellingAWaitingTaskTakesItOutOfTheQueue() async throws {
         let coordinator = AgentCoordinator()
         let events = await coordinator.events()

@@ -214,6 +214,32 @@ import Testing
         }
     }
 
+    /// `swift run Lanes`: three agents, three tabs, one sign-in; each agent's steps are printed with
+    /// its tab, all succeed, and the dashboard lists the three projects.
+    @Test func theLanesExampleRunsThreeAgentsAtOnce() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("Lanes").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output.suffix(800))")
+        let lines = output.split(separator: "\n").map(String.init)
+        var tabsOf: [String: Set<String>] = [:]
+        for agent in ["planner", "writer", "checker"] {
+            let steps = lines.filter { $0.contains(" ms  agent:\(agent) ") }
+            #expect(steps.count == 6 && steps.allSatisfy { $0.hasSuffix("— ok") }, "\(agent): \(steps)")
+            tabsOf[agent] = Set(steps.map { line in String(line[line.range(of: " tab ")!.upperBound...].prefix(6)) })
+            #expect(tabsOf[agent]?.count == 1, "\(agent) works in one tab")
+        }
+        #expect(Set(tabsOf.values.compactMap(\.first)).count == 3, "three tabs")
+        #expect(lines.contains { $0.contains("lists: Q3 plan, Release notes, Audit") }, "\(output.suffix(400))")
+    }
+
     /// A tab of one's own runs at full speed though it is not the active one: shown, painting
     /// (animation frames come), focused; screenshots and snapshots read it; closing it ends the lane.
     @Test func anOwnTabRunsAtFullSpeedBehindTheActiveOne() async throws {

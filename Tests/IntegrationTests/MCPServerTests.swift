@@ -144,6 +144,19 @@ extension Chromium {
         #expect(step("beta_granted").error == false, "\(step("beta_granted").text)")
         #expect((seen["beta_context"] as? String)?.contains("Title: Form") == true, "beta sees alpha's page")
         #expect(step("gamma_request").error == false, "beta left holding control, and its turn passed on: \(step("gamma_request").text)")
+        // Lanes: two clients in tabs of their own never wait for each other; one acting in the
+        // other's tab is told who holds it; the listing shows the lanes.
+        let laneTabs = seen["lane_tabs"] as? [String] ?? []
+        #expect(laneTabs.count == 2 && Set(laneTabs).count == 2, "each joining client has a tab of its own: \(laneTabs)")
+        for key in ["lane_work", "lane_fills"] {
+            let results = seen[key] as? [[String: Any]] ?? []
+            #expect(results.count == 2 && results.allSatisfy { $0["error"] as? Bool == false }, "\(key): \(results)")
+        }
+        let trespass = step("lane_trespass")
+        #expect(trespass.error && trespass.text.contains("agent:delta-") && trespass.text.contains(laneTabs.first ?? "?"), "\(trespass.text)")
+        let lanes = seen["lane_list"] as? String ?? ""
+        #expect(laneTabs.allSatisfy { lanes.contains($0) } && lanes.contains("held by agent:delta-")
+                && lanes.contains("own tab of agent:epsilon-") && lanes.contains("(delta's work)"), "\(lanes)")
         #expect(seen["wrong_token"] as? Int == 401 && seen["no_token"] as? Int == 401)
         #expect(seen["foreign_origin"] as? Int == 403)
         #expect(seen["rebinding_host"] as? Int == 421)

@@ -89,6 +89,21 @@ async def main(url, token, page):
     async with Client(url, token, "gamma") as gamma:
         seen["gamma_request"] = await gamma.call("shared_session_request_control", wait_seconds=10)
         seen["gamma_list"] = (await gamma.call("list_shared_sessions"))["text"]
+    # Lanes: two clients, each in a tab of its own in the same session, work at once without asking;
+    # one acting in the other's tab is refused, naming the holder.
+    async with Client(url, token, "delta") as delta, Client(url, token, "epsilon") as epsilon:
+        joined = await asyncio.gather(
+            delta.call("start_shared_session", session_id="shared", own_tab=True, purpose="delta's work"),
+            epsilon.call("start_shared_session", session_id="shared", own_tab=True))
+        seen["lane_tabs"] = [json.loads(j["text"]).get("tab") for j in joined]
+        seen["lane_work"] = await asyncio.gather(
+            delta.call("shared_session_navigate", url=page), epsilon.call("shared_session_navigate", url=page))
+        seen["lane_fills"] = await asyncio.gather(
+            delta.call("shared_session_fill", target="#name", value="delta"),
+            epsilon.call("shared_session_fill", target="#name", value="epsilon"))
+        seen["lane_trespass"] = await epsilon.call("shared_session_click", target="#save", tab=seen["lane_tabs"][0])
+        seen["lane_list"] = (await delta.call("list_shared_sessions"))["text"]
+        seen["lane_tabs_list"] = (await delta.call("shared_session_tabs", action="list"))["text"]
     # Refusals before MCP: a wrong token, a foreign Origin, a rebinding Host.
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     base = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
