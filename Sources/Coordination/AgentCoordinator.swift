@@ -5,14 +5,14 @@
 ///   that tab's control only; holding the session covers every tab, and it is granted only when no one
 ///   else holds a tab. Each lane has a fair queue; tabs are waited for in the order they were opened
 ///   (the session first), so no schedule deadlocks (``CoordinationError/Code/lockOrder``).
-/// - Agents ask with ``requestControl(for:timeout:)`` and wait in first-come, first-served order, or
-///   use ``tryRequestControl(for:)``, which never waits. ``withTurn(for:timeout:isolation:_:)`` holds
+/// - Agents ask with ``requestControl(for:tab:timeout:)`` and wait in first-come, first-served order, or
+///   use ``tryRequestControl(for:tab:)``, which never waits. ``withTurn(for:tab:timeout:isolation:_:)`` holds
 ///   control for the length of a closure and releases it on return, throw or cancellation.
 /// - Control is a lease: it ends by itself after ``Configuration/agentLease`` without activity
-///   (``checkControl(_:)`` and ``renewLease(for:)`` renew it), so an agent that vanishes cannot hold
+///   (``checkControl(_:tab:implicitly:)`` and ``renewLease(for:tab:)`` renew it), so an agent that vanishes cannot hold
 ///   the browser forever.
-/// - A human can ``takeOver(by:)`` at once. The agent that held control may finish what it is doing;
-///   its next ``checkControl(_:)`` fails with ``CoordinationError/Code/notInControl``. ``handBack(by:)``
+/// - A human can ``takeOver(by:tab:)`` at once. The agent that held control may finish what it is doing;
+///   its next ``checkControl(_:tab:implicitly:)`` fails with ``CoordinationError/Code/notInControl``. ``handBack(by:tab:)``
 ///   returns control to that agent first (unless configured otherwise), then to the queue.
 /// - Every change is reported on ``events()``.
 ///
@@ -29,7 +29,7 @@ public actor AgentCoordinator {
         /// before the queue. Default true.
         public var preemptedAgentFirst = true
         /// How long an implicit turn lasts without activity: an agent that acts while no one holds
-        /// control and no one waits takes it (``checkControl(_:implicitly:)``), and it ends after this
+        /// control and no one waits takes it (``checkControl(_:tab:implicitly:)``), and it ends after this
         /// long without an action, or on release. nil: no implicit turns (acting needs a request).
         /// Default 30 s.
         public var implicitTurnIdle: Duration? = .seconds(30)
@@ -148,7 +148,7 @@ public actor AgentCoordinator {
         return effects.contains(.resume(waiter: id))
     }
 
-    /// The simple form: takes control if free, never waits. Same as ``tryRequestControl(for:)``.
+    /// The simple form: takes control if free, never waits. Same as ``tryRequestControl(for:tab:)``.
     public func requestControl(_ participant: Participant) -> Bool {
         tryRequestControl(for: participant)
     }
@@ -156,6 +156,7 @@ public actor AgentCoordinator {
     /// Gives up control (the next in the queue gets it), a claim to get it back after a take-over, and
     /// any wait: of every lane, or of one tab. For a human holding control after a take-over, this is
     /// ``handBack(by:tab:)``.
+    /// - Parameter participant: who gives up.
     /// - Parameter tab: only this tab's lane; nil (the default) gives up everything.
     /// - Returns: whether there was anything to give up.
     @discardableResult
@@ -170,7 +171,7 @@ public actor AgentCoordinator {
     ///
     /// If a human takes over meanwhile, `body` is not interrupted; the session's next action for
     /// `participant` fails with ``CoordinationError/Code/notInControl``.
-    /// - Throws: what ``requestControl(for:timeout:)`` throws, then what `body` throws.
+    /// - Throws: what ``requestControl(for:tab:timeout:)`` throws, then what `body` throws.
     public func withTurn<T>(
         for participant: Participant, tab: String? = nil, timeout: Duration? = nil,
         isolation: isolated (any Actor)? = #isolation,

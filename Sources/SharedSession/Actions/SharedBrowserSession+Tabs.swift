@@ -85,6 +85,7 @@ extension SharedBrowserSession {
     ///   - participant: whose tab it is.
     ///   - url: where to go in it, when given.
     ///   - purpose: what it is for, shown to people beside the tab ("invoices").
+    ///   - options: the action's timeout and the like.
     public func openTab(for participant: Participant, url: String? = nil, purpose: String? = nil,
                         options: ActionOptions = .init()) async -> ActionResult {
         var params = ActionParams(url: url)
