@@ -7,6 +7,9 @@ import Foundation
 import SharedSession
 import TestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Lanes: agents in tabs of their own, in one signed-in browser, at once; people taking over one tab
 /// or the whole browser; operations on the whole browser waiting for the lanes.
@@ -238,6 +241,29 @@ import Testing
         }
         #expect(Set(tabsOf.values.compactMap(\.first)).count == 3, "three tabs")
         #expect(lines.contains { $0.contains("lists: Q3 plan, Release notes, Audit") }, "\(output.suffix(400))")
+    }
+
+    /// A browser killed and relaunched gives each own tab back to its owner: at its URL, in a window of
+    /// its own, with its purpose; the lanes of the tabs that went are over.
+    @Test func ownTabsComeBackToTheirOwnersAfterARelaunch() async throws {
+        try await withOwnSession("lanes-relaunch") { session in
+            let a = Participant.agent("a")
+            let page = dataURL("<title>mine</title><p>mine</p>")
+            let old = try #require(try await session.openTab(for: a, url: page, purpose: "kept").get().tab)
+            let pid = try #require(session.browserProcessID)
+            let restarted = session.events.subscribe(kinds: [.browserRestarted])
+            defer { restarted.cancel() }
+            kill(pid, SIGKILL)
+            #expect(await firstEvent(restarted, .browserRestarted) != nil)
+            let next = await session.evaluate("document.title + ' ' + document.visibilityState", as: a)
+            #expect(next.error == nil, "\(String(describing: next.error))")
+            #expect(next.value == "mine visible", "its own tab again, shown")
+            let tab = try #require(await session.ownTab(of: a))
+            #expect(tab != old && next.tab == tab)
+            let info = try #require(await session.tabs().first { $0.id == tab })
+            #expect(info.owner == a && info.purpose == "kept" && info.holder == a)
+            #expect(await session.coordinator.lanes.contains { $0.tab == old } == false)
+        }
     }
 
     /// A tab of one's own runs at full speed though it is not the active one: shown, painting

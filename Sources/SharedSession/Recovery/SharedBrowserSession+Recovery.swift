@@ -162,12 +162,13 @@ extension SharedBrowserSession {
             if fresh.webSocketDebuggerURL != old.webSocketDebuggerURL {
                 var urls = tabList.map { $0.state.withLock { $0.url } }
                 var activeIndex = tabList.firstIndex { $0 === active } ?? 0
+                var owners = tabOwners
                 // A browser shut down in order closed its tabs just before its connection went: all
                 // of them, or some, when the connection went before the last closes were heard.
                 if let before = tabsBeforeCloses, before.at >= downSince - .seconds(2), before.urls.count > urls.count {
-                    (urls, activeIndex) = (before.urls, before.active)
+                    (urls, activeIndex, owners) = (before.urls, before.active, before.owners)
                 }
-                return try await restore(onto: fresh, urls: urls.isEmpty ? ["about:blank"] : urls, activeIndex: activeIndex)
+                return try await restore(onto: fresh, urls: urls.isEmpty ? ["about:blank"] : urls, activeIndex: activeIndex, owners: owners)
             }
             try await adopt(fresh, tabs: tabList.map { ($0.targetId, nil) })
             return nil
@@ -184,13 +185,14 @@ extension SharedBrowserSession {
         let old = browser
         let urls = tabList.map { $0.state.withLock { $0.url } }
         let activeIndex = tabList.firstIndex { $0 === active } ?? 0
+        let owners = tabOwners
         launch.userDataDirectory = profileDirectory ?? old.temporaryProfile
         launch.removeProfileWhenClosed = profileDirectory == nil && old.temporaryProfile != nil
         await old.abandon()
         if let directory = launch.userDataDirectory { ProfileLock.clearChromiumLock(in: directory) }
         let fresh = try await CDPBrowser.launch(launch)
         do {
-            return try await restore(onto: fresh, urls: urls, activeIndex: activeIndex)
+            return try await restore(onto: fresh, urls: urls, activeIndex: activeIndex, owners: owners)
         } catch {
             try? await fresh.close()
             throw error
@@ -198,8 +200,9 @@ extension SharedBrowserSession {
     }
 
     /// Gives a new browser the session's cookies and its tabs at `urls` (its first page becomes the
-    /// first tab), the active one as before. Returns how many tabs were opened.
-    private func restore(onto fresh: CDPBrowser, urls: [String], activeIndex: Int) async throws -> Int {
+    /// first tab), the active one as before, each own tab its owner's again (in a window of its own).
+    /// Returns how many tabs were opened.
+    private func restore(onto fresh: CDPBrowser, urls: [String], activeIndex: Int, owners: [Int: TabOwner]) async throws -> Int {
         if !savedCookies.isEmpty {
             try await fresh.session.send(Storage.SetCookies(cookies: savedCookies.map(Self.param)))
         }
@@ -208,11 +211,21 @@ extension SharedBrowserSession {
         var targets: [(String, String?)] = []
         for (index, url) in urls.enumerated() {
             var id = index == 0 ? first : nil
-            if id == nil { id = try await fresh.session.send(Target.CreateTarget(url: "about:blank")).targetId }
+            if id == nil {
+                id = try await fresh.session.send(Target.CreateTarget(url: "about:blank", newWindow: owners[index] != nil ? true : nil)).targetId
+            }
             guard let id else { continue }
             targets.append((id, url))
         }
         try await adopt(fresh, tabs: targets, activeIndex: activeIndex)
+        // The tabs are new: each own tab is its owner's again, its lane taken by the owner's next action.
+        ownTabs = [:]
+        tabPurposes = [:]
+        for (index, owner) in owners {
+            guard let tab = tabList[safe: index] else { continue }
+            ownTabs[owner.participant] = tab.targetId
+            if let purpose = owner.purpose { tabPurposes[tab.targetId] = purpose }
+        }
         return targets.count
     }
 
@@ -251,6 +264,10 @@ extension SharedBrowserSession {
             }
         }
         browserBox.withLock { $0 = fresh }
+        // Lanes of tabs that are gone end (their holders lose them; their waiters are told).
+        let gone = Set(tabList.map(\.targetId)).subtracting(tabs.map(\.targetId))
+        for id in gone { await coordinator.tabClosed(id) }
+        for tab in tabs { await coordinator.tabOpened(tab.targetId) }
         tabList = tabs
         if let tab = tabs[safe: activeTab] ?? tabs.first { activate(tab) }
         startBrowserPump(events, dropped: dropped)

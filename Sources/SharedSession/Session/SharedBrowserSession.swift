@@ -65,7 +65,7 @@ public actor SharedBrowserSession {
     /// The tabs (URLs, the active one) before the last burst of tabs closing, and when it began: a
     /// browser that shuts down closes its tabs a moment before its connection goes, and a restart
     /// behind the endpoint reopens them.
-    var tabsBeforeCloses: (urls: [String], active: Int, at: Duration)?
+    var tabsBeforeCloses: (urls: [String], active: Int, at: Duration, owners: [Int: TabOwner])?
     /// Said once to a participant in its next result.
     var noticesForNextResult: [Participant: [String]] = [:]
     /// What agents are told once after a recovery, and who has been told in a result / a context.
@@ -94,6 +94,23 @@ public actor SharedBrowserSession {
     var ownTabs: [Participant: String] = [:]
     /// What each own tab is for, by tab id.
     var tabPurposes: [String: String] = [:]
+
+    /// Whose own tab a tab is, and what for (kept by position across a relaunch).
+    struct TabOwner: Sendable {
+        var participant: Participant
+        var purpose: String?
+    }
+
+    /// The own tabs by their position in ``tabList``.
+    var tabOwners: [Int: TabOwner] {
+        var owners: [Int: TabOwner] = [:]
+        for (participant, id) in ownTabs {
+            if let index = tabList.firstIndex(where: { $0.targetId == id }) {
+                owners[index] = TabOwner(participant: participant, purpose: tabPurposes[id])
+            }
+        }
+        return owners
+    }
     var browserPump: Task<Void, Never>?
     private var controlPump: Task<Void, Never>?
     var flushCounter = 0
@@ -383,7 +400,7 @@ public actor SharedBrowserSession {
         guard let index = tabList.firstIndex(where: { $0.targetId == targetId }) else { return }
         // The tabs as they were before a burst of closes (a browser shutting down closes them all).
         let burstGoesOn = tabsBeforeCloses.map { clock.elapsed - $0.at < .seconds(2) } ?? false
-        if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, clock.elapsed) }
+        if !burstGoesOn { tabsBeforeCloses = (tabList.map(\.url), tabList.firstIndex { $0 === active } ?? 0, clock.elapsed, tabOwners) }
         let tab = tabList.remove(at: index)
         tab.stopPump()
         ownTabs = ownTabs.filter { $0.value != targetId }
