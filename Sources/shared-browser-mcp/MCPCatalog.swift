@@ -37,8 +37,12 @@ struct MCPCatalog: Sendable {
                                 + "your actions without a tab go there, beside other clients working in theirs. Default false.")],
                     "purpose": ["type": "string", "description": "With own_tab: what your tab is for, shown to people."],
                  ], "additionalProperties": false]),
-            Tool(name: "close_shared_session", description: "Close a shared session and its browser.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId], "additionalProperties": false]),
+            Tool(name: "close_shared_session",
+                 description: "Close a shared session and its browser. It takes the whole browser first, so it waits (up to "
+                    + "wait_seconds) until no one else holds a tab.",
+                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
+                                                                "wait_seconds": ["type": "number", "description": "Default 30."]],
+                               "additionalProperties": false]),
             Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control of the whole "
                  + "browser and who waits, then each tab with who holds it (its lane), whose own tab it is and what for.",
                  inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
@@ -105,7 +109,16 @@ struct MCPCatalog: Sendable {
                 }
                 return text(Self.jsonText(.object(answer)))
             case "close_shared_session":
-                return text("Closed \(try await registry.close(sessionId)).")
+                // Closing is an operation on the whole browser: it waits for the lanes of others.
+                let entry = try await registry.entry(sessionId)
+                let given = arguments["wait_seconds"]
+                let wait = max(0, given?.doubleValue ?? given?.intValue.map(Double.init) ?? 30)
+                do {
+                    try await entry.session.coordinator.requestControl(for: client.participant, timeout: .milliseconds(Int(wait * 1000)))
+                } catch {
+                    return failure("Not closed: \(error)")
+                }
+                return text("Closed \(try await registry.close(entry.session.id)).")
             case "list_shared_sessions":
                 var lines: [String] = []
                 for id in await registry.ids {

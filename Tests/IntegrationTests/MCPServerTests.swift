@@ -157,6 +157,8 @@ extension Chromium {
         let lanes = seen["lane_list"] as? String ?? ""
         #expect(laneTabs.allSatisfy { lanes.contains($0) } && lanes.contains("held by agent:delta-")
                 && lanes.contains("own tab of agent:epsilon-") && lanes.contains("(delta's work)"), "\(lanes)")
+        let close = step("lane_close")
+        #expect(close.error && close.text.contains("Not closed") && close.text.contains("agent:delta-"), "\(close.text)")
         #expect(seen["wrong_token"] as? Int == 401 && seen["no_token"] as? Int == 401)
         #expect(seen["foreign_origin"] as? Int == 403)
         #expect(seen["rebinding_host"] as? Int == 421)

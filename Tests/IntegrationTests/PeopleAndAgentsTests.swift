@@ -35,7 +35,7 @@ struct PersonView {
 
     func takeOver() async throws {
         try await press(button: "#take")
-        #expect(await becomes("document.getElementById('driver').textContent.endsWith('is driving') && !document.getElementById('handback').disabled"))
+        #expect(await becomes("document.getElementById('driver').textContent.includes(' is driving') && !document.getElementById('handback').disabled"))
     }
 
     /// Where page point (x, y) of the shared browser is on the person's screen.

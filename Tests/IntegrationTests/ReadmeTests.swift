@@ -30,6 +30,11 @@ enum ReadmeExamples {
         print(session.state.url, session.state.title)
         await session.close()
 
+        let planner = Participant.agent("planner")
+        try await session.openTab(for: planner, url: site.url("/projects/new"), purpose: "Q3 plan").get()
+        try await session.fill("#name", "Q3 plan", as: planner).get()   // in the planner's own tab
+        for tab in await session.tabs() { print(tab) }                  // each with its holder, owner and purpose
+
         let context = await session.agentContext(budget: 4000, for: collector)   // an AgentContext; .text for the prompt
         // == Browser == URL, title, status, who holds control · == Errors == this page's and yours
         // == Forms == every field, with its element's ref · == Elements == in view and interactive first

@@ -183,3 +183,20 @@ func listeningPorts(of pids: Set<Int32>) -> Set<Int> {
     }
     return ports
 }
+
+/// Runs an example built beside the tests (`swift build --build-tests` builds them) to its end, with
+/// `environment` added to this process's; its exit status and what it printed.
+func runExample(_ name: String, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}

@@ -267,21 +267,9 @@ extension Chromium {
     /// `make demo` (the TwoAgents example) records its run and says where the recording, the report
     /// and the trace are.
     @Test func theDemoPrintsWhereItsTimelineIs() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("TwoAgents").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build with `swift build --build-tests`")
         let home = temporaryFolder("demo-home")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_DATA_HOME"] = home
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output.suffix(500))")
+        let (status, output) = try runExample("TwoAgents", environment: ["XDG_DATA_HOME": home])
+        #expect(status == 0, "\(output.suffix(500))")
         func path(_ prefix: String) -> String? {
             output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
         }

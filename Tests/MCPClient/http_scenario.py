@@ -104,6 +104,8 @@ async def main(url, token, page):
         seen["lane_trespass"] = await epsilon.call("shared_session_click", target="#save", tab=seen["lane_tabs"][0])
         seen["lane_list"] = (await delta.call("list_shared_sessions"))["text"]
         seen["lane_tabs_list"] = (await delta.call("shared_session_tabs", action="list"))["text"]
+        # Closing the browser is for the whole browser: not while another client holds its tab.
+        seen["lane_close"] = await epsilon.call("close_shared_session", session_id="shared", wait_seconds=0)
     # Refusals before MCP: a wrong token, a foreign Origin, a rebinding Host.
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     base = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}

@@ -15,8 +15,9 @@ private func sampleRecording() throws -> String {
     try jpeg.write(to: URL(fileURLWithPath: segment + "/shots/000002.jpg"))
     let start = Date(timeIntervalSince1970: 1_800_000_000)
     func at(_ seconds: Double) -> Date { start.addingTimeInterval(seconds) }
-    func event(_ sequence: UInt64, _ time: Double, _ kind: BrowserEvent.Kind, _ cause: EventCause, _ payload: BrowserEvent.Payload) -> TimelineRecord {
-        .event(BrowserEvent(sequence: sequence, timestamp: at(time), kind: kind, cause: cause, target: "T", payload: payload))
+    func event(_ sequence: UInt64, _ time: Double, _ kind: BrowserEvent.Kind, _ cause: EventCause, _ payload: BrowserEvent.Payload,
+               tab: String = "T") -> TimelineRecord {
+        .event(BrowserEvent(sequence: sequence, timestamp: at(time), kind: kind, cause: cause, target: tab, payload: payload))
     }
     let agent = EventCause.agent("a"), person = EventCause.human("p")
     let records: [TimelineRecord] = [
@@ -28,8 +29,8 @@ private func sampleRecording() throws -> String {
         event(3, 1.1, .console, .page, .console(ConsoleInfo(level: "error", text: "say \"hi\"\n\\ <b>\u{1}"))),
         event(4, 1.2, .actionFailed, agent, .action(ActionInfo(name: "click", target: "#go", error: "no element matches #go"))),
         event(5, 2.0, .control, person, .control(ControlInfo(change: "takenOver", holder: "human:p", previousHolder: "agent:a"))),
-        event(6, 2.5, .actionStarted, person, .action(ActionInfo(name: "fill", target: "#q"))),
-        event(7, 2.6, .actionFinished, person, .action(ActionInfo(name: "fill", target: "#q"))),
+        event(6, 2.5, .actionStarted, person, .action(ActionInfo(name: "fill", target: "#q")), tab: "U"),
+        event(7, 2.6, .actionFinished, person, .action(ActionInfo(name: "fill", target: "#q")), tab: "U"),
         .screenshot(TimelineScreenshot(file: "segment-000001/shots/000002.jpg", timestamp: at(2.7), width: 1280, height: 720, target: "T", reason: .after, action: 6)),
         .missed(2),
     ]
@@ -156,5 +157,9 @@ private func sampleRecording() throws -> String {
         #expect((data["actions"] as? [Any])?.count == 2)
         #expect((data["events"] as? [Any])?.count == timeline.events.count)
         #expect(data["format"] as? Int == 1)
+        // Each action names its tab (a lane each): the agent's in T, the person's in U.
+        #expect(data["tabs"] as? [String] == ["T", "U"])
+        #expect((data["actions"] as? [[Any]])?.map { $0.last as? Int } == [0, 1])
+        #expect(timeline.actions.map(\.tab) == ["T", "U"])
     }
 }

@@ -81,17 +81,6 @@ private final class RawClient: @unchecked Sendable {
     enum RawError: Error { case failed(String) }
 }
 
-/// A seeded generator, so a failing case can be replayed from its seed.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct FrameReassemblyFuzzTests {
     static let cap = 4096
@@ -122,7 +111,7 @@ private struct SplitMix: RandomNumberGenerator {
     /// connection with 1009 and `messageTooLarge`, and the server keeps serving.
     @Test(arguments: 0..<40)
     func fragmentedMessagesReassembleOrCloseWith1009(seed: Int) async throws {
-        var random = SplitMix(state: UInt64(seed) &* 7919 &+ 1)
+        var random = SeededGenerator(seed: UInt64(seed) &* 7919 &+ 1)
         let serverSide = Recorder()
         var config = WebSocketServer.Configuration()
         config.maxMessageSize = Self.cap
@@ -174,7 +163,7 @@ private struct SplitMix: RandomNumberGenerator {
     /// connection closes or waits, the process lives, and the same server accepts a new connection.
     @Test(arguments: 0..<20)
     func garbageFramesCloseOnlyThatConnection(seed: Int) async throws {
-        var random = SplitMix(state: UInt64(seed) &* 104_729 &+ 3)
+        var random = SeededGenerator(seed: UInt64(seed) &* 104_729 &+ 3)
         var config = WebSocketServer.Configuration()
         config.maxMessageSize = Self.cap
         let server = try await WebSocketServer.start(config) { _ in Recorder(echo: true) }

@@ -135,7 +135,10 @@ final class TimelineRecorder: Sendable {
     /// Before the session closes its browser: waits for the captures under way (the last action's
     /// after-shot among them).
     func lastPictures() async {
-        while let running = captures.withLock({ $0.values.first?.task }) { await running.value }
+        while let (number, running) = captures.withLock({ $0.first.map { ($0.key, $0.value.task) } }) {
+            await running.value
+            _ = captures.withLock { $0.removeValue(forKey: number) }
+        }
     }
 
     /// Captures under way, by number.
@@ -201,7 +204,8 @@ final class TimelineRecorder: Sendable {
     /// started on the tab before it was asked for.
     private func readPage(_ reason: TimelineScreenshot.Reason, of sequence: UInt64, tab: Tab, epoch: Int) {
         let number = captureCounter.withLock { $0 += 1; return $0 }
-        let task = Task { [self] in
+        // Listed before it can end: a task that ended before it was listed would stay listed.
+        captures.withLock { running in running[number] = (tab, Task { [self] in
             defer { _ = captures.withLock { $0.removeValue(forKey: number) } }
             let generation = tab.state.withLock { $0.generation }
             let state = state
@@ -226,8 +230,7 @@ final class TimelineRecorder: Sendable {
                                     action: sequence, nodes: snapshot.nodes, truncated: snapshot.truncated)
             if reason == .after { state.withLock { $0.pages[tab.targetId] = (page, generation) } }
             append(.page(page))
-        }
-        captures.withLock { $0[number] = (tab, task) }
+        }) }
     }
 
     /// Told as such an action's effects are done (its body returned or failed; its navigation, if any,
@@ -274,7 +277,8 @@ final class TimelineRecorder: Sendable {
     private func capture(after sequence: UInt64, epoch: Int, tab: Tab) {
         let number = captureCounter.withLock { $0 += 1; return $0 }
         let quality = options.screenshotQuality
-        let task = Task { [self] in
+        // Listed before it can end (see `readPage`).
+        captures.withLock { running in running[number] = (tab, Task { [self] in
             let generation = tab.state.withLock { $0.generation }
             // At most `pictureWidth` wide: as sharp as the report shows it, at a third of the bytes of a
             // full 1280-pixel one (the capture takes as long either way).
@@ -300,8 +304,7 @@ final class TimelineRecorder: Sendable {
             }
             _ = captures.withLock { $0.removeValue(forKey: number) }
             if let next { capture(after: next.action, epoch: next.epoch, tab: tab) }
-        }
-        captures.withLock { $0[number] = (tab, task) }
+        }) }
     }
 
     // MARK: Screenshots
