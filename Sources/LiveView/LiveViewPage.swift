@@ -347,7 +347,13 @@ enum LiveViewPage {
         else if (m.type === 'tabs') showTabs(m.tabs);
         else if (m.type === 'thumbnails') showThumbnails(m.tabs);
         else if (m.type === 'error') { document.body.dataset.lastError = m.message; item($('errors'), m.message, 50); }
-        else if (m.type === 'help') { const h = $('help'); h.hidden = !m.reason; h.textContent = m.reason ? (m.from + ' asks for help: ' + m.reason) : ''; }
+        else if (m.type === 'help') {
+          const h = $('help'); h.hidden = !m.reason;
+          h.textContent = m.reason ? (m.from + ' asks for help: ' + m.reason + (m.tab ? ' (in its tab: click to show it)' : '')) : '';
+          // The agent's own tab: a click on the request shows it, to take it over there.
+          h.dataset.tab = m.tab || '';
+          h.onclick = () => { const t = tabs.find(t => t.id === h.dataset.tab); if (t && !t.isActive && role === 'control' && !closed) send({ type: 'switchTab', tab: t.id }); };
+        }
         else if (m.type === 'approvals') { for (const a of m.pending) showApproval(a); }
         else if (m.type === 'closed') setClosed(m.reason);
         else if (m.type === 'browser_event') onEvent(m);

@@ -69,7 +69,8 @@ final class ViewerHub: Sendable {
                     }
                 case .helpRequested:
                     if case .message(let reason) = event.payload {
-                        let help = #"{"type":"help","reason":\#(Self.json(reason)),"from":\#(Self.json(event.cause.description))}"#
+                        let tab = event.target.map(Self.json) ?? "null"
+                        let help = #"{"type":"help","reason":\#(Self.json(reason)),"from":\#(Self.json(event.cause.description)),"tab":\#(tab)}"#
                         state.withLock { $0.help = help }
                         broadcast(help)
                     }

@@ -213,6 +213,19 @@ import Glibc
             _ = try await evaluate(page, "document.getElementById('handback').click(); 1")
             #expect(await sessionBecomes(session) { await session.coordinator.holder(of: tabA) == a })
             try await session.fill("#f", "mine again", as: a).get()
+            // An agent in its own tab asks for help: the request leads the person to that tab.
+            let help = Task { try await session.requestHumanHelp(reason: "a code", by: b, timeout: .seconds(30)) }
+            #expect(await pageBecomes(page, "document.getElementById('help').dataset.tab === '\(tabB)'"))
+            _ = try await evaluate(page, "document.getElementById('help').click(); 1")
+            #expect(await sessionBecomes(session) { await session.activeTab.id == tabB })
+            #expect(await pageBecomes(page, "\(strip(tabB)).getAttribute('aria-selected') === 'true' && document.getElementById('take').disabled === false"))
+            _ = try await evaluate(page, "document.getElementById('take').click(); 1")
+            #expect(await sessionBecomes(session) { await session.coordinator.holder(of: tabB) == .human("person") })
+            #expect(await pageBecomes(page, "document.getElementById('handback').disabled === false"))
+            _ = try await evaluate(page, "document.getElementById('handback').click(); 1")
+            let brief = try await help.value
+            #expect(brief.person == "human:person")
+            #expect(await session.coordinator.holder(of: tabB) == b, "back to the agent that asked")
             _ = try await page.send(Page.Navigate(url: "about:blank"))
         }
     }

@@ -105,7 +105,8 @@ extension SharedBrowserSession {
         // The session's own `control` events: a hand-back is published once its brief is made.
         let changes = events.subscribe(kinds: [.control], bufferSize: 256)
         defer { changes.cancel() }
-        sink.emit(.helpRequested, target: nil, payload: .message(reason), cause: EventCause(agent))
+        // In the agent's own tab, when it has one: the person goes there to help.
+        sink.emit(.helpRequested, target: ownTab(of: agent), payload: .message(reason), cause: EventCause(agent))
         if let hook = options.onHelpRequested { await hook(HelpRequest(agent: agent, reason: reason)) }
         let clock = self.clock
         let helped = try await withThrowingTaskGroup(of: Bool.self) { group in
