@@ -21,7 +21,6 @@ struct MCPCatalog: Sendable {
     static let sessionIdHelp = "Default: the only session."
 
     func tools() async -> [Tool] {
-        let sessionId: Value = ["type": "string", "description": .string(MCPCatalog.sessionIdHelp)]
         var tools = [
             Tool(name: "start_shared_session",
                  description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
@@ -37,32 +36,22 @@ struct MCPCatalog: Sendable {
                                 + "your actions without a tab go there, beside other clients working in theirs. Default false.")],
                     "purpose": ["type": "string", "description": "With own_tab: what your tab is for, shown to people."],
                  ], "additionalProperties": false]),
-            Tool(name: "close_shared_session",
-                 description: "Close a shared session and its browser. It takes the whole browser first, so it waits (up to "
-                    + "wait_seconds) until no one else holds a tab.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
-                                                                "wait_seconds": ["type": "number", "description": "Default 30."]],
-                               "additionalProperties": false]),
+            sessionTool("close_shared_session", "Close a shared session and its browser. It takes the whole browser first, so it "
+                        + "waits (up to wait_seconds) until no one else holds a tab.",
+                        ["wait_seconds": ["type": "number", "description": "Default 30."]]),
             Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control of the whole "
                  + "browser and who waits, then each tab with who holds it (its lane), whose own tab it is and what for.",
                  inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
-            Tool(name: "shared_session_request_control",
-                 description: "Reserve a tab (or, without tab, the whole browser, which waits until no one else holds a tab) for "
-                    + "several steps, waiting up to wait_seconds. Not needed to act: an action in a tab nobody holds takes it for you.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
-                                                                "tab": ["type": "string", "description": "A tab's id. Default: the whole browser."],
-                                                                "wait_seconds": ["type": "number", "description": "Default 60."]],
-                               "additionalProperties": false]),
-            Tool(name: "shared_session_release_control", description: "Give a tab (or everything you hold) to the next participant in line.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
-                                                                "tab": ["type": "string", "description": "A tab's id. Default: everything you hold."]],
-                               "additionalProperties": false]),
-            Tool(name: "shared_session_timeline",
-                 description: "What everyone did in the session (agents, people, the system): the recent actions, who took them, "
-                    + "and whether they worked; with the recording's folder.",
-                 inputSchema: ["type": "object", "properties": ["session_id": sessionId,
-                                                                "last": ["type": "integer", "description": "How many actions. Default 30."]],
-                               "additionalProperties": false]),
+            sessionTool("shared_session_request_control", "Reserve a tab (or, without tab, the whole browser, which waits until no "
+                        + "one else holds a tab) for several steps, waiting up to wait_seconds. Not needed to act: an action in a "
+                        + "tab nobody holds takes it for you.",
+                        ["tab": ["type": "string", "description": "A tab's id. Default: the whole browser."],
+                         "wait_seconds": ["type": "number", "description": "Default 60."]]),
+            sessionTool("shared_session_release_control", "Give a tab (or everything you hold) to the next participant in line.",
+                        ["tab": ["type": "string", "description": "A tab's id. Default: everything you hold."]]),
+            sessionTool("shared_session_timeline", "What everyone did in the session (agents, people, the system): the recent "
+                        + "actions, who took them, and whether they worked; with the recording's folder.",
+                        ["last": ["type": "integer", "description": "How many actions. Default 30."]]),
         ]
         // The agent tools, from a toolbox of the server's profile.
         for tool in await registry.toolTemplate() where tool.name != "control" {
@@ -74,6 +63,14 @@ struct MCPCatalog: Sendable {
                               annotations: .init(readOnlyHint: tool.readOnly)))
         }
         return tools
+    }
+
+    /// A tool about one session: its `session_id` and `properties`, nothing else.
+    private func sessionTool(_ name: String, _ description: String, _ properties: [String: Value]) -> Tool {
+        var all = properties
+        all["session_id"] = ["type": "string", "description": .string(MCPCatalog.sessionIdHelp)]
+        return Tool(name: name, description: description,
+                    inputSchema: ["type": "object", "properties": .object(all), "additionalProperties": false])
     }
 
     func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
