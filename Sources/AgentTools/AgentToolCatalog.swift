@@ -162,7 +162,7 @@ enum AgentToolCatalog {
             name: "tabs",
             description: "The tabs: list them (with who holds each), open one of your own (optionally at a URL: same browser, same "
                 + "sign-in; your later actions without a tab go there, beside others working in theirs), switch the active "
-                + "tab, or close one (the active one by default).",
+                + "tab, or close one (your own by default, else the active one).",
             inputSchema: object(["action": enumeration(["list", "open", "switch", "close"], "What to do."),
                                  "url": property(.openTab, "url", prefix: "For open: "),
                                  "purpose": property(.openTab, "purpose", prefix: "For open: "),

@@ -140,8 +140,8 @@ public enum ActionCatalog {
         ActionDeclaration(.switchTab, "Make another tab the active one.", parameters: [
             ActionParameter("tab", .string, required: true, "The tab's id."),
         ], policy: ActionPolicy(needsPage: false, changesPage: true, doors: [.swiftAPI, .agentTools, .personInput])),
-        ActionDeclaration(.closeTab, "Close a tab (the active one by default); another becomes active.", parameters: [
-            ActionParameter("tab", .string, "The tab's id. Default the active one."),
+        ActionDeclaration(.closeTab, "Close a tab (your own by default, else the active one).", parameters: [
+            ActionParameter("tab", .string, "The tab's id. Default your own tab, else the active one."),
         ], policy: ActionPolicy(needsPage: false, changesPage: true)),
     ]
 

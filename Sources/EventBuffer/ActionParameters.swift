@@ -859,11 +859,11 @@ public enum ActionParameters {
         }
     }
 
-    /// The parameters of a `closeTab` action: Close a tab (the active one by default); another becomes active.
+    /// The parameters of a `closeTab` action: Close a tab (your own by default, else the active one).
     public struct CloseTab: ActionParametersType {
         /// `closeTab`.
         public static let kind: BrowserAction.ActionType = .closeTab
-        /// The tab's id. Default the active one.
+        /// The tab's id. Default your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.

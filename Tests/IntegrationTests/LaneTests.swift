@@ -291,8 +291,11 @@ import Glibc
             #expect((shot.data?.count ?? 0) > 1000 && shot.tab == tab)
             let context = await session.agentContext(for: b)
             #expect(context.text.contains("back") && context.text.contains("you (b) hold control of this tab"), "\(context.text)")
-            // A named tab that is gone is a typed error, not another tab.
-            try await session.closeTab(tab, as: b).get()
+            // Closing without naming a tab closes one's own (not the tab people watch); a named tab that
+            // is gone is then a typed error, not another tab.
+            let front = await session.activeTab.id
+            try await session.closeTab(as: b).get()
+            #expect(await session.tabs().map(\.id) == [front])
             let gone = await session.click("text=Back button", as: b, options: .init(tab: tab))
             #expect(gone.error?.code == .noSuchTab)
             #expect(await session.coordinator.lanes.contains { $0.tab == tab } == false)

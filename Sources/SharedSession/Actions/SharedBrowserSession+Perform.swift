@@ -226,7 +226,7 @@ extension SharedBrowserSession {
         switch action.type {
         // Which tab is active (what people watch) takes no lane; closing one takes that tab's.
         case .openTab, .switchTab: return .noneButTheWholeBrowser
-        case .closeTab: return .lane(action.params.tab ?? active.targetId)
+        case .closeTab: return .lane(action.params.tab ?? ownTab(of: participant) ?? active.targetId)
         default: return .lane(nil)
         }
     }

@@ -148,14 +148,17 @@ extension SharedBrowserSession {
         }
     }
 
-    /// Closes a tab (the active one by default); another becomes active.
+    /// Closes a tab (by default the participant's own tab, else the active one); when it was the
+    /// active one, another becomes active.
     public func closeTab(_ targetId: String? = nil, as participant: Participant, options: ActionOptions = .init()) async -> ActionResult {
         await run(BrowserAction(.closeTab, ActionParams(tab: targetId), source: EventCause(participant)), options: options)
     }
 
     func executeCloseTab(_ targetId: String? = nil, _ action: BrowserAction, options: ActionOptions) async -> ActionResult {
-        await perform(action, target: targetId, options: options) { session, active, _ in
-            let id = targetId ?? active.targetId
+        let participant = Participant(action.source)
+        return await perform(action, target: targetId, options: options) { session, active, _ in
+            let own = await session.ownTab(of: participant)
+            let id = targetId ?? own ?? active.targetId
             guard await session.tab(id) != nil else { throw SessionError(.noSuchTab, "no tab \(id)") }
             if await session.tabs().count == 1 {
                 // Keep one tab: the session always has an active page.
