@@ -8,7 +8,7 @@ import SharedSession
 /// its arguments (in snake_case) and their schema from the kind's declaration (``ActionCatalog``);
 /// only what a tool adds (what it answers, which parameters it offers) is said here.
 enum AgentToolCatalog {
-    static let core: Set<String> = ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
+    static let core: Set<String> = ["navigate", "snapshot", "click", "fill", "fill_form", "type", "press", "select", "scroll", "wait",
                                     "screenshot", "context", "events", "control", "request_help", "say"]
 
     static let all: [AgentTool] = [
@@ -18,6 +18,25 @@ enum AgentToolCatalog {
                 + "after a navigation take a new snapshot.") { $0.snapshot?.text },
         action("click", .click, answers: "Answers with what changed."),
         action("fill", .fill),
+        AgentTool(
+            name: "fill_form",
+            description: "Fill several fields in one call — text fields (value), selects (values), checkboxes and radio buttons "
+                + "(checked) — in order, then click submit when given. Answers one line per field (done, or why not) and what "
+                + "the submission did; nothing is submitted when a field failed.",
+            inputSchema: object([
+                "fields": ["type": "array", "description": "The fields, in order.", "minItems": 1, "items": object([
+                    "target": string(ActionCatalog.declaration(of: .fill)?.parameter("target")?.summary ?? "An element."),
+                    "value": string("For a text field: its new value."),
+                    "values": ["type": "array", "items": ["type": "string"], "description": "For a select: the values or labels to choose."],
+                    "checked": boolean("For a checkbox or radio button: ticked (true) or not (false)."),
+                ], required: ["target"])],
+                "submit": string("The element to click once every field is filled (the form's submit button)."),
+                "tab": string(ActionCatalog.tabParameter),
+            ], required: ["fields"]),
+            readOnly: false
+        ) { args, call in
+            try await fillForm(args, call)
+        },
         action("type", .type),
         action("press", .press),
         action("select", .selectOption),
@@ -193,6 +212,60 @@ enum AgentToolCatalog {
             result.value.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
         },
     ]
+
+    // MARK: Forms
+
+    /// `fill_form`: each field as its own action (fill, selectOption, check or uncheck), in order, then
+    /// the submit click when every field succeeded.
+    static func fillForm(_ args: ToolArguments, _ call: AgentToolCall) async throws -> AgentToolResult {
+        guard case .array(let items)? = args.fields["fields"], !items.isEmpty else {
+            throw ToolArgumentError("fill_form needs fields: a list of {target, value | values | checked}")
+        }
+        let tab = try args.string("tab"), submit = try args.string("submit")
+        var actions: [BrowserAction] = []
+        for (index, item) in items.enumerated() {
+            guard case .object(let field) = item else { throw ToolArgumentError("fill_form: field \(index + 1) must be an object") }
+            let given = ToolArguments(tool: "fill_form: field \(index + 1)", fields: field)
+            if let unknown = field.keys.sorted().first(where: { !["target", "value", "values", "checked"].contains($0) }) {
+                throw ToolArgumentError("fill_form: field \(index + 1) takes target and one of value, values, checked; not \(unknown)")
+            }
+            let target = try given.required("target")
+            let value = try given.string("value"), values = try given.strings("values"), checked = try given.bool("checked")
+            guard [value != nil, values != nil, checked != nil].filter({ $0 }).count == 1 else {
+                throw ToolArgumentError("fill_form: field \(index + 1) (\(target)) needs exactly one of value, values, checked")
+            }
+            var params = ActionParams(target: target, value: value, values: values)
+            params.tab = tab
+            let kind: BrowserAction.ActionType = checked.map { $0 ? .check : .uncheck } ?? (values != nil ? .selectOption : .fill)
+            actions.append(BrowserAction(kind, params, source: EventCause(call.participant)))
+        }
+        var lines: [String] = []
+        var failed = false
+        var last: ActionResult?
+        for action in actions {
+            let result = await call.session.run(action, through: call.door)
+            last = result
+            if let error = result.error {
+                failed = true
+                lines.append("\(action.type) \(action.params.target ?? ""): failed — \(error.message)")
+            } else {
+                lines.append("\(action.type) \(action.params.target ?? ""): done")
+            }
+        }
+        if let submit {
+            if failed {
+                lines.append("click \(submit): not sent (a field failed)")
+            } else {
+                var params = ActionParams(target: submit)
+                params.tab = tab
+                let result = await call.session.run(BrowserAction(.click, params, source: EventCause(call.participant)), through: call.door)
+                last = result
+                failed = result.error != nil || result.outcome == .rejected
+                lines.append(result.report)
+            }
+        }
+        return AgentToolResult(text: lines.joined(separator: "\n"), isError: failed, actionResult: last)
+    }
 
     // MARK: Running
 

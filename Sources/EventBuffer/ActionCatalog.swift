@@ -29,7 +29,8 @@ public enum ActionCatalog {
     static func target(required: Bool = true, _ summary: String = element) -> ActionParameter {
         ActionParameter("target", .string, required: required, summary)
     }
-    static let tabParameter = "The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one."
+    /// What the `tab` parameter of every action on a page means, as the declarations and the agent tools say it.
+    public static let tabParameter = "The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one."
     static let loadStates = ["load", "DOMContentLoaded", "networkIdle"]
     static let modifiers = ActionParameter("modifiers", .strings, "Keys held: Alt, Control, Meta, Shift.")
 

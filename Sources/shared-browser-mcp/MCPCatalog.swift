@@ -23,8 +23,9 @@ struct MCPCatalog: Sendable {
     func tools() async -> [Tool] {
         var tools = [
             Tool(name: "start_shared_session",
-                 description: "Start (or join) a shared browser session. Answers with JSON: session_id, live_view_url (a link a "
-                    + "person opens to watch and take over), live_view_watch_url, and with own_tab the tab of your own.",
+                 description: "Start (or join) a shared browser session. Answers with JSON: session_id, participant (who you act "
+                    + "as), and with own_tab the tab of your own. The live view's links for people are in the server's log and "
+                    + "in list_shared_sessions with links.",
                  inputSchema: ["type": "object", "properties": [
                     "session_id": ["type": "string", "description": "A name for the session. Default: default."],
                     "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
@@ -40,8 +41,11 @@ struct MCPCatalog: Sendable {
                         + "waits (up to wait_seconds) until no one else holds a tab.",
                         ["wait_seconds": ["type": "number", "description": "Default 30."]]),
             Tool(name: "list_shared_sessions", description: "The running shared sessions: id, URL, who holds control of the whole "
-                 + "browser and who waits, then each tab with who holds it (its lane), whose own tab it is and what for.",
-                 inputSchema: ["type": "object", "properties": [:], "additionalProperties": false]),
+                 + "browser and who waits, then each tab with who holds it (its lane), whose own tab it is and what for; with "
+                 + "links, the live view's links to give a person (to watch, or to watch and take over).",
+                 inputSchema: ["type": "object", "properties": [
+                    "links": ["type": "boolean", "description": "Add each session's live view links. Default false."],
+                 ], "additionalProperties": false]),
             sessionTool("shared_session_request_control", "Reserve a tab (or, without tab, the whole browser, which waits until no "
                         + "one else holds a tab) for several steps, waiting up to wait_seconds. Not needed to act: an action in a "
                         + "tab nobody holds takes it for you.",
@@ -54,11 +58,15 @@ struct MCPCatalog: Sendable {
                         ["last": ["type": "integer", "description": "How many actions. Default 30."]]),
         ]
         // The agent tools, from a toolbox of the server's profile.
+        let pictures = await registry.settings.navigateScreenshots
         for tool in await registry.toolTemplate() where tool.name != "control" {
             guard case .object(var schema) = tool.inputSchema, case .object(var properties)? = schema["properties"] else { continue }
             properties["session_id"] = .object(["type": "string", "description": .string(MCPCatalog.sessionIdHelp)])
             schema["properties"] = .object(properties)
-            tools.append(Tool(name: "shared_session_" + (Self.renamed[tool.name] ?? tool.name), description: tool.description,
+            // What a navigate answer holds, picture or not.
+            let description = tool.name != "navigate" ? tool.description
+                : tool.description + (pictures ? " Also a JPEG of the page." : " No picture: shared_session_screenshot gives one.")
+            tools.append(Tool(name: "shared_session_" + (Self.renamed[tool.name] ?? tool.name), description: description,
                               inputSchema: Self.value(.object(schema)),
                               annotations: .init(readOnlyHint: tool.readOnly)))
         }
@@ -92,12 +100,16 @@ struct MCPCatalog: Sendable {
                 let entry = try await registry.start(id: id, headless: arguments["headless"]?.boolValue, persistentProfile: persistent,
                                                      source: source)
                 watcher.watch(entry.session)
+                // What the agent needs, no more; the people's links go to the log (where the person who
+                // runs the server reads) and to list_shared_sessions on request.
                 var answer: [String: Value] = [
                     "session_id": .string(entry.session.id),
-                    "live_view_url": entry.liveView?.controlURL.map { .string($0) } ?? .null,
-                    "live_view_watch_url": entry.liveView?.watchURL.map { .string($0) } ?? .null,
                     "participant": .string(EventCause(client.participant).description),
                 ]
+                if let view = entry.liveView, let control = view.controlURL {
+                    let line = "shared-browser-mcp: session \(entry.session.id): live view \(control) (watch only: \(view.watchURL ?? "none"))\n"
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
                 if arguments["own_tab"]?.boolValue == true {
                     // A joining client's lane: its actions without a tab go there.
                     let opened = await entry.session.openTab(for: client.participant, purpose: arguments["purpose"]?.stringValue)
@@ -123,6 +135,9 @@ struct MCPCatalog: Sendable {
                     let holder = await entry.session.coordinator.holder.map { EventCause($0).description } ?? "nobody"
                     let queue = await entry.session.coordinator.queue.map { EventCause($0).description }
                     lines.append("\(id): \(entry.session.state.url) — browser \(entry.browser) — control: \(holder)" + (queue.isEmpty ? "" : "; waiting: " + queue.joined(separator: ", ")))
+                    if arguments["links"]?.boolValue == true, let view = entry.liveView {
+                        lines.append("  live view: \(view.controlURL ?? "none") (watch only: \(view.watchURL ?? "none"))")
+                    }
                     // The lanes: every tab with its holder, owner and purpose.
                     for tab in await entry.session.tabs() {
                         lines.append("  tab \(tab)")
@@ -153,8 +168,8 @@ struct MCPCatalog: Sendable {
                 guard case .object(var fields) = json else { return failure("arguments must be an object") }
                 fields["session_id"] = nil
                 var result = await entry.toolbox.call(toolName, arguments: .object(fields), as: client.participant)
-                if toolName == "navigate", !result.isError {
-                    // As the design has it: the page at a glance, and a picture of it.
+                if toolName == "navigate", !result.isError, await registry.settings.navigateScreenshots {
+                    // Asked for with --navigate-screenshots: the page at a glance, and a picture of it.
                     let picture = await entry.toolbox.call("screenshot", as: client.participant)
                     result.image = picture.image
                     result.imageMimeType = picture.imageMimeType

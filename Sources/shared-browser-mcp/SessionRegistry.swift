@@ -31,6 +31,9 @@ actor SessionRegistry {
         var storageState: StorageState?
         /// Actions agents may take only after a person approves them (`--require-approval`).
         var approvals: [ApprovalRule] = []
+        /// Attach a picture of the page to every navigate answer (`--navigate-screenshots`); off: a
+        /// picture only when a client asks for one.
+        var navigateScreenshots = false
     }
 
     /// Where a session's browser is: launched here, or attached to at an endpoint with headers.

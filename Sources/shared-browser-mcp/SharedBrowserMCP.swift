@@ -35,6 +35,10 @@ struct SharedBrowserMCP: AsyncParsableCommand {
                                discussion: "submit: any form submission; navigate:HOST: going to HOST or below it (navigate:* any navigation); click:PATTERN: a click on an element whose accessible name matches PATTERN (* for any text)."))
     var requireApproval: [String] = []
 
+    @Flag(name: .customLong("navigate-screenshots"),
+          help: "Attach a JPEG of the page to every shared_session_navigate answer (off by default: a picture costs a model about 1,200 tokens; shared_session_screenshot gives one when asked).")
+    var navigateScreenshots = false
+
     @Flag(name: .customLong("no-recording"), help: "Do not record timelines (recorded by default).")
     var noRecording = false
 
@@ -123,7 +127,8 @@ struct SharedBrowserMCP: AsyncParsableCommand {
         let registry = SessionRegistry(settings: .init(headless: !headed, record: !noRecording, allowJavaScript: allowJavaScript,
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions,
                                                        browserEndpoint: cdpEndpoint, endpointHeaders: headers,
-                                                       trustedCertificatesFile: cdpCAFile, storageState: state, approvals: approvals))
+                                                       trustedCertificatesFile: cdpCAFile, storageState: state, approvals: approvals,
+                                                       navigateScreenshots: navigateScreenshots))
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"

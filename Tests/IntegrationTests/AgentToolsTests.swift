@@ -14,7 +14,7 @@ extension Chromium {
     @Test func profilesAndSchemas() async throws {
         let (session, _) = try await TestSession.shared.get()
         let core = AgentToolbox(session: session)
-        #expect(core.tools.map(\.name) == ["navigate", "snapshot", "click", "fill", "type", "press", "select", "scroll", "wait",
+        #expect(core.tools.map(\.name) == ["navigate", "snapshot", "click", "fill", "fill_form", "type", "press", "select", "scroll", "wait",
                                            "screenshot", "context", "events", "control", "request_help", "say"])
         let full = AgentToolbox(session: session, profile: .full)
         #expect(Set(full.tools.map(\.name)).isSuperset(of: core.tools.map(\.name)))
@@ -29,6 +29,50 @@ extension Chromium {
             let required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(Set(required).isSubset(of: properties.keys), "\(tool.name)")
             #expect(tool.description.count > 10, "\(tool.name) says what it does")
+        }
+    }
+
+    /// A form in one call: a text field, a select, a checkbox and a radio button filled in order, then
+    /// the submit click, one line each; a field that fails is named and nothing is submitted; a field
+    /// that says two things, or something unknown, is refused before anything runs.
+    @Test func fillFormFillsSeveralFieldsAndSubmitsInOneCall() async throws {
+        // A field that is not there fails by the action's deadline: a short one here.
+        try await withOwnSession("agent-tools-form", configure: { $0.actionTimeout = .seconds(2) }) { session in
+            let tools = AgentToolbox(session: session)
+            let agent = Participant.agent("former")
+            try await session.navigate(to: dataURL("""
+                <form id=f><label>Name <input id=name></label>
+                <label>Size <select id=size><option value=s>Small</option><option value=l>Large</option></select></label>
+                <label><input type=checkbox id=agree> Agree</label>
+                <label><input type=radio name=plan id=basic> Basic</label><label><input type=radio name=plan id=pro> Pro</label>
+                <button id=go>Send</button></form><p id=out>none</p><p id=sent>0</p>
+                <script>f.onsubmit = e => { e.preventDefault(); sent.textContent = String(Number(sent.textContent) + 1);
+                  out.textContent = [document.getElementById('name').value, size.value, agree.checked, pro.checked].join(','); };</script>
+                """), as: agent).get()
+            let done = await tools.call("fill_form", arguments: [
+                "fields": [["target": "#name", "value": "Ada"], ["target": "#size", "values": ["Large"]],
+                           ["target": "#agree", "checked": true], ["target": "#pro", "checked": true]],
+                "submit": "#go",
+            ], as: agent)
+            #expect(!done.isError, "\(done.text)")
+            let lines = done.text.split(separator: "\n")
+            #expect(lines.prefix(4) == ["fill #name: done", "selectOption #size: done", "check #agree: done", "check #pro: done"], "\(done.text)")
+            #expect(lines.count >= 5 && lines[4].hasPrefix("click #go"), "\(done.text)")
+            let out = try await session.evaluate("out.textContent", as: agent).get().value
+            #expect(out == "Ada,l,true,true", "\(String(describing: out))")
+
+            let failed = await tools.call("fill_form", arguments: [
+                "fields": [["target": "#nowhere", "value": "x"], ["target": "#agree", "checked": false]], "submit": "#go",
+            ], as: agent)
+            #expect(failed.isError)
+            #expect(failed.text.hasPrefix("fill #nowhere: failed — ") && failed.text.contains("uncheck #agree: done")
+                    && failed.text.hasSuffix("click #go: not sent (a field failed)"), "\(failed.text)")
+            #expect(try await session.evaluate("sent.textContent", as: agent).get().value == "1", "not submitted again")
+
+            let twoThings = await tools.call("fill_form", arguments: ["fields": [["target": "#agree", "value": "x", "checked": true]]], as: agent)
+            #expect(twoThings.isError && twoThings.text == "fill_form: field 1 (#agree) needs exactly one of value, values, checked")
+            let unknown = await tools.call("fill_form", arguments: ["fields": [["target": "#name", "text": "x"]]], as: agent)
+            #expect(unknown.isError && unknown.text == "fill_form: field 1 takes target and one of value, values, checked; not text")
         }
     }
 

@@ -98,11 +98,15 @@ extension Chromium {
         #expect(!tools.contains("shared_session_evaluate"), "no JavaScript unless the server allows it")
         let started = try #require(seen["started"] as? [String: Any])
         #expect(started["session_id"] as? String == "mcp-stdio")
-        #expect((started["live_view_url"] as? String)?.hasPrefix("http://127.0.0.1:") == true)
+        // The answer is what the agent needs; a person's links come on request, never the DevTools address.
+        #expect(Set(started.keys) == ["session_id", "participant"], "\(started)")
+        let links = seen["links"] as? String ?? ""
+        #expect(links.contains("live view: http://127.0.0.1:") && links.contains("watch only: http://127.0.0.1:"), "\(links)")
+        #expect(!(seen["list"] as? String ?? "").contains("live view:"), "links only when asked")
         #expect(started["participant"] as? String == "agent:py-tester", "each client acts as itself")
         let step = seen.step
         #expect(step("navigate").error == false, "a lone client's first navigate takes control: \(step("navigate").text)")
-        #expect(seen["navigate_types"] as? [String] == ["text", "image"], "navigate answers with the page and a picture of it")
+        #expect(seen["navigate_types"] as? [String] == ["text"], "no picture unless asked")
         let contexts = seen["contexts"] as? [[String: Any]] ?? []
         #expect(contexts.contains { $0["title"] as? String == "Form" }, "context changes arrive as logging messages: \(contexts)")
         #expect((seen["snapshot"] as? String)?.contains("Name") == true)
@@ -168,7 +172,9 @@ extension Chromium {
         // MCP port and the session's live view, and nothing else (the browser speaks over a pipe).
         let ours = processTree(of: server.processIdentifier)
         #expect(ours.count > 3, "the server's browser runs below it: \(ours)")
-        let liveView = try #require((started["live_view_url"] as? String).flatMap(URL.init(string:))?.port)
+        let links = try #require(seen["links"] as? String)
+        let liveView = try #require(links.components(separatedBy: "live view: ").dropFirst().first?
+            .split(separator: " ").first.flatMap { URL(string: String($0)) }?.port, "\(links)")
         #expect(listeningPorts(of: ours) == [try #require(address.port), liveView], "listening: \(listeningPorts(of: ours))")
         // SIGTERM: every browser closes, the server exits.
         let stopped = ContinuousClock().now
@@ -222,6 +228,13 @@ extension Chromium {
         let seen = try PythonMCP.scenario("navigate_scenario.py", [server, site.url("/dashboard"), "--storage-state", file])
         let navigated = seen.step("navigate")
         #expect(!navigated.error && navigated.text.contains("Dashboard"), "signed in: \(navigated.text)")
+        #expect(seen["navigate_types"] as? [String] == ["text"], "no picture unless asked")
+        #expect((seen["navigate_description"] as? String)?.hasSuffix("No picture: shared_session_screenshot gives one.") == true)
+        // Asked for: every navigate answer has a picture of the page, and says so.
+        let pictured = try PythonMCP.scenario("navigate_scenario.py", [server, site.url("/dashboard"), "--storage-state", file,
+                                                                       "--navigate-screenshots"])
+        #expect(pictured["navigate_types"] as? [String] == ["text", "image"])
+        #expect((pictured["navigate_description"] as? String)?.hasSuffix("Also a JPEG of the page.") == true)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
         let refused = try PlaywrightCLI.run(executable: server, ["--storage-state", file], in: NSTemporaryDirectory())

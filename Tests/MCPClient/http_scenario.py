@@ -64,6 +64,7 @@ async def main(url, token, page):
     seen = {}
     async with Client(url, token, "alpha") as alpha, Client(url, token, "beta") as beta:
         seen["started"] = json.loads((await alpha.call("start_shared_session", session_id="shared", profile="temporary"))["text"])
+        seen["links"] = (await alpha.call("list_shared_sessions", links=True))["text"]
         seen["alpha_request"] = await alpha.call("shared_session_request_control")
         await beta.call("shared_session_events")   # beta works with the session from now on
         seen["alpha_navigate"] = await alpha.call("shared_session_navigate", url=page)

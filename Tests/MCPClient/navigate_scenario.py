@@ -28,6 +28,9 @@ async def main(binary, url, options):
             await session.call_tool("shared_session_request_control", {})
             navigated = await session.call_tool("shared_session_navigate", {"url": url})
             seen["navigate"] = {"error": navigated.is_error, "text": text(navigated)}
+            seen["navigate_types"] = [part.type for part in navigated.content]
+            tools = await session.list_tools()
+            seen["navigate_description"] = next(t.description for t in tools.tools if t.name == "shared_session_navigate")
     print(json.dumps(seen))
 
 

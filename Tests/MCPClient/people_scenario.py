@@ -35,7 +35,9 @@ async def main(binary, url):
             seen["tools"] = [tool.name for tool in tools.tools]
             started = json.loads(text(await session.call_tool("start_shared_session",
                                                               {"session_id": "mcp-people", "profile": "temporary"})))
-            print("LIVE " + started["live_view_url"], flush=True)
+            listed = text(await session.call_tool("list_shared_sessions", {"links": True}))
+            seen["started"] = started
+            print("LIVE " + listed.split("live view: ")[1].split(" ")[0], flush=True)
             await session.call_tool("shared_session_request_control", {})
             await session.call_tool("shared_session_navigate", {"url": url})
             await asyncio.wait_for(got_message.wait(), 30)

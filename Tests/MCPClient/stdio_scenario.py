@@ -52,6 +52,7 @@ async def main(binary, url):
             seen["bad"] = {"error": bad.is_error, "text": text(bad)}
             listed = await session.call_tool("list_shared_sessions", {})
             seen["list"] = text(listed)
+            seen["links"] = text(await session.call_tool("list_shared_sessions", {"links": True}))
     print(json.dumps(seen))
 
 
