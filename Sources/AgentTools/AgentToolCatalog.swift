@@ -12,11 +12,13 @@ enum AgentToolCatalog {
                                     "screenshot", "context", "events", "control", "request_help", "say"]
 
     static let all: [AgentTool] = [
-        action("navigate", .navigate, answers: "Answers with the page at a glance (headings, lead text, links and forms in view)."),
+        action("navigate", .navigate, answers: "Answers with the page's elements to act on, each with its ref (as snapshot with "
+               + "interactiveOnly): no need to read the page before the next step. No picture."),
         action("snapshot", .snapshot, only: ["interactiveOnly"],
                answers: "Use a ref as the target of click, fill, type, press or select. Refs belong to the page they came from: "
                 + "after a navigation take a new snapshot.") { $0.snapshot?.text },
-        action("click", .click, answers: "Answers with what changed."),
+        action("click", .click, answers: "Answers with what changed; when the click opened another page, that page's elements "
+               + "to act on, with refs."),
         action("fill", .fill),
         AgentTool(
             name: "fill_form",
@@ -274,12 +276,46 @@ enum AgentToolCatalog {
     static func run(_ type: BrowserAction.ActionType, _ params: ActionParams, _ call: AgentToolCall,
                     options: SharedBrowserSession.ActionOptions = .init(),
                     text: (@Sendable (ActionResult) -> String?)? = nil) async throws -> AgentToolResult {
+        var options = options
+        // What the next step needs comes with the answer (the page's elements with refs), not a
+        // summary without them.
+        if leadToPages.contains(type) { options.pageSummary = false }
         let result = await call.session.run(BrowserAction(type, params, source: EventCause(call.participant)), through: call.door,
                                             options: options)
         // A submission the page rejected is an error too: an agent that checks isError must not
         // believe it saved.
         guard result.error == nil, result.outcome != .rejected else { return failure(result) }
-        return AgentToolResult(text: text?(result) ?? result.report, actionResult: result)
+        var answer = text?(result) ?? result.report
+        if text == nil, let view = await nextStep(after: result, call) { answer += "\n" + view }
+        return AgentToolResult(text: answer, actionResult: result)
+    }
+
+    /// The kinds that can take a tab to another document.
+    static let leadToPages: Set<BrowserAction.ActionType> = [.navigate, .click, .press, .back, .forward, .reload]
+
+    /// The most estimated tokens of the elements an answer carries; more are left to `snapshot`.
+    static let nextStepBudget = 1500
+
+    /// After an action that brought a new document: its elements to act on, with refs (the
+    /// interactive snapshot), within ``nextStepBudget`` tokens. Nil when the document stayed (what
+    /// changed on it is in the answer already) or the action failed.
+    static func nextStep(after result: ActionResult, _ call: AgentToolCall) async -> String? {
+        guard result.error == nil, result.events.contains(where: { event in
+            if case .navigation(let info) = event.payload { info.isMainFrame && info.errorText == nil } else { false }
+        }) else { return nil }
+        let view = await call.session.snapshot(interactiveOnly: true, as: call.participant, options: .init(tab: result.tab))
+        guard let lines = view.snapshot?.text.split(separator: "\n", omittingEmptySubsequences: false) else { return nil }
+        let counter = EstimatedTokenCounter.upperBound
+        var kept: [Substring] = []
+        var tokens = 0
+        for line in lines {
+            tokens += counter.count(String(line)) + 1
+            if tokens > nextStepBudget { break }
+            kept.append(line)
+        }
+        let more = lines.count - kept.count
+        return "The page's elements to act on (refs for click, fill, type, press, select):\n" + kept.joined(separator: "\n")
+            + (more > 0 ? "\n(\(more) more lines: snapshot gives them all)" : "")
     }
 
     static func failure(_ result: ActionResult) -> AgentToolResult {

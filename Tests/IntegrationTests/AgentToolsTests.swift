@@ -87,15 +87,22 @@ extension Chromium {
             let opened = await tools.call("navigate", arguments: ["url": .string(site.url("/login"))], as: agent)
             #expect(!opened.isError, "\(opened.text)")
             #expect(opened.text.contains("/login"))
+            // The answer carries what the next step needs: the page's elements, each with its ref,
+            // as an interactive snapshot has them (no read needed before acting).
             let snapshot = await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)
+            let carried = try #require(opened.text.components(separatedBy: "The page's elements to act on").last)
+            for element in snapshot.text.split(separator: "\n").prefix(3) { #expect(carried.contains(element), "\(element)") }
             let line = try #require(snapshot.text.split(separator: "\n").first { $0.localizedCaseInsensitiveContains("username") }, "\(snapshot.text)")
             let ref = try #require(line.split(separator: " ").first { $0.hasPrefix("[ref=") || $0.contains("@") }, "\(line)")
             let bare = ref.replacingOccurrences(of: "[ref=", with: "").replacingOccurrences(of: "]", with: "")
             let filled = await tools.call("fill", arguments: ["target": .string(bare), "value": .string(DemoSite.username)], as: agent)
             #expect(!filled.isError, "\(filled.text)")
+            #expect(!filled.text.contains("elements to act on"), "the document stayed: no elements")
             _ = await tools.call("fill", arguments: ["target": "#password", "value": .string(DemoSite.password)], as: agent)
             let clicked = await tools.call("click", arguments: ["target": "#sign-in"], as: agent)
             #expect(!clicked.isError && clicked.text.contains("/dashboard"), "\(clicked.text)")
+            #expect(clicked.text.contains("The page's elements to act on") && clicked.text.contains("New project"),
+                    "a click that opened another page brings its elements: \(clicked.text)")
             let context = await tools.call("context", arguments: ["budget": 1500], as: agent)
             #expect(context.text.contains("/dashboard") && context.text.contains("you (planner) hold control"), "\(context.text.prefix(400))")
             let picture = await tools.call("screenshot", as: agent)

@@ -53,6 +53,8 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         var statuses: [String]
         /// Whether the focused element takes a secret (``Elements/focusIsSecret(_:)``).
         var focusSecret: Bool?
+        /// The document's title as read (the browser's own report of a change comes a moment later).
+        var title: String?
     }
 
     static func read(_ tab: Tab) async -> Reading? {
@@ -121,6 +123,7 @@ public struct PageFeedback: Sendable, Hashable, Codable, CustomStringConvertible
         alerts: texts('[role=alert], [aria-live=assertive], ' + errorish),
         statuses: texts('[role=status], [aria-live=polite], output'),
         focusSecret: (\#(Elements.focusSecretFunction))(),
+        title: document.title,
       };
     })()
     """#

@@ -72,6 +72,8 @@ extension SharedBrowserSession {
         var dialog: DialogInfo?
         var before: PageFeedback.Reading?
         var pageFeedback: PageFeedback?
+        // The title as the page says it after the action, when read.
+        var titleAfter: String?
         var generationBefore = 0
         var typedTextIsSafe = false
         var startedSequence: UInt64?
@@ -145,6 +147,7 @@ extension SharedBrowserSession {
             if feedback, dialog == nil {
                 let newDocument = tab.state.withLock { $0.generation } != generationBefore
                 let after = await PageFeedback.read(tab)
+                titleAfter = after?.title
                 pageFeedback = PageFeedback.difference(before: before, after: after, newDocument: newDocument)
             }
         } catch {
@@ -183,7 +186,7 @@ extension SharedBrowserSession {
         let now = noted.openedTab.flatMap { id in tabList.first { $0.targetId == id } } ?? (needsPage ? tab : active)
         var result = ActionResult(
             action: name, participant: participant, target: target, error: failure,
-            navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: now.title,
+            navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: (now === tab ? titleAfter : nil) ?? now.title,
             tab: noted.openedTab ?? (needsPage ? tab.targetId : nil),
             duration: duration, events: captured, dialog: dialog, state: sink.state)
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
