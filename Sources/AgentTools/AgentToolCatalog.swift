@@ -14,9 +14,22 @@ enum AgentToolCatalog {
     static let all: [AgentTool] = [
         action("navigate", .navigate, answers: "Answers with the page's elements to act on, each with its ref (as snapshot with "
                + "interactiveOnly): no need to read the page before the next step. No picture."),
-        action("snapshot", .snapshot, only: ["interactiveOnly"],
-               answers: "Use a ref as the target of click, fill, type, press or select. Refs belong to the page they came from: "
-                + "after a navigation take a new snapshot.") { $0.snapshot?.text },
+        AgentTool(
+            name: "snapshot",
+            description: declaration(.snapshot).summary + " Use a ref as the target of click, fill, type, press or select. Refs "
+                + "belong to the page they came from and stay the same for an element while it stays. Looking again at the same "
+                + "page answers what changed since your last look (+ new, ~ changed, - gone); full gives the whole view.",
+            inputSchema: object(["interactive_only": property(.snapshot, "interactiveOnly"),
+                                 "full": boolean("The whole view even when you looked at this page before. Default false.")]),
+            readOnly: true
+        ) { args, call in
+            let params = try parameters(args, declaration(.snapshot), only: ["interactiveOnly"])
+            let result = await call.session.run(BrowserAction(.snapshot, params, source: EventCause(call.participant)), through: call.door)
+            guard result.error == nil, let snapshot = result.snapshot else { return failure(result) }
+            let view = await look(at: snapshot, interactive: params.interactiveOnly == true, tab: result.tab, call,
+                                  whole: try args.bool("full") ?? false)
+            return AgentToolResult(text: view, actionResult: result)
+        },
         action("click", .click, answers: "Answers with what changed; when the click opened another page, that page's elements "
                + "to act on, with refs."),
         action("fill", .fill),
@@ -290,6 +303,20 @@ enum AgentToolCatalog {
         return AgentToolResult(text: answer, actionResult: result)
     }
 
+    /// A snapshot as the caller should read it: the whole view the first time it looks at this
+    /// document (or with `whole`, or when most of it changed), else what changed since its last look.
+    static func look(at snapshot: AccessibilitySnapshot, interactive: Bool, tab: String?, _ call: AgentToolCall, whole: Bool) async -> String {
+        let lines = snapshot.text.split(separator: "\n").map(String.init)
+        guard let tab, let before = await call.session.rememberLook(lines, view: interactive ? "interactive" : "all", tab: tab,
+                                                                     generation: snapshot.generation, by: call.participant),
+              !whole else { return snapshot.text }
+        let changes = LookChanges(old: before, new: lines)
+        if changes.isEmpty { return "Nothing changed since your last look at this page (\(lines.count) lines; full: true gives them again)." }
+        if changes.isMostOfIt { return snapshot.text }
+        return "What changed since your last look at this page (\(changes.unchanged) lines the same; full: true gives the whole view):\n"
+            + changes.lines.joined(separator: "\n")
+    }
+
     /// The kinds that can take a tab to another document.
     static let leadToPages: Set<BrowserAction.ActionType> = [.navigate, .click, .press, .back, .forward, .reload]
 
@@ -304,7 +331,10 @@ enum AgentToolCatalog {
             if case .navigation(let info) = event.payload { info.isMainFrame && info.errorText == nil } else { false }
         }) else { return nil }
         let view = await call.session.snapshot(interactiveOnly: true, as: call.participant, options: .init(tab: result.tab))
-        guard let lines = view.snapshot?.text.split(separator: "\n", omittingEmptySubsequences: false) else { return nil }
+        guard let snapshot = view.snapshot else { return nil }
+        // Shown: the next look at this page answers what changed since.
+        _ = await look(at: snapshot, interactive: true, tab: view.tab, call, whole: true)
+        let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
         let counter = EstimatedTokenCounter.upperBound
         var kept: [Substring] = []
         var tokens = 0

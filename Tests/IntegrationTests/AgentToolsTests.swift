@@ -32,6 +32,48 @@ extension Chromium {
         }
     }
 
+    /// A second look at the same page answers what changed since the first: elements that appeared
+    /// (+), that changed keeping their ref (~), that went (-); nothing when nothing did; the whole view
+    /// when asked, or on another page. Each participant has its own memory.
+    @Test func aSecondLookAnswersWhatChanged() async throws {
+        try await withOwnSession("agent-tools-looks") { session in
+            let tools = AgentToolbox(session: session)
+            let agent = Participant.agent("looker"), other = Participant.agent("other")
+            try await session.navigate(to: dataURL("""
+                <h1>List</h1><label><input type=checkbox id=agree> Agree</label>
+                <button id=add onclick="const b = document.createElement('button'); b.textContent = 'Item ' + document.querySelectorAll('.item').length;
+                  b.className = 'item'; document.body.append(b); document.getElementById('gone').remove()">Add</button>
+                <button id=gone>Old thing</button>
+                """), as: agent).get()
+            let first = await tools.call("snapshot", as: agent)
+            #expect(first.text.contains("Old thing") && !first.text.hasPrefix("What changed"), "\(first.text)")
+            let agreeLine = try #require(first.text.split(separator: "\n").first { $0.contains("Agree") })
+            let ref = try #require(agreeLine.range(of: "ref=").map { String(agreeLine[$0.upperBound...].prefix { !$0.isWhitespace && $0 != "]" }) })
+            let again = await tools.call("snapshot", as: agent)
+            #expect(again.text.hasPrefix("Nothing changed since your last look"), "\(again.text)")
+            _ = await tools.call("click", arguments: ["target": "#add"], as: agent)
+            _ = await tools.call("click", arguments: ["target": .string(ref)], as: agent)
+            let changed = await tools.call("snapshot", as: agent)
+            let lines = changed.text.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix("What changed since your last look") == true, "\(changed.text)")
+            // A line is an element with its inline neighbours: the new item joins a line (changed), the
+            // old thing leaves it; the checkbox's line changed and kept its ref.
+            #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("+ ") || $0.hasPrefix("~ ") || $0.hasPrefix("- ") }, "\(changed.text)")
+            #expect(lines.contains { ($0.hasPrefix("+ ") || $0.hasPrefix("~ ")) && $0.contains("Item 0") }, "\(changed.text)")
+            #expect(lines.contains { $0.hasPrefix("~ ") && $0.contains("Agree") && $0.contains("checked") && $0.contains(ref) },
+                    "the same element, its ref kept: \(changed.text)")
+            #expect(!lines.contains { !$0.hasPrefix("- ") && $0.contains("Old thing") }, "\(changed.text)")
+            #expect(!lines.contains { $0.contains("List") }, "what stayed is not repeated: \(changed.text)")
+            let whole = await tools.call("snapshot", arguments: ["full": true], as: agent)
+            #expect(whole.text.contains("Item 0") && !whole.text.hasPrefix("What changed"))
+            // Another participant's first look is the whole view.
+            #expect(!(await tools.call("snapshot", as: other)).text.hasPrefix("What changed"))
+            // Another page: the whole view again.
+            _ = await tools.call("navigate", arguments: ["url": .string(dataURL("<h1>Other</h1><button>Go</button>"))], as: agent)
+            #expect((await tools.call("snapshot", as: agent)).text.contains("Other"))
+        }
+    }
+
     /// A form in one call: a text field, a select, a checkbox and a radio button filled in order, then
     /// the submit click, one line each; a field that fails is named and nothing is submitted; a field
     /// that says two things, or something unknown, is refused before anything runs.
@@ -89,7 +131,7 @@ extension Chromium {
             #expect(opened.text.contains("/login"))
             // The answer carries what the next step needs: the page's elements, each with its ref,
             // as an interactive snapshot has them (no read needed before acting).
-            let snapshot = await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)
+            let snapshot = await tools.call("snapshot", arguments: ["interactive_only": true, "full": true], as: agent)
             let carried = try #require(opened.text.components(separatedBy: "The page's elements to act on").last)
             for element in snapshot.text.split(separator: "\n").prefix(3) { #expect(carried.contains(element), "\(element)") }
             let line = try #require(snapshot.text.split(separator: "\n").first { $0.localizedCaseInsensitiveContains("username") }, "\(snapshot.text)")

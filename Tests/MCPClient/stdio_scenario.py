@@ -36,10 +36,11 @@ async def main(binary, url):
             navigated = await session.call_tool("shared_session_navigate", {"url": url})
             seen["navigate"] = {"error": navigated.is_error, "text": text(navigated)}
             seen["navigate_types"] = [part.type for part in navigated.content]
+            # The navigate answer carries the elements with refs: no read before acting.
+            ref = next(word.strip("[]").removeprefix("ref=") for line in seen["navigate"]["text"].splitlines()
+                       if "Name" in line for word in line.split() if "@" in word)
             snapshot = await session.call_tool("shared_session_snapshot", {"interactive_only": True})
             seen["snapshot"] = text(snapshot)
-            ref = next(word.strip("[]").removeprefix("ref=") for line in seen["snapshot"].splitlines()
-                       if "Name" in line for word in line.split() if "@" in word)
             filled = await session.call_tool("shared_session_fill", {"target": ref, "value": "Ada"})
             seen["fill"] = {"error": filled.is_error, "text": text(filled)}
             clicked = await session.call_tool("shared_session_click", {"target": "#save"})

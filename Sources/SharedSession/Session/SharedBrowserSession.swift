@@ -94,6 +94,8 @@ public actor SharedBrowserSession {
     var ownTabs: [Participant: String] = [:]
     /// What each own tab is for, by tab id.
     var tabPurposes: [String: String] = [:]
+    /// What each participant was last shown of each tab's document (``rememberLook(_:view:tab:generation:by:)``).
+    var looks: [LookKey: (generation: Int, lines: [String])] = [:]
 
     /// Whose own tab a tab is, and what for (kept by position across a relaunch).
     struct TabOwner: Sendable {
