@@ -248,7 +248,9 @@ public final class CDPBrowser: Sendable {
                 // The first answer says the browser is up; its exit before then fails this at once.
                 do { _ = try await browser.session.send(Browser.GetVersion(), timeout: options.launchTimeout) } catch {
                     await connection.close()
-                    if process.isDead, await process.waitForExit(timeout: .seconds(1)), let status = process.exitStatus {
+                    // A process that closed its pipe is ending (it may not be dead yet): its exit says why.
+                    let pipeClosed = (error as? CDPError)?.code == .connectionClosed
+                    if process.isDead || pipeClosed, await process.waitForExit(timeout: .seconds(1)), let status = process.exitStatus {
                         throw CDPError(.launchFailed, "Chromium \(ChildProcess.describe(status: status)) before answering")
                     }
                     throw CDPError(.launchFailed, "Chromium did not answer within \(options.launchTimeout): \(error)")

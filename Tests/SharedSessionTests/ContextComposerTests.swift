@@ -49,6 +49,31 @@ import Testing
         return input
     }
 
+    /// One thing once: a field the forms list is not listed again among the elements, and a link the
+    /// elements list is not listed again among the links; each section says so.
+    @Test func eachFieldAndLinkIsListedOnce() throws {
+        let html = "<main><p>Intro</p><a href=\"/home\">Home</a> <a href=\"/about\">About</a> <a href=\"/far\">Far away</a>"
+            + "<form><label>User <input name=user></label><button>Go</button></form></main>"
+        let content = try HTMLDocument.extract(html: html, url: "https://once.test/")
+        let nodes = [
+            AXNodeInput(id: "root", role: "RootWebArea", childIds: ["home", "about", "user", "go"]),
+            AXNodeInput(id: "home", role: "link", name: "Home", backendNodeId: 1, visible: true),
+            AXNodeInput(id: "about", role: "link", name: "About", backendNodeId: 2, visible: true),
+            AXNodeInput(id: "user", role: "textbox", name: "User", backendNodeId: 3, visible: true),
+            AXNodeInput(id: "go", role: "button", name: "Go", backendNodeId: 4, visible: true),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 1)
+        let userRef = try #require(snapshot.lines.first { $0.text.contains("User") }?.ref)
+        var input = ContextComposer.Input(state: BrowserState(sessionId: "s"), content: content, snapshot: snapshot)
+        input.fieldRefs = [0: userRef]
+        let text = ContextComposer().compose(input).text
+        #expect(text.components(separatedBy: "ref=\(userRef)").count == 2, "the field once, under Forms: \(text)")
+        #expect(text.contains("(the 1 fields under Forms are not repeated here)"))
+        #expect(text.contains("link \"Home\"") && !text.contains("[Home]("), "\(text)")
+        #expect(text.contains("[Far away](https://once.test/far)"), "a link the elements do not list stays: \(text)")
+        #expect(text.contains("2 more are under Elements"), "\(text)")
+    }
+
     @Test func neverExceedsTheBudgetAndSaysWhatItLeftOut() throws {
         let input = try Self.input()
         let counter = EstimatedTokenCounter.upperBound

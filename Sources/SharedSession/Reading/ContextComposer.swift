@@ -170,11 +170,16 @@ public struct ContextComposer: Sendable {
         let maximums = [min(needs[0], max(budgets.snapshot.upperBound, elementsFloor)), min(needs[1], budgets.pageText.upperBound), needs[2]]
         var shares = Self.share(max(0, total - used - 3), minimums: minimums, maximums: maximums, first: elementsFloor)
 
+        // One thing once: a field the forms list is not listed again among the elements, and a link
+        // the elements list is not listed again among the links.
+        let formRefs = Self.refs(in: forms.text)
         var attempt = 0
         while true {
-            let elements = input.snapshot.map { snapshot(of: $0, lines: lines ?? [], budget: shares[0]) }
+            let elements = input.snapshot.map { snapshot(of: $0, lines: lines ?? [], budget: shares[0], listedInForms: formRefs) }
             let text = outline.render(budget: shares[1])
-            let links = self.links(linkList, total: linkList.count, budget: shares[2])
+            let named = Self.linkNames(in: elements?.text ?? "")
+            let unlisted = named.isEmpty ? linkList : linkList.filter { !named.contains($0.text.trimmingCharacters(in: .whitespaces)) }
+            let links = self.links(unlisted, total: unlisted.count, budget: shares[2], repeatedLeftOut: linkList.count - unlisted.count)
             let parts = [header, errors, notice, forms, elements, text, links].compactMap { $0 }.filter { !$0.text.isEmpty }
             let joined = parts.map(\.text).joined(separator: "\n\n")
             let tokens = count(joined)
@@ -400,10 +405,38 @@ public struct ContextComposer: Sendable {
     /// The snapshot's lines that fit: visible interactive elements first, then other visible lines,
     /// then interactive ones out of view, then the rest — shown main content first, then in
     /// document order.
-    private func snapshot(of snapshot: AccessibilitySnapshot, lines: [AccessibilitySnapshot.Line], budget: Int) -> Part {
+    /// The refs (`ref=eN@G`) a text names.
+    static func refs(in text: String) -> Set<String> {
+        var refs = Set<String>()
+        var rest = text[...]
+        while let range = rest.range(of: "ref=") {
+            let ref = rest[range.upperBound...].prefix { !$0.isWhitespace && $0 != "]" && $0 != ")" && $0 != "," }
+            if !ref.isEmpty { refs.insert(String(ref)) }
+            rest = rest[range.upperBound...]
+        }
+        return refs
+    }
+
+    /// The names of the links an elements section lists (`link "Economy" ref=…`).
+    static func linkNames(in text: String) -> Set<String> {
+        var names = Set<String>()
+        var rest = text[...]
+        while let range = rest.range(of: "link \"") {
+            let name = rest[range.upperBound...].prefix { $0 != "\"" }
+            if !name.isEmpty { names.insert(String(name).trimmingCharacters(in: .whitespaces)) }
+            rest = rest[range.upperBound...]
+        }
+        return names
+    }
+
+    private func snapshot(of snapshot: AccessibilitySnapshot, lines: [AccessibilitySnapshot.Line], budget: Int,
+                          listedInForms: Set<String> = []) -> Part {
         // The depth note, if any, is the last line of the snapshot: kept out below.
         let hasNote = snapshot.lines.last?.role == "note"
-        let lines = hasNote ? lines.filter { $0.role != "note" } : lines
+        var lines = hasNote ? lines.filter { $0.role != "note" } : lines
+        // A line whose every element the forms list already is not repeated.
+        let repeated = listedInForms.isEmpty ? 0 : lines.filter { !$0.refs.isEmpty && $0.refs.allSatisfy(listedInForms.contains) }.count
+        if repeated > 0 { lines = lines.filter { $0.refs.isEmpty || !$0.refs.allSatisfy(listedInForms.contains) } }
         if lines.isEmpty { return Part(name: "elements", text: Self.elementsTitle + "\n(none)", omitted: nil) }
         let reserve = count(Self.elementsTitle) + 48   // the title and the closing note
         var left = budget - reserve
@@ -447,6 +480,7 @@ public struct ContextComposer: Sendable {
             }
         }
         var out = [Self.elementsTitle]
+        if repeated > 0 { out.append("(the \(repeated) fields under Forms are not repeated here)") }
         for (i, line) in lines.enumerated() where chosen[i] { out.append(line.text) }
         var omitted: String?
         let leftOut = candidates - chosenCount
@@ -500,7 +534,7 @@ public struct ContextComposer: Sendable {
         links.reduce(0) { $0 + count(Self.linkLine($1)) + 1 }
     }
 
-    private func links(_ links: [PageContent.Link], total: Int, budget: Int) -> Part {
+    private func links(_ links: [PageContent.Link], total: Int, budget: Int, repeatedLeftOut: Int = 0) -> Part {
         guard !links.isEmpty else { return Part(name: "links", text: "", omitted: nil) }
         var left = budget - Self.linksReserve
         var lines: [String] = []
@@ -512,7 +546,8 @@ public struct ContextComposer: Sendable {
             left -= cost
         }
         guard !lines.isEmpty else { return Part(name: "links", text: "", omitted: "\(total) links") }
-        var out = ["== Links (\(lines.count) of \(total), main content first) =="] + lines
+        let others = repeatedLeftOut > 0 ? "; \(repeatedLeftOut) more are under Elements" : ""
+        var out = ["== Links (\(lines.count) of \(total), main content first\(others)) =="] + lines
         var omitted: String?
         if lines.count < total {
             omitted = "\(total - lines.count) more links; the session's pageContent() lists them all"
