@@ -90,12 +90,17 @@ enum AgentToolCatalog {
         AgentTool(
             name: "context",
             description: "The browser as you need it before deciding: URL, title, who holds control, errors, forms with their fields' "
-                + "refs, elements in view, the page's text and links, sized to a token budget.",
-            inputSchema: object(["budget": integer("The most tokens the answer may have. Default 4000.")]),
+                + "refs, elements in view, the page's text and links, sized to a token budget. Asked again on the same page, it "
+                + "answers what changed since your last look (full gives the whole context).",
+            inputSchema: object(["budget": integer("The most tokens the answer may have. Default 4000."),
+                                 "full": boolean("The whole context even when you looked at this page before. Default false.")]),
             readOnly: true
         ) { args, call in
+            let document = await call.session.lookedAtDocument(for: call.participant)
             let context = await call.session.agentContext(budget: max(300, try args.int("budget") ?? 4000), for: call.participant)
-            return AgentToolResult(text: context.text)
+            let text = await look(at: context.text, view: "context", tab: document.tab, generation: document.generation, call,
+                                  whole: try args.bool("full") ?? false)
+            return AgentToolResult(text: text)
         },
         AgentTool(
             name: "events",
@@ -306,13 +311,17 @@ enum AgentToolCatalog {
     /// A snapshot as the caller should read it: the whole view the first time it looks at this
     /// document (or with `whole`, or when most of it changed), else what changed since its last look.
     static func look(at snapshot: AccessibilitySnapshot, interactive: Bool, tab: String?, _ call: AgentToolCall, whole: Bool) async -> String {
-        let lines = snapshot.text.split(separator: "\n").map(String.init)
-        guard let tab, let before = await call.session.rememberLook(lines, view: interactive ? "interactive" : "all", tab: tab,
-                                                                     generation: snapshot.generation, by: call.participant),
-              !whole else { return snapshot.text }
+        await look(at: snapshot.text, view: interactive ? "interactive" : "all", tab: tab, generation: snapshot.generation, call, whole: whole)
+    }
+
+    /// A view (`view` names which) of a document as the caller should read it (see the other `look`).
+    static func look(at text: String, view: String, tab: String?, generation: Int, _ call: AgentToolCall, whole: Bool) async -> String {
+        let lines = text.split(separator: "\n").map(String.init)
+        guard let tab, let before = await call.session.rememberLook(lines, view: view, tab: tab, generation: generation, by: call.participant),
+              !whole else { return text }
         let changes = LookChanges(old: before, new: lines)
         if changes.isEmpty { return "Nothing changed since your last look at this page (\(lines.count) lines; full: true gives them again)." }
-        if changes.isMostOfIt { return snapshot.text }
+        if changes.isMostOfIt { return text }
         return "What changed since your last look at this page (\(changes.unchanged) lines the same; full: true gives the whole view):\n"
             + changes.lines.joined(separator: "\n")
     }

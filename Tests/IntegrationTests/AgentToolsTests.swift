@@ -66,6 +66,15 @@ extension Chromium {
             #expect(!lines.contains { $0.contains("List") }, "what stayed is not repeated: \(changed.text)")
             let whole = await tools.call("snapshot", arguments: ["full": true], as: agent)
             #expect(whole.text.contains("Item 0") && !whole.text.hasPrefix("What changed"))
+            // The context too: the whole of it first, then what changed.
+            let context = await tools.call("context", as: agent)
+            #expect(context.text.contains("== Browser =="), "\(context.text.prefix(200))")
+            #expect((await tools.call("context", as: agent)).text.hasPrefix("Nothing changed since your last look"))
+            _ = await tools.call("click", arguments: ["target": "#add"], as: agent)
+            let contextChanged = await tools.call("context", as: agent)
+            #expect(contextChanged.text.hasPrefix("What changed since your last look") && contextChanged.text.contains("Item 1"),
+                    "\(contextChanged.text)")
+            #expect((await tools.call("context", arguments: ["full": true], as: agent)).text.contains("== Browser =="))
             // Another participant's first look is the whole view.
             #expect(!(await tools.call("snapshot", as: other)).text.hasPrefix("What changed"))
             // Another page: the whole view again.

@@ -1,5 +1,6 @@
 public import Coordination
 import Foundation
+import SharedBrowserSupport
 
 extension SharedBrowserSession {
     /// What a participant was shown of one view of one tab.
@@ -27,6 +28,15 @@ extension SharedBrowserSession {
         }
         guard let before, before.generation == generation else { return nil }
         return before.lines
+    }
+}
+
+extension SharedBrowserSession {
+    /// The tab `participant` reads and acts in (its own, else the active one) and the number of the
+    /// document it shows (a new document, a new number): what a look is of.
+    public func lookedAtDocument(for participant: Participant) -> (tab: String, generation: Int) {
+        let tab = actingTab(named: nil, for: participant)
+        return (tab.targetId, tab.state.withLock { $0.generation })
     }
 }
 
