@@ -217,7 +217,8 @@ extension SharedBrowserSession {
             guard let id else { continue }
             targets.append((id, url))
         }
-        try await adopt(fresh, tabs: targets, activeIndex: activeIndex)
+        // Own tabs load fully, as the active one does: their owners' next actions run there.
+        try await adopt(fresh, tabs: targets, activeIndex: activeIndex, loaded: Set(owners.keys))
         // The tabs are new: each own tab is its owner's again, its lane taken by the owner's next action.
         ownTabs = [:]
         tabPurposes = [:]
@@ -231,7 +232,8 @@ extension SharedBrowserSession {
 
     /// Makes `fresh` the session's browser: the browser-wide pump, a tab per target (navigated to its
     /// URL when given), the active one as before, the monitor.
-    private func adopt(_ fresh: CDPBrowser, tabs targets: [(id: String, url: String?)], activeIndex: Int? = nil) async throws {
+    private func adopt(_ fresh: CDPBrowser, tabs targets: [(id: String, url: String?)], activeIndex: Int? = nil,
+                       loaded: Set<Int> = []) async throws {
         browserPump?.cancel()
         for tab in tabList { tab.stopPump() }
         let (events, dropped) = try await Self.setUpBrowser(fresh, downloads: downloadsDirectory)
@@ -248,14 +250,14 @@ extension SharedBrowserSession {
             tabs.append(tab)
         }
         let previous = tabList.firstIndex { $0 === active } ?? 0
-        // All tabs load at once: the active one until its load event (the next action runs on it), the
-        // others until their navigation commits (their URL is theirs again).
+        // All tabs load at once: the active one and own tabs until their load events (the next
+        // actions run there), the others until their navigation commits (their URL is theirs again).
         let activeTab = activeIndex ?? previous
         await withTaskGroup(of: Void.self) { group in
             for (index, (tab, target)) in zip(tabs, targets).enumerated() {
                 guard let url = target.url, url != "about:blank" else { continue }
                 group.addTask {
-                    if index == activeTab {
+                    if index == activeTab || loaded.contains(index) {
                         try? await Navigation.go(tab, to: url, waitUntil: .load, deadline: tab.clock.deadline(in: .seconds(10)))
                     } else {
                         _ = try? await tab.page.send(Page.Navigate(url: url), timeout: .seconds(10))
