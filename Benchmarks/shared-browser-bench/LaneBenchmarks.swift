@@ -46,9 +46,8 @@ private func benchLanes(n: Int?, latency: Duration, person: Bool) async throws {
         return start.duration(to: clock.now)
     }
     // Lanes: each agent in its own tab, all at once.
-    var own: [Participant: String?] = [:]
     for agent in agents {
-        own[agent] = try await session.openTab(for: agent, url: site.url("/login")).get().tab
+        try await session.openTab(for: agent, url: site.url("/login")).get()
         await session.coordinator.releaseControl(for: agent)
     }
     func lanes() async throws -> Duration {
@@ -109,7 +108,7 @@ private func benchLanes(n: Int?, latency: Duration, person: Bool) async throws {
     let view = try await session.liveView()
     let person = Participant.human("person")
     try await session.coordinator.takeOver(by: person, tab: await session.activeTab.id)
-    let control = try await LaneViewer.connect(view)
+    let control = try await BenchViewer.connect(view, grant: .control)
     try await Task.sleep(for: .seconds(1))
     for busy in [false, true] {
         let working = busy ? Task {
@@ -123,7 +122,7 @@ private func benchLanes(n: Int?, latency: Duration, person: Bool) async throws {
         for _ in 0..<(n.map { $0 * 6 } ?? 30) {
             try await Task.sleep(for: .milliseconds(300))   // the page is still again
             let sent = ContinuousClock.now
-            try control.send(#"{"type":"input","action":{"type":"mouse","params":{"event":"click","x":250,"y":200}}}"#)
+            try control.connection.withLock { $0 }?.send(text: #"{"type":"input","action":{"type":"mouse","params":{"event":"click","x":250,"y":200}}}"#)
             let deadline = sent + .seconds(2)
             while ContinuousClock.now < deadline, control.frames(after: sent).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
             if let first = control.frames(after: sent).first { latencies.append(sent.duration(to: first)) }
@@ -136,32 +135,7 @@ private func benchLanes(n: Int?, latency: Duration, person: Bool) async throws {
               "steps": "a click sent by a person's control viewer in the tab she took over until the next frame"
                 + (busy ? ", while 4 agents sign in again and again in their own tabs" : ", with the agents idle")])
     }
-    control.close()
+    control.connection.withLock { $0 }?.close(code: 1000, reason: "done")
     await session.close()
     await site.stop()
-}
-
-/// A control viewer that acknowledges every frame and notes when each arrives.
-private final class LaneViewer: WebSocketHandler, @unchecked Sendable {
-    private let arrivals = LockedValue<[ContinuousClock.Instant]>([])
-    private let connection = LockedValue<WebSocketConnection?>(nil)
-
-    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {
-        guard message.isBinary else { return }
-        arrivals.withLock { $0.append(.now) }
-        try? connection.send(text: #"{"type":"ack"}"#)
-    }
-    func webSocket(_ connection: WebSocketConnection, didCloseWith info: WebSocketCloseInfo) {}
-
-    func frames(after instant: ContinuousClock.Instant) -> [ContinuousClock.Instant] { arrivals.withLock { $0.filter { $0 > instant } } }
-    func send(_ text: String) throws { try connection.withLock { $0 }?.send(text: text) }
-    func close() { connection.withLock { $0 }?.close(code: 1000, reason: "done") }
-
-    static func connect(_ view: LiveView) async throws -> LaneViewer {
-        let viewer = LaneViewer()
-        let connection = try await WebSocketConnection.connect(
-            to: WebSocketURL(host: "127.0.0.1", port: view.port, path: "/ws?token=\(view.access.token(for: .control)!)"), handler: viewer)
-        viewer.connection.withLock { $0 = connection }
-        return viewer
-    }
 }

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// A live view client that acknowledges every frame and notes when each arrives.
-private final class BenchViewer: WebSocketHandler, @unchecked Sendable {
+final class BenchViewer: WebSocketHandler, @unchecked Sendable {
     private let frames = LockedValue<[ContinuousClock.Instant]>([])
     let connection = LockedValue<WebSocketConnection?>(nil)
 

@@ -137,6 +137,10 @@ enum AgentToolCatalog {
         ) { args, call in
             let coordinator = call.session.coordinator
             let tab = try args.string("tab")
+            // A lane is a tab that is open: any other id is a mistake, said as such.
+            if let tab, !(await call.session.tabs().contains { $0.id == tab }) {
+                throw ToolArgumentError("control: no tab \(tab); open tabs: \(await call.session.tabs().map(\.id).joined(separator: ", "))")
+            }
             switch try args.required("action") {
             case "request":
                 let wait = try args.number("wait_seconds") ?? 60

@@ -65,8 +65,9 @@ public struct AgentToolCall: Sendable {
 
 /// Which tools a toolbox offers.
 public enum AgentToolProfile: String, Sendable, CaseIterable {
-    /// The handful an agent needs: navigate, snapshot, click, fill, type, press, select, scroll, wait,
-    /// screenshot, context, events, control. Small, so its schemas cost few tokens.
+    /// The handful an agent needs: navigate, snapshot, click, fill, fill_form, type, press, select,
+    /// scroll, wait, screenshot, context, events, control, request_help, say. Small, so its schemas
+    /// cost few tokens.
     case core
     /// Every action and read: also back, forward, reload, hover, check, uncheck, tabs, dialog,
     /// page_text, viewport, request_help, and evaluate when JavaScript is allowed.

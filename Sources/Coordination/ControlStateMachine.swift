@@ -188,8 +188,10 @@ struct ControlStateMachine: Sendable {
     /// A tab could go to `participant` (asking as `id`) now: it and the session are free, and everyone
     /// queued for it before waits behind a session request.
     private func tabIsFree(_ tab: String, for participant: Participant, id: Int = .max) -> Bool {
-        guard session.holder == nil, let hold = tabs[tab] ?? Optional(Hold(order: 0)), hold.holder == nil else { return false }
-        return !behindSession(participant, id: id) && hold.queue.allSatisfy { $0.id >= id || behindSession($0.participant, id: $0.id) }
+        // A tab not known yet is free, with no one queued.
+        guard session.holder == nil, tabs[tab]?.holder == nil else { return false }
+        let queue = tabs[tab]?.queue ?? []
+        return !behindSession(participant, id: id) && queue.allSatisfy { $0.id >= id || behindSession($0.participant, id: $0.id) }
     }
 
     /// An action by `participant` in a lane no one holds (nor waits for) takes it for `participant`, as

@@ -295,7 +295,11 @@ final class ViewerHub: Sendable {
                 do {
                     switch message.type {
                     // One tab (the others go on), or with no tab the whole browser.
-                    case "takeOver": try await session.coordinator.takeOver(by: person, tab: message.tab)
+                    case "takeOver":
+                        if let tab = message.tab, !(await session.tabs().contains { $0.id == tab }) {
+                            throw SessionError(.noSuchTab, "no tab \(tab)")
+                        }
+                        try await session.coordinator.takeOver(by: person, tab: message.tab)
                     // Every lane the person holds.
                     case "handBack":
                         let held = await session.coordinator.lanes.filter { $0.holder == person }

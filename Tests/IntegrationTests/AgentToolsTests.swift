@@ -173,6 +173,8 @@ extension Chromium {
             let first = Participant.agent("first"), second = Participant.agent("second")
             _ = await tools.call("control", arguments: ["action": "request"], as: first)
             _ = await tools.call("navigate", arguments: ["url": .string(dataURL("<button id=b>b</button>"))], as: first)
+            let unknown = await tools.call("control", arguments: ["action": "request", "tab": "no-such-tab"], as: second)
+            #expect(unknown.isError && unknown.text.hasPrefix("control: no tab no-such-tab; open tabs: "), "\(unknown.text)")
             let refused = await tools.call("click", arguments: ["target": "#b"], as: second)
             #expect(refused.isError)
             #expect(refused.text.contains("agent:first") && refused.text.contains("control tool"), "\(refused.text)")

@@ -197,6 +197,10 @@ import Glibc
                                       within: .seconds(15)))
             #expect(await pageBecomes(page, "\(strip(tabB))?.dataset.holder === 'agent:lane-b'"))
             #expect(await pageBecomes(page, "(\(strip(tabA)).querySelector('img').src || '').startsWith('data:image/jpeg')", within: .seconds(10)))
+            // A tab that is not there is refused, said to her.
+            _ = try await evaluate(page, "send({ type: 'takeOver', tab: 'no-such-tab' }); 1")
+            #expect(await pageBecomes(page, "document.body.dataset.lastError === 'no tab no-such-tab'"))
+            #expect(await session.coordinator.lanes.contains { $0.tab == "no-such-tab" } == false)
             // She watches tab A, then takes over that tab only.
             _ = try await evaluate(page, "\(strip(tabA)).click(); 1")
             #expect(await sessionBecomes(session) { await session.activeTab.id == tabA })

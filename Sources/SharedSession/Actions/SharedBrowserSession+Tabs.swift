@@ -120,15 +120,16 @@ extension SharedBrowserSession {
         }
     }
 
-    /// Makes `tab` `participant`'s own: listed, held by it (an implicit turn when it is an agent), and
-    /// where its actions that name no tab go.
+    /// Makes `tab` `participant`'s own: listed, held by it (an agent by an implicit turn, which its
+    /// actions renew; a person explicitly), and where its actions that name no tab go.
     func own(_ tab: Tab, by participant: Participant, purpose: String?) async {
         adopt(tab)
         ownTabs[participant] = tab.targetId
         if let purpose { tabPurposes[tab.targetId] = purpose }
-        if participant.kind == .agent || participant.kind == .human {
-            try? await coordinator.checkControl(participant, tab: tab.targetId, implicitly: true)
-            if participant.kind == .human { await coordinator.tryRequestControl(for: participant, tab: tab.targetId) }
+        switch participant.kind {
+        case .agent: try? await coordinator.checkControl(participant, tab: tab.targetId, implicitly: true)
+        case .human: await coordinator.tryRequestControl(for: participant, tab: tab.targetId)
+        case .system, .page: break
         }
     }
 
