@@ -230,6 +230,9 @@ extension Chromium {
             c.putImageData(img, 0, 0);
             </script>
             """)
+        // The new window has painted (two animation frames), so there is a surface to capture: under
+        // load a capture right after the load could find none ("Unable to capture screenshot").
+        _ = try await evaluate(page, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))")
         let shot = try await page.send(Page.CaptureScreenshot(format: .png))
         let png = try #require(Data(base64Encoded: shot.data))
         #expect(png.count > 4_000_000, "random noise does not compress: \(png.count) bytes")
