@@ -85,6 +85,9 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         /// The block (paragraph, list item, element) the line belongs to: inline runs of one block
         /// share a line.
         var block = 0
+        /// The interactive elements on the line as an interactive-only snapshot lists them, without
+        /// the `- ` (`link "Economy" ref=e4@2`).
+        public var elements: [String] = []
 
         /// The first ref on the line.
         public var ref: String? { refs.first }
@@ -94,6 +97,10 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
     /// The snapshot, one element per line.
     public var text: String { lines.map(\.text).joined(separator: "\n") }
+
+    /// The interactive elements, one a line, as a snapshot with ``Options/interactiveOnly`` lists
+    /// them: what an agent shown this snapshot has seen of that view.
+    public var interactiveLines: [String] { lines.flatMap { $0.elements.map { "- " + $0 } } }
     /// The lines of ``text``, with their roles, refs and visibility.
     public var lines: [Line]
     /// Each ref's DOM node, by its ``AXNodeInput/backendNodeId``.
@@ -120,7 +127,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
     /// Folded roles that still separate text: the texts of two paragraphs or list items are not
     /// joined into one line.
-    static let blocks: Set<String> = ["paragraph", "listitem", "Section", "group"]
+    static let blocks: Set<String> = ["paragraph", "listitem", "Section", "group", "LabelText"]
 
     /// Roles whose name is their text: the text is not repeated below them.
     static let namedByContent: Set<String> = [
@@ -212,6 +219,9 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                             // agent acts on keeps its name; its container no longer repeats it.
                             line += " " + Self.quoted(name)
                             lines[parentLine].text = Self.removingName(name, from: lines[parentLine].text)
+                            if !lines[parentLine].elements.isEmpty {
+                                lines[parentLine].elements = [String(lines[parentLine].text.drop { $0 == " " }.dropFirst(2))]
+                            }
                         }
                     }
                     // The nearest named ancestor: an unnamed container (an article in a link) passes it on.
@@ -232,7 +242,8 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                         lineRefs = [ref]
                     }
                     lines.append(Line(text: line, depth: options.interactiveOnly ? 0 : depth, role: role, refs: lineRefs,
-                                      visible: node.visible, block: block))
+                                      visible: node.visible, block: block,
+                                      elements: lineRefs.isEmpty ? [] : [String(line.drop { $0 == " " }.dropFirst(2))]))
                     if !name.isEmpty { childParentLine = lines.count - 1 }
                     lastText = nil
                     childDepth = depth + 1
@@ -246,7 +257,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
             }
         }
         lines = Self.withoutRepeatedLabels(lines)
-        if !options.interactiveOnly { lines = Self.joiningInlineRuns(lines) }
+        if !options.interactiveOnly { lines = Self.joiningRows(Self.joiningInlineRuns(lines)) }
         if omitted > 0 {
             lines.append(Line(text: "(\(omitted) more elements below depth \(options.maxDepth ?? 0))", depth: 0, role: "note"))
         }
@@ -319,6 +330,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 let content = line.text.drop { $0 == " " }.dropFirst(2)
                 last.text += " " + content
                 last.refs += line.refs
+                last.elements += line.elements
                 joined[joined.count - 1] = last
                 runLength += 1
             } else {
@@ -326,6 +338,49 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 runLength = 1
             }
             previousLeaf = inline
+        }
+        return joined
+    }
+
+    /// Roles of a table's rows and cells.
+    static let rowRoles: Set<String> = ["row"]
+    static let tableRoles: Set<String> = ["table", "grid", "treegrid", "row", "rowgroup"]
+
+    /// Writes each table row on one line, its cells apart by `|` (a named cell as its quoted text,
+    /// anything else as its line reads), when the row holds no table of its own and fits in about
+    /// 400 characters: `- row: link "Andromeda" ref=e3@9 | "private"`.
+    static func joiningRows(_ lines: [Line]) -> [Line] {
+        var joined: [Line] = []
+        joined.reserveCapacity(lines.count)
+        var index = 0
+        while index < lines.count {
+            let row = lines[index]
+            var end = index + 1
+            while end < lines.count, lines[end].depth > row.depth { end += 1 }
+            let inside = lines[(index + 1)..<end]
+            guard rowRoles.contains(row.role), !inside.isEmpty, !inside.contains(where: { tableRoles.contains($0.role) }),
+                  inside.reduce(0, { $0 + $1.text.utf8.count }) < 400 else {
+                joined.append(row)
+                index += 1
+                continue
+            }
+            var cells: [String] = []
+            for line in inside {
+                var content = String(line.text.drop { $0 == " " }.dropFirst(2))
+                if line.role == "cell", content.hasPrefix("cell \"") { content = String(content.dropFirst(5)) }
+                else if line.role == "cell", content == "cell" { content = "" }
+                if line.depth == row.depth + 1 || cells.isEmpty {
+                    cells.append(content)
+                } else if !content.isEmpty {
+                    cells[cells.count - 1] += cells[cells.count - 1].isEmpty ? content : " " + content
+                }
+            }
+            var line = row
+            line.text += ": " + cells.map { $0.isEmpty ? "–" : $0 }.joined(separator: " | ")
+            line.refs += inside.flatMap(\.refs)
+            line.elements += inside.flatMap(\.elements)
+            joined.append(line)
+            index = end
         }
         return joined
     }

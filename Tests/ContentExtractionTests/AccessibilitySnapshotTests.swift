@@ -126,12 +126,49 @@ import Testing
             #expect(line.text.contains("\"Launch plan\""), "\(line.text)")
         }
         #expect(snapshot.text == """
-        - row
-          - rowheader
-            - link "Launch plan" ref=e1@8
+        - row: rowheader link "Launch plan" ref=e1@8
         - heading [level=3]
           - link "Launch plan" ref=e2@8
         """)
+    }
+
+    /// A table's rows each on one line, cells apart by `|`; a row that holds a table of its own keeps
+    /// its lines. Every element stays with its ref, and the interactive lines are those of an
+    /// interactive-only snapshot of the same tree.
+    @Test func tableRowsShareALineCellByCell() {
+        let nodes: [AXNodeInput] = [
+            .init(id: "1", role: "RootWebArea", childIds: ["2"]),
+            .init(id: "2", role: "table", childIds: ["3", "6", "10"]),
+            .init(id: "3", role: "row", childIds: ["4", "5"]),
+            .init(id: "4", role: "columnheader", name: "Name"),
+            .init(id: "5", role: "columnheader", name: "Visibility"),
+            .init(id: "6", role: "row", childIds: ["7", "9"]),
+            .init(id: "7", role: "cell", childIds: ["8"]),
+            .init(id: "8", role: "link", name: "Andromeda", backendNodeId: 8),
+            .init(id: "9", role: "cell", name: "private"),
+            .init(id: "10", role: "row", childIds: ["11"]),
+            .init(id: "11", role: "cell", childIds: ["12"]),
+            .init(id: "12", role: "table", childIds: ["13"]),
+            .init(id: "13", role: "row", childIds: ["14", "15"]),
+            .init(id: "14", role: "cell", name: "inner"),
+            .init(id: "15", role: "cell", childIds: ["16"]),
+            .init(id: "16", role: "button", name: "Open", backendNodeId: 16),
+        ]
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: 2)
+        #expect(snapshot.text == """
+        - table
+          - row: columnheader "Name" | columnheader "Visibility"
+          - row: link "Andromeda" ref=e1@2 | "private"
+          - row
+            - cell
+              - table
+                - row: "inner" | button "Open" ref=e2@2
+        """)
+        #expect(snapshot.lines.first { $0.text.contains("Andromeda") }?.refs == ["e1@2"])
+        let interactive = AccessibilitySnapshot(nodes: nodes, generation: 2, options: .init(interactiveOnly: true))
+        #expect(snapshot.interactiveLines == interactive.text.split(separator: "\n").map(String.init))
+        #expect(AccessibilitySnapshot(nodes: Self.nodes, generation: 7).interactiveLines
+                == AccessibilitySnapshot(nodes: Self.nodes, generation: 7, options: .init(interactiveOnly: true)).text.split(separator: "\n").map(String.init))
     }
 
     @Test func linesThatReadAlikeAreAllKept() {

@@ -46,8 +46,7 @@ extension Chromium {
             "navigation \"Main\"", "link \"Home\"", "link \"Profile\"", "heading \"Title sub\" [level=1]",
             "textbox \"Given name\"", "textbox \"Family\"", "searchbox \"Search the site\"",
             "checkbox \"I agree\" [checked]", "button \"Send\"", "combobox [value=\"M\"]", "button \"Close dialog\"",
-            "button \"Custom\"", "image \"Chart\"", "\"Axis\"", "button \"More\" [collapsed]", "rowheader \"Name\"",
-            "cell \"Value\"", "textbox", "button \"In shadow\"", "[value=\"•••\"]", "link \"Same name\"",
+            "button \"Custom\"", "image \"Chart\"", "\"Axis\"", "button \"More\" [collapsed]", "row: rowheader \"Name\" | \"Value\"", "textbox", "button \"In shadow\"", "[value=\"•••\"]", "link \"Same name\"",
         ] {
             #expect(text.contains(expected), "no \(expected) in\n\(text)")
         }
@@ -59,6 +58,30 @@ extension Chromium {
         let shadow = try #require(text.split(separator: "\n").first { $0.contains("In shadow") })
         let ref = try #require(shadow.split(separator: " ").first { $0.hasPrefix("ref=") })
         try await session.click(ElementTarget(String(ref)), as: system).get()
+    }
+
+    /// A label names the field it holds by its own text: a select's options and a text area's text
+    /// are the field's value, not its name. Another control inside a label counts as its value (as the
+    /// accessible name computation says), a secret one never; labels side by side stay apart.
+    @Test func aLabelNamesItsFieldByItsTextAlone() async throws {
+        let (session, _) = try await TestSession.shared.get()
+        try await session.navigate(to: dataURL("""
+            <label>Visibility <select><option>Private</option><option selected>Team</option><option>Public</option></select></label>
+            <label>Notes <textarea>The old text</textarea></label>
+            <label><input type=checkbox> Remind me every <select><option>3</option><option selected>5</option></select> days</label>
+            <label><input type=checkbox> Use <input type=password value=s3cret> here</label>
+            <fieldset><legend>Plan</legend><label><input type=radio name=p> Starter</label><label><input type=radio name=p> Enterprise</label></fieldset>
+            <label>Seats <select><option>5 seats</option></select></label>
+            """), as: system).get()
+        let text = try #require(try await session.snapshot(as: system).get().snapshot).text
+        for expected in ["combobox \"Visibility\" [value=\"Team\"]", "textbox \"Notes\" [value=\"The old text\"]",
+                         "checkbox \"Remind me every 5 days\"", "checkbox \"Use here\"", "radio \"Enterprise\"",
+                         "combobox \"Seats\" [value=\"5 seats\"]"] {
+            #expect(text.contains(expected), "no \(expected) in\n\(text)")
+        }
+        for absent in ["Private Team", "- \"The old text\"", "s3cret", "Enterprise Seats"] {
+            #expect(!text.contains(absent), "\(absent) in\n\(text)")
+        }
     }
 
     @Test func aPageThatTampersWithItsOwnWorldDoesNotChangeTheWalk() async throws {

@@ -86,23 +86,32 @@ enum SnapshotScript {
           default: return TAG_ROLES[tag] || 'generic';
         }
       }
+      const secret = el => el.tagName === 'INPUT' && (el.type === 'password'
+        || (el.getAttribute('autocomplete') || '').toLowerCase().split(/\s+/).includes('one-time-code'));
       // The text of an element's content, as a name: text, image alternatives, hidden parts left out.
-      function contentText(el, depth) {
+      // A control inside the element counts as its value (a select as its chosen options), except
+      // `self`, the control being named (a label names the field it holds by its text alone), and
+      // secret fields.
+      function contentText(el, depth, self) {
         if (depth > 20) return '';
         let out = '';
         for (const node of childrenOf(el)) {
           if (node.nodeType === 3) { out += node.data; continue; }
           // A table inside a cell is content of its own, not part of the cell's name.
-          if (node.nodeType !== 1 || SKIP.has(node.tagName) || node.tagName === 'TABLE' || hidden(node)) continue;
+          if (node.nodeType !== 1 || SKIP.has(node.tagName) || node.tagName === 'TABLE' || node === self || hidden(node)) continue;
           const label = node.getAttribute('aria-label');
+          const tag = node.tagName;
           let part;
           if (label && label.trim()) part = label;
-          else if (node.tagName === 'IMG' || node.tagName === 'AREA') part = node.getAttribute('alt') || '';
-          else if (node.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes(node.type)) part = node.value;
-          else if (isSvg(node)) part = node.tagName.toLowerCase() === 'svg' ? svgTitle(node) : contentText(node, depth + 1);
-          else part = contentText(node, depth + 1);
+          else if (tag === 'IMG' || tag === 'AREA') part = node.getAttribute('alt') || '';
+          else if (tag === 'INPUT' && ['button', 'submit', 'reset'].includes(node.type)) part = node.value;
+          else if (tag === 'INPUT') part = ['checkbox', 'radio', 'image', 'file', 'hidden', 'color'].includes(node.type) || secret(node) ? '' : node.value;
+          else if (tag === 'TEXTAREA') part = node.value;
+          else if (tag === 'SELECT') part = [...node.selectedOptions].map(o => o.label || o.text).join(' ');
+          else if (isSvg(node)) part = tag.toLowerCase() === 'svg' ? svgTitle(node) : contentText(node, depth + 1, self);
+          else part = contentText(node, depth + 1, self);
           // Text flows on within inline elements; the names of replaced or block elements stand apart.
-          const plain = part === undefined || (!label && node.tagName !== 'IMG' && node.tagName !== 'AREA' && node.tagName !== 'INPUT' && !isSvg(node));
+          const plain = part === undefined || (!label && tag !== 'IMG' && tag !== 'AREA' && tag !== 'INPUT' && tag !== 'TEXTAREA' && tag !== 'SELECT' && !isSvg(node));
           const inline = plain && styleOf(node).display.startsWith('inline') && node.tagName !== 'BR';
           out += inline ? part : ' ' + part + ' ';
         }
@@ -145,7 +154,7 @@ enum SnapshotScript {
         if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'METER' || tag === 'PROGRESS' || tag === 'OUTPUT') {
           const own = labelsOf(el);
           if (own.length) {
-            const text = norm(own.map(l => contentText(l, 0)).join(' '));
+            const text = norm(own.map(l => contentText(l, 0, el)).join(' '));
             if (text) return text;
           }
           return norm(el.title || el.getAttribute('placeholder') || '');
@@ -157,8 +166,6 @@ enum SnapshotScript {
         if (FROM_CONTENT.has(role) || tag === 'BUTTON' || tag === 'SUMMARY') { const n = norm(contentText(el, 0)); if (n) return n; }
         return norm(el.title || '');
       }
-      const secret = el => el.tagName === 'INPUT' && (el.type === 'password'
-        || (el.getAttribute('autocomplete') || '').toLowerCase().split(/\s+/).includes('one-time-code'));
       function valueOf(el, role) {
         const tag = el.tagName;
         if (tag === 'INPUT' || tag === 'TEXTAREA') {
@@ -219,8 +226,8 @@ enum SnapshotScript {
         const name = nameOf(el, role);
         const interactive = INTERACTIVE.has(role);
         emit(depth, role, name, valueOf(el, role), stateOf(el, role), interactive ? idOf(el) : 0, flag);
-        // A select shows its choice as its value; a listbox lists its options.
-        if (el.tagName === 'SELECT' && role === 'combobox') return;
+        // A select shows its choice as its value (a listbox lists its options); a text area its text.
+        if ((el.tagName === 'SELECT' && role === 'combobox') || el.tagName === 'TEXTAREA') return;
         // A closed <details> shows only its summary.
         if (el.tagName === 'DETAILS' && !el.open) {
           const summary = el.querySelector(':scope > summary');
