@@ -11,8 +11,12 @@ import SharedBrowserSupport
 /// | `/admin/orders/`, `/admin/search/?q=`, `/admin/reports/` | admin pages that need the sign-in (else a redirect to the login with `next`); `POST /admin/orders/ship` (signed out: to the login, what was sent is dropped); `/admin/` links to them, and its Reports buttons ask `/admin/api/whoami` (401 when signed out; `?ms=N` answers late) and send the page to the login, as a single-page app does |
 /// | `/admin/sso/` | redirects to the admin sign-in on another origin (`localhost` instead of `127.0.0.1`) |
 /// | `/dashboard` | the signed-in user's projects (redirects to `/login` without a session) |
-/// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox |
-/// | `/projects/<id>` | one project |
+/// | `/projects/` | the projects, 10 a page (`?page=N`), with a search form (`?q=`, in the name or description) |
+/// | `/projects/new` | a form: name, description, visibility (select), "agree" checkbox; rejected as a Django admin rejects one (each field's error, `aria-invalid`) |
+/// | `/projects/<id>` | one project, with Edit and Delete |
+/// | `/projects/<id>/edit` | its form (name, description, visibility); `POST` saves and shows "Saved." |
+/// | `/projects/<id>/delete` | "are you sure?"; `POST` deletes and lists the projects with "Deleted …" |
+/// | `/onboarding` | a form in three steps (team and email; plan, seats and support; review and terms), each checked by the server, then "Welcome aboard" |
 /// | `/console`, `/throw` | log to the console at every level; throw an uncaught error |
 /// | `/dialogs` | buttons that open `alert`, `confirm` and `prompt` |
 /// | `/download` | a link to `/files/report.csv`, served as an attachment |
@@ -39,6 +43,8 @@ public final class DemoSite: Sendable {
     struct State {
         var sessions: [String: String] = [:]   // sid -> user
         var projects: [Project] = []
+        var nextProjectID = 1
+        var signUps: [SignUp] = []
     }
 
     private let server: WebSocketServer
@@ -61,8 +67,17 @@ public final class DemoSite: Sendable {
     /// Starts the site on a free loopback port.
     /// - Parameter latency: how much later than at once every answer comes, as from a server across
     ///   a network (default none).
-    public static func start(latency: Duration = .zero) async throws -> DemoSite {
+    /// - Parameter sampleProjects: how many projects the demo user has from the start (up to
+    ///   ``sampleProjectNames``' 25, named after it in order), for lists to search and page through.
+    public static func start(latency: Duration = .zero, sampleProjects: Int = 0) async throws -> DemoSite {
         let state = LockedValue(State())
+        state.withLock { s in
+            for (index, name) in sampleProjectNames.prefix(max(0, sampleProjects)).enumerated() {
+                s.projects.append(Project(id: s.nextProjectID, name: name, description: "The \(name) survey.",
+                                          visibility: ["private", "team", "public"][index % 3], owner: username))
+                s.nextProjectID += 1
+            }
+        }
         let server = try await WebSocketServer.start(onHTTP: { request in
             var response = DemoSite.handle(request, state)
             if latency > .zero { response.delay = (response.delay ?? .zero) + latency }
@@ -77,8 +92,11 @@ public final class DemoSite: Sendable {
     /// The absolute URL of `path`.
     public func url(_ path: String) -> String { baseURL + path }
 
-    /// The projects created so far, oldest first.
+    /// The projects there are, oldest first.
     public var projects: [Project] { state.withLock { $0.projects } }
+
+    /// The team sign-ups completed through `/onboarding`, oldest first.
+    public var signUps: [SignUp] { state.withLock { $0.signUps } }
 
     // MARK: Pages
 
@@ -231,42 +249,11 @@ public final class DemoSite: Sendable {
                 <p id="welcome">Welcome, \(escape(user))</p>
                 <h2>Projects</h2>
                 <ul id="projects">\(items)</ul>
-                <p><a id="new-project" href="/projects/new">New project</a> · <a href="/logout">Sign out</a></p>
+                <p><a id="new-project" href="/projects/new">New project</a> · <a href="/projects/">All projects</a> · <a href="/onboarding">Set up a team</a> · <a href="/logout">Sign out</a></p>
                 """)
-        case ("GET", "/projects/new"):
-            guard user != nil else { return .redirect(to: "/login") }
-            return page("New project", projectForm(errors: [:]))
-        case ("POST", "/projects"):
+        case (_, let p) where p == "/projects" || p.hasPrefix("/projects/") || p.hasPrefix("/onboarding"):
             guard let user else { return .redirect(to: "/login") }
-            let form = request.formValues
-            // Rejected as a Django admin rejects a form: the form again, a note, each field's error.
-            var errors: [String: String] = [:]
-            let name = form["name"] ?? ""
-            if name.isEmpty { errors["name"] = "This field is required." }
-            if state.withLock({ s in s.projects.contains { $0.owner == user && $0.name == name } }) {
-                errors["name"] = "A project with this name already exists."
-            }
-            if form["agree"] != "yes" { errors["agree"] = "You must agree to the terms." }
-            guard errors.isEmpty else { return page("New project", projectForm(errors: errors, name: name), status: 400) }
-            let project = state.withLock { s -> Project in
-                let project = Project(id: s.projects.count + 1, name: name, description: form["description"] ?? "",
-                                      visibility: form["visibility"] ?? "private", owner: user)
-                s.projects.append(project)
-                return project
-            }
-            return .redirect(to: "/projects/\(project.id)")
-        case ("GET", let p) where p.hasPrefix("/projects/"):
-            guard user != nil else { return .redirect(to: "/login") }
-            guard let id = Int(p.dropFirst("/projects/".count)),
-                  let project = state.withLock({ s in s.projects.first { $0.id == id } }) else {
-                return page("Not found", "<h1>No such project</h1>", status: 404)
-            }
-            return page(project.name, """
-                <h1 id="project-name">\(escape(project.name))</h1>
-                <p id="project-description">\(escape(project.description))</p>
-                <p>Visibility: <span id="project-visibility">\(escape(project.visibility))</span></p>
-                <p><a href="/dashboard">Back to the dashboard</a></p>
-                """)
+            return projectsArea(request, path: p, user: user, state)
         case ("GET", "/console"):
             return page("Console", """
                 <h1>Console</h1>
@@ -412,27 +399,19 @@ public final class DemoSite: Sendable {
     }
 
     /// The new-project form; with `errors` (by field name), as a server re-renders a rejected form:
-    /// a note at the top, each error before its field, the field `aria-invalid` and described by it.
-    static func projectForm(errors: [String: String], name: String = "") -> String {
-        func field(_ key: String) -> (list: String, attributes: String) {
-            guard let error = errors[key] else { return ("", "") }
-            return ("<ul class=\"errorlist\" id=\"id_\(key)_error\"><li>\(escape(error))</li></ul>",
-                    " aria-invalid=\"true\" aria-describedby=\"id_\(key)_error\"")
-        }
-        let nameField = field("name"), agreeField = field("agree")
+    /// what was sent (`values`), a note at the top, each error before its field, the field
+    /// `aria-invalid` and described by it.
+    static func projectForm(errors: [String: String], values: [String: String] = [:]) -> String {
+        let nameField = fieldError("name", errors), agreeField = fieldError("agree", errors)
         let note = errors.isEmpty ? "" : "<p class=\"errornote\">Please correct the errors below.</p>"
         return """
             <h1>New project</h1>
             \(note)
             <form method="post" action="/projects">
-              \(nameField.list)<label>Name <input name="name" id="name" required value="\(escape(name))"\(nameField.attributes)></label>
-              <label>Description <textarea name="description" id="description"></textarea></label>
-              <label>Visibility
-                <select name="visibility" id="visibility">
-                  <option value="private">Private</option><option value="team">Team</option>
-                  <option value="public">Public</option>
-                </select></label>
-              \(agreeField.list)<label><input type="checkbox" name="agree" id="agree" value="yes"\(agreeField.attributes)> I agree to the terms</label>
+              \(nameField.list)<label>Name <input name="name" id="name" required value="\(escape(values["name"] ?? ""))"\(nameField.attributes)></label>
+              <label>Description <textarea name="description" id="description">\(escape(values["description"] ?? ""))</textarea></label>
+              <label>Visibility <select name="visibility" id="visibility">\(options(visibilities, selected: values["visibility"] ?? "private"))</select></label>
+              \(agreeField.list)<label><input type="checkbox" name="agree" id="agree" value="yes"\(values["agree"] == "yes" ? " checked" : "")\(agreeField.attributes)> I agree to the terms</label>
               <button type="submit" id="create">Create project</button>
             </form>
             """
