@@ -12,8 +12,8 @@ enum AgentToolCatalog {
                                     "screenshot", "context", "events", "control", "request_help", "say"]
 
     static let all: [AgentTool] = [
-        action("navigate", .navigate, answers: "Answers with the page's elements to act on, each with its ref (as snapshot with "
-               + "interactiveOnly): no need to read the page before the next step. No picture."),
+        action("navigate", .navigate, answers: "Answers with the page as snapshot shows it (its elements with refs, headings and "
+               + "text; nameless containers left out): no need to read the page before the next step. No picture."),
         AgentTool(
             name: "snapshot",
             description: declaration(.snapshot).summary + " Use a ref as the target of click, fill, type, press or select. Refs "
@@ -30,14 +30,14 @@ enum AgentToolCatalog {
                                   whole: try args.bool("full") ?? false)
             return AgentToolResult(text: view, actionResult: result)
         },
-        action("click", .click, answers: "Answers with what changed; when the click opened another page, that page's elements "
-               + "to act on, with refs."),
+        action("click", .click, answers: "Answers with what changed; when the click opened another page, that page as "
+               + "navigate answers it."),
         action("fill", .fill),
         AgentTool(
             name: "fill_form",
             description: "Fill several fields in one call — text fields (value), selects (values), checkboxes and radio buttons "
-                + "(checked) — in order, then click submit when given. Answers one line per field (done, or why not) and what "
-                + "the submission did; nothing is submitted when a field failed.",
+                + "(checked) — in order, then click submit when given. Answers each field's result (one line naming them all when every one is done, else a line each with why not) and what "
+                + "the submission did (with the page it brought, as navigate answers it); nothing is submitted when a field failed.",
             inputSchema: object([
                 "fields": ["type": "array", "description": "The fields, in order.", "minItems": 1, "items": object([
                     "target": string(ActionCatalog.declaration(of: .fill)?.parameter("target")?.summary ?? "An element."),
@@ -276,16 +276,34 @@ enum AgentToolCatalog {
                 lines.append("\(action.type) \(action.params.target ?? ""): done")
             }
         }
+        // Every field done: one line that still names each (`fill e1@4, e2@4, selectOption e3@4: done`).
+        if !failed {
+            var named: [String] = []
+            var kind: BrowserAction.ActionType?
+            for action in actions {
+                named.append((action.type == kind ? "" : "\(action.type) ") + (action.params.target ?? ""))
+                kind = action.type
+            }
+            lines = [named.joined(separator: ", ") + ": done"]
+        }
         if let submit {
             if failed {
                 lines.append("click \(submit): not sent (a field failed)")
             } else {
                 var params = ActionParams(target: submit)
                 params.tab = tab
-                let result = await call.session.run(BrowserAction(.click, params, source: EventCause(call.participant)), through: call.door)
+                let result = await call.session.run(BrowserAction(.click, params, source: EventCause(call.participant)), through: call.door,
+                                                    options: .init(pageSummary: false))
                 last = result
                 failed = result.error != nil || result.outcome == .rejected
                 lines.append(result.report)
+                // The page the submission brought (the next one, or the form again with its errors),
+                // or what changed on this one.
+                if let view = await nextStep(after: result, call) {
+                    lines.append(view)
+                } else if let changes = await partChanges(after: result, call) {
+                    lines.append(changes)
+                }
             }
         }
         return AgentToolResult(text: lines.joined(separator: "\n"), isError: failed, actionResult: last)
@@ -306,9 +324,18 @@ enum AgentToolCatalog {
                                             options: options)
         // A submission the page rejected is an error too: an agent that checks isError must not
         // believe it saved.
-        guard result.error == nil, result.outcome != .rejected else { return failure(result) }
+        guard result.error == nil, result.outcome != .rejected else {
+            // A rejected submission that brought the form again: its elements, to fix what it says.
+            var answer = failure(result)
+            if text == nil, let view = await nextStep(after: result, call) { answer.text += "\n" + view }
+            return answer
+        }
         var answer = text?(result) ?? result.report
-        if text == nil, let view = await nextStep(after: result, call) { answer += "\n" + view }
+        if text == nil, let view = await nextStep(after: result, call) {
+            answer += "\n" + view
+        } else if text == nil, changesPart.contains(type), let changes = await partChanges(after: result, call) {
+            answer += "\n" + changes
+        }
         return AgentToolResult(text: answer, actionResult: result)
     }
 
@@ -333,32 +360,85 @@ enum AgentToolCatalog {
     /// The kinds that can take a tab to another document.
     static let leadToPages: Set<BrowserAction.ActionType> = [.navigate, .click, .press, .back, .forward, .reload]
 
-    /// The most estimated tokens of the elements an answer carries; more are left to `snapshot`.
+    /// The most estimated tokens of the page view an answer carries; more are left to `snapshot`.
     static let nextStepBudget = 1500
 
-    /// After an action that brought a new document: its elements to act on, with refs (the
-    /// interactive snapshot), within ``nextStepBudget`` tokens. Nil when the document stayed (what
-    /// changed on it is in the answer already) or the action failed.
+    /// The heading of the page view an answer carries.
+    static let nextStepHeading = "The page now:"
+
+    /// After an action that brought a new document: the page as `snapshot` shows it — its elements
+    /// with refs, its headings and text — without the nameless containers around them (lists, rows,
+    /// cells, forms with no name), within ``nextStepBudget`` tokens, so that the agent can act and
+    /// check what happened without reading the page again. Shown whole, it counts as the agent's look
+    /// at the page (the next `snapshot` answers what changed since). Nil when the document stayed
+    /// (what changed on it is in the answer already) or the action failed.
     static func nextStep(after result: ActionResult, _ call: AgentToolCall) async -> String? {
         guard result.error == nil, result.events.contains(where: { event in
             if case .navigation(let info) = event.payload { info.isMainFrame && info.errorText == nil } else { false }
         }) else { return nil }
-        let view = await call.session.snapshot(interactiveOnly: true, as: call.participant, options: .init(tab: result.tab))
+        let view = await call.session.snapshot(as: call.participant, options: .init(tab: result.tab))
         guard let snapshot = view.snapshot else { return nil }
-        // Shown: the next look at this page answers what changed since.
-        _ = await look(at: snapshot, interactive: true, tab: view.tab, call, whole: true)
-        let lines = snapshot.text.split(separator: "\n", omittingEmptySubsequences: false)
+        let page = pageView(snapshot)
+        // Shown whole: the next look at this page, whole or only its elements, answers what changed since.
+        if page.whole, let tab = view.tab {
+            _ = await look(at: snapshot, interactive: false, tab: tab, call, whole: true)
+            _ = await call.session.rememberLook(snapshot.interactiveLines, view: "interactive", tab: tab, generation: snapshot.generation,
+                                                by: call.participant)
+        }
+        return page.text
+    }
+
+    /// A snapshot as an answer carries it: ``nextStepHeading``, then its lines without the nameless
+    /// containers (what they held moved up in their place), up to ``nextStepBudget`` tokens; `whole`
+    /// says whether every line fitted.
+    static func pageView(_ snapshot: AccessibilitySnapshot) -> (text: String, whole: Bool) {
+        var lines: [String] = []
+        var kept: [Int] = []   // the depths of the kept lines above
+        for line in snapshot.lines {
+            while let last = kept.last, last >= line.depth { kept.removeLast() }
+            guard !line.refs.isEmpty || line.text.contains("\"") else { continue }
+            lines.append(String(repeating: "  ", count: kept.count) + line.text.drop { $0 == " " })
+            kept.append(line.depth)
+        }
         let counter = EstimatedTokenCounter.upperBound
-        var kept: [Substring] = []
+        var shown: [String] = []
         var tokens = 0
         for line in lines {
-            tokens += counter.count(String(line)) + 1
+            tokens += counter.count(line) + 1
             if tokens > nextStepBudget { break }
-            kept.append(line)
+            shown.append(line)
         }
-        let more = lines.count - kept.count
-        return "The page's elements to act on (refs for click, fill, type, press, select):\n" + kept.joined(separator: "\n")
-            + (more > 0 ? "\n(\(more) more lines: snapshot gives them all)" : "")
+        let more = lines.count - shown.count
+        return (nextStepHeading + "\n" + shown.joined(separator: "\n") + (more > 0 ? "\n(\(more) more lines: snapshot gives them all)" : ""),
+                more == 0)
+    }
+
+    /// The kinds that change a part of the page more often than the field they act on.
+    static let changesPart: Set<BrowserAction.ActionType> = [.click, .press, .check, .uncheck, .selectOption]
+
+    /// After an action that kept the document, on a page the agent has looked at: what changed on it
+    /// since that look (`+` new, `~` changed, `-` gone), or the whole view when most of it changed;
+    /// nil when nothing changed, or the agent has not looked at this document (it has nothing to
+    /// compare with: `snapshot` shows the page).
+    static func partChanges(after result: ActionResult, _ call: AgentToolCall) async -> String? {
+        guard result.error == nil, let tab = result.tab, let generation = await call.session.documentGeneration(of: tab),
+              await call.session.lastLook(view: "all", tab: tab, generation: generation, by: call.participant) != nil else { return nil }
+        let view = await call.session.snapshot(as: call.participant, options: .init(tab: tab))
+        guard let snapshot = view.snapshot, let shown = view.tab,
+              let before = await call.session.lastLook(view: "all", tab: shown, generation: snapshot.generation, by: call.participant)
+        else { return nil }
+        let lines = snapshot.text.split(separator: "\n").map(String.init)
+        let changes = LookChanges(old: before, new: lines)
+        if changes.isEmpty { return nil }
+        guard changes.isMostOfIt else {
+            _ = await call.session.rememberLook(lines, view: "all", tab: shown, generation: snapshot.generation, by: call.participant)
+            return "What changed on the page:\n" + changes.lines.joined(separator: "\n")
+        }
+        // Most of it: the page again, remembered as seen only when it was shown whole.
+        let page = pageView(snapshot)
+        _ = await call.session.rememberLook(page.whole ? lines : [], view: "all", tab: shown, generation: snapshot.generation,
+                                            by: call.participant)
+        return page.text
     }
 
     static func failure(_ result: ActionResult) -> AgentToolResult {

@@ -33,7 +33,7 @@ extension Chromium {
         #expect(!dashboard.description.contains(DemoSite.password))
         // The report a model reads: what was done, where the tab is, the page.
         #expect(clicked.report.hasPrefix("click text=Sign in: done in "))
-        #expect(clicked.report.contains("Now at: \(site.url("/dashboard")) — Dashboard"))
+        #expect(clicked.report.contains("Now at: /dashboard — Dashboard"), "the same site's URL as its path: \(clicked.report)")
         #expect(clicked.report.contains("Page: Dashboard"))
         let missing = await session.click("#missing", as: system, options: .init(timeout: .milliseconds(200)))
         #expect(missing.report.hasPrefix("click #missing: failed (timeout) after "))

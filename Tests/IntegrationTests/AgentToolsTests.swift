@@ -1,4 +1,4 @@
-import AgentTools
+@testable import AgentTools
 import CDPTransport
 import DemoSite
 import EventBuffer
@@ -34,7 +34,8 @@ extension Chromium {
 
     /// A second look at the same page answers what changed since the first: elements that appeared
     /// (+), that changed keeping their ref (~), that went (-); nothing when nothing did; the whole view
-    /// when asked, or on another page. Each participant has its own memory.
+    /// when asked, or on another page. An action that changed the page answers the changes itself and
+    /// counts as a look. Each participant has its own memory.
     @Test func aSecondLookAnswersWhatChanged() async throws {
         try await withOwnSession("agent-tools-looks") { session in
             let tools = AgentToolbox(session: session)
@@ -51,19 +52,22 @@ extension Chromium {
             let ref = try #require(agreeLine.range(of: "ref=").map { String(agreeLine[$0.upperBound...].prefix { !$0.isWhitespace && $0 != "]" }) })
             let again = await tools.call("snapshot", as: agent)
             #expect(again.text.hasPrefix("Nothing changed since your last look"), "\(again.text)")
-            _ = await tools.call("click", arguments: ["target": "#add"], as: agent)
-            _ = await tools.call("click", arguments: ["target": .string(ref)], as: agent)
-            let changed = await tools.call("snapshot", as: agent)
-            let lines = changed.text.split(separator: "\n").map(String.init)
-            #expect(lines.first?.hasPrefix("What changed since your last look") == true, "\(changed.text)")
+            // The clicks kept the document: each answers what it changed since the last look.
+            let added = await tools.call("click", arguments: ["target": "#add"], as: agent)
+            let checked = await tools.call("click", arguments: ["target": .string(ref)], as: agent)
+            let lines = (added.text + "\n" + checked.text).split(separator: "\n").map(String.init)
+                .filter { $0.hasPrefix("+ ") || $0.hasPrefix("~ ") || $0.hasPrefix("- ") }
+            #expect(added.text.contains("What changed on the page:") && checked.text.contains("What changed on the page:"),
+                    "\(added.text)\n\(checked.text)")
             // A line is an element with its inline neighbours: the new item joins a line (changed), the
             // old thing leaves it; the checkbox's line changed and kept its ref.
-            #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("+ ") || $0.hasPrefix("~ ") || $0.hasPrefix("- ") }, "\(changed.text)")
-            #expect(lines.contains { ($0.hasPrefix("+ ") || $0.hasPrefix("~ ")) && $0.contains("Item 0") }, "\(changed.text)")
+            #expect(lines.contains { ($0.hasPrefix("+ ") || $0.hasPrefix("~ ")) && $0.contains("Item 0") }, "\(added.text)")
             #expect(lines.contains { $0.hasPrefix("~ ") && $0.contains("Agree") && $0.contains("checked") && $0.contains(ref) },
-                    "the same element, its ref kept: \(changed.text)")
-            #expect(!lines.contains { !$0.hasPrefix("- ") && $0.contains("Old thing") }, "\(changed.text)")
-            #expect(!lines.contains { $0.contains("List") }, "what stayed is not repeated: \(changed.text)")
+                    "the same element, its ref kept: \(checked.text)")
+            #expect(!lines.contains { !$0.hasPrefix("- ") && $0.contains("Old thing") }, "\(added.text)")
+            #expect(!lines.contains { $0.contains("List") }, "what stayed is not repeated: \(added.text)")
+            let changed = await tools.call("snapshot", as: agent)
+            #expect(changed.text.hasPrefix("Nothing changed since your last look"), "the answers were looks: \(changed.text)")
             let whole = await tools.call("snapshot", arguments: ["full": true], as: agent)
             #expect(whole.text.contains("Item 0") && !whole.text.hasPrefix("What changed"))
             // The context too: the whole of it first, then what changed.
@@ -78,8 +82,11 @@ extension Chromium {
             // Another participant's first look is the whole view.
             #expect(!(await tools.call("snapshot", as: other)).text.hasPrefix("What changed"))
             // Another page: the whole view again.
-            _ = await tools.call("navigate", arguments: ["url": .string(dataURL("<h1>Other</h1><button>Go</button>"))], as: agent)
-            #expect((await tools.call("snapshot", as: agent)).text.contains("Other"))
+            let elsewhere = await tools.call("navigate", arguments: ["url": .string(dataURL("<h1>Other</h1><button>Go</button>"))], as: agent)
+            #expect(elsewhere.text.contains("heading \"Other\"") && elsewhere.text.contains("button \"Go\""), "\(elsewhere.text)")
+            #expect((await tools.call("snapshot", as: agent)).text.hasPrefix("Nothing changed"), "the answer was the look")
+            #expect((await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)).text.hasPrefix("Nothing changed"),
+                    "its elements too")
         }
     }
 
@@ -107,8 +114,8 @@ extension Chromium {
             ], as: agent)
             #expect(!done.isError, "\(done.text)")
             let lines = done.text.split(separator: "\n")
-            #expect(lines.prefix(4) == ["fill #name: done", "selectOption #size: done", "check #agree: done", "check #pro: done"], "\(done.text)")
-            #expect(lines.count >= 5 && lines[4].hasPrefix("click #go"), "\(done.text)")
+            #expect(lines.first == "fill #name, selectOption #size, check #agree, #pro: done", "every field named: \(done.text)")
+            #expect(lines.count >= 2 && lines[1].hasPrefix("click #go"), "\(done.text)")
             let out = try await session.evaluate("out.textContent", as: agent).get().value
             #expect(out == "Ada,l,true,true", "\(String(describing: out))")
 
@@ -141,19 +148,21 @@ extension Chromium {
             // The answer carries what the next step needs: the page's elements, each with its ref,
             // as an interactive snapshot has them (no read needed before acting).
             let snapshot = await tools.call("snapshot", arguments: ["interactive_only": true, "full": true], as: agent)
-            let carried = try #require(opened.text.components(separatedBy: "The page's elements to act on").last)
+            let carried = try #require(opened.text.components(separatedBy: AgentToolCatalog.nextStepHeading).last)
             for element in snapshot.text.split(separator: "\n").prefix(3) { #expect(carried.contains(element), "\(element)") }
             let line = try #require(snapshot.text.split(separator: "\n").first { $0.localizedCaseInsensitiveContains("username") }, "\(snapshot.text)")
             let ref = try #require(line.split(separator: " ").first { $0.hasPrefix("[ref=") || $0.contains("@") }, "\(line)")
             let bare = ref.replacingOccurrences(of: "[ref=", with: "").replacingOccurrences(of: "]", with: "")
             let filled = await tools.call("fill", arguments: ["target": .string(bare), "value": .string(DemoSite.username)], as: agent)
             #expect(!filled.isError, "\(filled.text)")
-            #expect(!filled.text.contains("elements to act on"), "the document stayed: no elements")
+            #expect(!filled.text.contains(AgentToolCatalog.nextStepHeading), "the document stayed: no page view")
             _ = await tools.call("fill", arguments: ["target": "#password", "value": .string(DemoSite.password)], as: agent)
             let clicked = await tools.call("click", arguments: ["target": "#sign-in"], as: agent)
             #expect(!clicked.isError && clicked.text.contains("/dashboard"), "\(clicked.text)")
-            #expect(clicked.text.contains("The page's elements to act on") && clicked.text.contains("New project"),
+            #expect(clicked.text.contains(AgentToolCatalog.nextStepHeading) && clicked.text.contains("New project"),
                     "a click that opened another page brings its elements: \(clicked.text)")
+            #expect(clicked.text.contains("\"Welcome, demo\""), "and its text, to check what happened without a read: \(clicked.text)")
+            #expect(clicked.text.contains("Now at: /dashboard — Dashboard"), "the same site's URL as a path: \(clicked.text)")
             let context = await tools.call("context", arguments: ["budget": 1500], as: agent)
             #expect(context.text.contains("/dashboard") && context.text.contains("you (planner) hold control"), "\(context.text.prefix(400))")
             let picture = await tools.call("screenshot", as: agent)
@@ -163,6 +172,36 @@ extension Chromium {
             // The password typed never shows.
             #expect(!events.text.contains(DemoSite.password))
         }
+    }
+
+    /// After an action that kept the document, an agent that has looked at the page is told what
+    /// changed on it, and only that; nothing when nothing changed; and its next look starts from there.
+    /// An agent that never looked is told nothing it could compare with.
+    @Test func anActionThatChangesPartOfThePageAnswersWhatChanged() async throws {
+        let (session, site) = try await TestSession.shared.get()
+        let tools = AgentToolbox(session: session)
+        let agent = Participant.agent("part-changes")
+        defer { Task { try? await session.coordinator.releaseControl(for: agent) } }
+        let opened = await tools.call("navigate", arguments: ["url": .string(site.url("/signup"))], as: agent)
+        #expect(opened.text.contains("\"Ready\""), "\(opened.text)")
+        let saved = await tools.call("click", arguments: ["target": "#save"], as: agent)
+        #expect(!saved.isError && !saved.text.contains(AgentToolCatalog.nextStepHeading), "\(saved.text)")
+        let changes = try #require(saved.text.components(separatedBy: "What changed on the page:\n").last, "\(saved.text)")
+        #expect(changes.contains("+ ") && changes.contains("Draft saved") && changes.contains("- ") && changes.contains("Ready"),
+                "the status's new text in, its old text out: \(saved.text)")
+        #expect(!changes.contains("Join") && !changes.contains("Email"), "nothing that stayed: \(changes)")
+        let still = await tools.call("click", arguments: ["target": "text=Sign up"], as: agent)
+        #expect(!still.isError && !still.text.contains("What changed"), "nothing changed: \(still.text)")
+        let look = await tools.call("snapshot", as: agent)
+        #expect(look.text.hasPrefix("Nothing changed since your last look"), "the answer counted as a look: \(look.text)")
+        // Another agent that never looked at this document has nothing to compare with.
+        try await session.coordinator.releaseControl(for: agent)
+        let other = Participant.agent("part-changes-other")
+        _ = await tools.call("fill", arguments: ["target": "#email", "value": "a@example.com"], as: other)
+        let blind = await tools.call("click", arguments: ["target": "#join"], as: other)
+        #expect(try await session.evaluate("document.getElementById('live').textContent", as: other).get().value == "Welcome aboard!")
+        #expect(!blind.isError && !blind.text.contains("What changed"), "\(blind.text)")
+        try await session.coordinator.releaseControl(for: other)
     }
 
     /// Turns across tools: a second agent is refused with who holds control and how to wait; it waits

@@ -21,6 +21,9 @@ public struct ActionResult: Sendable {
     public var navigatedTo: String?
     /// The URL after the action of the tab it acted in (for an action on no page, the active tab's).
     public var url: String
+    /// The URL of the tab the action acted in, before it; nil for an action on no page or one that
+    /// opened a tab.
+    public var urlBefore: String? = nil
     /// The title after the action of the tab it acted in (for an action on no page, the active tab's).
     public var title: String
     /// The tab the action acted in; for `openTab`, the tab it opened. Nil for an action on no tab.
@@ -93,10 +96,12 @@ public struct ActionResult: Sendable {
     public var report: String {
         let ms = Int(Navigation.milliseconds(duration).rounded())
         let how = error.map { "failed (\($0.code)) after \(ms) ms: \($0.message)" }
-            ?? (outcome == .rejected ? "rejected by the page (\(ms) ms); see what it reports below" : "done in \(ms) ms")
-        var lines = ["\(action)\(target.map { " " + $0 } ?? ""): " + how]
+            ?? (outcome == .rejected ? "rejected by the page (\(ms) ms): see below" : "done in \(ms) ms")
+        // A navigation that ended where it was sent names the URL once, in "Now at".
+        let named = action == "navigate" && target == url ? nil : target
+        var lines = ["\(action)\(named.map { " " + $0 } ?? ""): " + how]
         if let approval { lines.append("Approved by \(approval.decidedBy ?? "a person") (\(approval.rule)).") }
-        lines.append("Now at: \(url)" + (title.isEmpty ? "" : " — \(title)"))
+        lines.append("Now at: \(Self.shortened(url, after: urlBefore))" + (title.isEmpty ? "" : " — \(title)"))
         let errors = errorsDuringAction
         if !errors.isEmpty {
             lines.append("Errors during the action:")
@@ -109,6 +114,16 @@ public struct ActionResult: Sendable {
         if let feedback { lines.append(feedback.description) }
         if let page { lines.append(page.description) }
         return lines.joined(separator: "\n")
+    }
+
+    /// `url` without its origin when the tab was on the same http(s) origin before (`/dashboard`
+    /// after a click on `http://host/login`): the origin is known, and costs a model tokens each time.
+    static func shortened(_ url: String, after before: String?) -> String {
+        guard let before, let now = URLComponents(string: url), let then = URLComponents(string: before),
+              let scheme = now.scheme?.lowercased(), scheme == "http" || scheme == "https", scheme == then.scheme?.lowercased(),
+              let host = now.host?.lowercased(), host == then.host?.lowercased(), now.port == then.port,
+              now.user == nil, let path = now.percentEncodedPath.isEmpty ? "/" : Optional(now.percentEncodedPath) else { return url }
+        return path + (now.percentEncodedQuery.map { "?" + $0 } ?? "") + (now.percentEncodedFragment.map { "#" + $0 } ?? "")
     }
 
     /// Dialogs opened or closed during the action.

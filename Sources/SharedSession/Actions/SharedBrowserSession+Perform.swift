@@ -189,6 +189,7 @@ extension SharedBrowserSession {
             navigatedTo: now.url != urlBefore ? now.url : nil, url: now.url, title: (now === tab ? titleAfter : nil) ?? now.title,
             tab: noted.openedTab ?? (needsPage ? tab.targetId : nil),
             duration: duration, events: captured, dialog: dialog, state: sink.state)
+        if now === tab { result.urlBefore = urlBefore }
         if let notice = recoveryNotice, toldInResult.insert(participant).inserted { result.notices.append(notice) }
         if let notices = noticesForNextResult.removeValue(forKey: participant) { result.notices += notices }
         if let brief = takeBriefForResult(participant) { result.notices.append(brief) }

@@ -32,6 +32,18 @@ extension SharedBrowserSession {
 }
 
 extension SharedBrowserSession {
+    /// What `participant` was last shown of `tab`'s document `generation` in `view`, without
+    /// remembering anything new: nil when it was shown nothing of that document.
+    public func lastLook(view: String, tab: String, generation: Int, by participant: Participant) -> [String]? {
+        guard let look = looks[LookKey(participant: participant, tab: tab, view: view)], look.generation == generation else { return nil }
+        return look.lines
+    }
+
+    /// The document number `tab` shows now (a new document, a new number); nil for a tab that is gone.
+    public func documentGeneration(of tab: String) -> Int? {
+        tabList.first { $0.targetId == tab }?.state.withLock { $0.generation }
+    }
+
     /// The tab `participant` reads and acts in (its own, else the active one) and the number of the
     /// document it shows (a new document, a new number): what a look is of.
     public func lookedAtDocument(for participant: Participant) -> (tab: String, generation: Int) {
