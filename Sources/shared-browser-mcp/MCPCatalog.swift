@@ -18,7 +18,7 @@ struct MCPCatalog: Sendable {
     /// Agent tool names as MCP tools name them (the design's names where they differ).
     static let renamed = ["request_help": "request_human_help"]
     /// The `session_id` argument of every session tool.
-    static let sessionIdHelp = "Default: the only session."
+    static let sessionIdHelp = "Default: the only session (the first call starts one when none runs)."
 
     func tools() async -> [Tool] {
         var tools = [
@@ -106,10 +106,7 @@ struct MCPCatalog: Sendable {
                     "session_id": .string(entry.session.id),
                     "participant": .string(EventCause(client.participant).description),
                 ]
-                if let view = entry.liveView, let control = view.controlURL {
-                    let line = "shared-browser-mcp: session \(entry.session.id): live view \(control) (watch only: \(view.watchURL ?? "none"))\n"
-                    FileHandle.standardError.write(Data(line.utf8))
-                }
+                Self.logLinks(entry)
                 if arguments["own_tab"]?.boolValue == true {
                     // A joining client's lane: its actions without a tab go there.
                     let opened = await entry.session.openTab(for: client.participant, purpose: arguments["purpose"]?.stringValue)
@@ -160,7 +157,10 @@ struct MCPCatalog: Sendable {
                 }
                 return text((["Recording: \(timeline.directory)"] + lines).joined(separator: "\n"))
             case _ where name.hasPrefix("shared_session_"):
-                let entry = try await registry.entry(sessionId)
+                // The first call with no session starts the default one, as start_shared_session
+                // without arguments would: an agent alone needs no setup call.
+                let (entry, started) = try await registry.entryStartingDefault(sessionId)
+                if started { Self.logLinks(entry) }
                 watcher.watch(entry.session)
                 var toolName = String(name.dropFirst("shared_session_".count))
                 toolName = Self.renamed.first { $0.value == toolName }?.key ?? toolName
@@ -181,6 +181,13 @@ struct MCPCatalog: Sendable {
         } catch {
             return failure("\(error)")
         }
+    }
+
+    /// Writes a session's live view links to the server's log, where the person who runs it reads.
+    static func logLinks(_ entry: SessionRegistry.Entry) {
+        guard let view = entry.liveView, let control = view.controlURL else { return }
+        let line = "shared-browser-mcp: session \(entry.session.id): live view \(control) (watch only: \(view.watchURL ?? "none"))\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// An unknown tool's error, naming the tools as this client sees them.

@@ -45,6 +45,9 @@ actor SessionRegistry {
     let settings: Settings
     private var entries: [String: Entry] = [:]
     private var order: [String] = []
+    /// Starts under way, by id: a second call for the same id while the first launches gets the same
+    /// session, not a second browser.
+    private var starting: [String: Task<Entry, any Error>] = [:]
 
     init(settings: Settings) {
         self.settings = settings
@@ -88,6 +91,17 @@ actor SessionRegistry {
     /// attached to `source`'s endpoint.
     func start(id: String, headless: Bool?, persistentProfile: Bool, source: BrowserSource = BrowserSource()) async throws -> Entry {
         if let entry = entries[id] { return entry }
+        if let pending = starting[id] { return try await pending.value }
+        guard entries.count + starting.count < settings.maxSessions else {
+            throw ToolError("this server holds at most \(settings.maxSessions) sessions (running: \(order.joined(separator: ", "))); close one first")
+        }
+        let pending = Task { try await launch(id: id, headless: headless, persistentProfile: persistentProfile, source: source) }
+        starting[id] = pending
+        defer { starting[id] = nil }
+        return try await pending.value
+    }
+
+    private func launch(id: String, headless: Bool?, persistentProfile: Bool, source: BrowserSource) async throws -> Entry {
         guard entries.count < settings.maxSessions else {
             throw ToolError("this server holds at most \(settings.maxSessions) sessions (running: \(order.joined(separator: ", "))); close one first")
         }
@@ -136,6 +150,15 @@ actor SessionRegistry {
                                           : "several sessions run (\(order.joined(separator: ", "))): pass session_id")
         }
         return only
+    }
+
+    /// The session a call names, or the only one; with neither, the default session, started with
+    /// the server's settings (as `start_shared_session` without arguments starts it). `started` says
+    /// whether this call started it.
+    func entryStartingDefault(_ id: String?) async throws -> (entry: Entry, started: Bool) {
+        guard id == nil, order.isEmpty else { return (try entry(id), false) }
+        if let pending = starting["default"] { return (try await pending.value, false) }
+        return (try await start(id: "default", headless: nil, persistentProfile: true, source: browserSource(endpoint: nil, headers: [])), true)
     }
 
     func close(_ id: String?) async throws -> String {
