@@ -62,7 +62,7 @@ func corpusSession(id: String, launch: CDPBrowser.LaunchOptions) async throws ->
 /// Accessibility snapshot size and time on corpus pages (loaded from disk), with the texts written to
 /// `output` for `Benchmarks/peers/snapshot_tokens.py`, which counts them with a real tokenizer next to
 /// Playwright's `aria_snapshot` of the same pages.
-func benchSnapshot(directory: String, pages: [String], output: String, launch: CDPBrowser.LaunchOptions) async throws {
+func benchSnapshot(directory: String, pages: [String], n: Int, output: String, launch: CDPBrowser.LaunchOptions) async throws {
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let session = try await corpusSession(id: "bench-snapshot", launch: launch)
     let system = Participant.system
@@ -71,7 +71,7 @@ func benchSnapshot(directory: String, pages: [String], output: String, launch: C
         try await session.navigate(to: "file://" + directory + "/" + page, as: system, options: .init(timeout: .seconds(60))).get()
         var samples: [Duration] = []
         var snapshot: AccessibilitySnapshot?
-        for _ in 0..<5 {
+        for _ in 0..<max(1, n) {
             let result = try await session.snapshot(as: system).get()
             samples.append(result.duration)
             snapshot = result.snapshot
@@ -79,7 +79,7 @@ func benchSnapshot(directory: String, pages: [String], output: String, launch: C
         guard let snapshot else { continue }
         try snapshot.text.write(toFile: output + "/" + page + ".snapshot.txt", atomically: true, encoding: .utf8)
         let stats = Stats(samples)
-        emit(["bench": "snapshot", "page": page, "n": 5, "median_ms": stats.ms(50), "min_ms": stats.ms(0),
+        emit(["bench": "snapshot", "page": page, "n": max(1, n), "median_ms": stats.ms(50), "min_ms": stats.ms(0),
               "estimated_tokens": counter.count(snapshot.text), "refs": snapshot.refs.count,
               "lines": snapshot.text.split(separator: "\n").count])
     }

@@ -16,7 +16,7 @@
 //   shared-browser-bench tools      [--n 200]   agent tool schemas' estimated tokens; a tool call over the direct action
 //   shared-browser-bench extract [DIR] [--n 20] [--per-page]   HTML extraction throughput (default DIR: the corpus)
 //   shared-browser-bench tokens [DIR] [--page OUT]             token estimates; texts to OUT for token_error.py
-//   shared-browser-bench snapshot [DIR] [--page OUT]           accessibility snapshots of 5 corpus pages
+//   shared-browser-bench snapshot [DIR] [--n 5] [--page OUT]   accessibility snapshots of 5 corpus pages (every page of DIR)
 //   shared-browser-bench context [DIR] [--n 50] [--page OUT]   composing a 4,000-token agent context, same pages
 //   shared-browser-bench reading [DIR] [--n 5] [--page OUT]   snapshot() and agentContext(4000) per page, elements in
 //                                               view shown at 1,000/4,000 tokens, Playwright's aria_snapshot when installed;
@@ -24,6 +24,8 @@
 //   shared-browser-bench doors      [--n 30] [--seconds 60]   a normal client's answer time during 1,000 idle
 //                                               connections (live view; MCP when built beside); memory
 //                                               after a viewer that never reads watched a logging page
+//   shared-browser-bench tasks [--page DIR] [--python PY] [--playwright-mcp CMD]   tokens per finished task: the DemoSite task
+//                                               suite over MCP by a scripted agent, ours and Playwright MCP's
 //   shared-browser-bench all
 // Options: --n N (samples), --page FILE (screenshot page), --chrome-arg SWITCH (repeatable),
 //          --endpoint ws://... or http://host:port (use a running browser instead of launching one),
@@ -39,7 +41,7 @@ struct Options: ParsableCommand {
         commandName: "shared-browser-bench",
         abstract: "Prints one JSON object per benchmark, to compare with other tools on the same machine.")
 
-    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, doors, extract, tokens, snapshot, context, reading or all.")
+    @Argument(help: "launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, tasks, doors, extract, tokens, snapshot, context, reading or all.")
     var command = "all"
 
     @Argument(help: "For extract, tokens, snapshot, context and reading: the folder of pages (default: the corpus).")
@@ -65,6 +67,12 @@ struct Options: ParsableCommand {
 
     @Option(help: "For liveview: a Python with Playwright (the .build/playwright-venv one): the live view is also measured with Playwright as the person's browser.")
     var playwright: String?
+
+    @Option(help: "For tasks: a Python with the mcp package (and quicktok-v1 for tokens); default .build/mcp-venv's, else python3.")
+    var python: String?
+
+    @Option(name: .customLong("playwright-mcp"), help: "For tasks: the playwright command whose `mcp` is the peer (default: beside --python, else .build/playwright-venv's).")
+    var playwrightMCP: String?
 
     @Flag(name: .customLong("per-page"), help: "For extract: each file's title and counts.")
     var perPage = false
@@ -262,8 +270,11 @@ do {
     case "tokens":
         try benchTokens(directory: options.directory ?? corpusDirectory, output: options.page ?? NSTemporaryDirectory() + "shared-browser-texts")
     case "snapshot":
-        try await benchSnapshot(directory: options.directory ?? corpusDirectory,
-                                pages: ["ars-1.html", "medium-1.html", "nytimes-1.html", "wikipedia-2.html", "wikipedia-4.html"],
+        // The five token pages of the corpus, or every page of a folder given.
+        let pages = try options.directory.map { folder in
+            try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".html") }.sorted()
+        } ?? ["ars-1.html", "medium-1.html", "nytimes-1.html", "wikipedia-2.html", "wikipedia-4.html"]
+        try await benchSnapshot(directory: options.directory ?? corpusDirectory, pages: pages, n: options.n ?? 5,
                                 output: options.page ?? NSTemporaryDirectory() + "shared-browser-snapshots", launch: launchOptions)
     case "context":
         try await benchContext(directory: options.directory ?? corpusDirectory,
@@ -272,6 +283,9 @@ do {
     case "reading":
         try await benchReading(directory: options.directory ?? corpusDirectory, n: options.n ?? 5, output: options.page,
                                launch: launchOptions)
+    case "tasks":
+        if let page = options.page { try FileManager.default.createDirectory(atPath: page, withIntermediateDirectories: true) }
+        try await benchTasks(python: options.python, playwright: options.playwrightMCP, traces: options.page)
     case "doors":
         try await benchDoors(n: options.n, seconds: options.seconds)
     case "extract":
@@ -312,7 +326,7 @@ do {
             try await benchCoordination(n: options.n)
         }
     default:
-        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
+        FileHandle.standardError.write(Data("unknown benchmark \(options.command); try launch, attach, roundtrip, screenshot, events, coordination, actions, recover, reconnect, liveview, people, lanes, timeline, tools, tasks, doors, extract, tokens, snapshot, context, reading or all\n".utf8))
         exit(2)
     }
 } catch {

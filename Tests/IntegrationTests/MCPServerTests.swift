@@ -122,6 +122,41 @@ extension Chromium {
         #expect(await eventually(within: .seconds(10)) { Set(chromiumProcesses()).isSubset(of: before) }, "no Chromium left")
     }
 
+    /// The tasks benchmark's suite on the demo site (sign in, a rejected form and its fix, search,
+    /// pages, edit, delete, a form in three steps), done over stdio by its scripted agent: the first
+    /// call needs no setup, every task succeeds, none needs a read of the page after an action (the
+    /// answers carry what the next step and the check need), and the site holds what the tasks did.
+    @Test(.enabled(if: PythonMCP.setUp.python != nil, PythonMCP.skipReason))
+    func theTaskSuiteSucceedsWithoutAReadAfterAnAction() async throws {
+        let python = try #require(PythonMCP.setUp.python)
+        let site = try await DemoSite.start(sampleProjects: 25)
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("tasks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_DATA_HOME"] = data.path
+        let script = PlaywrightCLI.root.appendingPathComponent("Benchmarks/peers/task_agent.py").path
+        let run = try PlaywrightCLI.run(executable: python, [script, "--site", site.baseURL, "--server", "shared-browser-mcp", "--",
+                                                             try PythonMCP.server(), "--no-recording"],
+                                        in: NSTemporaryDirectory(), environment: environment)
+        await site.stop()
+        let rows = run.output.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        let tasks = rows.filter { $0["bench"] as? String == "tasks" }
+        #expect(tasks.map { $0["task"] as? String ?? "" }
+                == ["sign_in", "create_with_error", "search", "paginate", "edit", "delete", "multi_step_form"], "\(run.output.suffix(3000))")
+        for task in tasks {
+            #expect(task["succeeded"] as? Bool == true, "\(task)")
+            #expect(task["reads"] as? Int == 0, "no read after an action: \(task)")
+            #expect(task["images"] as? Int == 0, "no picture unless asked: \(task)")
+        }
+        #expect(run.status == 0, "\(run.output.suffix(3000))")
+        #expect(!site.projects.contains { $0.name == "Zephyr" } && site.projects.count == 25, "created, then deleted")
+        #expect(site.projects.first { $0.name == "Lyra" }.map { "\($0.visibility): \($0.description)" } == "public: Moved to the north wing")
+        #expect(site.signUps.map { "\($0.team) \($0.email) \($0.plan) \($0.seats) \($0.prioritySupport)" }
+                == ["Night Owls owls@example.com team 10 true"])
+    }
+
     /// Over Streamable HTTP, clients of their own share one session in turns: the second is refused
     /// (told who holds control) until the first releases, then sees the first's page; a client that
     /// leaves while it holds control releases it. A wrong or missing token, a foreign Origin and a

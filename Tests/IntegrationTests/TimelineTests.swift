@@ -388,10 +388,12 @@ enum PlaywrightCLI {
         try run(executable: path ?? "playwright", arguments, in: directory)
     }
 
-    static func run(executable: String, _ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+    static func run(executable: String, _ arguments: [String], in directory: String,
+                    environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let pipe = Pipe()
         process.standardOutput = pipe
