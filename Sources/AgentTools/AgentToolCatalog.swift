@@ -276,7 +276,7 @@ enum AgentToolCatalog {
                 lines.append("\(action.type) \(action.params.target ?? ""): done")
             }
         }
-        // Every field done: one line that still names each (`fill e1@4, e2@4, selectOption e3@4: done`).
+        // Every field done: one line that still names each (`fill e1, e2, selectOption e3: done`).
         if !failed {
             var named: [String] = []
             var kind: BrowserAction.ActionType?
@@ -296,13 +296,14 @@ enum AgentToolCatalog {
                                                     options: .init(pageSummary: false))
                 last = result
                 failed = result.error != nil || result.outcome == .rejected
-                lines.append(result.report)
                 // The page the submission brought (the next one, or the form again with its errors),
                 // or what changed on this one.
                 if let view = await nextStep(after: result, call) {
+                    lines.append(withoutFeedback(result.feedback, shownIn: view, from: result.report))
                     lines.append(view)
-                } else if let changes = await partChanges(after: result, call) {
-                    lines.append(changes)
+                } else {
+                    lines.append(result.report)
+                    if let changes = await partChanges(after: result, call) { lines.append(changes) }
                 }
             }
         }
@@ -327,12 +328,14 @@ enum AgentToolCatalog {
         guard result.error == nil, result.outcome != .rejected else {
             // A rejected submission that brought the form again: its elements, to fix what it says.
             var answer = failure(result)
-            if text == nil, let view = await nextStep(after: result, call) { answer.text += "\n" + view }
+            if text == nil, let view = await nextStep(after: result, call) {
+                answer.text = withoutFeedback(result.feedback, shownIn: view, from: answer.text) + "\n" + view
+            }
             return answer
         }
         var answer = text?(result) ?? result.report
         if text == nil, let view = await nextStep(after: result, call) {
-            answer += "\n" + view
+            answer = withoutFeedback(result.feedback, shownIn: view, from: answer) + "\n" + view
         } else if text == nil, changesPart.contains(type), let changes = await partChanges(after: result, call) {
             answer += "\n" + changes
         }
@@ -411,6 +414,15 @@ enum AgentToolCatalog {
         let more = lines.count - shown.count
         return (nextStepHeading + "\n" + shown.joined(separator: "\n") + (more > 0 ? "\n(\(more) more lines: snapshot gives them all)" : ""),
                 more == 0)
+    }
+
+    /// `report` without the page's feedback when the page view that follows shows every message of
+    /// it anyway (each next to its field there): one thing once.
+    static func withoutFeedback(_ feedback: PageFeedback?, shownIn view: String, from report: String) -> String {
+        guard let feedback, !feedback.isEmpty,
+              (feedback.invalidFields.map(\.message) + feedback.messages + (feedback.alerts ?? [])).allSatisfy({ view.contains($0) })
+        else { return report }
+        return report.replacingOccurrences(of: "\n" + feedback.description, with: "")
     }
 
     /// The kinds that change a part of the page more often than the field they act on.

@@ -12,7 +12,7 @@ public import SharedSession
 /// ```swift
 /// let tools = AgentToolbox(session: session)                    // the default profile
 /// let declarations = tools.tools.map { ($0.name, $0.description, $0.inputSchema) }  // for the model
-/// let result = await tools.call("click", arguments: ["target": "e12@3"], as: .agent("planner"))
+/// let result = await tools.call("click", arguments: ["target": "e12"], as: .agent("planner"))
 /// print(result.text)                                            // the action's report, or what went wrong
 /// ```
 public struct AgentTool: Sendable {

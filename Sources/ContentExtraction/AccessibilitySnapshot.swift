@@ -42,9 +42,9 @@ public struct AXNodeInput: Sendable, Hashable {
 ///
 /// ```
 /// - heading "Sign in" [level=1]
-/// - textbox "Username" ref=e1@3
-/// - textbox "Password" [required] ref=e2@3
-/// - button "Sign in" ref=e3@3
+/// - textbox "Username" ref=e1
+/// - textbox "Password" [required] ref=e2
+/// - button "Sign in" ref=e3
 /// ```
 ///
 /// Refs are stamped with the document generation (`@3`): acting on a ref from an earlier document
@@ -86,7 +86,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         /// share a line.
         var block = 0
         /// The interactive elements on the line as an interactive-only snapshot lists them, without
-        /// the `- ` (`link "Economy" ref=e4@2`).
+        /// the `- ` (`link "Economy" ref=e4`).
         public var elements: [String] = []
 
         /// The first ref on the line.
@@ -107,6 +107,9 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     public var refs: [String: Int]
     /// The document generation the refs belong to.
     public var generation: Int
+    /// The first ref number this snapshot left unused: where the numbers of a tab's next snapshot
+    /// start, so that a ref never names two elements (the ones of an earlier document are not reused).
+    public var nextRef: Int
     /// How many elements were left out by `maxDepth`.
     public var omittedBelowDepth: Int
 
@@ -146,7 +149,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     ///     snapshots of the same generation): an element keeps its ref across snapshots, so a ref an
     ///     agent holds never comes to mean another element; new elements get new numbers.
     public init(nodes: [AXNodeInput], rootId: String? = nil, generation: Int, options: Options = Options(),
-                previousRefs: [String: Int] = [:]) {
+                previousRefs: [String: Int] = [:], firstRef: Int = 1) {
         self.generation = generation
         var byId: [String: AXNodeInput] = [:]
         byId.reserveCapacity(nodes.count)
@@ -154,7 +157,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         var lines: [Line] = []
         var refs: [String: Int] = [:]
         var refOfBackend: [Int: String] = [:]
-        var nextRef = 1
+        var nextRef = max(1, firstRef)
         for (ref, backend) in previousRefs {
             refOfBackend[backend] = ref
             if let number = Int(ref.dropFirst().prefix { $0 != "@" }) { nextRef = max(nextRef, number + 1) }
@@ -210,7 +213,10 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                     omitted += 1
                 } else {
                     var line = String(repeating: "  ", count: options.interactiveOnly ? 0 : depth) + "- " + role
-                    let name = Self.clean(node.name)
+                    var name = Self.clean(node.name)
+                    // A cell named by a content that holds elements of its own (a layout table's cell
+                    // with the page in it): the elements show, not their text again as its name.
+                    if Self.cellRoles.contains(role), !name.isEmpty, Self.holdsElements(id, byId) { name = "" }
                     if !name.isEmpty {
                         if name != parentName || parentLine < 0 {
                             line += " " + Self.quoted(name)
@@ -233,7 +239,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                         if let known = refOfBackend[backend] {
                             ref = known
                         } else {
-                            ref = "e\(nextRef)@\(generation)"
+                            ref = "e\(nextRef)"
                             nextRef += 1
                             refOfBackend[backend] = ref
                         }
@@ -263,6 +269,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         }
         self.lines = lines
         self.refs = refs
+        self.nextRef = nextRef
         omittedBelowDepth = omitted
     }
 
@@ -315,7 +322,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
 
     /// Joins runs of inline leaves of one block (text and the links in it, the items of one list or
     /// menu) into one line each, at most 12 items or about 400 characters a line:
-    /// `- "See" link "Economy" ref=e4@2 "for more"`.
+    /// `- "See" link "Economy" ref=e4 "for more"`.
     static func joiningInlineRuns(_ lines: [Line]) -> [Line] {
         var joined: [Line] = []
         joined.reserveCapacity(lines.count)
@@ -342,13 +349,28 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
         return joined
     }
 
+    /// Roles of cells, named by their content.
+    static let cellRoles: Set<String> = ["cell", "gridcell", "rowheader", "columnheader"]
+
+    /// Whether anything under `id` prints as an element of its own (not text, not a folded container).
+    static func holdsElements(_ id: String, _ byId: [String: AXNodeInput]) -> Bool {
+        var stack = byId[id]?.childIds ?? []
+        var seen: Set<String> = [id]
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted, let node = byId[next] else { continue }
+            if !node.ignored, node.role != "StaticText", !folded.contains(node.role) { return true }
+            stack += node.childIds
+        }
+        return false
+    }
+
     /// Roles of a table's rows and cells.
     static let rowRoles: Set<String> = ["row"]
     static let tableRoles: Set<String> = ["table", "grid", "treegrid", "row", "rowgroup"]
 
     /// Writes each table row on one line, its cells apart by `|` (a named cell as its quoted text,
     /// anything else as its line reads), when the row holds no table of its own and fits in about
-    /// 400 characters: `- row: link "Andromeda" ref=e3@9 | "private"`.
+    /// 400 characters: `- row: link "Andromeda" ref=e3 | "private"`.
     static func joiningRows(_ lines: [Line]) -> [Line] {
         var joined: [Line] = []
         joined.reserveCapacity(lines.count)

@@ -25,7 +25,7 @@ public enum ActionCatalog {
 
     // MARK: Shared parameters and policies
 
-    static let element = "An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3)."
+    static let element = "An element: a CSS selector (#login), text=Label, or a snapshot ref (e12)."
     static func target(required: Bool = true, _ summary: String = element) -> ActionParameter {
         ActionParameter("target", .string, required: required, summary)
     }
@@ -110,7 +110,7 @@ public enum ActionCatalog {
             ActionParameter("format", .string, "The image format. Default png.", allowed: ["png", "jpeg", "webp"]),
             ActionParameter("quality", .integer, "For jpeg and webp: 0 to 100."),
         ], policy: read),
-        ActionDeclaration(.snapshot, "Read the page as an accessibility tree with element refs (like e12@3).", parameters: [
+        ActionDeclaration(.snapshot, "Read the page as an accessibility tree with element refs (like e12).", parameters: [
             ActionParameter("interactiveOnly", .boolean, "Only elements one can act on (links, buttons, fields). Default false."),
             ActionParameter("maxDepth", .integer, "Leave out what lies deeper."),
             ActionParameter("root", .string, "Only the subtree of this element."),

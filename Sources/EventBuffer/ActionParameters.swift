@@ -120,7 +120,7 @@ public enum ActionParameters {
     public struct Click: ActionParametersType {
         /// `click`.
         public static let kind: BrowserAction.ActionType = .click
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// 2 for a double click. Default 1.
         public var clickCount: Int?
@@ -156,7 +156,7 @@ public enum ActionParameters {
     public struct Hover: ActionParametersType {
         /// `hover`.
         public static let kind: BrowserAction.ActionType = .hover
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
         public var tab: String?
@@ -187,7 +187,7 @@ public enum ActionParameters {
     public struct Fill: ActionParametersType {
         /// `fill`.
         public static let kind: BrowserAction.ActionType = .fill
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The new value.
         public var value: String
@@ -226,7 +226,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .type
         /// The text to type.
         public var text: String
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String?
         /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
         public var tab: String?
@@ -296,7 +296,7 @@ public enum ActionParameters {
     public struct SelectOption: ActionParametersType {
         /// `selectOption`.
         public static let kind: BrowserAction.ActionType = .selectOption
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The values or labels to choose.
         public var values: [String]
@@ -333,7 +333,7 @@ public enum ActionParameters {
     public struct Check: ActionParametersType {
         /// `check`.
         public static let kind: BrowserAction.ActionType = .check
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
         public var tab: String?
@@ -364,7 +364,7 @@ public enum ActionParameters {
     public struct Uncheck: ActionParametersType {
         /// `uncheck`.
         public static let kind: BrowserAction.ActionType = .uncheck
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
         public var tab: String?
@@ -466,7 +466,7 @@ public enum ActionParameters {
     public struct WaitForSelector: ActionParametersType {
         /// `waitForSelector`.
         public static let kind: BrowserAction.ActionType = .waitForSelector
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12@3).
+        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
         /// The state to wait for. Default visible.
         public var state: String?
@@ -625,7 +625,7 @@ public enum ActionParameters {
         }
     }
 
-    /// The parameters of a `snapshot` action: Read the page as an accessibility tree with element refs (like e12@3).
+    /// The parameters of a `snapshot` action: Read the page as an accessibility tree with element refs (like e12).
     public struct Snapshot: ActionParametersType {
         /// `snapshot`.
         public static let kind: BrowserAction.ActionType = .snapshot

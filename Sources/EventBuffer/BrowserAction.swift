@@ -6,7 +6,7 @@
 ///
 /// ```json
 /// {"version": 2, "type": "click", "params": {"target": "#submit"}, "source": {"kind": "agent", "id": "collector"}}
-/// {"version": 2, "type": "fill", "params": {"target": "ref=e12@3", "value": "Widget"}, "source": {"kind": "agent", "id": "creator"}}
+/// {"version": 2, "type": "fill", "params": {"target": "ref=e12", "value": "Widget"}, "source": {"kind": "agent", "id": "creator"}}
 /// {"type": "mouse", "params": {"event": "click", "x": 120, "y": 48}, "source": {"kind": "human", "id": "alice"}}
 /// ```
 ///
@@ -187,7 +187,7 @@ public struct ActionParams: Hashable, Sendable, Codable {
     /// For `navigate` and `openTab`: the URL.
     public var url: String?
     /// An element: a CSS selector (`#login`, `css=#login`), visible text (`text=Sign in`, or
-    /// `text="Sign in"` for the whole text) or a snapshot ref (`ref=e12@3`, `e12@3`).
+    /// `text="Sign in"` for the whole text) or a snapshot ref (`ref=e12`, `e12`).
     public var target: String?
     /// For `fill`: the new value (masked in records unless the field is known not to be secret).
     public var value: String?

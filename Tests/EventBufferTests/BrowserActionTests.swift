@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func roundTripsEveryParameter() throws {
-        let params = ActionParams(url: "https://a.test/", target: "ref=e1@2", value: "v", values: ["a", "b"], text: "t", key: "Enter",
+        let params = ActionParams(url: "https://a.test/", target: "ref=e1", value: "v", values: ["a", "b"], text: "t", key: "Enter",
                                   script: "1", state: "visible", waitUntil: "load", pattern: "**/x", event: "down", x: 1, y: 2,
                                   deltaX: 3, deltaY: 4, button: "right", clickCount: 2, modifiers: ["Alt"], accept: true,
                                   promptText: "p", tab: "T", width: 800, height: 600, fullPage: true, format: "jpeg", quality: 80,

@@ -151,7 +151,7 @@ extension Chromium {
             let carried = try #require(opened.text.components(separatedBy: AgentToolCatalog.nextStepHeading).last)
             for element in snapshot.text.split(separator: "\n").prefix(3) { #expect(carried.contains(element), "\(element)") }
             let line = try #require(snapshot.text.split(separator: "\n").first { $0.localizedCaseInsensitiveContains("username") }, "\(snapshot.text)")
-            let ref = try #require(line.split(separator: " ").first { $0.hasPrefix("[ref=") || $0.contains("@") }, "\(line)")
+            let ref = try #require(line.split(separator: " ").first { $0.hasPrefix("ref=") }, "\(line)")
             let bare = ref.replacingOccurrences(of: "[ref=", with: "").replacingOccurrences(of: "]", with: "")
             let filled = await tools.call("fill", arguments: ["target": .string(bare), "value": .string(DemoSite.username)], as: agent)
             #expect(!filled.isError, "\(filled.text)")

@@ -39,7 +39,7 @@ enum ReadmeExamples {
         // == Browser == URL, title, status, who holds control · == Errors == this page's and yours
         // == Forms == every field, with its element's ref · == Elements == in view and interactive first
         // == Page text == headings and lead paragraphs · == Links == main content first
-        try await session.fill("ref=e12@3", "demo", as: collector).get()         // refs from the context work as targets
+        try await session.fill("ref=e12", "demo", as: collector).get()         // refs from the context work as targets
         let hook = session.contextHook(budget: 4000, for: collector)            // call before each model call
         _ = (context, hook)
     }

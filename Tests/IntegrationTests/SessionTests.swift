@@ -111,7 +111,7 @@ extension Chromium {
         #expect(missing.error?.message.contains("not found") == true)
         let hidden = await session.click("#hidden", as: system, options: .init(timeout: .milliseconds(300)))
         #expect(hidden.error?.message.contains("not visible") == true)
-        let stale = await session.click(.ref("e1@1"), as: system)
+        let stale = await session.click(.ref("e1"), as: system)
         #expect(stale.error?.code == .staleReference)
     }
 
@@ -340,7 +340,7 @@ extension Chromium {
         let removed = await session.click(.ref(newProjectRef), as: system)
         #expect(removed.error?.code == .staleReference)
         #expect(removed.error?.message.contains("no longer in the page") == true)
-        #expect(await session.click(.ref("e999@1"), as: system).error?.code == .staleReference)
+        #expect(await session.click(.ref("e999"), as: system).error?.code == .staleReference)
     }
 
     @Test func opensSwitchesAndClosesTabs() async throws {

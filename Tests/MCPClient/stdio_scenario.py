@@ -38,7 +38,7 @@ async def main(binary, url):
             seen["navigate_types"] = [part.type for part in navigated.content]
             # The navigate answer carries the elements with refs: no read before acting.
             ref = next(word.strip("[]").removeprefix("ref=") for line in seen["navigate"]["text"].splitlines()
-                       if "Name" in line for word in line.split() if "@" in word)
+                       if "Name" in line for word in line.split() if word.startswith("ref="))
             snapshot = await session.call_tool("shared_session_snapshot", {"interactive_only": True})
             seen["snapshot"] = text(snapshot)
             filled = await session.call_tool("shared_session_fill", {"target": ref, "value": "Ada"})

@@ -67,9 +67,11 @@ import Testing
         #expect(ElementTarget("#login") == .css("#login"))
         #expect(ElementTarget("css=a > b") == .css("a > b"))
         #expect(ElementTarget("text=Sign in") == .text("Sign in"))
-        #expect(ElementTarget("ref=e12@3") == .ref("e12@3"))
-        #expect(ElementTarget("e12@3") == .ref("e12@3"))   // as snapshots print refs
-        #expect(ElementTarget("e12") == .css("e12") && ElementTarget("e@3") == .css("e@3"))
+        #expect(ElementTarget("ref=e12") == .ref("e12"))
+        #expect(ElementTarget("e12") == .ref("e12"))   // as snapshots print refs
+        #expect(ElementTarget("e12@3") == .ref("e12@3"))   // the older form
+        #expect(ElementTarget("e@3") == .css("e@3") && ElementTarget("em") == .css("em") && ElementTarget("e1x") == .css("e1x")
+                && ElementTarget("e12@") == .css("e12@") && ElementTarget("h1") == .css("h1"))
         let literal: ElementTarget = "text=\"Exact\""
         #expect(literal.kind == .text && literal.value == "\"Exact\"")
         #expect(literal.description == "text=\"Exact\"")
@@ -118,7 +120,7 @@ import Testing
 
 @Suite struct ElementTargetEncodingTests {
     @Test func encodedTargetsParseBack() {
-        for target: ElementTarget in [.css("#login"), .css("text=odd"), .css("e12@3"), .css("ref=x"), .text("Sign in"), .ref("e4@1")] {
+        for target: ElementTarget in [.css("#login"), .css("text=odd"), .css("e12@3"), .css("e12"), .css("ref=x"), .text("Sign in"), .ref("e4")] {
             #expect(ElementTarget(target.encoded) == target, "\(target.encoded)")
         }
     }

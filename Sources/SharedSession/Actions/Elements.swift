@@ -97,22 +97,26 @@ enum Elements {
                                        timeout: deadline.remaining).result.objectId
     }
 
-    /// The element of a snapshot ref (`e12@3`), after checking it belongs to the current document.
+    /// The element of a snapshot ref (`e12`), after checking it belongs to the current document.
     static func resolve(ref: String, in tab: Tab) async throws -> String {
         try await PageWorld.run(tab, deadline: tab.clock.deadline(in: .seconds(10))) { world in try await resolve(ref: ref, in: tab, world: world) }
     }
 
     static func resolve(ref: String, in tab: Tab, world: Int) async throws -> String {
-        let (element, generation, current) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation) }
-        let parts = ref.split(separator: "@")
-        guard parts.count == 2, let stamped = Int(parts[1]) else {
-            throw SessionError(.invalidSelector, "\"\(ref)\" is not a ref (refs look like e12@3)", selector: "ref=" + ref)
+        let (known, generation, current, first) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation, s.refsFirst) }
+        guard let number = ElementTarget.refNumber(ref) else {
+            throw SessionError(.invalidSelector, "\"\(ref)\" is not a ref (refs look like e12)", selector: "ref=" + ref)
         }
-        guard stamped == current else {
+        // The older form names its document (`e12@3`): one of another document is stale.
+        if let stamped = ref.split(separator: "@").dropFirst().first.flatMap({ Int($0) }), stamped != current {
             throw SessionError(.staleReference, "ref \(ref) is from an earlier page (the tab is on document \(current)); take a new snapshot",
                                selector: "ref=" + ref)
         }
-        guard let element, generation == current else {
+        guard let element = known, generation == current else {
+            // Numbers go on from page to page: a lower one than this page's first is an earlier page's.
+            if generation != current || number < first {
+                throw SessionError(.staleReference, "ref \(ref) is from an earlier page; take a new snapshot", selector: "ref=" + ref)
+            }
             throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page; take a new snapshot", selector: "ref=" + ref)
         }
         let resolved = try await tab.script(Runtime.Evaluate(expression: SnapshotScript.element(element), contextId: world))

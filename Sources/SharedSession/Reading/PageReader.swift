@@ -143,13 +143,18 @@ enum PageReader {
             nodes.append(AXNodeInput(id: "truncated", role: "StaticText",
                                      name: "(the page has more than \(maxNodes) nodes; the rest is left out: take snapshot(root:) of one region)"))
         }
-        let previous = tab.state.withLock { s in s.refsGeneration == generation ? s.refs : [:] }
-        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous)
+        let (previous, first) = tab.state.withLock { s in (s.refsGeneration == generation ? s.refs : [:], s.nextRef) }
+        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous,
+                                             firstRef: first)
         tab.state.withLock { s in
             // Refs accumulate within a document: one an agent saw earlier still resolves.
-            if s.refsGeneration != generation { s.refs = [:] }
+            if s.refsGeneration != generation {
+                s.refs = [:]
+                s.refsFirst = first
+            }
             s.refs.merge(snapshot.refs) { _, new in new }
             s.refsGeneration = generation
+            s.nextRef = max(s.nextRef, snapshot.nextRef)
         }
         return (snapshot, visibility ? Layout(controls: controls(walk.controls)) : nil)
     }

@@ -22,6 +22,11 @@ final class Tab: Sendable {
         /// world, and the generation they belong to.
         var refs: [String: Int] = [:]
         var refsGeneration = 0
+        /// The next ref number of the tab: numbers go on from document to document, so a ref of an
+        /// earlier page never names an element of this one.
+        var nextRef = 1
+        /// The first ref number of the current document's refs.
+        var refsFirst = 1
         /// The session's isolated world in the current document (``PageWorld``).
         var world: (generation: Int, context: Int)?
         /// Requests of the current document, until they fail; `answered` once a response came; `cause`
