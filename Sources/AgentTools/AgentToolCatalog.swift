@@ -36,8 +36,8 @@ enum AgentToolCatalog {
         AgentTool(
             name: "fill_form",
             description: "Fill several fields in one call — text fields (value), selects (values), checkboxes and radio buttons "
-                + "(checked) — in order, then click submit when given. Answers each field's result (one line naming them all when every one is done, else a line each with why not) and what "
-                + "the submission did (with the page it brought, as navigate answers it); nothing is submitted when a field failed.",
+                + "(checked) — then click submit when given (not when a field failed). Answers each field's result and what the "
+                + "submission did, with the page it brought as navigate answers it.",
             inputSchema: object([
                 "fields": ["type": "array", "description": "The fields, in order.", "minItems": 1, "items": object([
                     "target": string(ActionCatalog.declaration(of: .fill)?.parameter("target")?.summary ?? "An element."),

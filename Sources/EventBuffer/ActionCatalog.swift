@@ -30,7 +30,7 @@ public enum ActionCatalog {
         ActionParameter("target", .string, required: required, summary)
     }
     /// What the `tab` parameter of every action on a page means, as the declarations and the agent tools say it.
-    public static let tabParameter = "The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one."
+    public static let tabParameter = "A tab id. Default: your own tab, else the active one."
     static let loadStates = ["load", "DOMContentLoaded", "networkIdle"]
     static let modifiers = ActionParameter("modifiers", .strings, "Keys held: Alt, Control, Meta, Shift.")
 

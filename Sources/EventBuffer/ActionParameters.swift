@@ -13,7 +13,7 @@ public enum ActionParameters {
         public var url: String
         /// How far loading must get. Default load.
         public var waitUntil: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -45,7 +45,7 @@ public enum ActionParameters {
     public struct Back: ActionParametersType {
         /// `back`.
         public static let kind: BrowserAction.ActionType = .back
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -70,7 +70,7 @@ public enum ActionParameters {
     public struct Forward: ActionParametersType {
         /// `forward`.
         public static let kind: BrowserAction.ActionType = .forward
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -95,7 +95,7 @@ public enum ActionParameters {
     public struct Reload: ActionParametersType {
         /// `reload`.
         public static let kind: BrowserAction.ActionType = .reload
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -124,7 +124,7 @@ public enum ActionParameters {
         public var target: String
         /// 2 for a double click. Default 1.
         public var clickCount: Int?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -158,7 +158,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .hover
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -191,7 +191,7 @@ public enum ActionParameters {
         public var target: String
         /// The new value.
         public var value: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -228,7 +228,7 @@ public enum ActionParameters {
         public var text: String
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -264,7 +264,7 @@ public enum ActionParameters {
         public var key: String
         /// The element to focus first; default the focused one.
         public var target: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -300,7 +300,7 @@ public enum ActionParameters {
         public var target: String
         /// The values or labels to choose.
         public var values: [String]
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -335,7 +335,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .check
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -366,7 +366,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .uncheck
         /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
         public var target: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -401,7 +401,7 @@ public enum ActionParameters {
         public var deltaX: Double?
         /// Pixels to scroll down (negative: up).
         public var deltaY: Double?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -437,7 +437,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .evaluate
         /// The expression; a function body needs to be wrapped in an immediately called function.
         public var script: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -470,7 +470,7 @@ public enum ActionParameters {
         public var target: String
         /// The state to wait for. Default visible.
         public var state: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -504,7 +504,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForText
         /// The text to wait for.
         public var text: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -535,7 +535,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForURL
         /// A URL, or a glob (https://shop.test/orders/*).
         public var pattern: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -564,7 +564,7 @@ public enum ActionParameters {
     public struct WaitForNavigation: ActionParametersType {
         /// `waitForNavigation`.
         public static let kind: BrowserAction.ActionType = .waitForNavigation
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -595,7 +595,7 @@ public enum ActionParameters {
         public var format: String?
         /// For jpeg and webp: 0 to 100.
         public var quality: Int?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -635,7 +635,7 @@ public enum ActionParameters {
         public var maxDepth: Int?
         /// Only the subtree of this element.
         public var root: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -669,7 +669,7 @@ public enum ActionParameters {
     public struct PageContent: ActionParametersType {
         /// `pageContent`.
         public static let kind: BrowserAction.ActionType = .pageContent
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -698,7 +698,7 @@ public enum ActionParameters {
         public var page: Int?
         /// Tokens per part. Default 2000.
         public var tokens: Int?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -733,7 +733,7 @@ public enum ActionParameters {
         public var width: Int
         /// Height.
         public var height: Int
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -770,7 +770,7 @@ public enum ActionParameters {
         public var accept: Bool
         /// For a prompt: the text to answer.
         public var promptText: String?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -900,7 +900,7 @@ public enum ActionParameters {
         public var clickCount: Int?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -956,7 +956,7 @@ public enum ActionParameters {
         public var deltaY: Double?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -1002,7 +1002,7 @@ public enum ActionParameters {
         public var key: String
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -1039,7 +1039,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .insertText
         /// The text.
         public var text: String
-        /// The tab to act in (an id from the tab list). Default your own tab (see openTab's own), else the active one.
+        /// A tab id. Default: your own tab, else the active one.
         public var tab: String?
 
         /// The parameters, in the order declared.

@@ -18,7 +18,7 @@ struct MCPCatalog: Sendable {
     /// Agent tool names as MCP tools name them (the design's names where they differ).
     static let renamed = ["request_help": "request_human_help"]
     /// The `session_id` argument of every session tool.
-    static let sessionIdHelp = "Default: the only session (the first call starts one when none runs)."
+    static let sessionIdHelp = "Default: the only one."
 
     func tools() async -> [Tool] {
         var tools = [
@@ -65,7 +65,8 @@ struct MCPCatalog: Sendable {
             schema["properties"] = .object(properties)
             // What a navigate answer holds, picture or not.
             let description = tool.name != "navigate" ? tool.description
-                : tool.description + (pictures ? " Also a JPEG of the page." : " No picture: shared_session_screenshot gives one.")
+                : tool.description.replacingOccurrences(of: " No picture.", with: "")
+                    + (pictures ? " Also a JPEG of the page." : " No picture: shared_session_screenshot gives one.")
             tools.append(Tool(name: "shared_session_" + (Self.renamed[tool.name] ?? tool.name), description: description,
                               inputSchema: Self.value(.object(schema)),
                               annotations: .init(readOnlyHint: tool.readOnly)))
