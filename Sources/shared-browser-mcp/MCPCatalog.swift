@@ -102,12 +102,11 @@ struct MCPCatalog: Sendable {
                                                      source: source)
                 watcher.watch(entry.session)
                 // What the agent needs, no more; the people's links go to the log (where the person who
-                // runs the server reads) and to list_shared_sessions on request.
+                // runs the server reads), the host's hook and list_shared_sessions on request.
                 var answer: [String: Value] = [
                     "session_id": .string(entry.session.id),
                     "participant": .string(EventCause(client.participant).description),
                 ]
-                Self.logLinks(entry)
                 if arguments["own_tab"]?.boolValue == true {
                     // A joining client's lane: its actions without a tab go there.
                     let opened = await entry.session.openTab(for: client.participant, purpose: arguments["purpose"]?.stringValue)
@@ -160,8 +159,7 @@ struct MCPCatalog: Sendable {
             case _ where name.hasPrefix("shared_session_"):
                 // The first call with no session starts the default one, as start_shared_session
                 // without arguments would: an agent alone needs no setup call.
-                let (entry, started) = try await registry.entryStartingDefault(sessionId)
-                if started { Self.logLinks(entry) }
+                let entry = try await registry.entryStartingDefault(sessionId)
                 watcher.watch(entry.session)
                 var toolName = String(name.dropFirst("shared_session_".count))
                 toolName = Self.renamed.first { $0.value == toolName }?.key ?? toolName
@@ -182,13 +180,6 @@ struct MCPCatalog: Sendable {
         } catch {
             return failure("\(error)")
         }
-    }
-
-    /// Writes a session's live view links to the server's log, where the person who runs it reads.
-    static func logLinks(_ entry: SessionRegistry.Entry) {
-        guard let view = entry.liveView, let control = view.controlURL else { return }
-        let line = "shared-browser-mcp: session \(entry.session.id): live view \(control) (watch only: \(view.watchURL ?? "none"))\n"
-        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// An unknown tool's error, naming the tools as this client sees them.

@@ -34,6 +34,9 @@ actor SessionRegistry {
         /// Attach a picture of the page to every navigate answer (`--navigate-screenshots`); off: a
         /// picture only when a client asks for one.
         var navigateScreenshots = false
+        /// A program run once for each session that starts, to take its live view links where people
+        /// are (`--live-view-hook`): the session id as its argument, the links in its environment.
+        var liveViewHook: String?
     }
 
     /// Where a session's browser is: launched here, or attached to at an endpoint with headers.
@@ -134,7 +137,50 @@ actor SessionRegistry {
                           browser: source.endpoint.map { "at " + CDPBrowser.redactedEndpoint($0) } ?? "here")
         entries[id] = entry
         order.append(id)
+        announce(entry)
         return entry
+    }
+
+    /// The live view's links, once per session, where people are: the server's log, and the host's
+    /// hook when there is one.
+    private func announce(_ entry: Entry) {
+        guard let view = entry.liveView, let control = view.controlURL else { return }
+        let line = "shared-browser-mcp: session \(entry.session.id): live view \(control) (watch only: \(view.watchURL ?? "none"))\n"
+        FileHandle.standardError.write(Data(line.utf8))
+        if let hook = settings.liveViewHook {
+            Self.runHook(hook, session: entry.session.id, control: control, watch: view.watchURL)
+        }
+    }
+
+    /// Runs `--live-view-hook`: the links go in its environment (`SHARED_BROWSER_LIVE_VIEW_URL`,
+    /// `SHARED_BROWSER_WATCH_URL`, `SHARED_BROWSER_SESSION`), not its arguments, which every user of
+    /// the machine can read; its output goes to the server's log; it gets 10 seconds.
+    static func runHook(_ path: String, session: String, control: String, watch: String?) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = [session]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHARED_BROWSER_SESSION"] = session
+        environment["SHARED_BROWSER_LIVE_VIEW_URL"] = control
+        environment["SHARED_BROWSER_WATCH_URL"] = watch ?? ""
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.standardError
+        process.standardError = FileHandle.standardError
+        do {
+            try process.run()
+        } catch {
+            FileHandle.standardError.write(Data("shared-browser-mcp: --live-view-hook \(path) could not run: \(error)\n".utf8))
+            return
+        }
+        let pid = process.processIdentifier
+        Task.detached {
+            try? await Task.sleep(for: .seconds(10))
+            if process.isRunning {
+                kill(pid, SIGKILL)
+                FileHandle.standardError.write(Data("shared-browser-mcp: --live-view-hook \(path) took over 10 s and was stopped\n".utf8))
+            }
+        }
     }
 
     /// The session a call names, or the only one when it names none.
@@ -153,12 +199,10 @@ actor SessionRegistry {
     }
 
     /// The session a call names, or the only one; with neither, the default session, started with
-    /// the server's settings (as `start_shared_session` without arguments starts it). `started` says
-    /// whether this call started it.
-    func entryStartingDefault(_ id: String?) async throws -> (entry: Entry, started: Bool) {
-        guard id == nil, order.isEmpty else { return (try entry(id), false) }
-        if let pending = starting["default"] { return (try await pending.value, false) }
-        return (try await start(id: "default", headless: nil, persistentProfile: true, source: browserSource(endpoint: nil, headers: [])), true)
+    /// the server's settings (as `start_shared_session` without arguments starts it).
+    func entryStartingDefault(_ id: String?) async throws -> Entry {
+        guard id == nil, order.isEmpty else { return try entry(id) }
+        return try await start(id: "default", headless: nil, persistentProfile: true, source: browserSource(endpoint: nil, headers: []))
     }
 
     func close(_ id: String?) async throws -> String {

@@ -39,6 +39,10 @@ struct SharedBrowserMCP: AsyncParsableCommand {
           help: "Attach a JPEG of the page to every shared_session_navigate answer (off by default: a picture costs a model about 1,200 tokens; shared_session_screenshot gives one when asked).")
     var navigateScreenshots = false
 
+    @Option(name: .customLong("live-view-hook"),
+            help: "A program run once for each session that starts, to take the live view's links to people (a chat message, a notification): the session id as its argument; SHARED_BROWSER_LIVE_VIEW_URL, SHARED_BROWSER_WATCH_URL and SHARED_BROWSER_SESSION in its environment. Its output goes to the log; it gets 10 s.")
+    var liveViewHook: String?
+
     @Flag(name: .customLong("no-recording"), help: "Do not record timelines (recorded by default).")
     var noRecording = false
 
@@ -121,6 +125,9 @@ struct SharedBrowserMCP: AsyncParsableCommand {
                 throw ValidationError("--storage-state: \((error as? SessionError)?.message ?? "\(error)")")
             }
         }
+        if let liveViewHook, !FileManager.default.isExecutableFile(atPath: liveViewHook) {
+            throw ValidationError("--live-view-hook \(liveViewHook) is not an executable file")
+        }
         let approvals = try requireApproval.map { rule in
             do { return try ApprovalRule(parsing: rule) } catch { throw ValidationError("--require-approval: \((error as? SessionError)?.message ?? "\(error)")") }
         }
@@ -128,7 +135,7 @@ struct SharedBrowserMCP: AsyncParsableCommand {
                                                        profile: allTools ? .full : .core, maxSessions: maxSessions,
                                                        browserEndpoint: cdpEndpoint, endpointHeaders: headers,
                                                        trustedCertificatesFile: cdpCAFile, storageState: state, approvals: approvals,
-                                                       navigateScreenshots: navigateScreenshots))
+                                                       navigateScreenshots: navigateScreenshots, liveViewHook: liveViewHook))
         if let http {
             let parts = http.split(separator: ":", omittingEmptySubsequences: false)
             let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"

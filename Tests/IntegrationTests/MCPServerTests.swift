@@ -383,6 +383,43 @@ extension Chromium {
         server.terminate()
     }
 
+    /// The live view's links go where people are: the server runs `--live-view-hook` once for each
+    /// session that starts, with the links in its environment (not its arguments, which every user of
+    /// the machine can read). Two starts of one session at once launch one browser and share it.
+    @Test func aSessionsLinksGoToTheHostsHookOnceAndTwoStartsShareOneBrowser() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hook = folder.appendingPathComponent("hook.sh"), seen = folder.appendingPathComponent("seen.txt")
+        try "#!/bin/sh\necho \"$# $1 $SHARED_BROWSER_SESSION $SHARED_BROWSER_LIVE_VIEW_URL $SHARED_BROWSER_WATCH_URL\" >> \(seen.path)\n"
+            .write(to: hook, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: hook.path)
+        let (server, url, token) = try startHTTPServer(["--live-view-hook", hook.path, "--no-recording"])
+        defer { if server.isRunning { server.terminate() } }
+        let (status, _, response) = try await postMCP(initializeRequest("hooked"), to: url, token: token)
+        #expect(status == 200)
+        let client = try #require(response.value(forHTTPHeaderField: "Mcp-Session-Id"))
+        _ = try await postMCP(Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), to: url, token: token, session: client)
+        func start(_ id: Int) -> Data {
+            Data(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"start_shared_session","arguments":{"session_id":"hooked","profile":"temporary"}}}"#.utf8)
+        }
+        async let one = postMCP(start(11), to: url, token: token, session: client)
+        async let other = postMCP(start(12), to: url, token: token, session: client)
+        let answers = try await [one, other]
+        #expect(answers.allSatisfy { $0.0 == 200 && $0.1.contains(#"session_id\":\"hooked"#) }, "\(answers.map { $0.1.prefix(300) })")
+        #expect(await eventually(within: .seconds(10)) { (try? String(contentsOf: seen, encoding: .utf8))?.isEmpty == false })
+        let lines = (try String(contentsOf: seen, encoding: .utf8)).split(separator: "\n")
+        #expect(lines.count == 1, "once, for one browser: \(lines)")
+        let words = lines.first?.split(separator: " ").map(String.init) ?? []
+        #expect(words.count == 5 && words[0] == "1" && words[1] == "hooked" && words[2] == "hooked", "\(words)")
+        #expect(words.count == 5 && words[3].hasPrefix("http://127.0.0.1:") && words[3].contains("token=")
+                && words[4].hasPrefix("http://127.0.0.1:") && words[3] != words[4], "the control and watch links: \(words)")
+        let list = Data(#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"list_shared_sessions","arguments":{}}}"#.utf8)
+        let (_, listed, _) = try await postMCP(list, to: url, token: token, session: client)
+        #expect(listed.components(separatedBy: "hooked:").count == 2, "one session: \(listed.prefix(400))")
+        server.terminate()
+    }
+
     /// Floods and slow clients: at the connection cap a new connection takes the place of the one
     /// that has waited longest for its request (so idle connections cannot keep a real client out), a
     /// connection that does not send a whole request in time is closed (headers never finished), and
