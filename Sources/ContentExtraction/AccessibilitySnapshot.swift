@@ -197,8 +197,21 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
                 if let limit = options.maxTextLength, text.count > limit { text = String(text.prefix(limit)) + "…" }
                 if !text.isEmpty && !Self.isPunctuation(text) {
                     if let last = lastText, last.depth == depth, last.index == lines.count - 1 {
-                        // Adjacent text at the same level reads as one line.
-                        lines[last.index].text = String(lines[last.index].text.dropLast()) + " " + Self.quoted(text).dropFirst()
+                        // Adjacent text at the same level reads as one line, cut as one text is (a
+                        // highlighted code block is many short texts).
+                        let line = lines[last.index].text
+                        let shown = line.count - depth * 2 - 3
+                        if let limit = options.maxTextLength, shown >= limit {
+                            if !line.hasSuffix("…\"") { lines[last.index].text = String(line.dropLast()) + "…\"" }
+                        } else {
+                            var joined = String(line.dropLast()) + " " + Self.quoted(text).dropFirst()
+                            if let limit = options.maxTextLength, joined.count - depth * 2 - 3 > limit + 1 {
+                                var cut = String(joined.prefix(depth * 2 + 3 + limit))
+                                if cut.hasSuffix("\\") { cut.removeLast() }   // not half an escaped quote
+                                joined = cut + "…\""
+                            }
+                            lines[last.index].text = joined
+                        }
                     } else if options.maxDepth.map({ depth > $0 }) ?? false {
                         omitted += 1
                     } else {

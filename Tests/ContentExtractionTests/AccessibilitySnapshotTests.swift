@@ -135,6 +135,18 @@ import Testing
         """)
     }
 
+    /// A run of short texts side by side (a highlighted code block: a text per token) reads as one
+    /// line, cut as one text is: at 80 characters.
+    @Test func adjacentTextsAreCutAsOneText() {
+        let words = (0..<200).map { "word\($0)" }
+        let nodes: [AXNodeInput] = [.init(id: "1", role: "RootWebArea", childIds: ["2"]),
+                                    .init(id: "2", role: "code", childIds: words.indices.map { "t\($0)" })]
+            + words.enumerated().map { .init(id: "t\($0.offset)", role: "StaticText", name: $0.element) }
+        let lines = AccessibilitySnapshot(nodes: nodes, generation: 1).lines
+        #expect(lines.count == 1 && lines[0].text.hasPrefix("- \"word0 word1 word2") && lines[0].text.hasSuffix("…\""), "\(lines.map(\.text))")
+        #expect(lines[0].text.count <= 80 + 5, "\(lines[0].text.count)")
+    }
+
     /// A layout table's cell that holds the page: its headings, text and links show, not all its text
     /// again as the cell's name; a cell of text alone keeps its text as its name.
     @Test func aCellThatHoldsElementsIsNotNamedByThem() {
