@@ -425,8 +425,9 @@ enum AgentToolCatalog {
         return report.replacingOccurrences(of: "\n" + feedback.description, with: "")
     }
 
-    /// The kinds that change a part of the page more often than the field they act on.
-    static let changesPart: Set<BrowserAction.ActionType> = [.click, .press, .check, .uncheck, .selectOption]
+    /// The kinds that change a part of the page more often than the field they act on (typing opens
+    /// suggestions, hovering opens menus).
+    static let changesPart: Set<BrowserAction.ActionType> = [.click, .press, .check, .uncheck, .selectOption, .type, .hover]
 
     /// After an action that kept the document, on a page the agent has looked at: what changed on it
     /// since that look (`+` new, `~` changed, `-` gone), or the whole view when most of it changed;
