@@ -194,7 +194,12 @@ extension Chromium {
         #expect(!still.isError && !still.text.contains("What changed"), "nothing changed: \(still.text)")
         let look = await tools.call("snapshot", as: agent)
         #expect(look.text.hasPrefix("Nothing changed since your last look"), "the answer counted as a look: \(look.text)")
+        // Typing too: the page logs each key it gets.
+        _ = await tools.call("navigate", arguments: ["url": .string(site.url("/widgets"))], as: agent)
+        let typed = await tools.call("type", arguments: ["target": "#text", "text": "ab"], as: agent)
+        #expect(typed.text.contains("What changed on the page:") && typed.text.contains("[a][b]"), "\(typed.text)")
         // Another agent that never looked at this document has nothing to compare with.
+        _ = await tools.call("navigate", arguments: ["url": .string(site.url("/signup"))], as: agent)
         try await session.coordinator.releaseControl(for: agent)
         let other = Participant.agent("part-changes-other")
         _ = await tools.call("fill", arguments: ["target": "#email", "value": "a@example.com"], as: other)
