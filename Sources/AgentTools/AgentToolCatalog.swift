@@ -443,14 +443,20 @@ enum AgentToolCatalog {
         let lines = snapshot.text.split(separator: "\n").map(String.init)
         let changes = LookChanges(old: before, new: lines)
         if changes.isEmpty { return nil }
+        // Seen now: the page as it is (its elements too), unless the answer could not show it whole.
+        func remember(_ seen: Bool) async {
+            _ = await call.session.rememberLook(seen ? lines : [], view: "all", tab: shown, generation: snapshot.generation,
+                                                by: call.participant)
+            _ = await call.session.rememberLook(seen ? snapshot.interactiveLines : [], view: "interactive", tab: shown,
+                                                generation: snapshot.generation, by: call.participant)
+        }
         guard changes.isMostOfIt else {
-            _ = await call.session.rememberLook(lines, view: "all", tab: shown, generation: snapshot.generation, by: call.participant)
+            await remember(true)
             return "What changed on the page:\n" + changes.lines.joined(separator: "\n")
         }
-        // Most of it: the page again, remembered as seen only when it was shown whole.
+        // Most of it: the page again.
         let page = pageView(snapshot)
-        _ = await call.session.rememberLook(page.whole ? lines : [], view: "all", tab: shown, generation: snapshot.generation,
-                                            by: call.participant)
+        await remember(page.whole)
         return page.text
     }
 

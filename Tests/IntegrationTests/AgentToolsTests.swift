@@ -68,6 +68,8 @@ extension Chromium {
             #expect(!lines.contains { $0.contains("List") }, "what stayed is not repeated: \(added.text)")
             let changed = await tools.call("snapshot", as: agent)
             #expect(changed.text.hasPrefix("Nothing changed since your last look"), "the answers were looks: \(changed.text)")
+            let elements = await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)
+            #expect(elements.text.hasPrefix("Nothing changed since your last look"), "of the elements too: \(elements.text)")
             let whole = await tools.call("snapshot", arguments: ["full": true], as: agent)
             #expect(whole.text.contains("Item 0") && !whole.text.hasPrefix("What changed"))
             // The context too: the whole of it first, then what changed.
@@ -194,6 +196,8 @@ extension Chromium {
         #expect(!still.isError && !still.text.contains("What changed"), "nothing changed: \(still.text)")
         let look = await tools.call("snapshot", as: agent)
         #expect(look.text.hasPrefix("Nothing changed since your last look"), "the answer counted as a look: \(look.text)")
+        let elements = await tools.call("snapshot", arguments: ["interactive_only": true], as: agent)
+        #expect(elements.text.hasPrefix("Nothing changed since your last look"), "of the elements too: \(elements.text)")
         // Typing too: the page logs each key it gets.
         _ = await tools.call("navigate", arguments: ["url": .string(site.url("/widgets"))], as: agent)
         let typed = await tools.call("type", arguments: ["target": "#text", "text": "ab"], as: agent)
