@@ -25,12 +25,12 @@ public enum ActionCatalog {
 
     // MARK: Shared parameters and policies
 
-    static let element = "An element: a CSS selector (#login), text=Label, or a snapshot ref (e12)."
+    static let element = "An element: a snapshot ref (e12), a CSS selector (#login) or text=Label."
     static func target(required: Bool = true, _ summary: String = element) -> ActionParameter {
         ActionParameter("target", .string, required: required, summary)
     }
     /// What the `tab` parameter of every action on a page means, as the declarations and the agent tools say it.
-    public static let tabParameter = "A tab id. Default: your own tab, else the active one."
+    public static let tabParameter = "A tab id (default: your own tab, else the active one)."
     static let loadStates = ["load", "DOMContentLoaded", "networkIdle"]
     static let modifiers = ActionParameter("modifiers", .strings, "Keys held: Alt, Control, Meta, Shift.")
 

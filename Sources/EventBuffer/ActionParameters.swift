@@ -13,7 +13,7 @@ public enum ActionParameters {
         public var url: String
         /// How far loading must get. Default load.
         public var waitUntil: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -45,7 +45,7 @@ public enum ActionParameters {
     public struct Back: ActionParametersType {
         /// `back`.
         public static let kind: BrowserAction.ActionType = .back
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -70,7 +70,7 @@ public enum ActionParameters {
     public struct Forward: ActionParametersType {
         /// `forward`.
         public static let kind: BrowserAction.ActionType = .forward
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -95,7 +95,7 @@ public enum ActionParameters {
     public struct Reload: ActionParametersType {
         /// `reload`.
         public static let kind: BrowserAction.ActionType = .reload
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -120,11 +120,11 @@ public enum ActionParameters {
     public struct Click: ActionParametersType {
         /// `click`.
         public static let kind: BrowserAction.ActionType = .click
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
         /// 2 for a double click. Default 1.
         public var clickCount: Int?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -156,9 +156,9 @@ public enum ActionParameters {
     public struct Hover: ActionParametersType {
         /// `hover`.
         public static let kind: BrowserAction.ActionType = .hover
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -187,11 +187,11 @@ public enum ActionParameters {
     public struct Fill: ActionParametersType {
         /// `fill`.
         public static let kind: BrowserAction.ActionType = .fill
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
         /// The new value.
         public var value: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -226,9 +226,9 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .type
         /// The text to type.
         public var text: String
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -264,7 +264,7 @@ public enum ActionParameters {
         public var key: String
         /// The element to focus first; default the focused one.
         public var target: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -296,11 +296,11 @@ public enum ActionParameters {
     public struct SelectOption: ActionParametersType {
         /// `selectOption`.
         public static let kind: BrowserAction.ActionType = .selectOption
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
         /// The values or labels to choose.
         public var values: [String]
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -333,9 +333,9 @@ public enum ActionParameters {
     public struct Check: ActionParametersType {
         /// `check`.
         public static let kind: BrowserAction.ActionType = .check
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -364,9 +364,9 @@ public enum ActionParameters {
     public struct Uncheck: ActionParametersType {
         /// `uncheck`.
         public static let kind: BrowserAction.ActionType = .uncheck
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -401,7 +401,7 @@ public enum ActionParameters {
         public var deltaX: Double?
         /// Pixels to scroll down (negative: up).
         public var deltaY: Double?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -437,7 +437,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .evaluate
         /// The expression; a function body needs to be wrapped in an immediately called function.
         public var script: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -466,11 +466,11 @@ public enum ActionParameters {
     public struct WaitForSelector: ActionParametersType {
         /// `waitForSelector`.
         public static let kind: BrowserAction.ActionType = .waitForSelector
-        /// An element: a CSS selector (#login), text=Label, or a snapshot ref (e12).
+        /// An element: a snapshot ref (e12), a CSS selector (#login) or text=Label.
         public var target: String
         /// The state to wait for. Default visible.
         public var state: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -504,7 +504,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForText
         /// The text to wait for.
         public var text: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -535,7 +535,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .waitForURL
         /// A URL, or a glob (https://shop.test/orders/*).
         public var pattern: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -564,7 +564,7 @@ public enum ActionParameters {
     public struct WaitForNavigation: ActionParametersType {
         /// `waitForNavigation`.
         public static let kind: BrowserAction.ActionType = .waitForNavigation
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -595,7 +595,7 @@ public enum ActionParameters {
         public var format: String?
         /// For jpeg and webp: 0 to 100.
         public var quality: Int?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -635,7 +635,7 @@ public enum ActionParameters {
         public var maxDepth: Int?
         /// Only the subtree of this element.
         public var root: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -669,7 +669,7 @@ public enum ActionParameters {
     public struct PageContent: ActionParametersType {
         /// `pageContent`.
         public static let kind: BrowserAction.ActionType = .pageContent
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -698,7 +698,7 @@ public enum ActionParameters {
         public var page: Int?
         /// Tokens per part. Default 2000.
         public var tokens: Int?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -733,7 +733,7 @@ public enum ActionParameters {
         public var width: Int
         /// Height.
         public var height: Int
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -770,7 +770,7 @@ public enum ActionParameters {
         public var accept: Bool
         /// For a prompt: the text to answer.
         public var promptText: String?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -900,7 +900,7 @@ public enum ActionParameters {
         public var clickCount: Int?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -956,7 +956,7 @@ public enum ActionParameters {
         public var deltaY: Double?
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -1002,7 +1002,7 @@ public enum ActionParameters {
         public var key: String
         /// Keys held: Alt, Control, Meta, Shift.
         public var modifiers: [String]?
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.
@@ -1039,7 +1039,7 @@ public enum ActionParameters {
         public static let kind: BrowserAction.ActionType = .insertText
         /// The text.
         public var text: String
-        /// A tab id. Default: your own tab, else the active one.
+        /// A tab id (default: your own tab, else the active one).
         public var tab: String?
 
         /// The parameters, in the order declared.

@@ -17,15 +17,16 @@ struct MCPCatalog: Sendable {
 
     /// Agent tool names as MCP tools name them (the design's names where they differ).
     static let renamed = ["request_help": "request_human_help"]
-    /// The `session_id` argument of every session tool.
-    static let sessionIdHelp = "Default: the only one."
+    /// What `session_id` means, said once (in `start_shared_session`'s description) rather than in
+    /// every tool's schema.
+    static let sessionIdHelp = "The other tools take session_id; without it, the only session (the first call starts one when none runs)."
 
     func tools() async -> [Tool] {
         var tools = [
             Tool(name: "start_shared_session",
                  description: "Start (or join) a shared browser session. Answers with JSON: session_id, participant (who you act "
                     + "as), and with own_tab the tab of your own. The live view's links for people are in the server's log and "
-                    + "in list_shared_sessions with links.",
+                    + "in list_shared_sessions with links. " + MCPCatalog.sessionIdHelp,
                  inputSchema: ["type": "object", "properties": [
                     "session_id": ["type": "string", "description": "A name for the session. Default: default."],
                     "headless": ["type": "boolean", "description": "Run the browser without a window (the server's default)."],
@@ -61,7 +62,7 @@ struct MCPCatalog: Sendable {
         let pictures = await registry.settings.navigateScreenshots
         for tool in await registry.toolTemplate() where tool.name != "control" {
             guard case .object(var schema) = tool.inputSchema, case .object(var properties)? = schema["properties"] else { continue }
-            properties["session_id"] = .object(["type": "string", "description": .string(MCPCatalog.sessionIdHelp)])
+            properties["session_id"] = .object(["type": "string"])
             schema["properties"] = .object(properties)
             // What a navigate answer holds, picture or not.
             let description = tool.name != "navigate" ? tool.description
@@ -77,7 +78,7 @@ struct MCPCatalog: Sendable {
     /// A tool about one session: its `session_id` and `properties`, nothing else.
     private func sessionTool(_ name: String, _ description: String, _ properties: [String: Value]) -> Tool {
         var all = properties
-        all["session_id"] = ["type": "string", "description": .string(MCPCatalog.sessionIdHelp)]
+        all["session_id"] = ["type": "string"]
         return Tool(name: name, description: description,
                     inputSchema: ["type": "object", "properties": .object(all), "additionalProperties": false])
     }
