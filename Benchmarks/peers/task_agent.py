@@ -179,30 +179,37 @@ class Agent:
             await self.act(tool, arguments, rejected_ok=rejected_ok)
 
 
-class Ours:
-    name = "shared-browser-mcp"
-    line = OURS_LINE
+class Server:
+    """What differs between the two servers: tool names, and how an answer says where it is and
+    whether it shows the page."""
+    name = line = url_pattern = read_tool = navigate_tool = None
 
-    @staticmethod
-    def url_in(text):
-        match = re.search(r"^Now at: (\S+)", text, re.M)
+    @classmethod
+    def url_in(cls, text):
+        match = re.search(cls.url_pattern, text, re.M)
         return match.group(1) if match else None
+
+    @classmethod
+    def read(cls):
+        return cls.read_tool, {}
+
+    @classmethod
+    def navigate(cls, url):
+        return cls.navigate_tool, {"url": url}
+
+
+class Ours(Server):
+    name, line = "shared-browser-mcp", OURS_LINE
+    url_pattern, read_tool, navigate_tool = r"^Now at: (\S+)", "shared_session_snapshot", "shared_session_navigate"
 
     @staticmethod
     def shows_page(text):
-        return "The page's elements to act on" in text or text.startswith("- ") or "\n- " in text and "What changed" not in text
+        # The page an action brought, or a snapshot's whole view (not what changed on it).
+        return "The page now:" in text or (text.startswith("- ") and "What changed" not in text)
 
     @staticmethod
     def rejected(text):
         return "rejected by the page" in text
-
-    @staticmethod
-    def read():
-        return "shared_session_snapshot", {}
-
-    @staticmethod
-    def navigate(url):
-        return "shared_session_navigate", {"url": url}
 
     @staticmethod
     def click(ref, _):
@@ -224,14 +231,9 @@ class Ours:
         return [("shared_session_fill_form", arguments)]
 
 
-class Playwright:
-    name = "playwright-mcp"
-    line = PLAYWRIGHT_LINE
-
-    @staticmethod
-    def url_in(text):
-        match = re.search(r"^- Page URL: (\S+)", text, re.M)
-        return match.group(1) if match else None
+class Playwright(Server):
+    name, line = "playwright-mcp", PLAYWRIGHT_LINE
+    url_pattern, read_tool, navigate_tool = r"^- Page URL: (\S+)", "browser_snapshot", "browser_navigate"
 
     @staticmethod
     def shows_page(text):
@@ -240,14 +242,6 @@ class Playwright:
     @staticmethod
     def rejected(text):
         return False  # Playwright MCP does not tell; the agent checks the page
-
-    @staticmethod
-    def read():
-        return "browser_snapshot", {}
-
-    @staticmethod
-    def navigate(url):
-        return "browser_navigate", {"url": url}
 
     @staticmethod
     def click(ref, element):
