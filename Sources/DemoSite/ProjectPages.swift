@@ -37,7 +37,7 @@ extension DemoSite {
             return projectList(request, user: user, state)
         case ("POST", nil, nil) where parts.first == "projects":
             return createProject(request.formValues, user: user, state)
-        case ("GET", "new", nil):
+        case ("GET", "new", nil) where parts.first == "projects":
             return page("New project", projectForm(errors: [:]))
         case (let method, let id?, let verb) where parts.first == "projects":
             guard let id = Int(id), let project = state.withLock({ s in s.projects.first { $0.id == id } }) else {

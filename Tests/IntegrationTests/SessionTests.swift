@@ -334,6 +334,12 @@ extension Chromium {
 
         let dashboard = try #require(try await session.snapshot(interactiveOnly: true, as: system).get().snapshot)
         #expect(dashboard.text.split(separator: "\n").allSatisfy { $0.hasPrefix("- link") })
+        // Its refs go on from the last page's: none names anything the login's named.
+        #expect(Set(dashboard.refs.keys).isDisjoint(with: snapshot.refs.keys), "\(dashboard.refs.keys) \(snapshot.refs.keys)")
+        // The older form names its document: this one's works, the last one's is stale.
+        let first = try #require(dashboard.lines.first?.ref)
+        #expect(await session.hover(.ref("\(first)@\(dashboard.generation)"), as: system).error == nil)
+        #expect(await session.hover(.ref("\(first)@\(snapshot.generation)"), as: system).error?.code == .staleReference)
         let newProject = try #require(dashboard.text.split(separator: "\n").first { $0.contains("New project") })
         let newProjectRef = String(try #require(newProject.split(separator: " ref=").last))
         try await session.evaluate("document.querySelector('#new-project').remove(); 0", as: system).get()

@@ -103,10 +103,11 @@ enum Elements {
     }
 
     static func resolve(ref: String, in tab: Tab, world: Int) async throws -> String {
-        let (known, generation, current, first) = tab.state.withLock { s in (s.refs[ref], s.refsGeneration, s.generation, s.refsFirst) }
         guard let number = ElementTarget.refNumber(ref) else {
             throw SessionError(.invalidSelector, "\"\(ref)\" is not a ref (refs look like e12)", selector: "ref=" + ref)
         }
+        // `e12@3` names the same element as `e12` once its document is checked.
+        let (known, generation, current, first) = tab.state.withLock { s in (s.refs["e\(number)"], s.refsGeneration, s.generation, s.refsFirst) }
         // The older form names its document (`e12@3`): one of another document is stale.
         if let stamped = ref.split(separator: "@").dropFirst().first.flatMap({ Int($0) }), stamped != current {
             throw SessionError(.staleReference, "ref \(ref) is from an earlier page (the tab is on document \(current)); take a new snapshot",
