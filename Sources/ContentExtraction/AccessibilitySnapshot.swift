@@ -148,7 +148,7 @@ public struct AccessibilitySnapshot: Sendable, Hashable {
     ///   - previousRefs: the refs already handed out for this document (``refs`` of earlier
     ///     snapshots of the same generation): an element keeps its ref across snapshots, so a ref an
     ///     agent holds never comes to mean another element; new elements get new numbers.
-    ///   - firstRef: the lowest number a new ref may take (a tab's refs go on from page to page:
+    ///   - firstRef: the lowest number a new ref may take (a session's refs go on from page to page:
     ///     ``nextRef`` of its last snapshot), so that a ref of an earlier page names no element here.
     public init(nodes: [AXNodeInput], rootId: String? = nil, generation: Int, options: Options = Options(),
                 previousRefs: [String: Int] = [:], firstRef: Int = 1) {

@@ -349,6 +349,23 @@ extension Chromium {
         #expect(await session.click(.ref("e999"), as: system).error?.code == .staleReference)
     }
 
+    /// Refs are the session's: two tabs never share one, and a ref of one tab used in another fails
+    /// instead of acting on something there.
+    @Test func refsAreTheSessionsAcrossTabs() async throws {
+        try await withOwnSession("refs-across-tabs") { session in
+            try await session.navigate(to: dataURL("<button>One</button><button>Two</button>"), as: system).get()
+            let first = try #require(try await session.snapshot(as: system).get().snapshot)
+            let opened = try await session.openTab(url: dataURL("<button>Three</button><button>Four</button>"), as: system).get()
+            let tab = try #require(opened.tab)
+            let second = try #require(try await session.snapshot(as: system, options: .init(tab: tab)).get().snapshot)
+            #expect(first.refs.count == 2 && second.refs.count == 2)
+            #expect(Set(first.refs.keys).isDisjoint(with: second.refs.keys), "\(first.refs.keys) \(second.refs.keys)")
+            let foreign = try #require(first.lines.first?.ref)
+            let wrong = await session.click(.ref(foreign), as: system, options: .init(tab: tab))
+            #expect(wrong.error?.code == .staleReference && wrong.error?.message.contains("another tab") == true, "\(String(describing: wrong.error))")
+        }
+    }
+
     @Test func opensSwitchesAndClosesTabs() async throws {
         let (session, site) = try await TestSession.shared.get()
         let first = await session.activeTab.id

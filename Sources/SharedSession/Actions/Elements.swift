@@ -115,10 +115,13 @@ enum Elements {
         }
         guard let element = known, generation == current else {
             // Numbers go on from page to page: a lower one than this page's first is an earlier page's.
+            // (The numbers are the session's: another tab's refs are no more this page's.)
             if generation != current || number < first {
-                throw SessionError(.staleReference, "ref \(ref) is from an earlier page; take a new snapshot", selector: "ref=" + ref)
+                throw SessionError(.staleReference, "ref \(ref) is from an earlier page (or another tab); take a new snapshot",
+                                   selector: "ref=" + ref)
             }
-            throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page; take a new snapshot", selector: "ref=" + ref)
+            throw SessionError(.staleReference, "ref \(ref) is not in the last snapshot of this page (or is another tab's); take a new snapshot",
+                               selector: "ref=" + ref)
         }
         let resolved = try await tab.script(Runtime.Evaluate(expression: SnapshotScript.element(element), contextId: world))
         guard let objectId = resolved.result.objectId else {

@@ -405,7 +405,7 @@ extension SharedBrowserSession {
 
     /// Takes an accessibility snapshot of the active tab: a compact text tree with a ref
     /// (`e12`) for every interactive element, usable as a target (`"ref=e12"`) until the tab loads
-    /// another document (the numbers go on from page to page: an earlier page's ref fails). An element keeps its ref across snapshots of the same document, so a
+    /// another document (the session's numbers go on from page to page and tab to tab: an earlier page's ref, or another tab's, fails). An element keeps its ref across snapshots of the same document, so a
     /// ref never comes to mean another element.
     ///
     /// - Parameters:

@@ -10,6 +10,9 @@ final class EventSink: Sendable {
     let hub: EventHub
     /// The session's clock (it stamps the hub's events too).
     let clock: SessionClock
+    /// The session's next snapshot ref number, for every tab and across relaunches: a ref names one
+    /// element in the whole session. Snapshots number their new elements while holding it.
+    let nextRef = LockedValue(1)
     private struct Shared {
         var state: BrowserState
         /// Per tab, who its running action is for; `browserCause` for browser-wide events.

@@ -143,9 +143,16 @@ enum PageReader {
             nodes.append(AXNodeInput(id: "truncated", role: "StaticText",
                                      name: "(the page has more than \(maxNodes) nodes; the rest is left out: take snapshot(root:) of one region)"))
         }
-        let (previous, first) = tab.state.withLock { s in (s.refsGeneration == generation ? s.refs : [:], s.nextRef) }
-        let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous,
-                                             firstRef: first)
+        let previous = tab.state.withLock { s in s.refsGeneration == generation ? s.refs : [:] }
+        // New elements are numbered from the session's next number, one snapshot at a time, so no two
+        // elements anywhere in the session share a ref.
+        let (snapshot, first) = tab.nextRef.withLock { next in
+            let first = next
+            let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous,
+                                                 firstRef: first)
+            next = max(next, snapshot.nextRef)
+            return (snapshot, first)
+        }
         tab.state.withLock { s in
             // Refs accumulate within a document: one an agent saw earlier still resolves.
             if s.refsGeneration != generation {
@@ -154,7 +161,6 @@ enum PageReader {
             }
             s.refs.merge(snapshot.refs) { _, new in new }
             s.refsGeneration = generation
-            s.nextRef = max(s.nextRef, snapshot.nextRef)
         }
         return (snapshot, visibility ? Layout(controls: controls(walk.controls)) : nil)
     }

@@ -315,7 +315,7 @@ public actor SharedBrowserSession {
         guard let page = browser.connection.session(id: attached.sessionId) else {
             throw SessionError(.targetClosed, "the tab \(targetId) closed while it was being opened")
         }
-        let tab = Tab(targetId: targetId, page: page, clock: sink.clock)
+        let tab = Tab(targetId: targetId, page: page, clock: sink.clock, nextRef: sink.nextRef)
         tab.startPump(sink: sink, dialogPolicy: options.dialogPolicy)
         async let pageEnabled = page.send(Page.Enable())
         async let lifecycle = page.send(Page.SetLifecycleEventsEnabled(enabled: true))

@@ -22,10 +22,8 @@ final class Tab: Sendable {
         /// world, and the generation they belong to.
         var refs: [String: Int] = [:]
         var refsGeneration = 0
-        /// The next ref number of the tab: numbers go on from document to document, so a ref of an
-        /// earlier page never names an element of this one.
-        var nextRef = 1
-        /// The first ref number of the current document's refs.
+        /// The first ref number of the current document's refs (the numbers go on from page to page
+        /// and tab to tab: ``EventSink/nextRef``).
         var refsFirst = 1
         /// The session's isolated world in the current document (``PageWorld``).
         var world: (generation: Int, context: Int)?
@@ -46,10 +44,14 @@ final class Tab: Sendable {
     static let flushMethod = "SharedBrowser.flush"
     static let methods: Set<String> = TabEventMapper.methods.union([flushMethod])
 
-    init(targetId: String, page: CDPSession, clock: SessionClock) {
+    /// The session's next ref number (``EventSink/nextRef``).
+    let nextRef: LockedValue<Int>
+
+    init(targetId: String, page: CDPSession, clock: SessionClock, nextRef: LockedValue<Int> = LockedValue(1)) {
         self.clock = clock
         self.targetId = targetId
         self.page = page
+        self.nextRef = nextRef
     }
 
     /// The document's URL, secret query values redacted (``Redaction``).
