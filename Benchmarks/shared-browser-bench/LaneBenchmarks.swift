@@ -118,15 +118,7 @@ private func benchLanes(n: Int?, latency: Duration, person: Bool) async throws {
                 }
             }
         } : nil
-        var latencies: [Duration] = []
-        for _ in 0..<(n.map { $0 * 6 } ?? 30) {
-            try await Task.sleep(for: .milliseconds(300))   // the page is still again
-            let sent = ContinuousClock.now
-            try control.connection.withLock { $0 }?.send(text: #"{"type":"input","action":{"type":"mouse","params":{"event":"click","x":250,"y":200}}}"#)
-            let deadline = sent + .seconds(2)
-            while ContinuousClock.now < deadline, control.frames(after: sent).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
-            if let first = control.frames(after: sent).first { latencies.append(sent.duration(to: first)) }
-        }
+        let latencies = try await control.clickToFrame(rounds: n.map { $0 * 6 } ?? 30)
         working?.cancel()
         await working?.value
         let stats = Stats(latencies)

@@ -23,6 +23,21 @@ final class BenchViewer: WebSocketHandler, @unchecked Sendable {
     var count: Int { frames.withLock { $0.count } }
     func frames(after instant: ContinuousClock.Instant) -> [ContinuousClock.Instant] { frames.withLock { $0.filter { $0 > instant } } }
 
+    /// Sends a click at (250, 200) `rounds` times, 300 ms apart (the page still again), and times
+    /// each to the next frame (within 2 s; a click with none is left out).
+    func clickToFrame(rounds: Int) async throws -> [Duration] {
+        var samples: [Duration] = []
+        for _ in 0..<rounds {
+            try await Task.sleep(for: .milliseconds(300))   // the page is still again
+            let sent = ContinuousClock.now
+            try connection.withLock { $0 }?.send(text: #"{"type":"input","action":{"type":"mouse","params":{"event":"click","x":250,"y":200}}}"#)
+            let deadline = sent + .seconds(2)
+            while ContinuousClock.now < deadline, frames(after: sent).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+            if let first = frames(after: sent).first { samples.append(sent.duration(to: first)) }
+        }
+        return samples
+    }
+
     static func connect(_ view: LiveView, grant: LiveViewAccess.Grant) async throws -> BenchViewer {
         let viewer = BenchViewer()
         let connection = try await WebSocketConnection.connect(
@@ -87,15 +102,7 @@ func benchLiveView(n: Int?) async throws {
     try await session.coordinator.takeOver(by: person)
     let control = try await BenchViewer.connect(view, grant: .control)
     try await Task.sleep(for: .seconds(1))
-    var samples: [Duration] = []
-    for _ in 0..<(n ?? 30) {
-        try await Task.sleep(for: .milliseconds(300))   // the page is still again
-        let sent = ContinuousClock.now
-        try control.connection.withLock { $0 }?.send(text: #"{"type":"input","action":{"type":"mouse","params":{"event":"click","x":250,"y":200}}}"#)
-        let deadline = sent + .seconds(2)
-        while ContinuousClock.now < deadline, control.frames(after: sent).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
-        if let first = control.frames(after: sent).first { samples.append(sent.duration(to: first)) }
-    }
+    let samples = try await control.clickToFrame(rounds: n ?? 30)
     try await session.coordinator.handBack(by: person)
     await session.close()
     let stats = Stats(samples)
