@@ -298,13 +298,7 @@ enum AgentToolCatalog {
                 failed = result.error != nil || result.outcome == .rejected
                 // The page the submission brought (the next one, or the form again with its errors),
                 // or what changed on this one.
-                if let view = await nextStep(after: result, call) {
-                    lines.append(withoutFeedback(result.feedback, shownIn: view, from: result.report))
-                    lines.append(view)
-                } else {
-                    lines.append(result.report)
-                    if let changes = await partChanges(after: result, call) { lines.append(changes) }
-                }
+                lines.append(await answer(result.report, after: result, partMayChange: true, call))
             }
         }
         return AgentToolResult(text: lines.joined(separator: "\n"), isError: failed, actionResult: last)
@@ -327,19 +321,33 @@ enum AgentToolCatalog {
         // believe it saved.
         guard result.error == nil, result.outcome != .rejected else {
             // A rejected submission that brought the form again: its elements, to fix what it says.
-            var answer = failure(result)
-            if text == nil, let view = await nextStep(after: result, call) {
-                answer.text = withoutFeedback(result.feedback, shownIn: view, from: answer.text) + "\n" + view
-            }
-            return answer
+            var failed = failure(result)
+            if text == nil { failed.text = await answer(failed.text, after: result, partMayChange: false, call) }
+            return failed
         }
-        var answer = text?(result) ?? result.report
-        if text == nil, let view = await nextStep(after: result, call) {
-            answer = withoutFeedback(result.feedback, shownIn: view, from: answer) + "\n" + view
-        } else if text == nil, changesPart.contains(type), let changes = await partChanges(after: result, call) {
-            answer += "\n" + changes
+        if let text { return AgentToolResult(text: text(result) ?? result.report, actionResult: result) }
+        return AgentToolResult(text: await answer(result.report, after: result, partMayChange: changesPart.contains(type), call),
+                               actionResult: result)
+    }
+
+    /// `report` with what the next step needs: the page the action brought (``nextStep(after:_:)``,
+    /// the page's feedback then left to it), else — for a kind that may change part of the page —
+    /// what changed on it (``partChanges(after:_:)``), else the report alone.
+    static func answer(_ report: String, after result: ActionResult, partMayChange: Bool, _ call: AgentToolCall) async -> String {
+        if let view = await nextStep(after: result, call) {
+            return withoutFeedback(result.feedback, shownIn: view, from: report) + "\n" + view
         }
-        return AgentToolResult(text: answer, actionResult: result)
+        if partMayChange, let changes = await partChanges(after: result, call) { return report + "\n" + changes }
+        return report
+    }
+
+    /// Remembers `snapshot` as what the caller has seen of `tab` — the whole view and its elements —
+    /// or, when the answer could not show it whole (`seen` false), that it has seen nothing of it yet.
+    static func remember(_ snapshot: AccessibilitySnapshot, tab: String, seen: Bool, _ call: AgentToolCall) async {
+        let lines = seen ? snapshot.text.split(separator: "\n").map(String.init) : []
+        _ = await call.session.rememberLook(lines, view: "all", tab: tab, generation: snapshot.generation, by: call.participant)
+        _ = await call.session.rememberLook(seen ? snapshot.interactiveLines : [], view: "interactive", tab: tab,
+                                            generation: snapshot.generation, by: call.participant)
     }
 
     /// A snapshot as the caller should read it: the whole view the first time it looks at this
@@ -383,11 +391,7 @@ enum AgentToolCatalog {
         guard let snapshot = view.snapshot else { return nil }
         let page = pageView(snapshot)
         // Shown whole: the next look at this page, whole or only its elements, answers what changed since.
-        if page.whole, let tab = view.tab {
-            _ = await look(at: snapshot, interactive: false, tab: tab, call, whole: true)
-            _ = await call.session.rememberLook(snapshot.interactiveLines, view: "interactive", tab: tab, generation: snapshot.generation,
-                                                by: call.participant)
-        }
+        if page.whole, let tab = view.tab { await remember(snapshot, tab: tab, seen: true, call) }
         return page.text
     }
 
@@ -440,23 +444,15 @@ enum AgentToolCatalog {
         guard let snapshot = view.snapshot, let shown = view.tab,
               let before = await call.session.lastLook(view: "all", tab: shown, generation: snapshot.generation, by: call.participant)
         else { return nil }
-        let lines = snapshot.text.split(separator: "\n").map(String.init)
-        let changes = LookChanges(old: before, new: lines)
+        let changes = LookChanges(old: before, new: snapshot.text.split(separator: "\n").map(String.init))
         if changes.isEmpty { return nil }
-        // Seen now: the page as it is (its elements too), unless the answer could not show it whole.
-        func remember(_ seen: Bool) async {
-            _ = await call.session.rememberLook(seen ? lines : [], view: "all", tab: shown, generation: snapshot.generation,
-                                                by: call.participant)
-            _ = await call.session.rememberLook(seen ? snapshot.interactiveLines : [], view: "interactive", tab: shown,
-                                                generation: snapshot.generation, by: call.participant)
-        }
         guard changes.isMostOfIt else {
-            await remember(true)
+            await remember(snapshot, tab: shown, seen: true, call)
             return "What changed on the page:\n" + changes.lines.joined(separator: "\n")
         }
-        // Most of it: the page again.
+        // Most of it: the page again, seen now if it was shown whole.
         let page = pageView(snapshot)
-        await remember(page.whole)
+        await remember(snapshot, tab: shown, seen: page.whole, call)
         return page.text
     }
 
