@@ -144,14 +144,21 @@ enum PageReader {
                                      name: "(the page has more than \(maxNodes) nodes; the rest is left out: take snapshot(root:) of one region)"))
         }
         let previous = tab.state.withLock { s in s.refsGeneration == generation ? s.refs : [:] }
-        // New elements are numbered from the session's next number, one snapshot at a time, so no two
-        // elements anywhere in the session share a ref.
-        let (snapshot, first) = tab.nextRef.withLock { next in
-            let first = next
-            let snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous,
-                                                 firstRef: first)
-            next = max(next, snapshot.nextRef)
-            return (snapshot, first)
+        // New elements are numbered from the session's next number, so no two elements anywhere in the
+        // session share a ref. Built outside the lock (a large page takes a while) and taken only if
+        // no other snapshot took numbers meanwhile; else built again from the new next number.
+        var first = tab.nextRef.withLock { $0 }
+        var snapshot: AccessibilitySnapshot
+        while true {
+            snapshot = AccessibilitySnapshot(nodes: nodes, generation: generation, options: options, previousRefs: previous, firstRef: first)
+            let built = snapshot
+            let moved: Int? = tab.nextRef.withLock { next in
+                guard next == first else { return next }
+                next = max(next, built.nextRef)
+                return nil
+            }
+            guard let moved else { break }
+            first = moved
         }
         tab.state.withLock { s in
             // Refs accumulate within a document: one an agent saw earlier still resolves.
