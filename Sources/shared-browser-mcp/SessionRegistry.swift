@@ -104,10 +104,8 @@ actor SessionRegistry {
         return try await pending.value
     }
 
+    /// Launches (or attaches) the session `start` made room for.
     private func launch(id: String, headless: Bool?, persistentProfile: Bool, source: BrowserSource) async throws -> Entry {
-        guard entries.count < settings.maxSessions else {
-            throw ToolError("this server holds at most \(settings.maxSessions) sessions (running: \(order.joined(separator: ", "))); close one first")
-        }
         var options = SharedBrowserSession.Options(id: id)
         options.headless = headless ?? settings.headless
         options.persistentProfile = persistentProfile
